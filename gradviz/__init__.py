@@ -1,0 +1,42 @@
+"""gradviz: a PyTorch-shaped autograd engine whose every op and gradient you can watch.
+
+``import gradviz as gv`` and use it as you would use torch; ``gv.trace.record()``
+captures the events, ``gv.viz.draw(loss)`` draws the graph, ``gradviz serve``
+shows it live in the browser.
+"""
+__version__ = "0.1.0"
+
+from . import engine as _engine
+from .engine import Size, Tensor, device, strided
+from .engine.dtypes import (bool_ as bool, dtype, float16, float32, float64,  # noqa: A001
+                            get_default_dtype, int8, int16, int32, int64, set_default_dtype,
+                            uint8)
+from .engine.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
+                              full_like, linspace, ones, ones_like, rand, rand_like, randint,
+                              randn, randn_like, randperm, tensor, zeros, zeros_like)
+from .engine.functional import *  # noqa: F401,F403
+from .engine.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .engine.random import manual_seed, seed
+from .errors import GradvizError
+from . import autograd, cuda, trace  # noqa: E402
+
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+
+__all__ = ["Tensor", "Size", "tensor", "device", "autograd", "trace", "no_grad", "enable_grad",
+           "manual_seed", "GradvizError", "__version__"]
+
+
+def __getattr__(name):
+    # heavy or optional parts load on first use: gv.nn, gv.optim, gv.data, gv.viz, gv.attach
+    import importlib
+    if name in ("nn", "optim", "data", "viz", "debug"):
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(".serialization", __name__), name)
+    if name == "attach":
+        return importlib.import_module(".attach", __name__).attach
+    raise AttributeError(f"module 'gradviz' has no attribute {name!r}")

@@ -1,0 +1,111 @@
+"""``gv.autograd``: grad, backward, custom Functions, gradcheck, anomaly detection."""
+import numpy as np
+
+from .engine.anomaly import detect_anomaly, set_detect_anomaly
+from .engine.custom import Function
+from .engine.grad_mode import enable_grad, no_grad, set_grad_enabled
+from .engine.tensor import Tensor
+from .errors import BackwardError, GradvizError
+
+__all__ = ["grad", "backward", "Function", "gradcheck", "detect_anomaly", "set_detect_anomaly",
+           "no_grad", "enable_grad", "set_grad_enabled", "GradcheckError"]
+
+
+class GradcheckError(GradvizError):
+    """Analytical and numerical gradients disagree."""
+
+
+def _seq(x):
+    if x is None:
+        return None
+    return [x] if isinstance(x, Tensor) else list(x)
+
+
+def _seeds(outputs, grad_outputs, create_graph):
+    seeds = []
+    grad_outputs = _seq(grad_outputs) or [None] * len(outputs)
+    for out, g in zip(outputs, grad_outputs):
+        if g is None:
+            if out._data.size != 1:
+                raise BackwardError("grad can be implicitly created only for scalar outputs")
+            g = out._ones()
+        elif isinstance(g, Tensor):
+            g = g if create_graph else g._data
+        if create_graph and not isinstance(g, Tensor):
+            g = Tensor._wrap(g)
+        seeds.append(g)
+    return seeds
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` is touched)."""
+    from .engine.autograd import run_backward
+    outputs, inputs = _seq(outputs), _seq(inputs)
+    for o in outputs:
+        if not o.requires_grad:
+            raise BackwardError("element 0 of tensors does not require grad and does not have "
+                                "a grad_fn")
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = _seeds(outputs, grad_outputs, create_graph)
+    return run_backward(outputs, seeds, retain_graph, create_graph, inputs=inputs,
+                        allow_unused=allow_unused)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Accumulate gradients of ``tensors`` into the leaves' ``.grad``."""
+    from .engine.autograd import run_backward
+    tensors = _seq(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(tensors, _seeds(tensors, grad_tensors, create_graph), retain_graph,
+                 create_graph)
+
+
+def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Compare backward's gradients with central finite differences (use float64 inputs)."""
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    diff = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    for t in diff:
+        if t.dtype.name != "float64":
+            raise GradcheckError(f"gradcheck expects float64 inputs; got {t.dtype}")
+
+    def f():
+        with no_grad():
+            out = func(*inputs)
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        return [o._data.astype(np.float64).ravel().copy() for o in outs]
+
+    out = func(*inputs)
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    for oi, o in enumerate(outs):
+        n_out = o._data.size
+        for t_i, t in enumerate(diff):
+            analytic = np.zeros((n_out, t._data.size))
+            for k in range(n_out):
+                seed = np.zeros(o._data.size, dtype=o._data.dtype)
+                seed[k] = 1
+                g, = grad(o, t, grad_outputs=Tensor._wrap(seed.reshape(o._data.shape)),
+                          retain_graph=True, allow_unused=True) or (None,)
+                if g is not None:
+                    analytic[k] = g._data.ravel()
+            numeric = np.zeros_like(analytic)
+            flat = t._data.reshape(-1)
+            for j in range(flat.size):
+                old = flat[j]
+                flat[j] = old + eps
+                plus = f()[oi]
+                flat[j] = old - eps
+                minus = f()[oi]
+                flat[j] = old
+                numeric[:, j] = (plus - minus) / (2 * eps)
+            if not np.allclose(analytic, numeric, atol=atol, rtol=rtol):
+                worst = np.unravel_index(np.argmax(np.abs(analytic - numeric)), analytic.shape)
+                msg = (f"Jacobian mismatch for output {oi} with respect to input {t_i}: "
+                       f"analytical {analytic[worst]:.6g} vs numerical {numeric[worst]:.6g} "
+                       f"at {worst}")
+                if raise_exception:
+                    raise GradcheckError(msg)
+                return False
+    return True

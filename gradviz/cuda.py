@@ -1,0 +1,20 @@
+"""``gv.cuda``: is a GPU (through CuPy) available, and synchronisation."""
+from .engine.backend import cuda_available, cupy
+
+
+def is_available():
+    """True when CuPy imports and sees an NVIDIA GPU."""
+    return cuda_available()
+
+
+def device_count():
+    """Number of visible GPUs (0 without CuPy)."""
+    if not cuda_available():
+        return 0
+    return cupy().cuda.runtime.getDeviceCount()
+
+
+def synchronize():
+    """Wait for all queued GPU work (a no-op without a GPU)."""
+    if cuda_available():
+        cupy().cuda.Device().synchronize()

@@ -1,0 +1,249 @@
+"""The backward pass: iterative, deterministic, and the one place grad events come from."""
+import numpy as np
+
+from ..errors import BackwardError
+from ..trace.hooks import HOOKS
+from . import grad_mode
+
+_FREED = object()   # marks saved values released after a backward without retain_graph
+
+
+def _order(roots):
+    """Nodes reachable from the roots' grad_fns in reverse topological order (iterative DFS),
+    plus how many graph edges lead into each node and each leaf."""
+    post = []
+    seen = set()
+    deps = {}
+    stack = []
+    for fn in roots:
+        if fn is not None and id(fn) not in seen:
+            seen.add(id(fn))
+            stack.append((fn, 0))
+        while stack:
+            fn, i = stack.pop()
+            inputs = fn.inputs
+            if i < len(inputs):
+                stack.append((fn, i + 1))
+                a = inputs[i]
+                if getattr(a, "requires_grad", False):
+                    key = id(a.grad_fn) if a.grad_fn is not None else id(a)
+                    deps[key] = deps.get(key, 0) + 1
+                    child = a.grad_fn
+                    if child is not None and id(child) not in seen:
+                        seen.add(id(child))
+                        stack.append((child, 0))
+            else:
+                post.append(fn)
+    post.reverse()
+    return post, deps
+
+
+def _add(a, b):
+    return b if a is None else a + b
+
+
+def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inputs=None,
+                 accumulate=True, allow_unused=False):
+    """Propagate ``grad_roots`` from ``roots`` (tensors) through the graph.
+
+    Leaves' ``.grad`` accumulate when ``accumulate``; when ``inputs`` is given
+    the gradients reaching those tensors are returned instead (autograd.grad).
+    """
+    from .tensor import Tensor
+    fns = [t.grad_fn for t in roots]
+    order, deps = _order(fns)
+    grads = {}            # id(fn) -> summed grad of that node's output
+    leaf_grads = {}       # id(leaf) -> summed grad
+    want = None
+    captured = {}
+    handed = {id(_raw(g)) for g in grad_roots}  # the caller keeps the seeds: copy them
+    if inputs is not None:
+        want = {}
+        for t in inputs:
+            want[id(t.grad_fn) if t.grad_fn is not None else id(t)] = t
+    for t, g in zip(roots, grad_roots):
+        if t.grad_fn is None:  # a leaf root: its grad is the seed itself
+            leaf_grads[id(t)] = _add(leaf_grads.get(id(t)), g)
+            if not order:
+                _finish_leaf(t, leaf_grads.pop(id(t)), accumulate, want, captured, create_graph,
+                             handed)
+            continue
+        k = id(t.grad_fn)
+        grads[k] = _add(grads.get(k), g)
+    tracing = HOOKS.on
+    listening = HOOKS.listening
+    if listening:
+        from ..trace.core import fn_node
+        HOOKS.tracer.event({"type": "backward_begin", "root": fn_node(fns[0]) if fns[0] else None,
+                            "count": len(order)})
+    prev_mode = grad_mode.enabled
+    grad_mode.enabled = bool(create_graph)
+    try:
+        for fn in order:
+            k = id(fn)
+            g = grads.pop(k, None)
+            if g is None:
+                continue
+            if fn.hooks:
+                for hook in fn.hooks.values():
+                    r = hook(g if create_graph else Tensor._wrap(g))
+                    if r is not None:
+                        g = r if create_graph else _raw(r)
+            if fn.retain is not None:
+                t = fn.retain()
+                if t is not None:
+                    gt = g if create_graph else Tensor._wrap(g.copy())
+                    t.grad = gt if t.grad is None else t.grad + gt
+            if want is not None and k in want:
+                captured[k] = g
+            if tracing:
+                if HOOKS.gate is not None:
+                    from ..trace.core import fn_node
+                    HOOKS.gate.before_backward(fn_node(fn), type(fn).__name__, _raw(g))
+            grads_in = _call_backward(fn, g, create_graph)
+            if listening:
+                _trace_grad(fn, g, grads_in)
+            if HOOKS.anomaly:
+                from .anomaly import check_backward
+                check_backward(fn, grads_in)
+            if not retain_graph and fn.saved:
+                fn.saved = _FREED
+            for a, gi in zip(fn.inputs, grads_in):
+                if gi is None or not getattr(a, "requires_grad", False):
+                    continue
+                child = a.grad_fn
+                if child is not None:
+                    ck = id(child)
+                    grads[ck] = _add(grads.get(ck), gi)
+                    deps[ck] -= 1
+                else:
+                    lk = id(a)
+                    leaf_grads[lk] = _add(leaf_grads.get(lk), gi)
+                    deps[lk] -= 1
+                    if deps[lk] == 0:
+                        _finish_leaf(a, leaf_grads.pop(lk), accumulate, want, captured,
+                                     create_graph, handed)
+    finally:
+        grad_mode.enabled = prev_mode
+    if listening:
+        HOOKS.tracer.event({"type": "backward_end", "root": None, "count": len(order)})
+    if want is None:
+        return None
+    result = []
+    for t in inputs:
+        k = id(t.grad_fn) if t.grad_fn is not None else id(t)
+        g = captured.get(k)
+        if g is None:
+            if not allow_unused:
+                raise BackwardError("One of the differentiated Tensors appears to not have been "
+                                    "used in the graph. Set allow_unused=True if this is the "
+                                    "desired behavior.")
+            result.append(None)
+        else:
+            result.append(g if create_graph else Tensor._wrap(g))
+    return tuple(result)
+
+
+def _raw(g):
+    return g._data if hasattr(g, "_data") else g
+
+
+def _finish_leaf(t, g, accumulate, want, captured, create_graph, handed):
+    from .tensor import Tensor
+    if t._hooks:
+        for hook in t._hooks.values():
+            r = hook(g if create_graph else Tensor._wrap(g))
+            if r is not None:
+                g = r if create_graph else _raw(r)
+    if want is not None:
+        if id(t) in want:
+            captured[id(t)] = g
+        return
+    if not accumulate:
+        return
+    if create_graph:
+        gt = g
+    else:
+        # the same array may reach several leaves (Add passes dy through): never share it
+        if id(g) in handed or getattr(g, "base", None) is not None:
+            g = g.copy()  # views (broadcasts, reshapes) may share memory with other grads
+        handed.add(id(g))
+        gt = Tensor._wrap(g)
+    if t.grad is None:
+        t.grad = gt
+    else:
+        t.grad = t.grad + gt if create_graph else Tensor._wrap(t.grad._data + gt._data)
+    if HOOKS.listening:
+        HOOKS.tracer.accum(t, _raw(t.grad))
+
+
+def _call_backward(fn, g, create_graph):
+    if fn.saved is _FREED:
+        raise BackwardError(
+            f"Trying to backward through the graph a second time (or directly access saved "
+            f"tensors after they have already been freed): {type(fn).__name__} was freed. "
+            "Specify retain_graph=True if you need to backward a second time or to access "
+            "saved tensors after calling backward.")
+    needs = tuple(getattr(a, "requires_grad", False) for a in fn.inputs)
+    fn.needs_input_grad = needs
+    if create_graph:
+        grads = _call_differentiable(fn, g)
+    else:
+        grads = fn.backward(g)
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    if len(grads) != len(fn.inputs):
+        raise BackwardError(f"{type(fn).__name__}.backward returned {len(grads)} gradients "
+                            f"for {len(fn.inputs)} inputs")
+    out = []
+    for a, gi, need in zip(fn.inputs, grads, needs):
+        if not need or gi is None:
+            out.append(None)
+            continue
+        shape = a.shape
+        if gi.shape != shape:
+            raise BackwardError(f"{type(fn).__name__}.backward gave a gradient of shape "
+                                f"{tuple(gi.shape)} for an input of shape {tuple(shape)}")
+        if not create_graph and gi.dtype != a._data.dtype:
+            gi = gi.astype(a._data.dtype)
+        out.append(gi)
+    return tuple(out)
+
+
+def _call_differentiable(fn, g):
+    """Run ``fn.backward`` on Tensors so that the gradient itself has a graph."""
+    from . import tnp
+    from .tensor import Tensor
+    saved = fn.saved
+    out = fn.out()
+    mapped = []
+    for s in saved:
+        m = None
+        for a in fn.inputs:
+            if isinstance(a, Tensor) and s is a._data:
+                m = a
+                break
+        if m is None and out is not None and s is out._data:
+            m = out
+        if m is None:
+            m = Tensor._wrap(s) if hasattr(s, "shape") else s
+        mapped.append(m)
+    xp = fn.xp
+    fn.saved, fn.xp = tuple(mapped), tnp
+    try:
+        gt = g if isinstance(g, Tensor) else Tensor._wrap(g)
+        return fn.backward(gt)
+    except AttributeError as exc:
+        raise BackwardError(f"double backward (create_graph=True) is not supported through "
+                            f"{type(fn).__name__}: {exc}") from None
+    finally:
+        fn.saved, fn.xp = saved, xp
+
+
+def _trace_grad(fn, g, grads_in):
+    from ..trace.core import tensor_node
+    contribs = []
+    for a, gi in zip(fn.inputs, grads_in):
+        if gi is not None and hasattr(a, "_data"):
+            contribs.append((tensor_node(a), _raw(gi)))
+    HOOKS.tracer.grad(fn, _raw(g), contribs)

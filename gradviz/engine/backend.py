@@ -1,0 +1,113 @@
+"""Devices and array backends: NumPy on the CPU, CuPy on an NVIDIA GPU."""
+import numpy as np
+
+from ..errors import DeviceError
+
+_cupy = None
+_cupy_error = None
+
+
+def cupy():
+    """The cupy module, or a DeviceError that says what is missing."""
+    global _cupy, _cupy_error
+    if _cupy is not None:
+        return _cupy
+    if _cupy_error is None:
+        try:
+            import cupy as cp  # noqa: PLC0415 - optional dependency
+            if cp.cuda.runtime.getDeviceCount() < 1:
+                raise RuntimeError("CuPy found no CUDA device")
+            _cupy = cp
+            return cp
+        except Exception as exc:  # ImportError, CUDA driver errors
+            _cupy_error = f"{type(exc).__name__}: {exc}"
+    raise DeviceError("device 'cuda' needs CuPy and an NVIDIA GPU "
+                      "(pip install 'gradviz[gpu]'); not available here: " + _cupy_error)
+
+
+def cuda_available():
+    """True when CuPy imports and sees at least one GPU."""
+    try:
+        cupy()
+        return True
+    except DeviceError:
+        return False
+
+
+class device:
+    """``gv.device("cpu")``, ``gv.device("cuda")``, ``gv.device("cuda:0")``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu", index=None):
+        if isinstance(spec, device):
+            self.type, self.index = spec.type, spec.index
+            return
+        spec = str(spec)
+        kind, _, idx = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise DeviceError(f"unknown device {spec!r}: use 'cpu', 'cuda' or 'cuda:N'")
+        self.type = kind
+        self.index = int(idx) if idx else index
+        if kind == "cuda" and self.index is None:
+            self.index = 0
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + (f", index={self.index})" if self.index is not None
+                                                else ")")
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+CPU = device("cpu")
+
+
+def as_device(spec):
+    """Normalise a device argument (None → cpu)."""
+    if spec is None:
+        return CPU
+    return spec if isinstance(spec, device) else device(spec)
+
+
+def xp_for(dev):
+    """The array module for a device."""
+    if dev.type == "cpu":
+        return np
+    return cupy()
+
+
+def xp_of(a):
+    """The array module an array belongs to."""
+    if isinstance(a, np.ndarray) or not hasattr(a, "__cuda_array_interface__"):
+        return np
+    return cupy()
+
+
+def device_of(a):
+    """The device an array lives on."""
+    if isinstance(a, np.ndarray):
+        return CPU
+    dev = getattr(a, "device", None)
+    if dev is None or not hasattr(a, "__cuda_array_interface__"):
+        return CPU
+    return device("cuda", dev.id)
+
+
+def move(a, dev):
+    """Copy an array to a device (no copy when it is already there)."""
+    if dev.type == "cpu":
+        if isinstance(a, np.ndarray):
+            return a
+        return a.get() if hasattr(a, "get") else np.asarray(a)
+    cp = cupy()
+    with cp.cuda.Device(dev.index or 0):
+        return cp.asarray(a)

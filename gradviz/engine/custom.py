@@ -1,0 +1,49 @@
+"""``gv.autograd.Function``: custom ops written on Tensors, as in torch."""
+from .function import Function as _EngineFunction
+from .grad_mode import no_grad
+from .tensor import Tensor
+
+
+def _to_tensor(a):
+    return Tensor._wrap(a) if hasattr(a, "shape") and not isinstance(a, Tensor) else a
+
+
+def _to_array(t):
+    return t._data if isinstance(t, Tensor) else t
+
+
+class Function(_EngineFunction):
+    """Subclass with static ``forward(ctx, *inputs)`` and ``backward(ctx, *grad_outputs)``
+    working on Tensors; call ``MyOp.apply(x, ...)``. Events name the op after the class."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        user_forward = cls.__dict__.get("forward")
+        user_backward = cls.__dict__.get("backward")
+        if isinstance(user_forward, staticmethod):
+            user_forward = user_forward.__func__
+        if isinstance(user_backward, staticmethod):
+            user_backward = user_backward.__func__
+        if user_forward is not None:
+            def forward(ctx, *arrays, **attrs):
+                with no_grad():
+                    out = user_forward(ctx, *[_to_tensor(a) for a in arrays], **attrs)
+                return _to_array(out)
+            cls.forward = forward
+        if user_backward is not None:
+            def backward(ctx, g):
+                with no_grad():
+                    res = user_backward(ctx, _to_tensor(g))
+                if not isinstance(res, tuple):
+                    res = (res,)
+                return tuple(_to_array(r) for r in res)
+            cls.backward = backward
+        if not cls.rule:
+            cls.rule = f"custom: {cls.__name__}.backward"
+
+    def save_for_backward(ctx, *tensors):
+        """Keep tensors for backward."""
+        ctx.saved = tensors
+
+    def mark_non_differentiable(ctx, *tensors):
+        """Accepted for torch compatibility."""

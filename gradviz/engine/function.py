@@ -1,0 +1,132 @@
+"""The Function base class: one subclass per op, and the one place forward events come from.
+
+A Function instance is both the op's context (``ctx``) and its node in the
+graph (``tensor.grad_fn``), as in Chainer and tinygrad. ``forward`` and
+``backward`` work on raw ``xp`` arrays (NumPy or CuPy); ``backward`` returns
+one gradient per input (None where not needed). The class attribute ``rule``
+is the backward formula in math form, the text of its ``grad`` events.
+"""
+import weakref
+
+import numpy as np
+
+from ..errors import AnomalyError, DeviceError
+from ..trace.hooks import HOOKS
+from . import grad_mode
+
+
+class Function:
+    """Base of every differentiable op; subclass and call ``Cls.apply(*inputs, **attrs)``."""
+
+    rule = ""               # backward formula, e.g. "dx = dy * y"
+    differentiable = True   # False for ops whose output never needs grad (argmax, eq...)
+
+    def forward(ctx, *arrays, **attrs):  # pragma: no cover - abstract
+        """Compute the output array from input arrays."""
+        raise NotImplementedError(f"{type(ctx).__name__} has no forward")
+
+    def backward(ctx, grad_out):
+        """Return one gradient array per input (None where not needed)."""
+        from ..errors import BackwardError
+        raise BackwardError(f"no gradient rule for {type(ctx).__name__}; "
+                            "use it under gv.no_grad() or on tensors that need no grad")
+
+    def save_for_backward(ctx, *arrays):
+        """Keep arrays for backward (freed after it unless retain_graph)."""
+        ctx.saved = arrays
+
+    @property
+    def saved_tensors(ctx):
+        """What forward saved (torch's name)."""
+        return ctx.saved
+
+    @property
+    def name(ctx):
+        """torch-style node name, e.g. ``MulBackward``."""
+        return type(ctx).__name__ + "Backward"
+
+    @property
+    def next_functions(ctx):
+        """((grad_fn or None, 0), ...) for each input, as torch shows them."""
+        out = []
+        for a in ctx.inputs:
+            fn = getattr(a, "grad_fn", None)
+            out.append((fn, 0))
+        return tuple(out)
+
+    def __repr__(ctx):
+        return f"<{ctx.name}>"
+
+    @classmethod
+    def apply(cls, *args, **attrs):
+        """Run the op on tensors (or constants) and link the result into the graph."""
+        arrays = []
+        requires = False
+        xp = np
+        for a in args:
+            if type(a) is Tensor or isinstance(a, Tensor):
+                d = a._data
+                arrays.append(d)
+                if a.requires_grad:
+                    requires = True
+                if type(d) is not np.ndarray:
+                    xp = _check_device(args)
+            else:
+                arrays.append(a)
+        ctx = cls.__new__(cls)
+        ctx.saved = ()
+        ctx.xp = xp
+        ctx.node = None
+        out = ctx.forward(*arrays, **attrs)
+        if type(out) is not np.ndarray and xp is np:
+            out = np.asarray(out)
+        t = Tensor.__new__(Tensor)
+        t._data = out
+        t.grad = None
+        t._node = None
+        t._name = None
+        t._hooks = None
+        if requires and grad_mode.enabled and cls.differentiable:
+            t.requires_grad = True
+            t.grad_fn = ctx
+            ctx.inputs = args
+            ctx.attrs = attrs
+            ctx.out = weakref.ref(t)
+            ctx.hooks = None
+            ctx.retain = None
+        else:
+            t.requires_grad = False
+            t.grad_fn = None
+        if HOOKS.on:
+            _after_forward(ctx, args, attrs, t)
+        return t
+
+
+def _check_device(args):
+    from .backend import device_of, xp_of
+    devs = {device_of(a._data) for a in args if isinstance(a, Tensor)}
+    if len(devs) > 1:
+        raise DeviceError("Expected all tensors to be on the same device, but found at least "
+                          "two devices, " + " and ".join(sorted(str(d) for d in devs)) + "!")
+    for a in args:
+        if isinstance(a, Tensor):
+            return xp_of(a._data)
+    return np
+
+
+def _after_forward(ctx, args, attrs, t):
+    node = None
+    if HOOKS.listening:
+        node = HOOKS.tracer.op(ctx, args, attrs, t)
+    if HOOKS.anomaly:
+        from .anomaly import check_forward
+        check_forward(ctx, t, node)
+    gate = HOOKS.gate
+    if gate is not None:
+        if node is None:
+            from ..trace.core import tensor_node
+            node = ctx.node = tensor_node(t)
+        gate.after_forward(node, type(ctx).__name__, t._data)
+
+
+from .tensor import Tensor  # noqa: E402  (circular: Tensor methods call Function.apply)

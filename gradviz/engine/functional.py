@@ -1,0 +1,83 @@
+"""``gv.add``, ``gv.cat``, ``gv.where`` ...: function forms of the Tensor ops."""
+from ..errors import ShapeError
+from . import ops as O
+from . import tensor_methods as M
+from .tensor import Tensor
+
+
+def _fn(name):
+    method = getattr(Tensor, name)
+
+    def f(input, *args, **kwargs):
+        return method(input if isinstance(input, Tensor) else M._as_tensor(input), *args,
+                      **kwargs)
+    f.__name__ = name
+    f.__doc__ = method.__doc__
+    return f
+
+
+_NAMES = ["add", "sub", "mul", "div", "true_divide", "pow", "matmul", "mm", "bmm", "neg", "abs",
+          "exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu",
+          "clamp", "clip", "maximum", "minimum", "sum", "mean", "var", "std", "prod", "max",
+          "min", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax", "log_softmax",
+          "cumsum", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
+          "swapaxes", "t", "permute", "split", "chunk", "gather", "masked_fill", "eq", "ne",
+          "lt", "le", "gt", "ge"]
+globals().update({n: _fn(n) for n in _NAMES})
+where = M.where
+__all__ = _NAMES + ["where", "cat", "concat", "stack", "numel", "is_tensor", "multiply",
+                    "subtract", "divide", "negative"]
+multiply, subtract, divide, negative = mul, sub, div, neg  # noqa: F821
+
+
+def _same(tensors, what):
+    tensors = [t if isinstance(t, Tensor) else M._as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ShapeError(f"{what}(): expected a non-empty list of Tensors")
+    first = tensors[0]
+    out = [first]
+    for t in tensors[1:]:
+        a, b = M._coerce(first, t)
+        out.append(b)
+        if a is not first:
+            first = a
+            out = [x.to(first.dtype) for x in out]
+    return out
+
+
+def cat(tensors, dim=0):
+    """Concatenate along an existing dim."""
+    ts = _same(list(tensors), "cat")
+    nd = ts[0].ndim
+    for t in ts:
+        if t.ndim != nd:
+            raise ShapeError("Tensors must have same number of dimensions: got "
+                             f"{nd} and {t.ndim}")
+        for i, (a, b) in enumerate(zip(t.shape, ts[0].shape)):
+            if i != dim % nd and a != b:
+                raise ShapeError(f"Sizes of tensors must match except in dimension {dim}. "
+                                 f"Expected size {b} but got size {a}")
+    return O.Cat.apply(*ts, dim=dim)
+
+
+concat = cat
+
+
+def stack(tensors, dim=0):
+    """Stack along a new dim."""
+    ts = _same(list(tensors), "stack")
+    for t in ts:
+        if t.shape != ts[0].shape:
+            raise ShapeError(f"stack expects each tensor to be equal size, but got "
+                             f"{list(ts[0].shape)} and {list(t.shape)}")
+    return O.Stack.apply(*ts, dim=dim)
+
+
+def numel(input):
+    """Number of elements."""
+    return input.numel()
+
+
+def is_tensor(obj):
+    """True for gradviz tensors."""
+    return isinstance(obj, Tensor)

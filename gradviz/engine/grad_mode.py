@@ -1,0 +1,61 @@
+"""Grad mode: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``is_grad_enabled``."""
+import functools
+
+enabled = True
+
+
+def is_grad_enabled():
+    """True unless inside ``no_grad()``."""
+    return enabled
+
+
+class set_grad_enabled:
+    """Context manager (and decorator) that sets grad mode; restores it on exit."""
+
+    def __init__(self, mode=True):
+        global enabled
+        self.prev = enabled
+        self.mode = bool(mode)
+        enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global enabled
+        enabled = self.prev
+        return False
+
+
+class _Mode:
+    mode = True
+
+    def __enter__(self):
+        global enabled
+        self.prev = enabled
+        enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        global enabled
+        enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            with type(self)():
+                return fn(*a, **k)
+        return wrapper
+
+
+class no_grad(_Mode):
+    """Ops inside build no graph (as ``torch.no_grad``); also a decorator."""
+
+    mode = False
+
+
+class enable_grad(_Mode):
+    """Turn grad mode back on inside ``no_grad`` (as ``torch.enable_grad``)."""
+
+    mode = True

@@ -1,0 +1,7 @@
+"""Every op is one Function class; this package is the op table."""
+from .elementwise import *  # noqa: F401,F403
+from .index import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .reduce import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+from .convert import *  # noqa: F401,F403

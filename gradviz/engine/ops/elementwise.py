@@ -1,0 +1,304 @@
+"""Elementwise ops: arithmetic, unary math, activations, comparisons."""
+from ..function import Function
+from .util import shape_of, unbroadcast
+
+__all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt",
+           "Rsqrt", "Sin", "Cos", "Tanh", "Sigmoid", "Relu", "Clamp", "Maximum", "Minimum",
+           "Where", "Compare"]
+
+
+class Add(Function):
+    rule = "dx = dy ; dy_in = dy"
+
+    def forward(ctx, x, y):
+        ctx.shapes = shape_of(x), shape_of(y)
+        return x + y
+
+    def backward(ctx, g):
+        nx, ny = ctx.needs_input_grad
+        return (unbroadcast(ctx.xp, g, ctx.shapes[0]) if nx else None,
+                unbroadcast(ctx.xp, g, ctx.shapes[1]) if ny else None)
+
+
+class Sub(Function):
+    rule = "dx = dy ; dy_in = -dy"
+
+    def forward(ctx, x, y):
+        ctx.shapes = shape_of(x), shape_of(y)
+        return x - y
+
+    def backward(ctx, g):
+        nx, ny = ctx.needs_input_grad
+        return (unbroadcast(ctx.xp, g, ctx.shapes[0]) if nx else None,
+                unbroadcast(ctx.xp, -g, ctx.shapes[1]) if ny else None)
+
+
+class Mul(Function):
+    rule = "dx = dy * y ; dy_in = dy * x"
+
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    def backward(ctx, g):
+        x, y = ctx.saved
+        nx, ny = ctx.needs_input_grad
+        return (unbroadcast(ctx.xp, g * y, shape_of(x)) if nx else None,
+                unbroadcast(ctx.xp, g * x, shape_of(y)) if ny else None)
+
+
+class Div(Function):
+    rule = "dx = dy / y ; dy_in = -dy * x / y^2"
+
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    def backward(ctx, g):
+        x, y = ctx.saved
+        nx, ny = ctx.needs_input_grad
+        return (unbroadcast(ctx.xp, g / y, shape_of(x)) if nx else None,
+                unbroadcast(ctx.xp, -g * x / (y * y), shape_of(y)) if ny else None)
+
+
+class Pow(Function):
+    rule = "dx = dy * p * x^(p-1) ; dp = dy * x^p * log(x)"
+
+    def forward(ctx, x, p):
+        out = x ** p
+        ctx.save_for_backward(x, p, out)
+        return out
+
+    def backward(ctx, g):
+        x, p, out = ctx.saved
+        xp = ctx.xp
+        nx, npow = ctx.needs_input_grad
+        dx = unbroadcast(xp, g * p * x ** (p - 1), shape_of(x)) if nx else None
+        dp = None
+        if npow:
+            safe = xp.where(x > 0, x, 1)
+            dp = unbroadcast(xp, xp.where(x > 0, g * out * xp.log(safe), 0), shape_of(p))
+        return dx, dp
+
+
+class Neg(Function):
+    rule = "dx = -dy"
+
+    def forward(ctx, x):
+        return -x
+
+    def backward(ctx, g):
+        return -g
+
+
+class Abs(Function):
+    rule = "dx = dy * sign(x)"
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.abs(x)
+
+    def backward(ctx, g):
+        return g * ctx.xp.sign(ctx.saved[0])
+
+
+class Exp(Function):
+    rule = "dx = dy * exp(x)"
+
+    def forward(ctx, x):
+        y = ctx.xp.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        return g * ctx.saved[0]
+
+
+class Log(Function):
+    rule = "dx = dy / x"
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.log(x)
+
+    def backward(ctx, g):
+        return g / ctx.saved[0]
+
+
+class Log1p(Function):
+    rule = "dx = dy / (1 + x)"
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.log1p(x)
+
+    def backward(ctx, g):
+        return g / (ctx.saved[0] + 1)
+
+
+class Sqrt(Function):
+    rule = "dx = dy / (2 * sqrt(x))"
+
+    def forward(ctx, x):
+        y = ctx.xp.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        return g / (ctx.saved[0] * 2)
+
+
+class Rsqrt(Function):
+    rule = "dx = -dy / 2 * x^(-3/2)"
+
+    def forward(ctx, x):
+        y = 1 / ctx.xp.sqrt(x)
+        ctx.save_for_backward(y)
+        return y.astype(x.dtype, copy=False) if hasattr(y, "astype") else y
+
+    def backward(ctx, g):
+        y = ctx.saved[0]
+        return g * y * y * y * -0.5
+
+
+class Sin(Function):
+    rule = "dx = dy * cos(x)"
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.sin(x)
+
+    def backward(ctx, g):
+        return g * ctx.xp.cos(ctx.saved[0])
+
+
+class Cos(Function):
+    rule = "dx = -dy * sin(x)"
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.cos(x)
+
+    def backward(ctx, g):
+        return -g * ctx.xp.sin(ctx.saved[0])
+
+
+class Tanh(Function):
+    rule = "dx = dy * (1 - tanh(x)^2)"
+
+    def forward(ctx, x):
+        y = ctx.xp.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        y = ctx.saved[0]
+        return g * (1 - y * y)
+
+
+class Sigmoid(Function):
+    rule = "dx = dy * s * (1 - s), s = sigmoid(x)"
+
+    def forward(ctx, x):
+        xp = ctx.xp
+        # split by sign so that exp never overflows
+        e = xp.exp(-xp.abs(x))
+        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        y = ctx.saved[0]
+        return g * y * (1 - y)
+
+
+class Relu(Function):
+    rule = "dx = dy * (x > 0)"
+
+    def forward(ctx, x):
+        y = ctx.xp.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        return ctx.xp.where(ctx.saved[0] > 0, g, 0)
+
+
+class Clamp(Function):
+    rule = "dx = dy * (min <= x <= max)"
+
+    def forward(ctx, x, min=None, max=None):
+        ctx.save_for_backward(x)
+        ctx.bounds = min, max
+        return ctx.xp.clip(x, min, max)
+
+    def backward(ctx, g):
+        x = ctx.saved[0]
+        lo, hi = ctx.bounds
+        xp = ctx.xp
+        if lo is not None:
+            g = xp.where(x >= lo, g, 0)
+        if hi is not None:
+            g = xp.where(x <= hi, g, 0)
+        return g
+
+
+class Maximum(Function):
+    rule = "dx = dy * [x > y] + dy/2 * [x == y] ; dy_in likewise"
+
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return ctx.xp.maximum(x, y)
+
+    def backward(ctx, g):
+        x, y = ctx.saved
+        xp = ctx.xp
+        w = xp.where(x > y, 1.0, xp.where(x == y, 0.5, 0.0))
+        nx, ny = ctx.needs_input_grad
+        return (unbroadcast(xp, g * w, shape_of(x)) if nx else None,
+                unbroadcast(xp, g * (1 - w), shape_of(y)) if ny else None)
+
+
+class Minimum(Function):
+    rule = "dx = dy * [x < y] + dy/2 * [x == y] ; dy_in likewise"
+
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return ctx.xp.minimum(x, y)
+
+    def backward(ctx, g):
+        x, y = ctx.saved
+        xp = ctx.xp
+        w = xp.where(x < y, 1.0, xp.where(x == y, 0.5, 0.0))
+        nx, ny = ctx.needs_input_grad
+        return (unbroadcast(xp, g * w, shape_of(x)) if nx else None,
+                unbroadcast(xp, g * (1 - w), shape_of(y)) if ny else None)
+
+
+class Where(Function):
+    rule = "dx = dy * cond ; dy_in = dy * !cond"
+
+    def forward(ctx, cond, x, y):
+        ctx.save_for_backward(cond)
+        ctx.shapes = shape_of(x), shape_of(y)
+        return ctx.xp.where(cond, x, y)
+
+    def backward(ctx, g):
+        cond = ctx.saved[0]
+        xp = ctx.xp
+        _, nx, ny = ctx.needs_input_grad
+        zero = 0
+        return (None,
+                unbroadcast(xp, xp.where(cond, g, zero), ctx.shapes[0]) if nx else None,
+                unbroadcast(xp, xp.where(cond, zero, g), ctx.shapes[1]) if ny else None)
+
+
+class Compare(Function):
+    """``eq ne lt le gt ge``: boolean results, no gradient."""
+
+    differentiable = False
+    OPS = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
+           "gt": "greater", "ge": "greater_equal"}
+
+    def forward(ctx, x, y, op="eq"):
+        return getattr(ctx.xp, Compare.OPS[op])(x, y)

@@ -1,0 +1,268 @@
+"""Reductions and normalisers: sum, mean, var, std, prod, max/min, logsumexp, softmax, cumsum."""
+from ..function import Function
+from .util import keep, norm_dims
+
+__all__ = ["Sum", "Mean", "Var", "Std", "Prod", "Amax", "Amin", "MaxDim", "MinDim", "Argmax",
+           "Argmin", "Logsumexp", "Softmax", "LogSoftmax", "Cumsum"]
+
+
+class Sum(Function):
+    rule = "dx = broadcast(dy)"
+
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.shape = x.shape
+        ctx.axes = norm_dims(dim, x.ndim)
+        ctx.keepdim = keepdim
+        return ctx.xp.sum(x, axis=ctx.axes, keepdims=keepdim)
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        return xp.broadcast_to(keep(xp, g, ctx.shape, ctx.axes, ctx.keepdim), ctx.shape)
+
+
+class Mean(Function):
+    rule = "dx = broadcast(dy) / N"
+
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.shape = x.shape
+        ctx.axes = norm_dims(dim, x.ndim)
+        ctx.keepdim = keepdim
+        n = 1
+        for a in ctx.axes:
+            n *= x.shape[a]
+        ctx.n = n
+        return ctx.xp.mean(x, axis=ctx.axes, keepdims=keepdim)
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        return xp.broadcast_to(keep(xp, g, ctx.shape, ctx.axes, ctx.keepdim) / ctx.n, ctx.shape)
+
+
+class Var(Function):
+    rule = "dx = dy * 2 (x - mean) / (N - correction)"
+
+    def forward(ctx, x, dim=None, correction=1, keepdim=False):
+        xp = ctx.xp
+        ctx.axes = norm_dims(dim, x.ndim)
+        ctx.keepdim = keepdim
+        ctx.shape = x.shape
+        n = 1
+        for a in ctx.axes:
+            n *= x.shape[a]
+        ctx.denom = max(n - correction, 0)
+        ctx.save_for_backward(x)
+        return xp.var(x, axis=ctx.axes, ddof=correction, keepdims=keepdim).astype(x.dtype)
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        x = ctx.saved[0]
+        mean = xp.mean(x, axis=ctx.axes, keepdims=True)
+        return keep(xp, g, ctx.shape, ctx.axes, ctx.keepdim) * (x - mean) * (2.0 / ctx.denom)
+
+
+class Std(Function):
+    rule = "dx = dy * (x - mean) / ((N - correction) * std)"
+
+    def forward(ctx, x, dim=None, correction=1, keepdim=False):
+        xp = ctx.xp
+        ctx.axes = norm_dims(dim, x.ndim)
+        ctx.keepdim = keepdim
+        ctx.shape = x.shape
+        n = 1
+        for a in ctx.axes:
+            n *= x.shape[a]
+        ctx.denom = max(n - correction, 0)
+        out = xp.std(x, axis=ctx.axes, ddof=correction, keepdims=keepdim).astype(x.dtype)
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        x, out = ctx.saved
+        mean = xp.mean(x, axis=ctx.axes, keepdims=True)
+        s = keep(xp, out, ctx.shape, ctx.axes, ctx.keepdim)
+        return keep(xp, g, ctx.shape, ctx.axes, ctx.keepdim) * (x - mean) / (s * ctx.denom)
+
+
+class Prod(Function):
+    rule = "dx_i = dy * prod_{j != i} x_j"
+
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.dim, ctx.keepdim, ctx.shape = dim, keepdim, x.shape
+        ctx.save_for_backward(x)
+        if dim is None:
+            return ctx.xp.prod(x)
+        return ctx.xp.prod(x, axis=dim, keepdims=keepdim)
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        x = ctx.saved[0]
+        if ctx.dim is None:
+            flat = x.reshape(-1)
+            others = _exclusive_prod(xp, flat, 0)
+            return (g * others).reshape(ctx.shape)
+        d = ctx.dim % x.ndim
+        others = _exclusive_prod(xp, x, d)
+        return keep(xp, g, ctx.shape, (d,), ctx.keepdim) * others
+
+
+def _exclusive_prod(xp, x, axis):
+    """prod of every element but one along ``axis`` (exact with zeros)."""
+    x = xp.moveaxis(x, axis, -1)
+    ones = xp.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    left = xp.cumprod(xp.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([x[..., 1:], ones], axis=-1), -1), -1), -1)
+    return xp.moveaxis(left * right, -1, axis)
+
+
+class Amax(Function):
+    rule = "dx = dy * [x == max] / count(max)"
+    reduce = "max"
+
+    def forward(ctx, x, dim=None, keepdim=False):
+        xp = ctx.xp
+        ctx.axes = norm_dims(dim, x.ndim)
+        ctx.keepdim, ctx.shape = keepdim, x.shape
+        out = getattr(xp, self_reduce(ctx))(x, axis=ctx.axes, keepdims=keepdim)
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        x, out = ctx.saved
+        mask = x == keep(xp, out, ctx.shape, ctx.axes, ctx.keepdim)
+        count = xp.sum(mask, axis=ctx.axes, keepdims=True)
+        return xp.where(mask, keep(xp, g, ctx.shape, ctx.axes, ctx.keepdim) / count, 0)
+
+
+def self_reduce(ctx):
+    return "amax" if type(ctx).reduce == "max" else "amin"
+
+
+class Amin(Amax):
+    rule = "dx = dy * [x == min] / count(min)"
+    reduce = "min"
+
+
+class MaxDim(Function):
+    rule = "dx = scatter(dy, argmax)"
+    pick = "argmax"
+
+    def forward(ctx, x, dim=0, keepdim=False):
+        xp = ctx.xp
+        d = dim % max(x.ndim, 1) if x.ndim else 0
+        idx = getattr(xp, type(ctx).pick)(x, axis=d) if x.ndim else xp.zeros((), dtype=xp.int64)
+        idx = xp.expand_dims(idx, d) if x.ndim else idx
+        ctx.indices = idx
+        ctx.d, ctx.keepdim, ctx.shape = d, keepdim, x.shape
+        out = xp.take_along_axis(x, idx, axis=d) if x.ndim else x
+        if not keepdim and x.ndim:
+            out = xp.squeeze(out, axis=d)
+            ctx.out_indices = xp.squeeze(idx, axis=d)
+        else:
+            ctx.out_indices = idx
+        return out
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        if not len(ctx.shape):
+            return g
+        dx = xp.zeros(ctx.shape, dtype=g.dtype)
+        gk = g if ctx.keepdim else xp.expand_dims(g, ctx.d)
+        xp.put_along_axis(dx, ctx.indices, gk, axis=ctx.d)
+        return dx
+
+
+class MinDim(MaxDim):
+    rule = "dx = scatter(dy, argmin)"
+    pick = "argmin"
+
+
+class Argmax(Function):
+    """Index of the largest value (no gradient)."""
+
+    differentiable = False
+
+    def forward(ctx, x, dim=None, keepdim=False):
+        xp = ctx.xp
+        if dim is None:
+            out = xp.argmax(x)
+            return xp.reshape(out, (1,) * x.ndim) if keepdim else out
+        return xp.argmax(x, axis=dim, keepdims=keepdim)
+
+
+class Argmin(Function):
+    """Index of the smallest value (no gradient)."""
+
+    differentiable = False
+
+    def forward(ctx, x, dim=None, keepdim=False):
+        xp = ctx.xp
+        if dim is None:
+            out = xp.argmin(x)
+            return xp.reshape(out, (1,) * x.ndim) if keepdim else out
+        return xp.argmin(x, axis=dim, keepdims=keepdim)
+
+
+class Logsumexp(Function):
+    rule = "dx = dy * exp(x - logsumexp(x))"
+
+    def forward(ctx, x, dim=None, keepdim=False):
+        xp = ctx.xp
+        ctx.axes = norm_dims(dim, x.ndim)
+        ctx.keepdim, ctx.shape = keepdim, x.shape
+        m = xp.amax(x, axis=ctx.axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        out = xp.log(xp.sum(xp.exp(x - m), axis=ctx.axes, keepdims=True)) + m
+        ctx.save_for_backward(x, out)
+        return out if keepdim else xp.squeeze(out, axis=ctx.axes)
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        x, out = ctx.saved
+        return keep(xp, g, ctx.shape, ctx.axes, ctx.keepdim) * xp.exp(x - out)
+
+
+class Softmax(Function):
+    rule = "dx = y * (dy - sum(dy * y))"
+
+    def forward(ctx, x, dim=-1):
+        xp = ctx.xp
+        ctx.dim = dim
+        e = xp.exp(x - xp.amax(x, axis=dim, keepdims=True))
+        y = e / xp.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        y = ctx.saved[0]
+        return y * (g - ctx.xp.sum(g * y, axis=ctx.dim, keepdims=True))
+
+
+class LogSoftmax(Function):
+    rule = "dx = dy - softmax(x) * sum(dy)"
+
+    def forward(ctx, x, dim=-1):
+        xp = ctx.xp
+        ctx.dim = dim
+        s = x - xp.amax(x, axis=dim, keepdims=True)
+        y = s - xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        y = ctx.saved[0]
+        return g - xp.exp(y) * xp.sum(g, axis=ctx.dim, keepdims=True)
+
+
+class Cumsum(Function):
+    rule = "dx = reverse_cumsum(dy)"
+
+    def forward(ctx, x, dim=0):
+        ctx.dim = dim
+        return ctx.xp.cumsum(x, axis=dim, dtype=x.dtype if x.dtype.kind == "f" else None)
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        return xp.flip(xp.cumsum(xp.flip(g, ctx.dim), axis=ctx.dim), ctx.dim)

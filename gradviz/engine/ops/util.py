@@ -1,0 +1,42 @@
+"""Small helpers shared by op backward formulas (written against ``xp``)."""
+
+
+def unbroadcast(xp, g, shape):
+    """Sum ``g`` down to ``shape``: undo NumPy/torch broadcasting in a gradient."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra:
+        g = xp.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
+    if axes:
+        g = xp.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def shape_of(a):
+    """Shape of an array or a Python scalar (scalars are shape ())."""
+    return getattr(a, "shape", ())
+
+
+def norm_dims(dim, ndim):
+    """``dim`` (None, int or tuple, negatives allowed) as a sorted tuple of axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        dim = (dim,)
+    out = []
+    for d in dim:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            from ...errors import ShapeError
+            raise ShapeError(f"Dimension out of range (expected to be in range of "
+                             f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})")
+        out.append(d % ndim if ndim else 0)
+    return tuple(sorted(out))
+
+
+def keep(xp, g, shape, axes, keepdim):
+    """Reinsert reduced axes into ``g`` (when keepdim was False) so it broadcasts to shape."""
+    if not keepdim and axes and len(shape):
+        g = xp.reshape(g, tuple(1 if i in axes else s for i, s in enumerate(shape)))
+    return g

@@ -1,0 +1,379 @@
+"""Tensor: a NumPy/CuPy array with torch's API and a place in the autograd graph."""
+import numpy as np
+
+from ..errors import BackwardError, GradvizError
+from . import dtypes, grad_mode
+from .backend import as_device, device_of, move
+
+
+class Size(tuple):
+    """``tensor.shape``: a tuple that prints like torch.Size."""
+
+    def __repr__(self):
+        return f"gradviz.Size({list(self)})"
+
+    def numel(self):
+        """Number of elements a tensor of this shape holds."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    """A multi-dimensional array that can record the ops applied to it (torch.Tensor)."""
+
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_node", "_name", "_hooks",
+                 "__weakref__", "__dict__")
+    __array_priority__ = 1000  # ndarray + Tensor defers to Tensor.__radd__
+
+    def __init__(self, data=(), dtype=None, device=None, requires_grad=False):
+        arr = np.asarray(data, dtype=dtypes.to_dtype(dtype).np if dtype is not None
+                         else dtypes.get_default_dtype().np)
+        self._data = move(arr, as_device(device))
+        self.grad = None
+        self.grad_fn = None
+        self._node = None
+        self._name = None
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, arr, requires_grad=False):
+        """A leaf tensor around an existing array (no copy)."""
+        t = cls.__new__(cls)
+        if not hasattr(arr, "shape"):
+            arr = np.asarray(arr)
+        t._data = arr
+        t.requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = None
+        t._node = None
+        t._name = None
+        t._hooks = None
+        return t
+
+    # ---- attributes ---------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    @property
+    def dtype(self):
+        return dtypes.from_numpy(self._data.dtype)
+
+    @property
+    def device(self):
+        return device_of(self._data)
+
+    @property
+    def layout(self):
+        from . import strided
+        return strided
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def data(self):
+        """The same values without history (shares memory), as torch's ``.data``."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else value
+
+    @property
+    def T(self):
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    def size(self, dim=None):
+        """The shape, or one dimension of it."""
+        return self.shape if dim is None else self._data.shape[dim]
+
+    def dim(self):
+        """Number of dimensions."""
+        return self._data.ndim
+
+    def numel(self):
+        """Number of elements."""
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self):
+        """Bytes per element."""
+        return self._data.itemsize
+
+    def is_floating_point(self):
+        """True for float16/32/64 tensors."""
+        return self._data.dtype.kind == "f"
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __repr__(self):
+        arr = move(self._data, as_device("cpu"))
+        body = np.array2string(arr, separator=", ", prefix="tensor(",
+                               floatmode="maxprec_equal" if arr.dtype.kind == "f" else "maxprec")
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self._data.dtype not in (dtypes.get_default_dtype().np, np.int64, np.bool_) \
+                or (arr.size == 0 and arr.dtype != dtypes.get_default_dtype().np):
+            extras.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ---- conversion -------------------------------------------------------------------
+    def numpy(self, force=False):
+        """The values as a NumPy array (shares memory on the CPU)."""
+        if self.requires_grad and not force:
+            raise GradvizError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        if self.device.type != "cpu":
+            if not force:
+                raise GradvizError("can't convert a cuda tensor to numpy. "
+                                   "Use Tensor.cpu() to copy the tensor to host memory first.")
+            return move(self._data, as_device("cpu"))
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = move(self._data, as_device("cpu"))
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def item(self):
+        """The single value as a Python number."""
+        if self._data.size != 1:
+            raise GradvizError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        """Nested Python lists of the values."""
+        return move(self._data, as_device("cpu")).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted "
+                            "to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise GradvizError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def detach(self):
+        """A tensor sharing the values, cut from the graph."""
+        return Tensor._wrap(self._data)
+
+    def detach_(self):
+        """Cut this tensor from the graph in place."""
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def clone(self):
+        """A copy that stays in the graph."""
+        from .ops import Clone
+        return Clone.apply(self)
+
+    def contiguous(self):
+        """A C-contiguous tensor (self when already contiguous)."""
+        if self._data.flags.c_contiguous:
+            return self
+        from .ops import Contiguous
+        return Contiguous.apply(self)
+
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``."""
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, dtypes.dtype) or a in (float, int, bool) or (
+                    isinstance(a, str) and a in dtypes._BY_NAME):
+                dtype = a
+            else:
+                device = a
+        out = self
+        if dtype is not None:
+            d = dtypes.to_dtype(dtype)
+            if d.np != out._data.dtype:
+                from .ops import Cast
+                out = Cast.apply(out, dtype=d.np)
+        if device is not None:
+            dev = as_device(device)
+            if dev != out.device:
+                from .ops import ToDevice
+                out = ToDevice.apply(out, device=dev)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self):
+        """This tensor on the CPU."""
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        """This tensor on the GPU (CuPy)."""
+        return self.to("cuda" if device is None else f"cuda:{int(device)}")
+
+    def type(self, dtype=None):
+        """The type name, or a cast (torch's ``.type``)."""
+        if dtype is None:
+            return f"gradviz.{self.dtype.name}"
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool_)
+
+    # ---- autograd ----------------------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        """Start (or stop) recording ops on this leaf."""
+        if self.grad_fn is not None and not requires_grad:
+            raise BackwardError("you can only change requires_grad flags of leaf variables. "
+                                "Use detach() to get a tensor that does not require grad.")
+        if requires_grad and self._data.dtype.kind != "f":
+            raise BackwardError("only Tensors of floating point dtype can require gradients, "
+                                f"not {self.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute d self / d leaves and accumulate it in each leaf's ``.grad``."""
+        from .autograd import run_backward
+        if not self.requires_grad:
+            raise BackwardError("element 0 of tensors does not require grad and does not "
+                                "have a grad_fn")
+        if gradient is None:
+            if self._data.size != 1:
+                raise BackwardError("grad can be implicitly created only for scalar outputs")
+            gradient = self._ones()
+        elif isinstance(gradient, Tensor):
+            if gradient.shape != self.shape:
+                raise BackwardError(f"Mismatch in shape: grad_output[0] has a shape of "
+                                    f"{tuple(gradient.shape)} and output[0] has a shape of "
+                                    f"{tuple(self.shape)}.")
+            gradient = gradient if create_graph else gradient._data
+        else:
+            gradient = np.asarray(gradient, dtype=self._data.dtype)
+        if create_graph and not isinstance(gradient, Tensor):
+            gradient = Tensor._wrap(gradient)
+        if retain_graph is None:
+            retain_graph = create_graph
+        if inputs is not None:
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            grads = run_backward([self], [gradient], retain_graph, create_graph, inputs=inputs,
+                                 allow_unused=True)
+            for t, g in zip(inputs, grads):
+                if g is not None:
+                    t.grad = g if t.grad is None else t.grad + g
+            return
+        run_backward([self], [gradient], retain_graph, create_graph)
+
+    def _ones(self):
+        from .backend import xp_of
+        return xp_of(self._data).ones(self._data.shape, dtype=self._data.dtype)
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        import weakref
+        if self.grad_fn is None:
+            if not self.requires_grad:
+                raise BackwardError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        self.grad_fn.retain = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        return self.grad_fn is not None and self.grad_fn.retain is not None
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new
+        gradient. Returns a handle with ``.remove()``."""
+        if not self.requires_grad:
+            raise BackwardError("cannot register a hook on a tensor that doesn't require "
+                                "gradient")
+        if self.grad_fn is not None:
+            if self.grad_fn.hooks is None:
+                self.grad_fn.hooks = {}
+            return RemovableHandle(self.grad_fn.hooks, hook)
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
+
+
+class RemovableHandle:
+    """Returned by hook registration; ``.remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, registry, hook):
+        RemovableHandle._next_id += 1
+        self.id = RemovableHandle._next_id
+        self.registry = registry
+        registry[self.id] = hook
+
+    def remove(self):
+        """Unregister the hook (idempotent)."""
+        self.registry.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+from . import tensor_methods  # noqa: E402,F401  (attaches op methods to Tensor)

@@ -1,0 +1,25 @@
+"""The one exception family for errors a user can cause."""
+
+
+class GradvizError(RuntimeError):
+    """Base of every error gradviz raises for something the caller did wrong.
+
+    Subclasses RuntimeError so that code written for PyTorch (which raises
+    RuntimeError for most misuse) catches it unchanged.
+    """
+
+
+class ShapeError(GradvizError, ValueError):
+    """Shapes that do not fit an op (broadcasting, matmul, cat, view...)."""
+
+
+class DeviceError(GradvizError):
+    """A device that is missing, or tensors on different devices in one op."""
+
+
+class BackwardError(GradvizError):
+    """Misuse of autograd: freed graph, missing rule, non-scalar root..."""
+
+
+class AnomalyError(GradvizError):
+    """detect_anomaly found a NaN or Inf; the message names the op."""

@@ -1,0 +1,75 @@
+// Number and tensor formatting shared by every view.
+
+/** A JSON number or one of the schema's non-finite strings, as a JS number. */
+export function num(v) {
+  if (v === null || v === undefined) return NaN;
+  if (typeof v === "number") return v;
+  if (v === "nan") return NaN;
+  if (v === "inf") return Infinity;
+  if (v === "-inf") return -Infinity;
+  return Number(v);
+}
+
+/** Short human form of a number: 4 significant digits, exponent when far from 1. */
+export function fmt(v) {
+  const x = num(v);
+  if (v === null || v === undefined) return "—";
+  if (Number.isNaN(x)) return "NaN";
+  if (!Number.isFinite(x)) return x > 0 ? "Inf" : "-Inf";
+  if (x === 0) return "0";
+  const a = Math.abs(x);
+  if (a >= 1e4 || a < 1e-3) return x.toExponential(2);
+  return String(Number(x.toPrecision(4)));
+}
+
+export function shapeText(shape) {
+  if (!shape) return "?";
+  return shape.length ? shape.join("×") : "scalar";
+}
+
+export function countOf(shape) {
+  return (shape || []).reduce((a, b) => a * b, 1);
+}
+
+/** Flatten nested value lists (preview.values) to numbers. */
+export function flatValues(values) {
+  const out = [];
+  (function walk(v) {
+    if (Array.isArray(v)) v.forEach(walk);
+    else out.push(num(v));
+  })(values);
+  return out;
+}
+
+/** A compact one-token summary of a tensor for formulas: values when tiny, else its norm. */
+export function tensorToken(shape, stats, preview) {
+  if (preview && preview.values !== undefined) {
+    const flat = flatValues(preview.values);
+    if (flat.length === 1) return fmt(flat[0]);
+    if (flat.length <= 4) return "[" + flat.map(fmt).join(", ") + "]";
+    return "[" + flat.slice(0, 3).map(fmt).join(", ") + ", …]";
+  }
+  if (stats) return `‖${fmt(stats.norm)}‖`;
+  return "?";
+}
+
+export function escapeHtml(s) {
+  return String(s ?? "").replace(/[&<>"']/g, (c) =>
+    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+/** Element factory: h("div", {class: "x", "data-testid": "y"}, child, "text"). */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "text") el.textContent = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}

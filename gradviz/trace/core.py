@@ -1,0 +1,237 @@
+"""The tracer: cheap records on the computing thread, events everywhere else.
+
+The engine hands the tracer small tuples (ids, names, a reference to the array).
+``drain()`` turns them into schema events (EVENTS.md) and gives them, in
+batches, to every sink. A background thread drains while asynchronous sinks
+are attached; recorders drain synchronously when read. With no sink nothing
+is recorded at all (``HOOKS.listening`` is false and the engine never calls in).
+"""
+import itertools
+import os
+import sys
+import threading
+import time
+
+from .hooks import HOOKS
+from .summary import jfloat, preview, stats
+
+SCHEMA_VERSION = 1
+BUFFER_MAX = 20000          # records held before the computing thread drains itself
+DRAIN_INTERVAL = 0.02       # seconds between background drains
+
+_node_ids = itertools.count(1)
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def new_node_id():
+    """A fresh node id, unique in this process (and so within a session)."""
+    return next(_node_ids)
+
+
+def tensor_node(t):
+    """The node id of a tensor, given on first need."""
+    n = t._node
+    if n is None:
+        n = t._node = next(_node_ids)
+    return n
+
+
+def fn_node(fn):
+    """The node id of an op (the id of its output tensor)."""
+    n = fn.node
+    if n is None:
+        n = fn.node = next(_node_ids)
+    return n
+
+
+def user_src():
+    """``file:line`` of the first frame outside the gradviz package, or None."""
+    f = sys._getframe(2)
+    while f is not None:
+        name = f.f_code.co_filename
+        if not name.startswith(_PKG_DIR):
+            return f"{name}:{f.f_lineno}"
+        f = f.f_back
+    return None
+
+
+def _dtype_name(a):
+    return str(a.dtype)
+
+
+def _device_name(a):
+    dev = getattr(a, "device", None)
+    return "cpu" if dev is None or isinstance(dev, str) else f"cuda:{dev.id}"
+
+
+class Tracer:
+    """Collects records from the engine and fans events out to sinks."""
+
+    def __init__(self):
+        self.records = []
+        self.sinks = []               # callables taking a list of events
+        self.async_sinks = 0
+        self.announced = set()        # leaf node ids already announced
+        self.lock = threading.RLock()
+        self.thread = None
+        self.wake = threading.Event()
+        HOOKS.tracer = self
+
+    # ---- sinks -------------------------------------------------------------
+    def add_sink(self, sink, background=False):
+        """Start delivering events to ``sink(events)``; background sinks get a drain thread."""
+        with self.lock:
+            self.drain()
+            self.sinks.append(sink)
+            self.announced = set()  # a new listener must see every leaf again
+            if background:
+                self.async_sinks += 1
+                if self.thread is None or not self.thread.is_alive():
+                    self.thread = threading.Thread(target=self._loop, name="gradviz-trace",
+                                                   daemon=True)
+                    self.thread.start()
+            HOOKS.listening = True
+            HOOKS.refresh()
+
+    def remove_sink(self, sink, background=False):
+        """Deliver what is pending, then stop delivering to ``sink``."""
+        with self.lock:
+            self.drain()
+            if sink in self.sinks:
+                self.sinks.remove(sink)
+                if background:
+                    self.async_sinks -= 1
+            HOOKS.listening = bool(self.sinks)
+            HOOKS.refresh()
+            if not self.sinks:
+                self.records = []
+
+    def _loop(self):
+        while True:
+            self.wake.wait(DRAIN_INTERVAL)
+            self.wake.clear()
+            if self.async_sinks <= 0:
+                with self.lock:
+                    if self.async_sinks <= 0:
+                        self.thread = None
+                        return
+            if self.records:
+                self.drain()
+
+    # ---- the computing thread's side ----------------------------------------
+    def _push(self, rec):
+        recs = self.records
+        recs.append(rec)
+        if len(recs) >= BUFFER_MAX:
+            self.drain()  # back-pressure: never drop what a recorder must keep
+
+    def leaf(self, t):
+        """Announce a leaf tensor (once per listener epoch)."""
+        node = tensor_node(t)
+        if node in self.announced:
+            return node
+        self.announced.add(node)
+        self._push(("leaf", node, t._name, t._data, t.requires_grad, time.monotonic_ns()))
+        return node
+
+    def op(self, fn, args, attrs, out):
+        """Record one forward op; announces leaf inputs first."""
+        ids = []
+        for a in args:
+            if hasattr(a, "_data"):
+                if a.grad_fn is None:
+                    ids.append(self.leaf(a))
+                else:
+                    ids.append(tensor_node(a))
+        node = tensor_node(out)
+        fn.node = node
+        module = ".".join(HOOKS.module_stack) if HOOKS.module_stack else None
+        self._push(("op", node, type(fn).__name__, ids, attrs, out._data, module,
+                    user_src(), time.monotonic_ns()))
+        return node
+
+    def grad(self, fn, grad_out, contribs):
+        """Record one backward node: its incoming grad and what it sends each input."""
+        self._push(("grad", fn_node(fn), type(fn).__name__, grad_out, contribs,
+                    type(fn).rule, time.monotonic_ns()))
+
+    def accum(self, t, grad):
+        """Record a leaf's .grad receiving its summed gradient."""
+        self._push(("accum", tensor_node(t), grad, time.monotonic_ns()))
+
+    def event(self, ev):
+        """Record a ready-made event dict (``type`` set; t added here)."""
+        ev.setdefault("t", time.monotonic_ns())
+        self._push(("raw", ev))
+
+    # ---- everywhere else -------------------------------------------------------
+    def drain(self):
+        """Summarise pending records and deliver them to every sink, in order."""
+        with self.lock:
+            recs, self.records = self.records, []
+            if not recs or not self.sinks:
+                return
+            events = [self._event(r) for r in recs]
+            for sink in list(self.sinks):
+                sink(events)
+
+    def _event(self, r):
+        kind = r[0]
+        if kind == "op":
+            _, node, op, ids, attrs, arr, module, src, t = r
+            st, pv = stats(arr), preview(arr)
+            return {"v": SCHEMA_VERSION, "type": "op", "t": t, "node": node, "op": op,
+                    "inputs": ids, "attrs": jattrs(attrs), "shape": list(arr.shape),
+                    "dtype": _dtype_name(arr), "device": _device_name(arr), "stats": st,
+                    "preview": pv, "module": module, "src": src}
+        if kind == "grad":
+            _, node, op, g, contribs, rule, t = r
+            gs = stats(g) if g is not None else None
+            ev = {"v": SCHEMA_VERSION, "type": "grad", "t": t, "node": node, "op": op,
+                  "rule": rule, "contribs": [{"to": to, "stats": stats(c)} for to, c in contribs]}
+            grad = dict(gs) if gs else {}
+            grad["preview"] = preview(g) if g is not None else None
+            grad["shape"] = list(g.shape) if g is not None else None
+            ev["grad"] = grad
+            return ev
+        if kind == "leaf":
+            _, node, name, arr, rg, t = r
+            return {"v": SCHEMA_VERSION, "type": "leaf", "t": t, "node": node, "name": name,
+                    "shape": list(arr.shape), "dtype": _dtype_name(arr),
+                    "device": _device_name(arr), "requires_grad": bool(rg),
+                    "stats": stats(arr), "preview": preview(arr)}
+        if kind == "accum":
+            _, node, g, t = r
+            grad = stats(g)
+            grad["preview"] = preview(g)
+            return {"v": SCHEMA_VERSION, "type": "accum", "t": t, "node": node, "grad": grad}
+        ev = dict(r[1])
+        ev.setdefault("v", SCHEMA_VERSION)
+        return ev
+
+
+def jattrs(attrs):
+    """Op attributes as JSON: numbers, strings, lists; anything else as its repr."""
+    if not attrs:
+        return {}
+    out = {}
+    for k, v in attrs.items():
+        out[k] = _jvalue(v)
+    return out
+
+
+def _jvalue(v):
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, float):
+        return jfloat(v)
+    if isinstance(v, (list, tuple)):
+        return [_jvalue(x) for x in v]
+    if hasattr(v, "item") and getattr(v, "ndim", 1) == 0:
+        return _jvalue(v.item())
+    if hasattr(v, "shape"):
+        return f"array{tuple(v.shape)}"
+    return repr(v)
+
+
+TRACER = Tracer()

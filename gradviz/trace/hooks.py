@@ -1,0 +1,25 @@
+"""The few flags the engine reads on its hot path, and nothing else.
+
+The engine checks ``HOOKS.on`` once per op and once per backward node; only
+when it is set does it call into the tracer, the step gate or anomaly checks.
+"""
+
+
+class Hooks:
+    """Process-wide switches; ``on`` is true when anything wants to watch."""
+
+    __slots__ = ("on", "listening", "gate", "anomaly", "module_stack", "tracer")
+
+    def __init__(self):
+        self.on = False          # listening or gate or anomaly
+        self.listening = False   # at least one sink wants events
+        self.gate = None         # step gate: after_forward(info) / before_backward(info)
+        self.anomaly = False     # detect_anomaly() is active
+        self.module_stack = []   # names pushed by nn.Module.__call__ while listening
+        self.tracer = None       # the Tracer (set by gradviz.trace.core)
+
+    def refresh(self):
+        self.on = bool(self.listening or self.gate is not None or self.anomaly)
+
+
+HOOKS = Hooks()

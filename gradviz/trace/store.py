@@ -1,0 +1,186 @@
+"""The event store: one SQLite file in WAL mode, appended in batches.
+
+``(session, seq)`` is the primary key, so a re-sent event is stored once. A
+batch is one transaction: when ``append`` returns, every event in it is
+committed and survives a SIGKILL of the process (WAL, synchronous=NORMAL: the
+commit has reached the OS). SQLite checks WAL frame checksums on open, so a
+record torn by a crash mid-write is dropped, and everything committed before it
+is kept. Restarting on the same file brings every session back.
+"""
+import json
+import os
+import sqlite3
+import threading
+import time
+
+from ..errors import GradvizError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    created REAL NOT NULL,
+    meta TEXT NOT NULL DEFAULT '{}',
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    count INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS events (
+    session TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (session, seq)
+) WITHOUT ROWID;
+"""
+
+
+def default_store_path():
+    """``events.sqlite`` under the user's data directory (created if missing)."""
+    import platformdirs
+    d = platformdirs.user_data_dir("gradviz", appauthor=False)
+    os.makedirs(d, exist_ok=True)
+    return os.path.join(d, "events.sqlite")
+
+
+def dumps(event):
+    """Compact JSON of one event; refuses NaN/Inf (they must be strings already)."""
+    return json.dumps(event, allow_nan=False, separators=(",", ":"))
+
+
+class EventStore:
+    """Sessions and their events, in seq order, in one SQLite file."""
+
+    def __init__(self, path, retention=None):
+        self.path = path
+        self.retention = int(retention) if retention else None
+        self._wlock = threading.Lock()
+        self._rlock = threading.Lock()
+        try:
+            self._w = self._connect()
+            self._w.executescript(SCHEMA)
+            self._r = self._connect()
+        except sqlite3.Error as e:
+            raise GradvizError(f"cannot open the event store {path!r}: {e}") from e
+        self.closed = False
+
+    def _connect(self):
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                             timeout=10)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    # ---- sessions ---------------------------------------------------------------------
+    def ensure_session(self, session, source, meta=None, created=None):
+        """Create the session row if missing; returns True when it was created."""
+        with self._wlock:
+            cur = self._w.execute(
+                "INSERT OR IGNORE INTO sessions (id, source, created, meta) VALUES (?,?,?,?)",
+                (session, source, created or time.time(), json.dumps(meta or {})))
+            return cur.rowcount == 1
+
+    def sessions(self):
+        """Every stored session: ``{id, source, created, meta, events, last_seq}``."""
+        with self._rlock:
+            rows = self._r.execute(
+                "SELECT id, source, created, meta, count, last_seq FROM sessions "
+                "ORDER BY created").fetchall()
+        return [{"id": r[0], "source": r[1], "created": r[2], "meta": json.loads(r[3]),
+                 "events": r[4], "last_seq": r[5]} for r in rows]
+
+    def last_seq(self, session):
+        """Highest stored seq of a session (0 when it has none)."""
+        with self._rlock:
+            row = self._r.execute("SELECT last_seq FROM sessions WHERE id=?",
+                                  (session,)).fetchone()
+        return row[0] if row else 0
+
+    def first_seq(self, session):
+        """Lowest seq still stored (retention may have removed older ones), or None."""
+        with self._rlock:
+            row = self._r.execute("SELECT MIN(seq) FROM events WHERE session=?",
+                                  (session,)).fetchone()
+        return row[0] if row else None
+
+    # ---- events -----------------------------------------------------------------------
+    def append(self, session, events, bodies=None):
+        """Store events (each with its ``seq``) in one transaction; returns how many were new.
+
+        Events already stored under the same ``(session, seq)`` are ignored.
+        """
+        if not events:
+            return 0
+        if bodies is None:
+            bodies = [dumps(ev) for ev in events]
+        rows = [(session, ev["seq"], str(ev.get("type", "")), body)
+                for ev, body in zip(events, bodies)]
+        top = max(ev["seq"] for ev in events)
+        with self._wlock:
+            db = self._w
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = db.executemany(
+                    "INSERT OR IGNORE INTO events (session, seq, type, body) VALUES (?,?,?,?)",
+                    rows)
+                added = cur.rowcount
+                db.execute("UPDATE sessions SET last_seq = MAX(last_seq, ?), count = count + ? "
+                           "WHERE id = ?", (top, added, session))
+                if self.retention:
+                    self._trim(db, session)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return added
+
+    def _trim(self, db, session):
+        count, last = db.execute("SELECT count, last_seq FROM sessions WHERE id=?",
+                                 (session,)).fetchone()
+        if count > self.retention:
+            cur = db.execute("DELETE FROM events WHERE session=? AND seq <= ?",
+                             (session, last - self.retention))
+            db.execute("UPDATE sessions SET count = count - ? WHERE id=?",
+                       (cur.rowcount, session))
+
+    def read_raw(self, session, after=0, limit=1000):
+        """``[(seq, json_text)]`` of events with seq > after, in seq order."""
+        with self._rlock:
+            return self._r.execute(
+                "SELECT seq, body FROM events WHERE session=? AND seq > ? ORDER BY seq LIMIT ?",
+                (session, int(after), int(limit))).fetchall()
+
+    def read(self, session, after=0, limit=1000):
+        """Event dicts with seq > after, in seq order."""
+        return [json.loads(body) for _, body in self.read_raw(session, after, limit)]
+
+    def tail(self, session, n):
+        """The last ``n`` events of a session, in seq order."""
+        with self._rlock:
+            rows = self._r.execute(
+                "SELECT body FROM events WHERE session=? ORDER BY seq DESC LIMIT ?",
+                (session, int(n))).fetchall()
+        return [json.loads(r[0]) for r in reversed(rows)]
+
+    def iter_raw(self, session, page=5000):
+        """Every stored event's JSON text, in seq order, a page at a time."""
+        after = 0
+        while True:
+            rows = self.read_raw(session, after, page)
+            if not rows:
+                return
+            for _, body in rows:
+                yield body
+            after = rows[-1][0]
+
+    def close(self):
+        """Checkpoint and close (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        with self._wlock, self._rlock:
+            try:
+                self._w.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                pass
+            self._r.close()
+            self._w.close()
