@@ -7,6 +7,7 @@ shows it live in the browser.
 __version__ = "0.1.0"
 
 from . import engine as _engine
+from .engine.backend import quiet_numpy as _quiet_numpy
 from .engine import Size, Tensor, device, strided
 from .engine.dtypes import (bool_ as bool, dtype, float16, float32, float64,  # noqa: A001
                             get_default_dtype, int8, int16, int32, int64, set_default_dtype,
@@ -19,6 +20,8 @@ from .engine.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_en
 from .engine.random import manual_seed, seed
 from .errors import GradvizError
 from . import autograd, cuda, trace  # noqa: E402
+
+_quiet_numpy()  # torch does not warn about inf/nan; the importing thread does not either
 
 float = float32  # noqa: A001
 double = float64

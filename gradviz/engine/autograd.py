@@ -2,8 +2,10 @@
 import numpy as np
 
 from ..errors import BackwardError
+from ..trace.core import fn_node, tensor_node
 from ..trace.hooks import HOOKS
 from . import grad_mode
+from .tensor import Tensor
 
 _FREED = object()   # marks saved values released after a backward without retain_graph
 
@@ -49,7 +51,6 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     Leaves' ``.grad`` accumulate when ``accumulate``; when ``inputs`` is given
     the gradients reaching those tensors are returned instead (autograd.grad).
     """
-    from .tensor import Tensor
     fns = [t.grad_fn for t in roots]
     order, deps = _order(fns)
     grads = {}            # id(fn) -> summed grad of that node's output
@@ -73,7 +74,6 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     tracing = HOOKS.on
     listening = HOOKS.listening
     if listening:
-        from ..trace.core import fn_node
         HOOKS.tracer.event({"type": "backward_begin", "root": fn_node(fns[0]) if fns[0] else None,
                             "count": len(order)})
     prev_mode = grad_mode.enabled
@@ -98,7 +98,6 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 captured[k] = g
             if tracing:
                 if HOOKS.gate is not None:
-                    from ..trace.core import fn_node
                     HOOKS.gate.before_backward(fn_node(fn), type(fn).__name__, _raw(g))
             grads_in = _call_backward(fn, g, create_graph)
             if listening:
@@ -126,7 +125,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     finally:
         grad_mode.enabled = prev_mode
     if listening:
-        HOOKS.tracer.event({"type": "backward_end", "root": None, "count": len(order)})
+        HOOKS.tracer.event({"type": "backward_end", "root": fn_node(fns[0]) if fns[0] else None,
+                            "count": len(order)})
     if want is None:
         return None
     result = []
@@ -149,7 +149,6 @@ def _raw(g):
 
 
 def _finish_leaf(t, g, accumulate, want, captured, create_graph, handed):
-    from .tensor import Tensor
     if t._hooks:
         for hook in t._hooks.values():
             r = hook(g if create_graph else Tensor._wrap(g))
@@ -162,17 +161,15 @@ def _finish_leaf(t, g, accumulate, want, captured, create_graph, handed):
     if not accumulate:
         return
     if create_graph:
-        gt = g
+        t.grad = g if t.grad is None else t.grad + g
+    elif t.grad is not None:
+        t.grad = Tensor._wrap(t.grad._data + g)  # a new array: g itself is not kept
     else:
         # the same array may reach several leaves (Add passes dy through): never share it
         if id(g) in handed or getattr(g, "base", None) is not None:
             g = g.copy()  # views (broadcasts, reshapes) may share memory with other grads
         handed.add(id(g))
-        gt = Tensor._wrap(g)
-    if t.grad is None:
-        t.grad = gt
-    else:
-        t.grad = t.grad + gt if create_graph else Tensor._wrap(t.grad._data + gt._data)
+        t.grad = Tensor._wrap(g)
     if HOOKS.listening:
         HOOKS.tracer.accum(t, _raw(t.grad))
 
@@ -184,7 +181,8 @@ def _call_backward(fn, g, create_graph):
             f"tensors after they have already been freed): {type(fn).__name__} was freed. "
             "Specify retain_graph=True if you need to backward a second time or to access "
             "saved tensors after calling backward.")
-    needs = tuple(getattr(a, "requires_grad", False) for a in fn.inputs)
+    needs = tuple([type(a) is Tensor and a.requires_grad or getattr(a, "requires_grad", False)
+                   for a in fn.inputs])
     fn.needs_input_grad = needs
     if create_graph:
         grads = _call_differentiable(fn, g)
@@ -200,7 +198,7 @@ def _call_backward(fn, g, create_graph):
         if not need or gi is None:
             out.append(None)
             continue
-        shape = a.shape
+        shape = a._data.shape
         if gi.shape != shape:
             raise BackwardError(f"{type(fn).__name__}.backward gave a gradient of shape "
                                 f"{tuple(gi.shape)} for an input of shape {tuple(shape)}")
@@ -213,7 +211,6 @@ def _call_backward(fn, g, create_graph):
 def _call_differentiable(fn, g):
     """Run ``fn.backward`` on Tensors so that the gradient itself has a graph."""
     from . import tnp
-    from .tensor import Tensor
     saved = fn.saved
     out = fn.out()
     mapped = []
@@ -241,7 +238,6 @@ def _call_differentiable(fn, g):
 
 
 def _trace_grad(fn, g, grads_in):
-    from ..trace.core import tensor_node
     contribs = []
     for a, gi in zip(fn.inputs, grads_in):
         if gi is not None and hasattr(a, "_data"):

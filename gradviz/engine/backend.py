@@ -87,14 +87,14 @@ def xp_for(dev):
 
 def xp_of(a):
     """The array module an array belongs to."""
-    if isinstance(a, np.ndarray) or not hasattr(a, "__cuda_array_interface__"):
+    if type(a) is np.ndarray or not hasattr(a, "__cuda_array_interface__"):
         return np
     return cupy()
 
 
 def device_of(a):
     """The device an array lives on."""
-    if isinstance(a, np.ndarray):
+    if type(a) is np.ndarray:
         return CPU
     dev = getattr(a, "device", None)
     if dev is None or not hasattr(a, "__cuda_array_interface__"):
@@ -105,9 +105,21 @@ def device_of(a):
 def move(a, dev):
     """Copy an array to a device (no copy when it is already there)."""
     if dev.type == "cpu":
-        if isinstance(a, np.ndarray):
-            return a
-        return a.get() if hasattr(a, "get") else np.asarray(a)
+        if hasattr(a, "__cuda_array_interface__"):
+            return a.get()
+        return a if isinstance(a, np.ndarray) else np.asarray(a)
     cp = cupy()
     with cp.cuda.Device(dev.index or 0):
+        if hasattr(a, "__cuda_array_interface__") and device_of(a) != dev:
+            return cp.array(a, copy=True)  # peer copy: asarray would keep it where it is
         return cp.asarray(a)
+
+
+def quiet_numpy():
+    """Silence NumPy's floating-point warnings in the calling thread, as torch is silent.
+
+    NaN and Inf still surface: as values, as ``anomaly`` events, under
+    ``detect_anomaly`` and through NaN breakpoints. NumPy keeps this setting per
+    thread (a context variable), so threads that run models call this first.
+    """
+    np.seterr(divide="ignore", over="ignore", under="ignore", invalid="ignore")

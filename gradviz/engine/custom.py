@@ -1,7 +1,21 @@
 """``gv.autograd.Function``: custom ops written on Tensors, as in torch."""
+from ..trace.hooks import HOOKS
 from .function import Function as _EngineFunction
 from .grad_mode import no_grad
 from .tensor import Tensor
+
+
+class _untraced:
+    """The ops inside a custom op's forward/backward are its implementation: no events
+    (the custom op itself is the one node), no gate stops, no anomaly checks."""
+
+    def __enter__(self):
+        self.prev = HOOKS.on
+        HOOKS.on = False
+
+    def __exit__(self, *exc):
+        HOOKS.on = self.prev
+        return False
 
 
 def _to_tensor(a):
@@ -26,13 +40,13 @@ class Function(_EngineFunction):
             user_backward = user_backward.__func__
         if user_forward is not None:
             def forward(ctx, *arrays, **attrs):
-                with no_grad():
+                with no_grad(), _untraced():
                     out = user_forward(ctx, *[_to_tensor(a) for a in arrays], **attrs)
                 return _to_array(out)
             cls.forward = forward
         if user_backward is not None:
             def backward(ctx, g):
-                with no_grad():
+                with no_grad(), _untraced():
                     res = user_backward(ctx, _to_tensor(g))
                 if not isinstance(res, tuple):
                     res = (res,)

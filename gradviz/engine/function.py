@@ -20,6 +20,13 @@ class Function:
 
     rule = ""               # backward formula, e.g. "dx = dy * y"
     differentiable = True   # False for ops whose output never needs grad (argmax, eq...)
+    # per-node state, read from the class until an instance sets its own (saves a
+    # store per op in apply)
+    saved = ()
+    xp = np
+    node = None
+    hooks = None
+    retain = None
 
     def forward(ctx, *arrays, **attrs):  # pragma: no cover - abstract
         """Compute the output array from input arrays."""
@@ -60,27 +67,29 @@ class Function:
     @classmethod
     def apply(cls, *args, **attrs):
         """Run the op on tensors (or constants) and link the result into the graph."""
+        # the hot path of every op: kept flat (no helper calls) for speed
         arrays = []
         requires = False
         xp = np
         for a in args:
-            if type(a) is Tensor or isinstance(a, Tensor):
+            if isinstance(a, Tensor):
                 d = a._data
                 arrays.append(d)
                 if a.requires_grad:
                     requires = True
-                if type(d) is not np.ndarray:
+                if type(d) is not ndarray:
                     xp = _check_device(args)
             else:
                 arrays.append(a)
-        ctx = cls.__new__(cls)
-        ctx.saved = ()
-        ctx.xp = xp
-        ctx.node = None
+        ctx = _new(cls)
+        if xp is not np:
+            ctx.xp = xp
         out = ctx.forward(*arrays, **attrs)
-        if type(out) is not np.ndarray and xp is np:
-            out = np.asarray(out)
-        t = Tensor.__new__(Tensor)
+        if type(out) is not ndarray and xp is np and not hasattr(out, "__cuda_array_interface__"):
+            raw, out = out, np.asarray(out)  # NumPy scalars from 0-d ops and full reductions
+            if ctx.saved and any(s is raw for s in ctx.saved):
+                ctx.saved = tuple(out if s is raw else s for s in ctx.saved)
+        t = _new(Tensor)
         t._data = out
         t.grad = None
         t._node = None
@@ -91,9 +100,7 @@ class Function:
             t.grad_fn = ctx
             ctx.inputs = args
             ctx.attrs = attrs
-            ctx.out = weakref.ref(t)
-            ctx.hooks = None
-            ctx.retain = None
+            ctx.out = _ref(t)
         else:
             t.requires_grad = False
             t.grad_fn = None
@@ -130,3 +137,7 @@ def _after_forward(ctx, args, attrs, t):
 
 
 from .tensor import Tensor  # noqa: E402  (circular: Tensor methods call Function.apply)
+
+ndarray = np.ndarray
+_new = object.__new__
+_ref = weakref.ref

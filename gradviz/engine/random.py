@@ -8,6 +8,9 @@ def manual_seed(seed):
     """Seed every random draw gradviz makes (as torch.manual_seed)."""
     global _gen
     _gen = np.random.default_rng(int(seed))
+    from . import backend
+    if backend._cupy is not None:  # device draws (dropout on cuda) follow the same seed
+        backend._cupy.random.seed(int(seed) % 2 ** 32)
     return _gen
 
 

@@ -139,8 +139,9 @@ class Tensor:
 
     def __repr__(self):
         arr = move(self._data, as_device("cpu"))
-        body = np.array2string(arr, separator=", ", prefix="tensor(",
-                               floatmode="maxprec_equal" if arr.dtype.kind == "f" else "maxprec")
+        fmt = {"float_kind": _float_formatter(arr)} if arr.dtype.kind == "f" else None
+        body = np.array2string(arr, separator=", ", prefix="tensor(", formatter=fmt,
+                               max_line_width=80, threshold=1000, edgeitems=3)
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
@@ -225,8 +226,9 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
-            elif isinstance(a, dtypes.dtype) or a in (float, int, bool) or (
-                    isinstance(a, str) and a in dtypes._BY_NAME):
+            elif isinstance(a, (dtypes.dtype, np.dtype)) or a in (float, int, bool) or (
+                    isinstance(a, str) and a in dtypes._BY_NAME) or (
+                    isinstance(a, type) and issubclass(a, np.generic)):
                 dtype = a
             else:
                 device = a
@@ -351,6 +353,30 @@ class Tensor:
         if self._hooks is None:
             self._hooks = {}
         return RemovableHandle(self._hooks, hook)
+
+
+def _float_formatter(arr):
+    """torch's float printing: ``1.``-style when all values are whole, else 4 decimals,
+    scientific when magnitudes span > 1000x (or leave [1e-4, 1e8]); one common width."""
+    flat = arr.reshape(-1)
+    if flat.size > 1000:  # summarised: format what is shown
+        flat = np.concatenate([flat[:3], flat[-3:]])
+    finite = flat[np.isfinite(flat)].astype(np.float64)
+    nz = np.abs(finite[finite != 0])
+    whole = bool(np.all(finite == np.ceil(finite)))
+    sci = False
+    if nz.size:
+        big, small = nz.max(), nz.min()
+        sci = big > 1e8 if whole else (big / small > 1000.0 or big > 1e8 or small < 1e-4)
+
+    def one(v):
+        if not np.isfinite(v):
+            return str(float(v))
+        if sci:
+            return f"{v:.4e}"
+        return f"{v:.0f}." if whole else f"{v:.4f}"
+    width = max((len(one(v)) for v in flat), default=0)
+    return lambda v: one(v).rjust(width)
 
 
 class RemovableHandle:

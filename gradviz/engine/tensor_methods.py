@@ -1,4 +1,5 @@
 """Tensor's op methods: each is a thin call of one Function class (torch's names and args)."""
+import builtins as _b
 import collections
 import numbers
 
@@ -20,8 +21,8 @@ def _coerce(a, b):
         da, db = a._data.dtype, b._data.dtype
         if da == db:
             return a, b
-        target = dtypes.result_type(a._data, b._data).np
-        return (a if da == target else a.to(target)), (b if db == target else b.to(target))
+        target = dtypes.result_type(a._data, b._data)
+        return (a if da == target.np else a.to(target)), (b if db == target.np else b.to(target))
     t, s = (a, b) if ta else (b, a)
     if isinstance(s, Tensor) or not isinstance(s, (numbers.Number, np.generic)):
         s = _as_tensor(s, t)
@@ -39,8 +40,8 @@ def _coerce(a, b):
             return (a, s) if ta else (s, b)
     else:
         raise GradvizError(f"unsupported operand {s!r}")
-    target = dtypes.result_type(t._data, s).np
-    if t._data.dtype != target:
+    target = dtypes.result_type(t._data, s)
+    if t._data.dtype != target.np:
         t = t.to(target)
     return (t, s) if ta else (s, t)
 
@@ -49,7 +50,7 @@ def _as_tensor(x, like=None):
     if isinstance(x, Tensor):
         return x
     arr = np.asarray(x)
-    if like is not None and not isinstance(like._data, np.ndarray):
+    if like is not None and type(like._data) is not np.ndarray:
         from .backend import move
         arr = move(arr, like.device)
     if arr.dtype == np.float64 and not isinstance(x, np.ndarray):
@@ -58,8 +59,23 @@ def _as_tensor(x, like=None):
 
 
 def _binary(cls, a, b):
+    # fast path: two tensors of one dtype need no promotion
+    if type(b) is Tensor and type(a) is Tensor and a._data.dtype is b._data.dtype:
+        return cls.apply(a, b)
     a, b = _coerce(a, b)
     return cls.apply(a, b)
+
+
+def _binary_method(cls):
+    """``Tensor.__add__``-style operator calling ``cls`` (the fast path of _binary inlined)."""
+    apply = cls.apply
+
+    def op(a, b):
+        if type(b) is Tensor and type(a) is Tensor and a._data.dtype is b._data.dtype:
+            return apply(a, b)
+        a, b = _coerce(a, b)
+        return apply(a, b)
+    return op
 
 
 def _shape_args(args):
@@ -120,11 +136,12 @@ def matmul(self, other):
     """Matrix product with torch's rules for 1-D and batched operands."""
     if not isinstance(other, Tensor):
         other = _as_tensor(other, self)
-    if self.ndim == 0 or other.ndim == 0:
+    if self._data.ndim == 0 or other._data.ndim == 0:
         raise ShapeError("both arguments to matmul need to be at least 1D")
     a, b = _coerce(self, other)
     ka = a._data.shape[-1]
-    kb = b._data.shape[-2] if b.ndim > 1 else b._data.shape[0]
+    sb = b._data.shape
+    kb = sb[-2] if len(sb) > 1 else sb[0]
     if ka != kb:
         raise ShapeError(f"mat1 and mat2 shapes cannot be multiplied "
                          f"({'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))})")
@@ -200,9 +217,9 @@ def where(condition, input, other):
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _as_tensor(input)
     a, b = _coerce(input, other)
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = _as_tensor(a)
     return O.Where.apply(cond, a, b)
 
 
@@ -411,7 +428,7 @@ def squeeze(self, dim=None):
         new = tuple(s for s in shp if s != 1)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        dims = {d % max(self.ndim, 1) for d in dims} if self.ndim else set()
+        dims = {d % _b.max(self.ndim, 1) for d in dims} if self.ndim else set()
         new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
     return O.Squeeze.apply(self, shape=new)
 
@@ -445,7 +462,7 @@ def t(self):
 def permute(self, *dims):
     """Reorder dims."""
     dims = _shape_args(dims)
-    if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+    if sorted(d % _b.max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
         raise ShapeError(f"permute: dims {dims} do not match a tensor of {self.ndim} dims")
     return O.Permute.apply(self, dims=dims)
 
@@ -483,10 +500,10 @@ def split(self, split_size_or_sections, dim=0):
     n = self._data.shape[dim]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+        sizes = [_b.min(step, n - i) for i in range(0, n, step)] or [0]
     else:
         sizes = list(split_size_or_sections)
-        if builtins_sum(sizes) != n:
+        if _b.sum(sizes) != n:
             raise ShapeError(f"split_with_sizes expects split_sizes to sum exactly to {n}")
     d = dim % self.ndim
     out, start = [], 0
@@ -508,10 +525,18 @@ def gather(self, dim, index):
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise GradvizError("gather(): Expected dtype int64 for index")
+    if idx.ndim != self.ndim:
+        raise ShapeError("Index tensor must have the same number of dimensions as input tensor")
+    d = dim % _b.max(self.ndim, 1)
+    for i, (n, m) in enumerate(zip(idx.shape, self._data.shape)):
+        if i != d and n > m:
+            raise ShapeError(f"Size does not match at dimension {i} expected index "
+                             f"{list(idx.shape)} to be smaller than self {list(self.shape)} "
+                             f"apart from dimension {d}")
     return O.Gather.apply(self, idx, dim=dim)
 
 
-def _index_key(key):
+def _index_key(key, like=None):
     if not isinstance(key, tuple):
         key = (key,)
     out = []
@@ -523,12 +548,15 @@ def _index_key(key):
         elif isinstance(k, list):
             k = np.asarray(k)
         out.append(k)
+    if like is not None and type(like._data) is not np.ndarray:  # index arrays follow the data
+        from .backend import move
+        out = [move(k, like.device) if getattr(k, "ndim", 0) else k for k in out]
     return tuple(out)
 
 
 def getitem(self, key):
     """Indexing: ints, slices, None, Ellipsis, bool masks and integer tensors."""
-    key = _index_key(key)
+    key = _index_key(key, self)
     try:
         return O.Getitem.apply(self, key=key)
     except IndexError as exc:
@@ -538,7 +566,7 @@ def getitem(self, key):
 def setitem(self, key, value):
     """In-place assignment ``t[key] = value`` (only on tensors that need no grad)."""
     _check_inplace(self)
-    key = _index_key(key)
+    key = _index_key(key, self)
     self._data[key] = value._data if isinstance(value, Tensor) else value
 
 
@@ -621,9 +649,6 @@ def clamp_(self, min=None, max=None):
     return self
 
 
-import builtins as _b  # noqa: E402
-builtins_sum = _b.sum
-
 _METHODS = {
     "add": add, "sub": sub, "mul": mul, "div": div, "true_divide": div, "pow": pow,
     "matmul": matmul, "mm": mm, "bmm": bmm, "neg": neg, "abs": abs, "relu": relu,
@@ -647,10 +672,10 @@ _METHODS = {
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 
-Tensor.__add__ = Tensor.__radd__ = lambda a, b: _binary(O.Add, a, b)
-Tensor.__sub__ = lambda a, b: _binary(O.Sub, a, b)
+Tensor.__add__ = Tensor.__radd__ = _binary_method(O.Add)
+Tensor.__sub__ = _binary_method(O.Sub)
 Tensor.__rsub__ = lambda a, b: _binary(O.Sub, b, a)
-Tensor.__mul__ = Tensor.__rmul__ = lambda a, b: _binary(O.Mul, a, b)
+Tensor.__mul__ = Tensor.__rmul__ = _binary_method(O.Mul)
 Tensor.__truediv__ = lambda a, b: div(a, b)
 Tensor.__rtruediv__ = lambda a, b: div(_as_tensor(b, a) if not isinstance(b, Tensor) else b, a)
 Tensor.__pow__ = lambda a, b: pow(a, b)

@@ -10,6 +10,10 @@ from . import ops as O
 from . import tensor_methods as M
 from .tensor import Tensor
 
+differentiable = True   # formulas check this to pick a graph-building path
+
+
+
 
 def _t(x):
     return x if isinstance(x, Tensor) else M._as_tensor(x)
@@ -111,6 +115,17 @@ def cumsum(a, axis):
     return _t(a).cumsum(axis)
 
 
+def prod(a, axis):
+    return M.prod(_t(a), dim=axis)
+
+
+def moveaxis(a, src, dst):
+    a = _t(a)
+    order = [i for i in range(a.ndim) if i != src % a.ndim]
+    order.insert(dst % a.ndim, src % a.ndim)
+    return M.permute(a, tuple(order))
+
+
 def zeros(shape, dtype=None):
     from .creation import zeros as z
     return z(*shape, dtype=dtype)
@@ -118,4 +133,5 @@ def zeros(shape, dtype=None):
 
 __all__ = ["sum", "mean", "reshape", "broadcast_to", "swapaxes", "transpose", "expand_dims",
            "squeeze", "matmul", "where", "maximum", "minimum", "sign", "astype", "exp", "log",
-           "sqrt", "sin", "cos", "tanh", "abs", "flip", "cumsum", "zeros", "F", "O"]
+           "sqrt", "sin", "cos", "tanh", "abs", "flip", "cumsum", "zeros", "prod", "moveaxis",
+           "F", "O"]

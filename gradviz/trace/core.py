@@ -137,12 +137,19 @@ class Tracer:
     def op(self, fn, args, attrs, out):
         """Record one forward op; announces leaf inputs first."""
         ids = []
-        for a in args:
+        scalars = None
+        for i, a in enumerate(args):
             if hasattr(a, "_data"):
                 if a.grad_fn is None:
                     ids.append(self.leaf(a))
                 else:
                     ids.append(tensor_node(a))
+            elif isinstance(a, (int, float)):  # Python constants: ``x * 3`` shows the 3
+                if scalars is None:
+                    scalars = {}
+                scalars[str(i)] = a
+        if scalars is not None:
+            attrs = dict(attrs, scalars=scalars)
         node = tensor_node(out)
         fn.node = node
         module = ".".join(HOOKS.module_stack) if HOOKS.module_stack else None
@@ -225,6 +232,8 @@ def _jvalue(v):
         return v
     if isinstance(v, float):
         return jfloat(v)
+    if isinstance(v, dict):
+        return {str(k): _jvalue(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [_jvalue(x) for x in v]
     if hasattr(v, "item") and getattr(v, "ndim", 1) == 0:

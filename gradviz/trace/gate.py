@@ -16,6 +16,7 @@ it from a plain thread with NumPy arrays.
 import itertools
 import math
 import threading
+import time
 from collections import OrderedDict
 
 import numpy as np
@@ -87,6 +88,7 @@ class StepGate:
         self.stopped = False
         self.paused = None          # dict describing where the computing thread waits
         self.pause_count = 0        # pauses so far (lets a caller wait for the next one)
+        self.paused_seconds = 0.0   # time spent waiting (jobs budget running time only)
         self.phase = "idle"
         self.node = None            # last node that ran (forward op or backward node)
         self.step = None
@@ -174,10 +176,12 @@ class StepGate:
             self._emit(dict(info))
             self._cond.notify_all()
         self._flush()
+        t0 = time.monotonic()
         with self._cond:
             while self._token == token and not self.stopped:
                 self._cond.wait(0.5)
             self.paused = None
+            self.paused_seconds += time.monotonic() - t0
             stopped = self.stopped
             self._cond.notify_all()
         if stopped:
@@ -213,6 +217,25 @@ class StepGate:
             self._token += 1
             self._cond.notify_all()
             return self.state()
+
+    def apply(self, msg):
+        """Apply a command message ``{action, ...}``: a gate action or ``breakpoint``.
+
+        ``{"action": "breakpoint", node|op|when|threshold|phase}`` adds one,
+        ``{"action": "breakpoint", "remove": id}`` removes one, ``"clear": true`` all.
+        """
+        if not isinstance(msg, dict):
+            raise GradvizError("a gate command is an object {action, ...}")
+        if msg.get("action") == "breakpoint":
+            if msg.get("clear"):
+                self.clear_breakpoints()
+            elif msg.get("remove") is not None:
+                self.remove_breakpoint(msg["remove"])
+            else:
+                self.add_breakpoint({k: msg.get(k) for k in
+                                     ("node", "op", "when", "threshold", "phase")})
+            return self.state()
+        return self.command(msg.get("action"))
 
     def release(self):
         """Run freely from now on (used when the controlling side goes away)."""

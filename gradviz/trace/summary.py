@@ -1,5 +1,6 @@
 """Tensor summaries for events: stats and a small preview, always JSON-safe."""
 import math
+import threading
 
 import numpy as np
 
@@ -10,10 +11,9 @@ THUMB_MAX = 32
 
 def to_host(a):
     """A NumPy view of a NumPy or CuPy array (CuPy copies once)."""
-    if isinstance(a, np.ndarray):
-        return a
-    get = getattr(a, "get", None)
-    return np.asarray(get() if get is not None else a)
+    if not hasattr(a, "__cuda_array_interface__"):
+        return a if isinstance(a, np.ndarray) else np.asarray(a)
+    return a.get()
 
 
 def jfloat(x):
@@ -30,7 +30,10 @@ def jvalues(a):
         return a.tolist()
     if a.dtype.kind in "iu":
         return a.tolist()
-    flat = [jfloat(v) for v in a.astype(np.float64).ravel().tolist()]
+    f = a.astype(np.float64)
+    if np.isfinite(f).all():  # the common case: one C-level conversion
+        return f.tolist()
+    flat = [jfloat(v) for v in f.ravel().tolist()]
     if a.ndim == 0:
         return flat[0]
     return np.array(flat, dtype=object).reshape(a.shape).tolist()
@@ -38,53 +41,60 @@ def jvalues(a):
 
 def stats(a):
     """``{min, max, mean, std, norm, nan, inf, zeros}`` over the whole array."""
-    a = to_host(a)
-    n = a.size
+    if hasattr(a, "__cuda_array_interface__"):
+        return device_summary(a)[0]
+    n = int(a.size)
     if n == 0:
         return {"min": None, "max": None, "mean": None, "std": None, "norm": 0.0,
                 "nan": 0, "inf": 0, "zeros": 0, "count": 0}
-    if a.dtype.kind == "b":
-        f = a.astype(np.float64)
-        nan = inf = 0
-    else:
-        f = a if a.dtype.kind == "f" and a.dtype.itemsize >= 4 else a.astype(np.float64)
-        if f.dtype.kind == "f":
-            finite = np.isfinite(f)
-            if finite.all():
-                nan = inf = 0
-            else:
-                nan = int(np.isnan(f).sum())
-                inf = int(n - nan - finite.sum())
-                f = f[finite]
-        else:
-            nan = inf = 0
-    zeros = int(n - np.count_nonzero(a))
-    if f.size == 0:
-        return {"min": "nan", "max": "nan", "mean": "nan", "std": "nan", "norm": "nan",
-                "nan": nan, "inf": inf, "zeros": zeros, "count": n}
-    f64 = f.astype(np.float64, copy=False)
-    mean = f64.mean()
-    sq = float(np.dot(f64.ravel(), f64.ravel()))
-    var = max(sq / f64.size - mean * mean, 0.0)
-    return {"min": jfloat(f.min()), "max": jfloat(f.max()), "mean": jfloat(mean),
-            "std": jfloat(math.sqrt(var)), "norm": jfloat(math.sqrt(sq) if not (nan or inf) else
-                                                         (float("nan") if nan else float("inf"))),
+    f = a.reshape(-1)
+    if f.dtype.kind != "f" or f.dtype.itemsize < 4:
+        f = f.astype(np.float64)
+    zeros = n - int(np.count_nonzero(f))
+    lo, hi = f.min(), f.max()
+    nan = inf = 0
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # min/max see every NaN and Inf
+        bad = ~np.isfinite(f)
+        nan = int(np.isnan(f).sum())
+        inf = int(bad.sum()) - nan
+        f = f[~bad]
+        if f.size == 0:
+            return {"min": "nan", "max": "nan", "mean": "nan", "std": "nan", "norm": "nan",
+                    "nan": nan, "inf": inf, "zeros": zeros, "count": n}
+        lo, hi = f.min(), f.max()
+    mean = float(np.add.reduce(f, dtype=np.float64)) / f.size
+    sq = float(np.dot(f, f)) if f.dtype == np.float64 else \
+        float(np.add.reduce(np.square(f, dtype=np.float64)))
+    var = max(sq / f.size - mean * mean, 0.0)
+    norm = math.sqrt(sq) if not (nan or inf) else (float("nan") if nan else float("inf"))
+    return {"min": jfloat(lo), "max": jfloat(hi), "mean": jfloat(mean),
+            "std": jfloat(math.sqrt(var)), "norm": jfloat(norm),
             "nan": nan, "inf": inf, "zeros": zeros, "count": n}
 
 
+HIST_SAMPLE = 8192  # histograms of bigger tensors use an evenly strided sample
+
+
 def histogram(a, bins=HIST_BINS):
-    """32 equal bins between the finite min and max."""
-    f = a.astype(np.float64, copy=False).ravel()
-    f = f[np.isfinite(f)]
+    """32 equal bins between the finite min and max (of a strided sample for big arrays)."""
+    f = a.reshape(-1)
+    sampled = f.size > HIST_SAMPLE
+    if sampled:
+        f = f[::-(-f.size // HIST_SAMPLE)]
+    f = f.astype(np.float64)
+    if not np.isfinite(f).all():
+        f = f[np.isfinite(f)]
     if f.size == 0:
-        return {"lo": 0.0, "hi": 0.0, "counts": [0] * bins}
+        return {"lo": 0.0, "hi": 0.0, "counts": [0] * bins, "sampled": sampled}
     lo, hi = float(f.min()), float(f.max())
     if lo == hi:
         counts = [0] * bins
         counts[bins // 2] = int(f.size)
-        return {"lo": lo, "hi": hi, "counts": counts}
-    counts, _ = np.histogram(f, bins=bins, range=(lo, hi))
-    return {"lo": lo, "hi": hi, "counts": counts.tolist()}
+        return {"lo": lo, "hi": hi, "counts": counts, "sampled": sampled}
+    idx = ((f - lo) * (bins / (hi - lo))).astype(np.intp)
+    np.minimum(idx, bins - 1, out=idx)
+    counts = np.bincount(idx, minlength=bins)
+    return {"lo": lo, "hi": hi, "counts": counts.tolist(), "sampled": sampled}
 
 
 def thumbnail(a, size=THUMB_MAX):
@@ -102,7 +112,8 @@ def thumbnail(a, size=THUMB_MAX):
 
 def preview(a):
     """Full values for small arrays, else a histogram (and a thumbnail for 2-D+)."""
-    a = to_host(a)
+    if hasattr(a, "__cuda_array_interface__"):
+        return device_summary(a)[1]
     if a.size <= PREVIEW_MAX:
         return {"values": jvalues(a)}
     out = {"hist": histogram(a)}
@@ -116,3 +127,91 @@ def preview(a):
 def summary(a):
     """``(stats, preview)`` of one array."""
     return stats(a), preview(a)
+
+
+# ---- GPU arrays: reduced on the device, one small copy to the host per event ------------------
+_last = threading.local()  # stats(a) then preview(a) of one event share one transfer
+
+
+def device_summary(a):
+    """``(stats, preview)`` of a CuPy array: every reduction runs on the device and one
+    float64 vector (a few scalars, 32 histogram counts, <= 32x32 thumbnail) is copied back."""
+    if getattr(_last, "arr", None) is a:
+        return _last.out
+    if a.size <= PREVIEW_MAX:  # small: the array itself is the cheapest thing to copy
+        h = a.get()
+        host = h if h.ndim else np.asarray(h)
+        out = _host_stats(host), {"values": jvalues(host)}
+    else:
+        out = _device_digest(a)
+    _last.arr, _last.out = a, out
+    return out
+
+
+def _host_stats(a):
+    return stats(a)
+
+
+def _device_digest(a):
+    from ..engine.backend import xp_of
+    xp = xp_of(a)
+    n = int(a.size)
+    f = a.reshape(-1)
+    f = f.astype(xp.float64) if f.dtype.kind != "f" or f.dtype.itemsize < 4 else f
+    fin = xp.isfinite(f)
+    z = xp.where(fin, f, 0).astype(xp.float64)
+    step = -(-n // HIST_SAMPLE)
+    s, sfin = z[::step], fin[::step]
+    slo, shi = xp.where(sfin, s, xp.inf).min(), xp.where(sfin, s, -xp.inf).max()
+    span = shi - slo
+    scale = xp.where(span > 0, bins_ := HIST_BINS, 0) / xp.where(span > 0, span, 1)
+    idx = xp.clip(((s - xp.where(sfin.any(), slo, 0)) * scale).astype(xp.int64), 0, bins_ - 1)
+    parts = [xp.stack([xp.where(fin, f, xp.inf).min().astype(xp.float64),
+                       xp.where(fin, f, -xp.inf).max().astype(xp.float64),
+                       z.sum(), (z * z).sum(), xp.isnan(f).sum().astype(xp.float64),
+                       (~fin).sum().astype(xp.float64), (f == 0).sum().astype(xp.float64),
+                       slo, shi, sfin.sum().astype(xp.float64)]),
+             xp.bincount(idx, weights=sfin.astype(xp.float64), minlength=bins_)[:bins_]]
+    t = a
+    while t.ndim > 2:
+        t = t[0]
+    thumb = None
+    if a.ndim >= 2 and a.dtype.kind != "b":
+        h, w = t.shape
+        sh, sw = max(1, math.ceil(h / THUMB_MAX)), max(1, math.ceil(w / THUMB_MAX))
+        if h // sh and w // sw:
+            thumb = (h // sh, w // sw)
+            parts.append(t[:thumb[0] * sh, :thumb[1] * sw].astype(xp.float64)
+                         .reshape(thumb[0], sh, thumb[1], sw).mean(axis=(1, 3)).reshape(-1))
+    v = xp.concatenate(parts).get()  # the one device -> host copy of this event
+    return _digest_stats(v, n), _digest_preview(v, n, step, thumb)
+
+
+def _digest_stats(v, n):
+    lo, hi, s1, s2, nan, bad, zeros = v[:7]
+    nan, inf, zeros = int(nan), int(bad) - int(nan), int(zeros)
+    m = n - int(bad)
+    if m == 0:
+        return {"min": "nan", "max": "nan", "mean": "nan", "std": "nan", "norm": "nan",
+                "nan": nan, "inf": inf, "zeros": zeros, "count": n}
+    mean = float(s1) / m
+    var = max(float(s2) / m - mean * mean, 0.0)
+    norm = math.sqrt(float(s2)) if not (nan or inf) else (float("nan") if nan else float("inf"))
+    return {"min": jfloat(lo), "max": jfloat(hi), "mean": jfloat(mean),
+            "std": jfloat(math.sqrt(var)), "norm": jfloat(norm),
+            "nan": nan, "inf": inf, "zeros": zeros, "count": n}
+
+
+def _digest_preview(v, n, step, thumb):
+    slo, shi, count = float(v[7]), float(v[8]), int(v[9])
+    hist = {"lo": slo, "hi": shi, "counts": v[10:10 + HIST_BINS].astype(np.int64).tolist(),
+            "sampled": step > 1}
+    if count == 0:
+        hist.update(lo=0.0, hi=0.0)
+    elif slo == shi:
+        hist["counts"] = [0] * HIST_BINS
+        hist["counts"][HIST_BINS // 2] = count
+    out = {"hist": hist}
+    if thumb is not None:
+        out["thumb"] = jvalues(v[10 + HIST_BINS:].reshape(thumb))
+    return out

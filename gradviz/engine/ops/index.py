@@ -1,9 +1,10 @@
 """Indexing ops: ``x[key]``, gather, masked_fill."""
 import numpy as np
 
+from ..backend import xp_of
 from ..function import Function
 
-__all__ = ["Getitem", "Gather", "MaskedFill", "index_add"]
+__all__ = ["Getitem", "Gather", "MaskedFill", "IndexAdd", "index_add", "scatter"]
 
 
 def _is_basic(key):
@@ -23,21 +24,42 @@ def index_add(xp, dx, key, g):
     return dx
 
 
+def scatter(xp, shape, key, g, unique=False):
+    """zeros(shape) with ``g`` added at ``key``; differentiable when ``xp`` is the Tensor
+    namespace (create_graph), through :class:`IndexAdd`."""
+    if getattr(xp, "differentiable", False):
+        return IndexAdd.apply(g, shape=tuple(shape), key=key, unique=unique)
+    dx = xp.zeros(shape, dtype=g.dtype)
+    if unique or _is_basic(key):
+        dx[key] = g
+        return dx
+    return index_add(xp, dx, key, g)
+
+
+class IndexAdd(Function):
+    """``zeros(shape)[key] += g``: the backward of indexing, as an op so that it has a
+    gradient itself (double backward through indexing, gather, max(dim))."""
+
+    rule = "dg = dy[key]"
+
+    def forward(ctx, g, shape=(), key=(), unique=False):
+        ctx.key = key
+        return scatter(ctx.xp, shape, key, g, unique)
+
+    def backward(ctx, dy):
+        return dy[ctx.key]
+
+
 class Getitem(Function):
     rule = "dx = zeros_like(x); dx[key] += dy"
 
     def forward(ctx, x, key=None):
         ctx.key = key
-        ctx.shape, ctx.dtype = x.shape, x.dtype
+        ctx.shape = x.shape
         return x[key]
 
     def backward(ctx, g):
-        xp = ctx.xp
-        dx = xp.zeros(ctx.shape, dtype=g.dtype)
-        if _is_basic(ctx.key):
-            dx[ctx.key] = g
-            return dx
-        return index_add(xp, dx, ctx.key, g)
+        return scatter(ctx.xp, ctx.shape, ctx.key, g)
 
 
 class Gather(Function):
@@ -47,14 +69,15 @@ class Gather(Function):
         xp = ctx.xp
         ctx.dim = dim % x.ndim
         ctx.index, ctx.shape = index, x.shape
+        if index.shape != x.shape:  # torch allows a smaller index outside ``dim``
+            x = x[tuple(slice(None) if i == ctx.dim else slice(0, n)
+                        for i, n in enumerate(index.shape))]
         return xp.take_along_axis(x, index, axis=ctx.dim)
 
     def backward(ctx, g):
-        xp = ctx.xp
-        dx = xp.zeros(ctx.shape, dtype=g.dtype)
-        ix = list(xp.indices(ctx.index.shape, sparse=True))
+        ix = list(xp_of(ctx.index).indices(ctx.index.shape, sparse=True))
         ix[ctx.dim] = ctx.index
-        return index_add(xp, dx, tuple(ix), g), None
+        return scatter(ctx.xp, ctx.shape, tuple(ix), g), None
 
 
 class MaskedFill(Function):

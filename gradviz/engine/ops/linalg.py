@@ -19,10 +19,10 @@ class Matmul(Function):
         x2 = xp.reshape(x, (1,) + tuple(x.shape)) if x.ndim == 1 else x
         y2 = xp.reshape(y, tuple(y.shape) + (1,)) if y.ndim == 1 else y
         g2 = g
-        if x.ndim == 1:
-            g2 = xp.expand_dims(g2, -2)
         if y.ndim == 1:
             g2 = xp.expand_dims(g2, -1)
+        if x.ndim == 1:
+            g2 = xp.expand_dims(g2, -2)
         dx = dy = None
         if nx:
             dx = unbroadcast(xp, xp.matmul(g2, xp.swapaxes(y2, -1, -2)), x2.shape)

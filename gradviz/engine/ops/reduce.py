@@ -1,5 +1,7 @@
 """Reductions and normalisers: sum, mean, var, std, prod, max/min, logsumexp, softmax, cumsum."""
+from ..backend import xp_of
 from ..function import Function
+from .index import scatter
 from .util import keep, norm_dims
 
 __all__ = ["Sum", "Mean", "Var", "Std", "Prod", "Amax", "Amin", "MaxDim", "MinDim", "Argmax",
@@ -108,6 +110,12 @@ class Prod(Function):
 
 def _exclusive_prod(xp, x, axis):
     """prod of every element but one along ``axis`` (exact with zeros)."""
+    if getattr(xp, "differentiable", False):  # create_graph: (..., n, n) with ones on the diagonal
+        import numpy as np
+        x = xp.moveaxis(x, axis, -1)
+        n = x.shape[-1]
+        others = xp.prod(xp.where(np.eye(n, dtype=bool), 1.0, xp.expand_dims(x, -2)), -1)
+        return xp.moveaxis(others, -1, axis)
     x = xp.moveaxis(x, axis, -1)
     ones = xp.ones(x.shape[:-1] + (1,), dtype=x.dtype)
     left = xp.cumprod(xp.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
@@ -167,10 +175,10 @@ class MaxDim(Function):
         xp = ctx.xp
         if not len(ctx.shape):
             return g
-        dx = xp.zeros(ctx.shape, dtype=g.dtype)
         gk = g if ctx.keepdim else xp.expand_dims(g, ctx.d)
-        xp.put_along_axis(dx, ctx.indices, gk, axis=ctx.d)
-        return dx
+        ix = list(xp_of(ctx.indices).indices(ctx.indices.shape, sparse=True))
+        ix[ctx.d] = ctx.indices
+        return scatter(xp, ctx.shape, tuple(ix), gk, unique=True)
 
 
 class MinDim(MaxDim):
@@ -214,12 +222,14 @@ class Logsumexp(Function):
         m = xp.amax(x, axis=ctx.axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         out = xp.log(xp.sum(xp.exp(x - m), axis=ctx.axes, keepdims=True)) + m
+        out = out if keepdim else xp.squeeze(out, axis=ctx.axes)
         ctx.save_for_backward(x, out)
-        return out if keepdim else xp.squeeze(out, axis=ctx.axes)
+        return out
 
     def backward(ctx, g):
         xp = ctx.xp
         x, out = ctx.saved
+        out = keep(xp, out, ctx.shape, ctx.axes, ctx.keepdim)
         return keep(xp, g, ctx.shape, ctx.axes, ctx.keepdim) * xp.exp(x - out)
 
 

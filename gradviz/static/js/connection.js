@@ -22,6 +22,7 @@ export class Connection {
     s.on("error", (e) => handlers.error(e || { code: "ERROR", message: "unknown server error" }));
     s.on("gap", (e) => handlers.gap(e));
     s.on("tensor", (msg) => handlers.tensor?.(msg));
+    s.on("status", (msg) => handlers.jobStatus?.(msg));
   }
 
   /** Watch a session, receiving its events after the store's last seq. */
@@ -41,9 +42,9 @@ export class Connection {
     this.socket.emit("command", { session: this.session, action, ...extra });
   }
 
-  breakpoint(spec) {
+  breakpoint(spec, ack) {
     if (!this.session) return;
-    this.socket.emit("breakpoint", { session: this.session, ...spec });
+    this.socket.emit("breakpoint", { session: this.session, ...spec }, (reply) => ack?.(reply));
   }
 
   requestTensor(node, what) {

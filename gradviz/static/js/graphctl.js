@@ -8,6 +8,7 @@ import { buildView, layoutView, placeNew, COLLAPSE_ABOVE } from "./layout.js";
 import { shapeText, fmt } from "./format.js";
 
 const LAYOUT_CACHE = 8;
+const INCREMENTAL_MAX = 12;   // more new nodes than this at once (a batch, a replay): lay out afresh
 
 function labelOf(r) {
   if (r.kind === "op") return [r.op, shapeText(r.shape)];
@@ -36,7 +37,7 @@ export class GraphController {
   reset() {
     this.live = true; this.shownIndex = null; this.template = null;
     this.layouts.clear(); this.layoutSig = null; this.layout = null;
-    this.collapsed = null; this.expanded.clear(); this.selectedSlot = null; this.renderedStep = null;
+    this.collapsed = null; this.userCollapse = false; this.expanded.clear(); this.selectedSlot = null; this.renderedStep = null;
   }
 
   shownStep() {
@@ -137,7 +138,7 @@ export class GraphController {
     const structural = changed.has("structure") || changed.has("passend") || changed.has("view") || step !== this.renderedStep;
     if (!structural) { this.view.refresh(this.describe(step)); return; }
     const recs = this.records(step);
-    if (this.collapsed === null && recs.length) this.collapsed = recs.length > COLLAPSE_ABOVE;
+    if (!this.userCollapse) this.collapsed = recs.length > COLLAPSE_ABOVE;
     const view = buildView(recs, { collapsed: !!this.collapsed, expanded: this.expanded, labelOf });
     const sig = signature(view);
     const growing = this.live && step === this.store.current && step.phase === "forward";
@@ -145,7 +146,7 @@ export class GraphController {
     if (sig !== this.layoutSig || (this.needsFull && !growing)) {
       const cached = this.layouts.get(sig);
       if (cached) { this.layout = cached; this.needsFull = false; }
-      else if (this.layout && growing && this.layout.nodes.size) {
+      else if (this.layout && growing && this.layout.nodes.size && view.nodes.length - this.layout.nodes.size <= INCREMENTAL_MAX) {
         const inc = { ...this.layout, nodes: new Map(this.layout.nodes), edges: new Map(this.layout.edges), engine: "incremental" };
         placeNew(view, inc);
         this.layout = inc; this.needsFull = true;
@@ -161,7 +162,10 @@ export class GraphController {
       this.layoutSig = sig;
       relaid = true;
       this.view.render(view, this.layout, this.describe(step));
-      if (first || this.layout.engine !== "incremental" && this.fitPending !== false) this.maybeFit(first);
+      if (this.layout.engine === "incremental") {
+        const last = view.nodes[view.nodes.length - 1];
+        if (last) this.view.ensureVisible(last.key);
+      } else this.maybeFit(first);
     } else {
       // Same structure and positions: only ids and states changed (e.g. a new step began).
       this.view.view = view;
@@ -179,10 +183,11 @@ export class GraphController {
   }
 
   maybeFit(first) {
-    if (first || !this.userMoved) this.view.fit();
+    if (first || !this.view.userMoved) this.view.fit();
   }
 
   toggleCollapse() {
+    this.userCollapse = true;
     this.collapsed = !this.collapsed;
     if (!this.collapsed) this.expanded.clear();
   }

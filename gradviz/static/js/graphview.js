@@ -151,6 +151,9 @@ export class GraphView {
   apply() {
     this.viewport.setAttribute("transform", `translate(${this.tx.toFixed(2)},${this.ty.toFixed(2)}) scale(${this.k.toFixed(4)})`);
     this.root.dataset.zoom = this.k.toFixed(3);
+    // Level of detail: big graphs seen from afar drop the second label line (half the glyphs).
+    this.root.classList.toggle("lod-low", !!this.view && this.view.nodes.length > 1000 && this.k < 0.9);
+    if (this.layout && this.minimap.hidden !== !(this.view.nodes.length > 40 || this.layout.width * this.k > this.root.clientWidth || this.layout.height * this.k > this.root.clientHeight)) this.drawMinimap();
     this.drawMinimapViewport();
   }
 
@@ -192,6 +195,18 @@ export class GraphView {
     this.apply();
   }
 
+  /** Pan (never zoom) just enough to bring a node into view. */
+  ensureVisible(key) {
+    const p = this.layout?.nodes.get(key);
+    if (!p) return;
+    const r = this.root.getBoundingClientRect();
+    const sx = p.x * this.k + this.tx, sy = p.y * this.k + this.ty, m = 60;
+    let dx = 0, dy = 0;
+    if (sx < m) dx = m - sx; else if (sx > r.width - m) dx = r.width - m - sx;
+    if (sy < m) dy = m - sy; else if (sy > r.height - m) dy = r.height - m - sy;
+    if (dx || dy) this.panBy(dx, dy);
+  }
+
   bindPanZoom() {
     let drag = null;
     this.svg.addEventListener("pointerdown", (e) => {
@@ -205,6 +220,7 @@ export class GraphView {
       if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
       drag.moved = true;
       this.root.classList.add("panning");
+      this.userMoved = true;
       drag.x = e.clientX; drag.y = e.clientY;
       this.panBy(dx, dy);
     });
@@ -223,6 +239,7 @@ export class GraphView {
     this.svg.addEventListener("pointercancel", () => { drag = null; });
     this.svg.addEventListener("wheel", (e) => {
       e.preventDefault();
+      this.userMoved = true;
       const r = this.svg.getBoundingClientRect();
       this.zoomAt(Math.exp(-e.deltaY * 0.0015), e.clientX - r.left, e.clientY - r.top);
     }, { passive: false });
@@ -266,7 +283,8 @@ export class GraphView {
   // ---- minimap -------------------------------------------------------------------------
   drawMinimap() {
     const L = this.layout;
-    const show = !!(L && this.view && this.view.nodes.length > 40);
+    const r = this.root.getBoundingClientRect();
+    const show = !!(L && this.view && (this.view.nodes.length > 40 || L.width * this.k > r.width || L.height * this.k > r.height));
     this.minimap.hidden = !show;
     if (!show) return;
     const W = 180, H = Math.max(60, Math.min(180, W * L.height / Math.max(1, L.width)));

@@ -46,9 +46,9 @@ export function fillRule(rhs, bindings) {
 }
 
 export class Inspector {
-  constructor(root, { store, conn, onSelectNode, onBreak }) {
-    this.root = root; this.store = store; this.conn = conn;
-    this.onSelectNode = onSelectNode; this.onBreak = onBreak;
+  constructor(root, deps) {
+    this.root = root; this.deps = deps; this.store = deps.store;
+    this.onSelectNode = deps.onSelectNode; this.onBreak = deps.onBreak;
     this.full = new Map();   // "node:what" -> full values message
     this.render(null, null);
   }
@@ -206,7 +206,7 @@ export class Inspector {
       return;
     }
     this.pending = key;
-    this.conn.requestTensor(rec.id, what);
+    this.deps.conn.requestTensor(rec.id, what);
   }
 
   /** A `tensor` reply from the server: {node, what, shape, values} or {error}. */

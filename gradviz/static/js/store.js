@@ -212,7 +212,9 @@ export class Store {
         break;
       }
       case "paused":
-        this.paused = { node: ev.node, phase: ev.phase };
+        // Paused before a training step: whatever comes next belongs to a new step.
+        if (ev.at === "step" && this.current && this.current.order.length) this.current.phase = "done";
+        this.paused = { node: ev.node, phase: ev.phase, at: ev.at, next: ev.next ?? null, reason: ev.reason };
         changed.add("state"); changed.add("paused");
         break;
       case "resumed":
@@ -228,11 +230,20 @@ export class Store {
     }
   }
 
+  /** The node execution stands at (the one shown as `current`). */
+  get currentNode() {
+    const p = this.paused;
+    if (!p) return null;
+    if (p.at === "before_backward") return p.next;
+    return p.at === "after_forward" || p.at === undefined ? p.node : null;   // step / backward_end: between nodes
+  }
+
   /** The state a node shows in `step` (data-state): anomaly > current > backward > forward. */
   stateOf(step, rec) {
     if (!rec) return "pending";
     if (rec.anomaly) return "anomaly";
-    if (this.paused && step === this.current && this.paused.node === rec.id) return "current";
+    // Paused before a backward node: that node (next) is where execution stands.
+    if (this.paused && step === this.current && this.currentNode === rec.id) return "current";
     if (rec.grad) return "backward";
     return "forward";
   }

@@ -51,7 +51,8 @@ export class Timeline {
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: false }, loss: { auto: true }, metric: { auto: true } },
         axes: [
-          { stroke: "#64748b", grid: { stroke: "#eef2f7" }, size: 28, font: "11px system-ui" },
+          { stroke: "#64748b", grid: { stroke: "#eef2f7" }, size: 28, font: "11px system-ui",
+            incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000], values: (u, v) => v.map((x) => String(Math.round(x))) },
           { scale: "loss", stroke: "#64748b", grid: { stroke: "#eef2f7" }, size: 46, font: "11px system-ui", values: (u, v) => v.map(fmt) },
           ...(names.length > 1 ? [{ scale: "metric", side: 1, stroke: "#94a3b8", grid: { show: false }, size: 40, font: "11px system-ui", values: (u, v) => v.map(fmt) }] : []),
         ],

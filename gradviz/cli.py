@@ -1,0 +1,192 @@
+"""The ``gradviz`` command: serve, run, replay, export, --version."""
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+
+from .errors import GradvizError
+
+
+def _version():
+    try:
+        from importlib.metadata import version
+        return version("gradviz")
+    except Exception:
+        return "0.1.0"
+
+
+def load_recording(path):
+    """Events of a JSON-lines recording; a torn (unparsable) last line is skipped."""
+    events = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = f.read().split("\n")
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            ev = json.loads(line)
+        except json.JSONDecodeError:
+            if i == last:
+                break   # torn by a crash mid-write: everything before it stands
+            raise GradvizError(f"{path}:{i + 1}: not a JSON event line") from None
+        if not isinstance(ev, dict) or not isinstance(ev.get("type"), str):
+            raise GradvizError(f"{path}:{i + 1}: an event must be an object with a 'type'")
+        events.append(ev)
+    return events
+
+
+def _serve_parser(sub, name, help_text):
+    p = sub.add_parser(name, help=help_text)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000, help="0 picks a free port")
+    tok = p.add_mutually_exclusive_group()
+    tok.add_argument("--token", default=None, help="the token to require (default: random)")
+    tok.add_argument("--no-token", action="store_true", help="require no token (loopback only)")
+    p.add_argument("--producer-token", default=None, help="a token that may only send events")
+    p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--store", default=None, help="SQLite event store (default: user data dir)")
+    p.add_argument("--retention", type=int, default=None, help="events kept per session")
+    p.add_argument("--message-queue", default=None, help="redis://... to share sessions")
+    p.add_argument("--allowed-host", action="append", default=[],
+                   help="an extra Host header name to accept")
+    p.add_argument("--no-default", action="store_true", help="no default model session")
+    return p
+
+
+def build_parser():
+    """The argument parser of ``gradviz``."""
+    ap = argparse.ArgumentParser(prog="gradviz", description="a visual autograd debugger")
+    ap.add_argument("--version", action="version", version=f"gradviz {_version()}")
+    sub = ap.add_subparsers(dest="cmd")
+    _serve_parser(sub, "serve", "serve the UI and API")
+    rp = _serve_parser(sub, "replay", "serve a recorded session")
+    rp.add_argument("file")
+    ex = sub.add_parser("export", help="export a recording's graph")
+    ex.add_argument("file")
+    ex.add_argument("-o", "--output", required=True)
+    ex.add_argument("--format", choices=("svg", "png", "dot", "json"), default=None)
+    run = sub.add_parser("run", help="run a script with its events streamed to a server")
+    run.add_argument("--url", default=os.environ.get("GRADVIZ_URL", "http://127.0.0.1:5000"))
+    run.add_argument("--token", default=os.environ.get("GRADVIZ_TOKEN"))
+    run.add_argument("--session", default=os.environ.get("GRADVIZ_SESSION"))
+    run.add_argument("--paused", action="store_true")
+    run.add_argument("script")
+    run.add_argument("args", nargs=argparse.REMAINDER)
+    return ap
+
+
+def serve(args, replay=None, out=None):
+    """Run the server until SIGINT/SIGTERM; prints exactly one line (the URL)."""
+    import logging
+    from werkzeug.serving import make_server
+    from .web import create_app
+    from .web.security import is_loopback
+    out = out or sys.stdout
+    token = None if args.no_token else (args.token or "auto")
+    if not is_loopback(args.host) and token is None:
+        print(f"gradviz: refusing to listen on {args.host} without a token: anyone who can "
+              "reach it could run code. Drop --no-token (or bind to 127.0.0.1).",
+              file=sys.stderr)
+        return 2
+    if not is_loopback(args.host):
+        print(f"gradviz: warning: listening on {args.host}, reachable from other machines; "
+              "keep the token secret", file=sys.stderr)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    events = load_recording(replay) if replay is not None else None
+    app = create_app({"host": args.host, "port": args.port, "token": token,
+                      "producer_token": args.producer_token, "store": args.store,
+                      "retention": args.retention, "message_queue": args.message_queue,
+                      "allowed_hosts": tuple(args.allowed_host),
+                      "default_session": not args.no_default and replay is None})
+    server = app.extensions["gradviz"]
+    try:
+        httpd = make_server(args.host, args.port, app, threaded=True)
+    except OSError as e:
+        server.stop()
+        print(f"gradviz: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
+        return 1
+    server.start()
+    if replay is not None:
+        _load_replay(server, replay, events)
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    tok = server.config["token"]
+    url = f"http://{shown}:{httpd.server_port}/" + (f"?token={tok}" if tok else "")
+    print(f"gradviz serving at {url}", file=out, flush=True)
+    if not args.no_browser:
+        import webbrowser
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    th = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                          name="gradviz-http", daemon=True)
+    th.start()
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        httpd.shutdown()
+        th.join(5)
+        httpd.server_close()
+        server.stop()
+    return 0
+
+
+def _load_replay(server, path, events):
+    title = os.path.basename(path)
+    session = server.manager.create("replay", prefix="replay", meta={"title": title})
+    for i in range(0, len(events), 5000):
+        chunk = [{k: v for k, v in ev.items() if k not in ("seq", "session")}
+                 for ev in events[i:i + 5000]]
+        server.manager.ingest_local(session, chunk)
+    return session
+
+
+def export(args):
+    """Write a recording's current graph to a file."""
+    from .web.export import export_graph
+    fmt = args.format or os.path.splitext(args.output)[1].lstrip(".").lower() or "svg"
+    data, _ = export_graph(load_recording(args.file), fmt)
+    with open(args.output, "wb") as f:
+        f.write(data)
+    return 0
+
+
+def run_script(args):
+    """Run a script with ``gv.attach`` set up, as if by ``python SCRIPT args``."""
+    import runpy
+    from .attach import attach
+    attach(args.url, token=args.token, session=args.session, paused=args.paused)
+    sys.argv = [args.script] + list(args.args)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
+    runpy.run_path(args.script, run_name="__main__")
+    return 0
+
+
+def main(argv=None):
+    """Entry point of the ``gradviz`` console script."""
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "serve":
+            return serve(args)
+        if args.cmd == "replay":
+            return serve(args, replay=args.file)
+        if args.cmd == "export":
+            return export(args)
+        if args.cmd == "run":
+            return run_script(args)
+    except (GradvizError, OSError) as e:
+        print(f"gradviz: {e}", file=sys.stderr)
+        return 1
+    ap.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Pooling modules: MaxPool1d/2d/3d, AvgPool1d/2d/3d, SumPool1d/2d/3d (gv), AdaptiveAvgPool."""
+from .. import functional as F
+from .._pool_conv import ntuple
+from ..module import Module
+
+
+class _MaxPoolNd(Module):
+    _fn = None
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input):
+        """Max over each window."""
+        return type(self)._fn(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                              self.ceil_mode, self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Max pooling over (N, C, L)."""
+
+    _fn = staticmethod(F.max_pool1d)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Max pooling over (N, C, H, W)."""
+
+    _fn = staticmethod(F.max_pool2d)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """Max pooling over (N, C, D, H, W)."""
+
+    _fn = staticmethod(F.max_pool3d)
+
+
+class _AvgPoolNd(Module):
+    _fn = None
+    _n = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input):
+        """Mean over each window."""
+        if self._n == 1:
+            return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding,
+                                self.ceil_mode, self.count_include_pad)
+        return type(self)._fn(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                              self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(_AvgPoolNd):
+    """Average pooling over (N, C, L)."""
+
+    _n = 1
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        self.kernel_size = ntuple(kernel_size, 1, "kernel_size")  # torch keeps 1-tuples here
+        self.stride = ntuple(self.stride, 1, "stride")
+        self.padding = ntuple(padding, 1, "padding")
+
+
+class AvgPool2d(_AvgPoolNd):
+    """Average pooling over (N, C, H, W)."""
+
+    _fn = staticmethod(F.avg_pool2d)
+
+
+class AvgPool3d(_AvgPoolNd):
+    """Average pooling over (N, C, D, H, W)."""
+
+    _n = 3
+    _fn = staticmethod(F.avg_pool3d)
+
+
+class _SumPoolNd(Module):
+    _fn = None
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+
+    def forward(self, input):
+        """Sum over each window."""
+        return type(self)._fn(input, self.kernel_size, self.stride, self.padding, self.ceil_mode)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class SumPool1d(_SumPoolNd):
+    """(gv) Sum pooling over (N, C, L): AvgPool1d times the window size."""
+
+    _fn = staticmethod(F.sum_pool1d)
+
+
+class SumPool2d(_SumPoolNd):
+    """(gv) Sum pooling over (N, C, H, W): AvgPool2d times the window size."""
+
+    _fn = staticmethod(F.sum_pool2d)
+
+
+class SumPool3d(_SumPoolNd):
+    """(gv) Sum pooling over (N, C, D, H, W): AvgPool3d times the window size."""
+
+    _fn = staticmethod(F.sum_pool3d)
+
+
+class _AdaptiveAvgPoolNd(Module):
+    _fn = None
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        """Average pooling to ``output_size``."""
+        return type(self)._fn(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    """Average pooling of (N, C, L) to a given length."""
+
+    _fn = staticmethod(F.adaptive_avg_pool1d)
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """Average pooling of (N, C, H, W) to a given size."""
+
+    _fn = staticmethod(F.adaptive_avg_pool2d)
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    """Average pooling of (N, C, D, H, W) to a given size."""
+
+    _fn = staticmethod(F.adaptive_avg_pool3d)

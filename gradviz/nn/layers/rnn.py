@@ -1,0 +1,195 @@
+"""RNN, LSTM, GRU (torch's parameter names, shapes, gate order and init; batch_first,
+bidirectional, stacked layers, optional initial states).
+
+Each layer and direction is one Linear op (the input projection of every time
+step at once) followed by one fused scan op (gradviz.nn.ops.rnn).
+"""
+import math
+
+from ...engine import creation
+from ...engine.functional import cat, stack
+from ...engine.tensor import Tensor
+from ...errors import GradvizError, ShapeError
+from .. import functional as F
+from .. import init
+from ..module import Module
+from ..ops import GRUScan, LSTMScan, RNNScan
+from ..parameter import Parameter
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def run_layers(mode, x, states, weights, num_layers, dirs, dropout=0.0):
+    """Stacked recurrent layers on x (T, B, F): (output (T, B, D*H), final states (L*D, B, H)).
+
+    ``weights`` lists (w_ih, w_hh, b_ih, b_hh) per layer and direction (biases may be
+    None); ``states`` holds h0 (and c0 for LSTM) as (L*D, B, H) tensors.
+    """
+    finals = [[] for _ in states]
+    for layer in range(num_layers):
+        outs = []
+        for d in range(dirs):
+            w_ih, w_hh, b_ih, b_hh = weights[layer * dirs + d]
+            k = layer * dirs + d
+            H = w_hh.shape[1]
+            xproj = F.linear(x, w_ih, b_ih)
+            last = 0 if d else -1
+            if mode == "LSTM":
+                hc = LSTMScan.apply(xproj, states[0][k], states[1][k], w_hh, b_hh,
+                                    reverse=bool(d))
+                out = hc[..., :H]
+                finals[1].append(hc[last, :, H:])
+            elif mode == "GRU":
+                out = GRUScan.apply(xproj, states[0][k], w_hh, b_hh, reverse=bool(d))
+            else:
+                out = RNNScan.apply(xproj, states[0][k], w_hh, b_hh,
+                                    nonlinearity="tanh" if mode == "RNN_TANH" else "relu",
+                                    reverse=bool(d))
+            finals[0].append(out[last])
+            outs.append(out)
+        x = outs[0] if dirs == 1 else cat(outs, dim=-1)
+        if dropout and layer < num_layers - 1:
+            x = F.dropout(x, dropout, True)
+    return x, tuple(stack(f, 0) for f in finals)
+
+
+class RNNBase(Module):
+    """Shared parameters and layer loop of RNN, LSTM and GRU."""
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
+                 device=None, dtype=None):
+        super().__init__()
+        if proj_size:
+            raise GradvizError("proj_size is not supported")
+        if not 0 <= dropout <= 1:
+            raise GradvizError("dropout should be a number in range [0, 1] representing the "
+                               "probability of an element being zeroed")
+        if hidden_size <= 0 or num_layers <= 0:
+            raise GradvizError("hidden_size and num_layers must be positive")
+        self.mode = mode
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.num_layers, self.bias, self.batch_first = int(num_layers), bias, batch_first
+        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
+        gates = _GATES[mode] * hidden_size
+        dirs = 2 if bidirectional else 1
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            for d in range(dirs):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                size_in = input_size if layer == 0 else hidden_size * dirs
+                shapes = [("weight_ih", (gates, size_in)), ("weight_hh", (gates, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
+                for name, shape in shapes:
+                    self.register_parameter(name + sfx, Parameter(
+                        creation.empty(*shape, dtype=dtype, device=device)))
+                    self._flat_weights_names.append(name + sfx)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """torch's default: every weight and bias ~ U(±1/sqrt(hidden_size))."""
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _weights(self, layer, d):
+        sfx = f"_l{layer}" + ("_reverse" if d else "")
+        get = self._parameters.get
+        return (get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx),
+                get("bias_hh" + sfx))
+
+    def _prepare(self, input, hx):
+        """(input as (T, B, F), initial states as (L*D, B, H) tuples, unbatched flag)."""
+        if not isinstance(input, Tensor):
+            raise GradvizError(f"{type(self).__name__}: input must be a Tensor")
+        if input.ndim not in (2, 3):
+            raise ShapeError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
+                             f"{input.ndim}D instead")
+        if input.shape[-1] != self.input_size:
+            raise ShapeError(f"input.size(-1) must be equal to input_size. Expected "
+                             f"{self.input_size}, got {input.shape[-1]}")
+        unbatched = input.ndim == 2
+        x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first
+                                                  else input)
+        dirs = 2 if self.bidirectional else 1
+        shape = (self.num_layers * dirs, x.shape[1], self.hidden_size)
+        n_states = 2 if self.mode == "LSTM" else 1
+        if hx is None:
+            states = tuple(creation.zeros(*shape, dtype=x.dtype, device=x.device)
+                           for _ in range(n_states))
+        else:
+            states = hx if isinstance(hx, (tuple, list)) else (hx,)
+            if len(states) != n_states:
+                raise GradvizError(f"{type(self).__name__}: expected {n_states} initial "
+                                   f"state tensor(s), got {len(states)}")
+            states = tuple(s.unsqueeze(1) if unbatched else s for s in states)
+            for s in states:
+                if tuple(s.shape) != shape:
+                    raise ShapeError(f"Expected hidden size {shape}, got {tuple(s.shape)}")
+        return x, states, unbatched
+
+    def forward(self, input, hx=None):
+        """(output, h_n) — for LSTM (output, (h_n, c_n)) — with torch's shapes."""
+        x, states, unbatched = self._prepare(input, hx)
+        dirs = 2 if self.bidirectional else 1
+        weights = [self._weights(layer, d) for layer in range(self.num_layers)
+                   for d in range(dirs)]
+        out, finals = run_layers(self.mode, x, states, weights, self.num_layers, dirs,
+                                 self.dropout if self.training else 0.0)
+        if unbatched:
+            out = out.squeeze(1)
+            finals = tuple(f.squeeze(1) for f in finals)
+        elif self.batch_first:
+            out = out.transpose(0, 1)
+        return out, (finals if self.mode == "LSTM" else finals[0])
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise GradvizError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
+                               "'relu'.")
+        self.nonlinearity = nonlinearity
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
+                         hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
+
+    def extra_repr(self):
+        s = super().extra_repr()
+        return s + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
+
+
+class LSTM(RNNBase):
+    """Long short-term memory; returns (output, (h_n, c_n))."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, device, dtype)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit; returns (output, h_n)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, device=device, dtype=dtype)

@@ -1,0 +1,579 @@
+"""Module: the base of every layer and model (torch.nn.Module's API and key names).
+
+While a tracer listens, ``__call__`` pushes the module's attribute name onto
+``HOOKS.module_stack`` so that every op made inside carries its dotted path
+(``encoder.fc1``), and names the root's parameters (``fc1.weight``). With
+nobody listening the cost is one flag check.
+"""
+import collections
+import itertools
+
+import numpy as np
+
+from ..engine import dtypes, grad_mode
+from ..engine.backend import as_device, move
+from ..engine.tensor import RemovableHandle, Tensor
+from ..errors import GradvizError
+from ..trace.hooks import HOOKS
+from .parameter import Buffer, Parameter
+
+_IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+_structure = itertools.count(1)   # bumped whenever any module gains a child or parameter
+_version = [0]
+_depth = [0]                      # module calls in flight while listening (0 = next is root)
+
+
+def _bump():
+    _version[0] = next(_structure)
+
+
+class Module:
+    """Base class of all layers and models; subclass and define ``forward``."""
+
+    _version_named = 0
+    _gv_local = None          # this module's attribute name in its parent, set while listening
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise GradvizError(f"{type(self).__name__}.__init__() got unexpected arguments")
+        s = object.__setattr__
+        s(self, "training", True)
+        s(self, "_parameters", {})
+        s(self, "_buffers", {})
+        s(self, "_non_persistent_buffers_set", set())
+        s(self, "_modules", {})
+        s(self, "_forward_hooks", {})
+        s(self, "_forward_pre_hooks", {})
+        s(self, "_backward_hooks", {})
+
+    def forward(self, *args, **kwargs):
+        """The computation; subclasses override it and callers use ``module(x)``."""
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                                  '"forward" function')
+
+    # ---- calling ----------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if HOOKS.listening:
+            return self._call_scoped(args, kwargs)
+        if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks:
+            return self._call_hooked(args, kwargs)
+        return self.forward(*args, **kwargs)
+
+    def _call_scoped(self, args, kwargs):
+        stack = HOOKS.module_stack
+        root = _depth[0] == 0
+        if root:
+            if self._version_named != _version[0]:
+                self._name_tree()
+            name = None
+        else:
+            name = self._gv_local
+        if name is not None:
+            stack.append(name)
+        _depth[0] += 1
+        try:
+            return self._call_hooked(args, kwargs)
+        finally:
+            _depth[0] -= 1
+            if name is not None and stack and stack[-1] == name:
+                stack.pop()
+
+    def _name_tree(self):
+        """Give every submodule its local name and unnamed parameters their dotted names."""
+        for path, m in self.named_modules():
+            if path:
+                object.__setattr__(m, "_gv_local", path.rsplit(".", 1)[-1])
+        for name, p in self.named_parameters():
+            if p._name is None:
+                p._name = name
+        object.__setattr__(self, "_version_named", _version[0])
+
+    def _call_hooked(self, args, kwargs):
+        for hook in list(self._forward_pre_hooks.values()):
+            r = hook(self, args)
+            if r is not None:
+                args = r if isinstance(r, tuple) else (r,)
+        state = None
+        if self._backward_hooks and grad_mode.enabled:
+            state = _BackwardHookState(self)
+            args = state.wrap_inputs(args)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            r = hook(self, args, out)
+            if r is not None:
+                out = r
+        if state is not None:
+            out = state.wrap_outputs(out)
+        return out
+
+    # ---- registration -------------------------------------------------------------
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise GradvizError("cannot assign parameters before Module.__init__() call")
+            self._forget(name)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise GradvizError(f"cannot assign '{type(value).__name__}' as parameter "
+                                   f"'{name}' (gradviz.nn.Parameter or None expected)")
+            params[name] = None
+        elif isinstance(value, Module):
+            if d.get("_modules") is None:
+                raise GradvizError("cannot assign module before Module.__init__() call")
+            self._forget(name)
+            self._modules[name] = value
+            _bump()
+        elif d.get("_modules") is not None and name in self._modules:
+            if value is not None:
+                raise GradvizError(f"cannot assign '{type(value).__name__}' as child module "
+                                   f"'{name}' (gradviz.nn.Module or None expected)")
+            self._modules[name] = None
+        elif isinstance(value, Buffer):
+            self._forget(name)
+            self.register_buffer(name, value, value.persistent)
+        elif d.get("_buffers") is not None and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise GradvizError(f"cannot assign '{type(value).__name__}' as buffer "
+                                   f"'{name}' (gradviz.Tensor or None expected)")
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        d = self.__dict__
+        d.pop(name, None)
+        for key in ("_parameters", "_buffers", "_modules"):
+            reg = d.get(key)
+            if reg is not None:
+                reg.pop(name, None)
+        d["_non_persistent_buffers_set"].discard(name)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for key in ("_parameters", "_buffers", "_modules"):
+            reg = d.get(key)
+            if reg is not None and name in reg:
+                return reg[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for key in ("_parameters", "_buffers", "_modules"):
+            reg = self.__dict__.get(key)
+            if reg is not None and name in reg:
+                del reg[name]
+                self._non_persistent_buffers_set.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
+                      | set(self._modules))
+
+    def _check_name(self, name, kind):
+        if not isinstance(name, str):
+            raise GradvizError(f"{kind} name should be a string, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise GradvizError(f'{kind} name can\'t be empty or contain ".", got {name!r}')
+
+    def register_parameter(self, name, param):
+        """Add a parameter (or None) under ``name``."""
+        if "_parameters" not in self.__dict__:
+            raise GradvizError("cannot assign parameter before Module.__init__() call")
+        self._check_name(name, "parameter")
+        if hasattr(self, name) and name not in self._parameters:
+            raise GradvizError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise GradvizError(f"cannot assign '{type(param).__name__}' object to parameter "
+                               f"'{name}' (gradviz.nn.Parameter or None required)")
+        if param is not None and param.grad_fn is not None:
+            raise GradvizError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
+                               "parameters must be created explicitly.")
+        self._parameters[name] = param
+        _bump()
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add a non-learnable tensor (running stats...) saved in ``state_dict`` when persistent."""
+        if "_buffers" not in self.__dict__:
+            raise GradvizError("cannot assign buffer before Module.__init__() call")
+        self._check_name(name, "buffer")
+        if hasattr(self, name) and name not in self._buffers:
+            raise GradvizError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise GradvizError(f"cannot assign '{type(tensor).__name__}' object to buffer "
+                               f"'{name}' (gradviz.Tensor or None required)")
+        if isinstance(tensor, Buffer):
+            tensor = Tensor._wrap(tensor._data)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name, module):
+        """Add a child module under ``name``."""
+        if module is not None and not isinstance(module, Module):
+            raise GradvizError(f"{type(module).__name__} is not a Module subclass")
+        self._check_name(name, "module")
+        if hasattr(self, name) and name not in self._modules:
+            raise GradvizError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+        _bump()
+
+    register_module = add_module
+
+    def get_submodule(self, target):
+        """The submodule at dotted path ``target`` ('' is self)."""
+        mod = self
+        for part in target.split(".") if target else []:
+            if part not in mod._modules or mod._modules[part] is None:
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{part}`")
+            mod = mod._modules[part]
+        return mod
+
+    def get_parameter(self, target):
+        """The parameter at dotted path ``target``."""
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if name not in mod._parameters:
+            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
+        return mod._parameters[name]
+
+    # ---- iteration ------------------------------------------------------------------
+    def _named_members(self, get, prefix="", recurse=True, remove_duplicate=True):
+        seen = set()
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
+        for mod_prefix, mod in mods:
+            for k, v in get(mod):
+                if v is None or (remove_duplicate and id(v) in seen):
+                    continue
+                seen.add(id(v))
+                yield (mod_prefix + "." + k if mod_prefix else k), v
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, Parameter) pairs, each parameter once."""
+        yield from self._named_members(lambda m: m._parameters.items(), prefix, recurse,
+                                       remove_duplicate)
+
+    def parameters(self, recurse=True):
+        """Every parameter of this module (and its submodules), each once."""
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, buffer) pairs."""
+        yield from self._named_members(lambda m: m._buffers.items(), prefix, recurse,
+                                       remove_duplicate)
+
+    def buffers(self, recurse=True):
+        """Every buffer of this module (and its submodules)."""
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def named_children(self):
+        """(name, module) for the direct children."""
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        """The direct child modules."""
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted path, module) for self and every descendant, depth first."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is None:
+                continue
+            yield from m.named_modules(memo, prefix + "." + name if prefix else name,
+                                       remove_duplicate)
+
+    def modules(self):
+        """Self and every descendant module."""
+        for _, m in self.named_modules():
+            yield m
+
+    # ---- modes and bulk changes -----------------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode (Dropout, BatchNorm) here and below; returns self."""
+        if not isinstance(mode, bool):
+            raise GradvizError("training mode is expected to be boolean")
+        object.__setattr__(self, "training", mode)
+        for m in self.children():
+            m.train(mode)
+        return self
+
+    def eval(self):
+        """Set evaluation mode; returns self."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Switch gradient recording for every parameter; returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Reset every parameter's ``.grad`` (to None by default, as torch)."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad = Tensor._wrap(p.grad._data * 0)
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every submodule (children first) and self; returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def _apply_arrays(self, convert):
+        if HOOKS.listening:
+            HOOKS.tracer.drain()
+        for m in self.modules():
+            for p in m._parameters.values():
+                if p is None:
+                    continue
+                p._data = convert(p._data)
+                if p.grad is not None:
+                    p.grad._data = convert(p.grad._data)
+            for name, b in m._buffers.items():
+                if b is not None:
+                    b._data = convert(b._data)
+        return self
+
+    def to(self, *args, device=None, dtype=None, non_blocking=False):
+        """Move parameters and buffers to a device and/or cast floating ones to a dtype."""
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, dtypes.dtype) or a in (float, int, bool):
+                dtype = a
+            else:
+                device = a
+        np_dtype = None
+        if dtype is not None:
+            d = dtypes.to_dtype(dtype)
+            if not d.is_floating_point:
+                raise GradvizError(f"nn.Module.to only accepts floating point dtypes, "
+                                   f"but got desired dtype={d}")
+            np_dtype = d.np
+        dev = as_device(device) if device is not None else None
+
+        def convert(arr):
+            if np_dtype is not None and arr.dtype.kind == "f" and arr.dtype != np_dtype:
+                arr = arr.astype(np_dtype)
+            if dev is not None:
+                arr = move(arr, dev)
+            return arr
+        return self._apply_arrays(convert)
+
+    def cpu(self):
+        """Move everything to the CPU."""
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        """Move everything to the GPU (CuPy)."""
+        return self.to("cuda" if device is None else f"cuda:{int(device)}")
+
+    def float(self):
+        """Cast floating parameters and buffers to float32."""
+        return self.to(dtypes.float32)
+
+    def double(self):
+        """Cast floating parameters and buffers to float64."""
+        return self.to(dtypes.float64)
+
+    def half(self):
+        """Cast floating parameters and buffers to float16."""
+        return self.to(dtypes.float16)
+
+    # ---- state -----------------------------------------------------------------------
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """An ordered dict of parameters and persistent buffers under torch's key names."""
+        if destination is None:
+            destination = collections.OrderedDict()
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        for name, m in self._modules.items():
+            if m is not None:
+                m.state_dict(destination, prefix + name + ".", keep_vars)
+        return destination
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy values from ``state_dict`` into parameters and buffers (torch's keys)."""
+        missing, unexpected, errors = [], [], []
+        own = collections.OrderedDict()
+        for path, m in self.named_modules(remove_duplicate=False):
+            pre = path + "." if path else ""
+            for name, p in m._parameters.items():
+                if p is not None:
+                    own[pre + name] = (m, name, p)
+            for name, b in m._buffers.items():
+                if b is not None and name not in m._non_persistent_buffers_set:
+                    own[pre + name] = (m, name, b)
+        for key, (m, name, t) in own.items():
+            if key not in state_dict:
+                missing.append(key)
+                continue
+            value = state_dict[key]
+            arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+            if tuple(arr.shape) != tuple(t.shape):
+                errors.append(f'size mismatch for {key}: copying a param with shape '
+                              f'{tuple(arr.shape)} from checkpoint, the shape in current '
+                              f'model is {tuple(t.shape)}.')
+                continue
+            if HOOKS.listening:
+                HOOKS.tracer.drain()
+            t._data[...] = move(arr, t.device).astype(t._data.dtype, copy=False)
+        for key in state_dict:
+            if key not in own:
+                unexpected.append(key)
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in unexpected) + ".")
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in missing) + ".")
+        if errors:
+            raise GradvizError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(errors))
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ---- hooks ------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before forward; it may return new args."""
+        return RemovableHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after forward; it may return a new output."""
+        return RemovableHandle(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """Call ``hook(module, grad_input, grad_output)`` when the input gradients are known;
+        it may return new grad_input."""
+        return RemovableHandle(self._backward_hooks, hook)
+
+    # ---- printing -----------------------------------------------------------------------
+    def extra_repr(self):
+        """The arguments shown inside this module's repr (subclasses override)."""
+        return ""
+
+    def _get_name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines = extra.split("\n")
+        for name, m in self._modules.items():
+            lines.append(f"({name}): " + _addindent(repr(m), 2))
+        main = self._get_name() + "("
+        if lines:
+            if len(lines) == 1 and not self._modules:
+                main += lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
+
+
+def _addindent(s, n):
+    lines = s.split("\n")
+    if len(lines) == 1:
+        return s
+    return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
+
+
+class _BackwardHookState:
+    """Collects grad_output and grad_input of one module call and fires its backward hooks.
+
+    Inputs and outputs pass through an identity view whose tensor hook sees the
+    gradient; the hooks fire when the last input gradient arrives (a returned
+    grad_input replaces the gradients not yet handed on, all of them for a
+    single-input module).
+    """
+
+    def __init__(self, module):
+        self.module = module
+        self.grad_out = None
+        self.grad_in = None
+        self.pending = 0
+        self.n_out = 0
+
+    def wrap_inputs(self, args):
+        out = list(args)
+        idx = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        self.grad_in = [None] * len(args)
+        self.pending = len(idx)
+        for i in idx:
+            v = args[i].view_as(args[i])
+            v.register_hook(self._input_hook(i))
+            out[i] = v
+        self.n_in = len(args)
+        return tuple(out)
+
+    def wrap_outputs(self, out):
+        single = isinstance(out, Tensor)
+        outs = [out] if single else list(out) if isinstance(out, (tuple, list)) else None
+        if outs is None:
+            return out
+        self.grad_out = [None] * len(outs)
+        for i, o in enumerate(outs):
+            if isinstance(o, Tensor) and o.requires_grad:
+                v = o.view_as(o)
+                v.register_hook(self._output_hook(i))
+                outs[i] = v
+        return outs[0] if single else type(out)(outs)
+
+    def _output_hook(self, i):
+        def hook(g):
+            self.grad_out[i] = g
+            if self.pending == 0:
+                self._fire(None)
+        return hook
+
+    def _input_hook(self, i):
+        def hook(g):
+            self.grad_in[i] = g
+            self.pending -= 1
+            if self.pending == 0:
+                return self._fire(i)
+            return None
+        return hook
+
+    def _fire(self, last):
+        grad_in = tuple(self.grad_in) if self.grad_in else ()
+        grad_out = tuple(self.grad_out or ())
+        replaced = None
+        for hook in list(self.module._backward_hooks.values()):
+            r = hook(self.module, grad_in, grad_out)
+            if r is not None:
+                r = tuple(r) if isinstance(r, (tuple, list)) else (r,)
+                grad_in = r
+                replaced = r
+        if replaced is not None and last is not None:
+            return replaced[last]
+        return None

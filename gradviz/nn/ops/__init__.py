@@ -1,0 +1,12 @@
+"""Function classes of gv.nn's ops (one class per op, as in the engine)."""
+from .activation import Elu, Gelu, Hardtanh, LeakyRelu, Silu, Softplus
+from .conv import Conv, ConvTranspose
+from .linear import Bilinear, Linear
+from .misc import Dropout, Embedding, Pad
+from .norm import BatchNorm, LayerNorm
+from .pool import AdaptiveAvgPool, AvgPool, MaxPool, SumPool
+from .rnn import GRUScan, LSTMScan, RNNScan
+
+__all__ = ["Elu", "Gelu", "Hardtanh", "LeakyRelu", "Silu", "Softplus", "Conv", "ConvTranspose",
+           "Bilinear", "Linear", "Dropout", "Embedding", "Pad", "BatchNorm", "LayerNorm",
+           "AdaptiveAvgPool", "AvgPool", "MaxPool", "SumPool", "RNNScan", "LSTMScan", "GRUScan"]

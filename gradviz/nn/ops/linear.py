@@ -1,0 +1,77 @@
+"""Affine maps: Linear (x @ W^T + b) and Bilinear (x1^T A x2 + b)."""
+from ...engine.function import Function
+from ._quiet import tolerant
+
+__all__ = ["Linear", "Bilinear"]
+
+
+def _flat2(xp, a):
+    """Leading dims folded into one: (..., n) -> (prod(...), n)."""
+    return a if a.ndim == 2 else xp.reshape(a, (-1, a.shape[-1]))
+
+
+@tolerant
+class Linear(Function):
+    rule = "dx = dy @ W ; dW = dy^T @ x ; db = sum(dy)"
+
+    def forward(ctx, x, weight, bias=None):
+        xp = ctx.xp
+        ctx.save_for_backward(x, weight)
+        out = xp.matmul(x, weight.T)
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        x, weight = ctx.saved
+        nx, nw, nb = ctx.needs_input_grad
+        dx = dw = db = None
+        if nx:
+            dx = xp.matmul(g, weight)
+        if nw or nb:
+            g2 = _flat2(xp, g)
+            if nw:
+                if x.ndim == 1:
+                    dw = xp.matmul(xp.reshape(g, (-1, 1)), xp.reshape(x, (1, -1)))
+                else:
+                    dw = xp.matmul(g2.T, _flat2(xp, x))
+            if nb:
+                db = xp.sum(g2, axis=0) if g.ndim > 1 else g
+        return dx, dw, db
+
+
+@tolerant
+class Bilinear(Function):
+    rule = "dx1 = sum_k dy_k A_k x2 ; dx2 = sum_k dy_k A_k^T x1 ; dA_k = dy_k x1 x2^T ; db = sum(dy)"
+
+    def forward(ctx, x1, x2, weight, bias=None):
+        xp = ctx.xp
+        lead = x1.shape[:-1]
+        a, b = _flat2(xp, x1), _flat2(xp, x2)
+        ctx.save_for_backward(a, b, weight)
+        ctx.lead = lead
+        # (B, i) x (k, i, j) -> (B, k, j); then contract j with x2
+        t = xp.tensordot(a, weight, axes=([1], [1]))
+        out = xp.einsum("bkj,bj->bk", t, b)
+        if bias is not None:
+            out = out + bias
+        return xp.reshape(out, lead + (weight.shape[0],))
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        a, b, weight = ctx.saved
+        n1, n2, nw, nb = ctx.needs_input_grad
+        g2 = xp.reshape(g, (-1, weight.shape[0]))
+        d1 = d2 = dw = db = None
+        if n1:
+            d1 = xp.reshape(xp.einsum("bk,kij,bj->bi", g2, weight, b, optimize=True),
+                            ctx.lead + (a.shape[1],))
+        if n2:
+            d2 = xp.reshape(xp.einsum("bk,kij,bi->bj", g2, weight, a, optimize=True),
+                            ctx.lead + (b.shape[1],))
+        if nw:
+            dw = xp.einsum("bk,bi,bj->kij", g2, a, b, optimize=True)
+        if nb:
+            db = xp.sum(g2, axis=0)
+        return d1, d2, dw, db

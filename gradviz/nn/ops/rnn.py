@@ -1,0 +1,187 @@
+"""Fused recurrences: one op runs a whole sequence of one RNN/LSTM/GRU layer and direction.
+
+The input projection x @ W_ih^T + b_ih of every time step is one Linear op made
+before the scan; the scan does one matmul per step (all gates at once) and
+its backward is backpropagation through time with the same per-step matmuls.
+"""
+from ...engine.function import Function
+from ._quiet import tolerant
+
+__all__ = ["RNNScan", "LSTMScan", "GRUScan"]
+
+
+def _steps(n, reverse):
+    return range(n - 1, -1, -1) if reverse else range(n)
+
+
+def _sigmoid(xp, x):
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _prev_states(xp, seq, first, reverse):
+    """For each step, the state it started from: (T, B, H)."""
+    if reverse:
+        return xp.concatenate([seq[1:], first[None]], axis=0)
+    return xp.concatenate([first[None], seq[:-1]], axis=0)
+
+
+def _weight_grads(xp, dgates, hprev, need_w, need_b):
+    g2 = xp.reshape(dgates, (-1, dgates.shape[-1]))
+    dw = xp.matmul(g2.T, xp.reshape(hprev, (-1, hprev.shape[-1]))) if need_w else None
+    db = xp.sum(g2, axis=0) if need_b else None
+    return dw, db
+
+
+@tolerant
+class RNNScan(Function):
+    """h_t = act(xproj_t + h_{t-1} @ W_hh^T + b_hh) over the whole sequence -> (T, B, H)."""
+
+    rule = "da_t = (dy_t + da_{t+1} @ W_hh) * act'(a_t) ; dW_hh = sum_t da_t^T h_{t-1}"
+
+    def forward(ctx, xproj, h0, w_hh, b_hh=None, nonlinearity="tanh", reverse=False):
+        xp = ctx.xp
+        hs = xp.empty(xproj.shape, dtype=xproj.dtype)
+        h = h0
+        pre = xproj + b_hh if b_hh is not None else xproj
+        wt = w_hh.T
+        for t in _steps(xproj.shape[0], reverse):
+            a = pre[t] + h @ wt
+            h = xp.tanh(a) if nonlinearity == "tanh" else xp.maximum(a, 0)
+            hs[t] = h
+        ctx.save_for_backward(hs, h0, w_hh)
+        ctx.mode, ctx.reverse = nonlinearity, reverse
+        return hs
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        hs, h0, w_hh = ctx.saved
+        da = xp.empty(hs.shape, dtype=hs.dtype)
+        dh = xp.zeros(h0.shape, dtype=hs.dtype)
+        for t in _steps(hs.shape[0], not ctx.reverse):
+            d = g[t] + dh
+            h = hs[t]
+            d = d * (1 - h * h) if ctx.mode == "tanh" else d * (h > 0)
+            da[t] = d
+            dh = d @ w_hh
+        nx, nh, nw, nb = ctx.needs_input_grad
+        dw, db = _weight_grads(xp, da, _prev_states(xp, hs, h0, ctx.reverse), nw, nb)
+        return da if nx else None, dh if nh else None, dw, db
+
+
+@tolerant
+class LSTMScan(Function):
+    """LSTM over the whole sequence (gates i, f, g, o as torch) -> (T, B, 2H): [h_t, c_t]."""
+
+    rule = "BPTT: dc_t = dc_{t+1} * f_{t+1} + dh_t * o_t * (1 - tanh(c_t)^2) ; " \
+           "dgates_t -> dxproj_t, dh_{t-1} = dgates_t @ W_hh"
+
+    def forward(ctx, xproj, h0, c0, w_hh, b_hh=None, reverse=False):
+        xp = ctx.xp
+        T, B = xproj.shape[:2]
+        H = h0.shape[-1]
+        out = xp.empty((T, B, 2 * H), dtype=xproj.dtype)
+        acts = xp.empty(xproj.shape, dtype=xproj.dtype)
+        h, c = h0, c0
+        pre = xproj + b_hh if b_hh is not None else xproj
+        wt = w_hh.T
+        for t in _steps(T, reverse):
+            a = pre[t] + h @ wt
+            s = _sigmoid(xp, a)
+            i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]
+            gg = xp.tanh(a[:, 2 * H:3 * H])
+            c = f * c + i * gg
+            h = o * xp.tanh(c)
+            acts[t, :, :2 * H] = s[:, :2 * H]
+            acts[t, :, 2 * H:3 * H] = gg
+            acts[t, :, 3 * H:] = o
+            out[t, :, :H] = h
+            out[t, :, H:] = c
+        ctx.save_for_backward(out, acts, h0, c0, w_hh)
+        ctx.reverse = reverse
+        return out
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        out, acts, h0, c0, w_hh = ctx.saved
+        T = out.shape[0]
+        H = h0.shape[-1]
+        hs, cs = out[..., :H], out[..., H:]
+        dgates = xp.empty(acts.shape, dtype=acts.dtype)
+        dh = xp.zeros(h0.shape, dtype=out.dtype)
+        dc = xp.zeros(c0.shape, dtype=out.dtype)
+        cprev = _prev_states(xp, cs, c0, ctx.reverse)
+        for t in _steps(T, not ctx.reverse):
+            i, f, gg, o = (acts[t, :, :H], acts[t, :, H:2 * H], acts[t, :, 2 * H:3 * H],
+                           acts[t, :, 3 * H:])
+            tc = xp.tanh(cs[t])
+            dh_t = g[t, :, :H] + dh
+            dc_t = g[t, :, H:] + dc + dh_t * o * (1 - tc * tc)
+            dgates[t, :, :H] = dc_t * gg * i * (1 - i)
+            dgates[t, :, H:2 * H] = dc_t * cprev[t] * f * (1 - f)
+            dgates[t, :, 2 * H:3 * H] = dc_t * i * (1 - gg * gg)
+            dgates[t, :, 3 * H:] = dh_t * tc * o * (1 - o)
+            dc = dc_t * f
+            dh = dgates[t] @ w_hh
+        nx, nh, nc, nw, nb = ctx.needs_input_grad
+        dw, db = _weight_grads(xp, dgates, _prev_states(xp, hs, h0, ctx.reverse), nw, nb)
+        return dgates if nx else None, dh if nh else None, dc if nc else None, dw, db
+
+
+@tolerant
+class GRUScan(Function):
+    """GRU over the whole sequence (gates r, z, n as torch) -> (T, B, H)."""
+
+    rule = "BPTT: dh_{t-1} = dh_t * z_t + dgh_t @ W_hh ; dn = dh * (1 - z) ; " \
+           "dz = dh * (h_{t-1} - n) ; dr = dn * (1 - n^2) * (W_hn h + b_hn)"
+
+    def forward(ctx, xproj, h0, w_hh, b_hh=None, reverse=False):
+        xp = ctx.xp
+        T = xproj.shape[0]
+        H = h0.shape[-1]
+        hs = xp.empty(xproj.shape[:2] + (H,), dtype=xproj.dtype)
+        acts = xp.empty(xproj.shape[:2] + (4 * H,), dtype=xproj.dtype)  # r, z, n, W_hn h + b_hn
+        h = h0
+        wt = w_hh.T
+        for t in _steps(T, reverse):
+            gh = h @ wt
+            if b_hh is not None:
+                gh = gh + b_hh
+            x = xproj[t]
+            rz = _sigmoid(xp, x[:, :2 * H] + gh[:, :2 * H])
+            r, z = rz[:, :H], rz[:, H:]
+            n = xp.tanh(x[:, 2 * H:] + r * gh[:, 2 * H:])
+            h = (1 - z) * n + z * h
+            hs[t] = h
+            acts[t, :, :2 * H] = rz
+            acts[t, :, 2 * H:3 * H] = n
+            acts[t, :, 3 * H:] = gh[:, 2 * H:]
+        ctx.save_for_backward(hs, acts, h0, w_hh)
+        ctx.reverse = reverse
+        return hs
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        hs, acts, h0, w_hh = ctx.saved
+        T = hs.shape[0]
+        H = h0.shape[-1]
+        dx = xp.empty(acts.shape[:2] + (3 * H,), dtype=hs.dtype)
+        dgh = xp.empty(dx.shape, dtype=hs.dtype)
+        dh = xp.zeros(h0.shape, dtype=hs.dtype)
+        hprev = _prev_states(xp, hs, h0, ctx.reverse)
+        for t in _steps(T, not ctx.reverse):
+            r, z, n, ghn = (acts[t, :, :H], acts[t, :, H:2 * H], acts[t, :, 2 * H:3 * H],
+                            acts[t, :, 3 * H:])
+            d = g[t] + dh
+            dan = d * (1 - z) * (1 - n * n)
+            dar = dan * ghn * r * (1 - r)
+            daz = d * (hprev[t] - n) * z * (1 - z)
+            dx[t, :, :H] = dar
+            dx[t, :, H:2 * H] = daz
+            dx[t, :, 2 * H:] = dan
+            dgh[t, :, :2 * H] = dx[t, :, :2 * H]
+            dgh[t, :, 2 * H:] = dan * r
+            dh = d * z + dgh[t] @ w_hh
+        nx, nh, nw, nb = ctx.needs_input_grad
+        dw, db = _weight_grads(xp, dgh, hprev, nw, nb)
+        return dx if nx else None, dh if nh else None, dw, db

@@ -1,0 +1,230 @@
+"""Optimizer: the base of every gv.optim class (torch.optim.Optimizer's API and layout).
+
+Parameters are updated in place on their arrays (``p._data``), so a parameter keeps its
+identity and any view of it (``p.data``, ``p.numpy()``) sees the new values. When a tracer
+listens, ``step()`` flushes pending events first (they reference arrays that are about to
+change) and then emits one ``param_update`` event per parameter (EVENTS.md).
+"""
+import math
+
+import numpy as np
+
+from ..engine.tensor import Tensor
+from ..errors import GradvizError
+from ..trace import HOOKS
+
+
+class _Required:
+    """Marks a hyper-parameter that has no default (torch's ``required``)."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class Optimizer:
+    """Base class: holds ``param_groups`` (list of dicts) and per-parameter ``state``."""
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.state = {}
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise GradvizError("params argument given to the optimizer should be an iterable of "
+                               f"Tensors or dicts, but got {type(params).__name__}")
+        groups = list(params)
+        if not groups:
+            raise GradvizError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def __repr__(self):
+        lines = [type(self).__name__ + " ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters with its own hyper-parameters (defaults fill the rest)."""
+        if not isinstance(param_group, dict):
+            raise GradvizError(f"param_group must be a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise GradvizError("optimizer can only optimize Tensors, but one of the params "
+                                   f"is {type(p).__name__}")
+            if not p.is_leaf:
+                raise GradvizError("can't optimize a non-leaf Tensor")
+        group["params"] = params
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise GradvizError(f"parameter group didn't specify a value of required "
+                                   f"optimization parameter {name}")
+            group.setdefault(name, default)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise GradvizError("some parameters appear in more than one parameter group")
+        if len({id(p) for p in params}) != len(params):
+            raise GradvizError("a parameter group holds the same parameter twice")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all parameters (to None by default, as torch)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if p.grad.grad_fn is not None:
+                        p.grad = p.grad.detach()
+                    p.grad._data[...] = 0
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; returns the closure's loss if given."""
+        loss = None
+        if closure is not None:
+            from ..engine.grad_mode import enable_grad
+            with enable_grad():
+                loss = closure()
+        listening = HOOKS.listening
+        if listening:
+            from .. import trace
+            trace.flush()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                w = p._data
+                g = p.grad._data
+                if g.shape != w.shape:
+                    raise GradvizError(f"gradient of shape {g.shape} does not match its "
+                                       f"parameter of shape {w.shape}")
+                if group.get("maximize", False):
+                    g = -g
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {}
+                if listening:
+                    before = w.copy()
+                    self._update(p, w, g, group, state)
+                    self._emit(p, before, group, state)
+                else:
+                    self._update(p, w, g, group, state)
+        return loss
+
+    def _update(self, p, w, g, group, state):
+        """Update the array ``w`` in place from gradient ``g`` (subclasses)."""
+        raise NotImplementedError
+
+    # ---- events ------------------------------------------------------------------------
+    def _emit(self, p, before, group, state):
+        from .. import trace
+        from ..trace.summary import jfloat, stats, to_host
+        delta = to_host(p._data - before)
+        dn = float(np.linalg.norm(delta.astype(np.float64, copy=False).ravel()))
+        wn = float(np.linalg.norm(to_host(before).astype(np.float64, copy=False).ravel()))
+        ratio = dn / wn if wn > 0 else (0.0 if dn == 0 else math.inf)
+        trace.emit({"type": "param_update", "node": trace.tensor_node(p), "name": p._name,
+                    "optimizer": type(self).__name__, "lr": jfloat(group["lr"]),
+                    "update_stats": stats(delta), "ratio": jfloat(ratio),
+                    "state": {k: stats(v._data) for k, v in state.items()
+                              if isinstance(v, Tensor) and k != "step"}})
+
+    # ---- state dicts (torch's layout) --------------------------------------------------------
+    def state_dict(self):
+        """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state and self.state[p]:
+                    state[index[id(p)]] = {k: _copy(v) for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore hyper-parameters and state saved by ``state_dict`` (here or by torch)."""
+        try:
+            saved_groups = state_dict["param_groups"]
+            saved_state = state_dict["state"]
+        except (KeyError, TypeError):
+            raise GradvizError("optimizer state_dict must be a dict with 'state' and "
+                               "'param_groups'") from None
+        if len(saved_groups) != len(self.param_groups):
+            raise GradvizError("loaded state dict has a different number of parameter groups")
+        for g, s in zip(self.param_groups, saved_groups):
+            if len(g["params"]) != len(s["params"]):
+                raise GradvizError("loaded state dict contains a parameter group that doesn't "
+                                   "match the size of optimizer's group")
+        by_index = {}
+        for g, s in zip(self.param_groups, saved_groups):
+            for p, i in zip(g["params"], s["params"]):
+                by_index[int(i)] = p
+        self.state = {}
+        for key, st in saved_state.items():
+            p = by_index.get(int(key))
+            if p is None:
+                continue
+            self.state[p] = {k: _cast_like(v, p, k) for k, v in st.items()}
+        new_groups = []
+        for g, s in zip(self.param_groups, saved_groups):
+            ng = {k: v for k, v in s.items() if k != "params"}
+            for k, v in list(ng.items()):
+                if isinstance(v, list) and k in ("betas",):
+                    ng[k] = tuple(v)
+            ng["params"] = g["params"]
+            new_groups.append(ng)
+        self.param_groups = new_groups
+
+
+def _copy(v):
+    if isinstance(v, Tensor):
+        return Tensor._wrap(v._data.copy())
+    return v
+
+
+def _cast_like(v, p, key):
+    """State tensors take the parameter's dtype and device; ``step`` stays as saved."""
+    if key == "step":
+        return Tensor._wrap(np.asarray(float(v), dtype=np.float32))
+    if isinstance(v, Tensor):
+        arr = v._data
+    elif hasattr(v, "shape"):
+        arr = np.asarray(v)
+    else:
+        return v
+    from ..engine.backend import as_device, move
+    arr = move(np.asarray(arr) if isinstance(arr, np.ndarray) else arr, as_device(p.device))
+    return Tensor._wrap(arr.astype(p._data.dtype, copy=True))
+
+
+def new_state(w, fill=0.0):
+    """A state tensor shaped and typed like parameter array ``w``."""
+    arr = w.copy()
+    arr[...] = fill
+    return Tensor._wrap(arr)
+
+
+def step_count(state):
+    """Increment and return the step counter kept (as torch) as a float32 scalar tensor."""
+    t = state.get("step")
+    n = (float(t._data) if isinstance(t, Tensor) else float(t or 0)) + 1
+    state["step"] = Tensor._wrap(np.asarray(n, dtype=np.float32))
+    return n

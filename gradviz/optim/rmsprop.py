@@ -1,0 +1,87 @@
+"""RMSprop and Adagrad: per-coordinate step sizes from running squared gradients."""
+import numpy as np
+
+from ..engine.backend import xp_of
+from ..engine.tensor import Tensor
+from .optimizer import Optimizer, new_state, step_count
+
+
+class RMSprop(Optimizer):
+    """RMSprop (torch's update, with optional momentum and centering).
+
+    ``s = α·s + (1-α)·g²; d = sqrt(s - ḡ²) (centered) or sqrt(s); d += eps;
+    b = μ·b + g/d, w -= lr·b (momentum) or w -= lr·g/d``.
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, *, maximize=False):
+        for name, v in (("learning rate", lr), ("epsilon value", eps), ("momentum value",
+                        momentum), ("weight_decay value", weight_decay), ("alpha value", alpha)):
+            if v < 0.0:
+                raise ValueError(f"Invalid {name}: {v}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    def _update(self, p, w, g, group, state):
+        lr, alpha, eps, wd, mu = (group["lr"], group["alpha"], group["eps"],
+                                  group["weight_decay"], group["momentum"])
+        if "square_avg" not in state:
+            state["step"] = None
+            state["square_avg"] = new_state(w)
+            if mu > 0:
+                state["momentum_buffer"] = new_state(w)
+            if group["centered"]:
+                state["grad_avg"] = new_state(w)
+        step_count(state)
+        if wd != 0:
+            g = g + wd * w
+        s = state["square_avg"]._data
+        s *= alpha
+        s += (1 - alpha) * (g * g)
+        xp = xp_of(w)
+        if group["centered"]:
+            ga = state["grad_avg"]._data
+            ga += (1 - alpha) * (g - ga)
+            avg = xp.sqrt(s - ga * ga)
+        else:
+            avg = xp.sqrt(s)
+        avg += eps
+        if mu > 0:
+            buf = state["momentum_buffer"]._data
+            buf *= mu
+            buf += g / avg
+            w -= lr * buf
+        else:
+            w -= lr * (g / avg)
+
+
+class Adagrad(Optimizer):
+    """Adagrad: ``sum += g²; w -= lr/(1+(t-1)·lr_decay) · g/(sqrt(sum)+eps)``."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
+                 initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+        for name, v in (("learning rate", lr), ("lr_decay", lr_decay), ("weight_decay value",
+                        weight_decay), ("initial_accumulator_value", initial_accumulator_value),
+                        ("epsilon value", eps)):
+            if v < 0.0:
+                raise ValueError(f"Invalid {name}: {v}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
+                                      weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      maximize=maximize))
+        # torch creates the state eagerly, so a fresh state_dict already holds it
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p] = {"step": Tensor._wrap(np.zeros((), np.float32)),
+                                 "sum": new_state(p._data, group["initial_accumulator_value"])}
+
+    def _update(self, p, w, g, group, state):
+        step = step_count(state)
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * w
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        acc = state["sum"]._data
+        acc += g * g
+        std = xp_of(w).sqrt(acc)
+        std += group["eps"]
+        w -= clr * (g / std)

@@ -1,0 +1,121 @@
+// Debugger controls: run / pause / step forward / step backward / continue, keyboard
+// shortcuts, and breakpoints (node, op type, NaN/Inf, gradient norm above a threshold).
+import { h } from "./format.js";
+
+const ACTIONS = { run: "run", pause: "pause", "step-forward": "step_forward", "step-backward": "step_backward", continue: "continue" };
+const KEYS = { f: "step-forward", b: "step-backward", c: "continue", r: "run", p: "pause" };
+
+export class Controls {
+  constructor(deps) {
+    this.deps = deps;
+    this.list = [];   // active breakpoints, as sent
+    for (const [testid, action] of Object.entries(ACTIONS)) {
+      document.querySelector(`[data-testid=${testid}]`).addEventListener("click", () => this.command(action));
+    }
+    window.addEventListener("keydown", (e) => {
+      if (e.target.closest("input, select, textarea") || e.ctrlKey || e.metaKey || e.altKey) return;
+      const testid = KEYS[e.key];
+      if (testid) { e.preventDefault(); document.querySelector(`[data-testid=${testid}]`).click(); }
+    });
+    const form = document.querySelector("#bp-form");
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const op = form.querySelector("[data-testid=bp-op]").value.trim();
+      if (op) this.addBreakpoint({ op });
+      form.querySelector("[data-testid=bp-op]").value = "";
+    });
+    document.querySelector("[data-testid=bp-nan]").addEventListener("change", (e) => {
+      if (e.target.checked) this.addBreakpoint({ when: "nonfinite" });
+      else this.removeWhere((b) => b.when === "nonfinite");
+    });
+    document.querySelector("#bp-norm-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const v = Number(document.querySelector("[data-testid=bp-grad-norm]").value);
+      if (!(v > 0)) { deps.showError({ code: "BREAKPOINT", message: "the gradient norm threshold must be a positive number" }); return; }
+      this.addBreakpoint({ when: "grad_norm", threshold: v });
+    });
+  }
+
+  command(action) {
+    const conn = this.deps.conn;
+    if (!conn?.session) { this.deps.showError({ code: "NO_SESSION", message: "no session to control yet" }, "nosession"); return; }
+    conn.command(action);
+  }
+
+  addBreakpoint(spec) {
+    const key = JSON.stringify(spec);
+    if (this.list.some((b) => JSON.stringify(b.spec) === key)) return;
+    const entry = { spec, id: null };
+    this.list.push(entry);
+    this.deps.conn?.breakpoint(spec, (ack) => this.acked(entry, ack));
+    this.sync();
+    document.querySelector("[data-tab=breakpoints]")?.click();
+  }
+
+  /** The server answers with its state; learn the new breakpoint's id (to remove it later). */
+  acked(entry, ack) {
+    if (!ack || ack.error) {
+      this.list = this.list.filter((b) => b !== entry);
+      this.sync();
+      this.deps.showError(ack?.error || { code: "BREAKPOINT", message: "the server did not accept the breakpoint" }, "breakpoint");
+      return;
+    }
+    const bps = ack.state?.breakpoints || [];
+    const mine = new Set(this.list.map((b) => b.id).filter((i) => i !== null));
+    const match = bps.filter((b) => !mine.has(String(b.id)) && (entry.spec.node === undefined || b.node === entry.spec.node)
+      && (entry.spec.op === undefined || b.op === entry.spec.op) && (entry.spec.when === undefined || b.when === entry.spec.when));
+    if (match.length) entry.id = String(match[match.length - 1].id);
+  }
+
+  removeWhere(pred) {
+    const gone = this.list.filter((b) => pred(b.spec));
+    this.list = this.list.filter((b) => !pred(b.spec));
+    for (const b of gone) if (b.id !== null) this.deps.conn?.breakpoint({ remove: Number(b.id) });
+    this.sync();
+  }
+
+  sync() {
+    const bp = this.deps.ctl.breakpoints;
+    const specs = this.list.map((b) => b.spec);
+    bp.nodes = new Set(specs.filter((b) => b.node !== undefined).map((b) => b.node));
+    bp.ops = new Set(specs.filter((b) => b.op).map((b) => b.op));
+    const ul = document.querySelector("[data-testid=breakpoints]");
+    ul.replaceChildren(...specs.map((b) => h("li", { class: "bp", "data-testid": "breakpoint" },
+      h("span", {}, describe(b)),
+      h("button", { class: "x", title: "remove", onclick: () => { this.removeWhere((x) => x === b); if (b.when === "nonfinite") document.querySelector("[data-testid=bp-nan]").checked = false; } }, "×"))));
+    if (!this.list.length) ul.append(h("li", { class: "muted" }, "No breakpoints."));
+    document.querySelector("#bp-count").textContent = this.list.length ? String(this.list.length) : "";
+    this.deps.onChange();
+  }
+
+  /** Reflect the engine's state: paused where, running, and which ops exist (for the op box). */
+  update() {
+    const { store } = this.deps;
+    const el = document.querySelector("[data-testid=run-state]");
+    const p = store.paused;
+    const step = store.current;
+    let text = "idle", state = "idle";
+    if (p) {
+      const at = store.currentNode;
+      const rec = step?.nodes.get(at);
+      const where = p.at === "step" ? "before the next step" : p.at === "backward_end" ? "after backward" : (p.at === "before_backward" ? "before backward of" : "after forward of");
+      text = `paused ${where}${rec ? " " + (rec.op || rec.name || "") + " #" + at : ""}`;
+      state = "paused";
+    } else if (step && (step.phase === "forward" || step.phase === "backward")) { text = `running · ${step.phase}`; state = "running"; }
+    else if (step) { text = "between steps"; }
+    if (el.textContent !== text) el.textContent = text;
+    el.dataset.state = state;
+    const ops = new Set();
+    if (step) for (const r of step.nodes.values()) if (r.op) ops.add(r.op);
+    const dl = document.querySelector("#op-list");
+    if (dl.childElementCount !== ops.size) dl.replaceChildren(...[...ops].sort().map((o) => h("option", { value: o })));
+  }
+}
+
+function describe(b) {
+  if (b.node !== undefined) return `node #${b.node}`;
+  if (b.op) return `every ${b.op}`;
+  if (b.when === "nonfinite") return "NaN / Inf anywhere";
+  if (b.when === "grad_norm") return `‖grad‖ > ${b.threshold}`;
+  return JSON.stringify(b);
+}

@@ -1,0 +1,223 @@
+// The page: wires connection -> store -> views, and the controls back to the server.
+import { Graphviz } from "@hpcc-js/wasm-graphviz";
+import { Connection } from "./connection.js";
+import { Store } from "./store.js";
+import { GraphView } from "./graphview.js";
+import { GraphController } from "./graphctl.js";
+import { Inspector } from "./inspector.js";
+import { Timeline } from "./timeline.js";
+import { Controls } from "./controls.js";
+import { exportSvg, exportPng, exportDot, exportJson, exportRecording } from "./export.js";
+import { h } from "./format.js";
+
+const $ = (sel) => document.querySelector(sel);
+const params = new URLSearchParams(window.location.search);
+const token = params.get("token") || document.body.dataset.token || "";
+
+// ---- errors and status: always in the page, never only in the console ---------------
+const errorBox = $("[data-testid=error]");
+export function showError(err, key) {
+  const code = err?.code || "ERROR", message = err?.message || String(err);
+  if (key && errorBox.querySelector(`[data-key="${key}"]`)) return;
+  const item = h("div", { class: "error-item", "data-code": code, "data-key": key || null },
+    h("strong", {}, code), " ", message,
+    h("button", { class: "x", title: "dismiss", onclick: () => { item.remove(); errorBox.hidden = !errorBox.children.length; } }, "×"));
+  errorBox.append(item);
+  while (errorBox.children.length > 5) errorBox.firstChild.remove();
+  errorBox.hidden = false;
+}
+function clearError(key) {
+  errorBox.querySelector(`[data-key="${key}"]`)?.remove();
+  errorBox.hidden = !errorBox.children.length;
+}
+window.addEventListener("error", (e) => showError({ code: "UI", message: e.message }));
+window.addEventListener("unhandledrejection", (e) => showError({ code: "UI", message: e.reason?.message || String(e.reason) }));
+
+const statusEl = $("[data-testid=status]");
+function setStatus(text) {
+  statusEl.textContent = text;
+  statusEl.dataset.state = text;
+  if (text === "connected") clearError("connect");
+}
+
+// ---- model and views ------------------------------------------------------------------
+const store = new Store();
+let graphviz = null;
+try { graphviz = await Graphviz.load(); } catch (e) { showError({ code: "GRAPHVIZ", message: `Graphviz failed to load, using the simple layout: ${e.message}` }); }
+
+const graphRoot = $("[data-testid=graph]");
+let ctl = null;
+const view = new GraphView(graphRoot, {
+  onSelect: (key) => selectSlot(key),
+  onExpand: (group) => { ctl.expand(group); schedule("view"); },
+});
+ctl = new GraphController(view, store, graphviz);
+
+let conn = null;
+const inspector = new Inspector($("[data-testid=inspector]"), {
+  store,
+  get conn() { return conn; },
+  onSelectNode: (id) => selectNode(id),
+  onBreak: (spec) => controls.addBreakpoint(spec),
+});
+
+const timeline = new Timeline({
+  chartEl: $("[data-testid=loss-chart]"), normsEl: $("[data-testid=grad-norms]"),
+  scrubber: $("[data-testid=scrubber]"), scrubLabel: $("#scrub-label"), liveBtn: $("[data-testid=live]"),
+  onScrub: (i, live) => { ctl.showStep(i, live); schedule("view"); },
+});
+
+function selectSlot(key) {
+  ctl.selectedSlot = key;
+  view.select(key);
+  renderInspector();
+}
+
+function selectNode(id) {
+  const step = ctl.shownStep();
+  let rec = step?.nodes.get(Number(id)) || step?.nodes.get(id);
+  if (!rec) {  // a node of another step: show that step
+    const idx = store.steps.findIndex((s) => s.nodes.has(Number(id)));
+    if (idx >= 0) { ctl.showStep(idx, false); rec = store.steps[idx].nodes.get(Number(id)); }
+  }
+  if (!rec) return;
+  ctl.selectedSlot = rec.slot;
+  schedule("view");
+  requestAnimationFrame(() => view.centerOn(rec.slot));
+}
+
+function renderInspector() {
+  const found = ctl.selectedSlot ? ctl.recordForSlot(ctl.shownStep(), ctl.selectedSlot) : null;
+  inspector.render(found?.step || null, found?.rec || null);
+}
+
+// ---- one render per animation frame -------------------------------------------------------
+let pending = new Set(), frame = 0;
+function schedule(...kinds) {
+  for (const k of kinds) pending.add(k);
+  if (!frame) frame = requestAnimationFrame(flush);
+}
+function flush() {
+  frame = 0;
+  const changed = pending;
+  pending = new Set();
+  try {
+    ctl.update(changed);
+    if (changed.has("scalars")) timeline.updateScalars(store.scalars);
+    const shown = ctl.shownStep();
+    const nSteps = store.steps.length;
+    if (changed.has("gradnorms") || changed.has("view") || changed.has("structure")) {
+      timeline.updateNorms(store.gradNorms, store.current ? store.current.index + 1 : 0, shown ? shown.index : null);
+    }
+    timeline.updateScrubber(nSteps, shown ? store.steps.indexOf(shown) : 0, ctl.live);
+    renderInspector();
+    controls.update();
+    $("#step-info").textContent = shown ? `step ${shown.index + 1} · ${shown.order.length} nodes · ${shown.phase}` : "";
+    document.body.dataset.events = String(store.eventCount);
+  } catch (e) {
+    showError({ code: "UI", message: e.message });
+    console.error(e);
+  }
+}
+store.on((kind) => {
+  if (kind === "anomaly") {
+    const a = store.anomalies[store.anomalies.length - 1];
+    showAnomaly(a);
+  }
+  if (kind === "paused" && store.paused?.reason === "breakpoint" && store.currentNode !== null) selectNode(store.currentNode);
+  schedule(kind);
+});
+
+function showAnomaly(a) {
+  const box = $("[data-testid=anomaly]");
+  box.hidden = false;
+  box.replaceChildren(h("strong", {}, `Anomaly in ${a.where || "?"}: `), a.message || a.what || "",
+    " ", h("a", { href: "#", onclick: (e) => { e.preventDefault(); selectNode(a.node); } }, `node #${a.node}`));
+  selectNode(a.node);
+}
+
+// ---- controls ------------------------------------------------------------------------------
+const controls = new Controls({ store, ctl, get conn() { return conn; }, onChange: () => schedule("view"), showError });
+
+$("[data-testid=search]").addEventListener("input", (e) => {
+  const n = view.search(e.target.value);
+  $("#search-count").textContent = e.target.value ? `${n} match${n === 1 ? "" : "es"}` : "";
+});
+$("[data-testid=search]").addEventListener("keydown", (e) => {
+  if (e.key === "Enter") { const key = view.nextMatch(); if (key) selectSlot(key); }
+});
+$("[data-testid=zoom-fit]").addEventListener("click", () => { view.userMoved = false; view.fit(); });
+$("[data-testid=zoom-in]").addEventListener("click", () => { const r = graphRoot.getBoundingClientRect(); view.zoomAt(1.25, r.width / 2, r.height / 2); });
+$("[data-testid=zoom-out]").addEventListener("click", () => { const r = graphRoot.getBoundingClientRect(); view.zoomAt(0.8, r.width / 2, r.height / 2); });
+$("[data-testid=collapse]").addEventListener("click", () => { ctl.toggleCollapse(); schedule("view"); });
+
+const exportName = () => `gradviz-${conn?.session || "graph"}-step${(ctl.shownStep()?.index ?? 0) + 1}`;
+const guard = (fn) => async () => { try { await fn(); } catch (e) { showError({ code: e.code || "EXPORT", message: e.message }); } };
+$("[data-testid=export-svg]").addEventListener("click", guard(() => exportSvg(view, exportName())));
+$("[data-testid=export-png]").addEventListener("click", guard(() => exportPng(view, exportName())));
+$("[data-testid=export-dot]").addEventListener("click", guard(() => exportDot(view, exportName())));
+$("[data-testid=export-json]").addEventListener("click", guard(() => exportJson(view, exportName(), { session: conn?.session, step: ctl.shownStep()?.index })));
+$("[data-testid=export-recording]").addEventListener("click", guard(() => exportRecording(conn, conn.session)));
+
+// Tabs: Debugger / Playground (issue 6 fills the playground panel), Inspector / Breakpoints.
+for (const tab of document.querySelectorAll("[data-tab]")) {
+  tab.addEventListener("click", () => {
+    const group = tab.closest("[data-tabs]");
+    for (const t of group.querySelectorAll("[data-tab]")) t.classList.toggle("active", t === tab);
+    for (const p of document.querySelectorAll(`[data-panel-group="${group.dataset.tabs}"]`)) p.hidden = p.dataset.panel !== tab.dataset.tab;
+    if (tab.dataset.tab === "debugger") schedule("view");
+  });
+}
+
+// ---- connection and session --------------------------------------------------------------
+const sessionSelect = $("[data-testid=session]");
+function switchSession(id) {
+  if (!id || id === conn.session) return;
+  store.reset(id);
+  ctl.reset();
+  $("[data-testid=anomaly]").hidden = true;
+  const u = new URL(window.location.href);
+  u.searchParams.set("session", id);
+  history.replaceState(null, "", u);
+  conn.setSession(id);
+  schedule("view", "scalars", "structure");
+}
+sessionSelect.addEventListener("change", () => switchSession(sessionSelect.value));
+
+async function refreshSessions(pick) {
+  let sessions = [];
+  try { sessions = await conn.getJSON("/api/sessions"); } catch (e) { showError(e, "sessions"); return null; }
+  clearError("sessions");
+  const label = (s) => `${s.id} · ${s.source}${s.live ? " · live" : ""} · ${s.events} events`;
+  sessionSelect.replaceChildren(...sessions.map((s) => h("option", { value: s.id }, label(s))));
+  if (conn.session) sessionSelect.value = conn.session;
+  if (!pick) return null;
+  const want = params.get("session") || document.body.dataset.session;
+  if (want && sessions.some((s) => s.id === want)) return want;
+  const live = sessions.filter((s) => s.live);
+  const best = live.find((s) => s.source === "playground") || live[live.length - 1] || sessions[sessions.length - 1];
+  return best ? best.id : null;
+}
+
+conn = new Connection(token, {
+  events: (batch) => store.ingest(batch),
+  status: (s) => { setStatus(s); if (s === "connected") refreshSessions(false); },
+  error: (e, key) => showError(e, key),
+  gap: (e) => { store.ingest([{ type: "gap", ...e }]); showError({ code: "GAP", message: `the connection was too slow: events ${e.from_seq}–${e.to_seq} were coalesced` }, "gap"); },
+  tensor: (msg) => inspector.onTensor(msg),
+  jobStatus: (msg) => {
+    if (msg?.session !== conn.session) return;
+    document.body.dataset.job = msg.status || "";
+    if (msg.status === "error") showError({ code: "JOB", message: msg.message || "the training job failed" });
+  },
+});
+conn.after = () => store.lastSeq;
+window.gradviz = { store, ctl, view, conn };   // for debugging from the console and for tests
+
+const first = await refreshSessions(true);
+if (first) switchSession(first);
+else {
+  view.setEmpty("No session yet. Start one with `gradviz run script.py`, attach with gv.attach, or open the Playground.");
+  setInterval(async () => { if (!conn.session) { const s = await refreshSessions(true); if (s) switchSession(s); } }, 2000);
+}
+document.body.dataset.ready = "1";

@@ -1,0 +1,195 @@
+"""The Socket.IO namespace: viewers join, command and inspect; producers send events.
+
+Every handler takes its payload defensively (any JSON, any arity) and answers
+a structured error instead of raising, so a malformed message never drops the
+connection or touches other clients (SECURITY.md, promise 5).
+"""
+import functools
+import logging
+
+from flask import request
+from flask_socketio import Namespace, join_room, leave_room
+
+from ..trace.gate import ACTIONS
+from ..trace.summary import jvalues, stats, to_host
+from .limits import ApiError, LimitError, check_payload
+from .security import token_ok
+
+log = logging.getLogger("gradviz.web")
+
+
+def handler(role):
+    """Wrap a namespace handler: role check, payload check, structured errors."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(self, *args):
+            try:
+                client = self.gv.clients.get(request.sid)
+                if client is None or role not in client["roles"]:
+                    raise ApiError("FORBIDDEN", f"this connection may not send "
+                                                f"'{fn.__name__[3:]}' (needs {role} rights)",
+                                   status=403)
+                data = args[0] if args else None
+                data = check_payload(data, self.gv.limits, fn.__name__[3:])
+                return fn(self, data)
+            except ApiError as e:
+                return self._fail(e.payload())
+            except Exception:
+                log.exception("handler %s failed", fn.__name__)
+                return self._fail({"error": {"code": "INTERNAL",
+                                             "message": "the server could not handle this "
+                                                        "message (see its log)"}})
+        return inner
+    return wrap
+
+
+def _session_arg(data):
+    sid = data.get("session")
+    if not isinstance(sid, str) or not 0 < len(sid) <= 200:
+        raise ApiError("BAD_MESSAGE", "'session' must be a session id string")
+    return sid
+
+
+class GradvizNamespace(Namespace):
+    """Namespace ``/`` of ``gradviz serve``."""
+
+    def __init__(self, namespace, server):
+        super().__init__(namespace)
+        self.gv = server
+
+    def _fail(self, payload):
+        try:
+            self.emit("error", payload["error"], room=request.sid)
+        except Exception:
+            pass
+        return payload
+
+    # ---- connection -------------------------------------------------------------------
+    def on_connect(self, auth=None):
+        """Check the token in ``auth``; a viewer token also allows producing."""
+        cfg = self.gv.config
+        tok = auth.get("token") if isinstance(auth, dict) else None
+        roles = set()
+        if cfg["token"] is None or token_ok(tok, cfg["token"]):
+            roles = {"viewer", "producer"}
+        elif cfg["producer_token"] is not None and token_ok(tok, cfg["producer_token"]):
+            roles = {"producer"}
+        if not roles:
+            raise ConnectionRefusedError({"code": "BAD_TOKEN",
+                                          "message": "a valid token is required (auth={token})"})
+        self.gv.clients[request.sid] = {"roles": roles, "producing": set()}
+        return True
+
+    def on_disconnect(self, reason=None):
+        """Forget the client's feeds; an attached session loses its producer."""
+        client = self.gv.clients.pop(request.sid, None)
+        self.gv.fanout.leave(request.sid)
+        if client:
+            for sid in client["producing"]:
+                s = self.gv.manager.sessions.get(sid)
+                if s is not None:
+                    s.producers = max(0, s.producers - 1)
+
+    # ---- viewers ----------------------------------------------------------------------
+    @handler("viewer")
+    def on_join(self, data):
+        """``join {session, after}``: stored events after ``after``, then live ones."""
+        s = self.gv.manager.get(_session_arg(data))
+        after = data.get("after", 0)
+        if isinstance(after, bool) or not isinstance(after, int):
+            after = 0
+        self.gv.fanout.join(request.sid, s.id, max(0, after))
+        join_room("session:" + s.id)
+        state = s.job.gate.state() if s.job is not None else None
+        return {"ok": True, "session": s.info(), "state": state}
+
+    @handler("viewer")
+    def on_leave(self, data):
+        """Stop following a session."""
+        sid = _session_arg(data)
+        self.gv.fanout.leave(request.sid, sid)
+        leave_room("session:" + sid)
+        return {"ok": True}
+
+    @handler("viewer")
+    def on_command(self, data):
+        """``command {session, action}``: drive the session's step gate."""
+        s = self.gv.manager.get(_session_arg(data))
+        action = data.get("action")
+        if action not in ACTIONS:
+            raise ApiError("BAD_ACTION", f"action must be one of {ACTIONS}")
+        return {"ok": True, "state": self.gv.control(s, {"action": action})}
+
+    @handler("viewer")
+    def on_breakpoint(self, data):
+        """``breakpoint {session, node|op, when, threshold}``; ``remove: id`` or ``clear``."""
+        s = self.gv.manager.get(_session_arg(data))
+        msg = {k: v for k, v in data.items() if k != "session"}
+        msg["action"] = "breakpoint"
+        return {"ok": True, "state": self.gv.control(s, msg)}
+
+    @handler("viewer")
+    def on_tensor(self, data):
+        """``tensor {session, node, what}``: full values of a kept array, within limits."""
+        s = self.gv.manager.get(_session_arg(data))
+        node, what = data.get("node"), data.get("what", "value")
+        if not isinstance(node, int) or isinstance(node, bool) or what not in ("value", "grad"):
+            raise ApiError("BAD_MESSAGE", "tensor needs an integer 'node' and "
+                                          "'what': 'value' or 'grad'")
+        arr = s.job.tensor(node, what) if s.job is not None else None
+        if arr is None:
+            raise ApiError("NOT_AVAILABLE", f"the {what} of node {node} is not kept by the "
+                                            "server (only a server-run job's recent nodes are)",
+                           status=404)
+        limit = self.gv.limits["max_tensor_bytes"]
+        nbytes = int(arr.size) * 8
+        if nbytes > limit:
+            raise LimitError("TENSOR_TOO_LARGE", f"node {node} has {arr.size} elements "
+                             f"({nbytes} bytes as JSON numbers), over the limit of {limit}",
+                             limit={"name": "max_tensor_bytes", "value": limit})
+        a = to_host(arr)
+        msg = {"session": s.id, "node": node, "what": what, "shape": list(a.shape),
+               "dtype": str(a.dtype), "stats": stats(a), "values": jvalues(a)}
+        self.emit("tensor", msg, room=request.sid)
+        return msg
+
+    @handler("viewer")
+    def on_playground(self, data):
+        """``playground {spec}`` or ``{action, ...}``: see ``gradviz.web.playground.handlers``."""
+        from .playground.handlers import handle
+        return handle(self.gv, data, reply_to=request.sid)
+
+    # ---- producers (gv.attach) -------------------------------------------------------------
+    @handler("producer")
+    def on_hello(self, data):
+        """``hello {session?, title?}``: open (or reopen) an attached session."""
+        sid = data.get("session")
+        if sid is not None:
+            sid = _session_arg(data)
+            existing = self.gv.manager.sessions.get(sid)
+            if existing is not None and existing.source != "attached":
+                raise ApiError("SESSION_TAKEN", f"session {sid!r} is a {existing.source} "
+                                                "session; choose another name")
+        title = data.get("title") if isinstance(data.get("title"), str) else None
+        s = self.gv.manager.create("attached", sid=sid, prefix="attached",
+                                       meta={"title": title[:100]} if title else None)
+        client = self.gv.clients[request.sid]
+        if s.id not in client["producing"]:
+            client["producing"].add(s.id)
+            s.producers += 1
+        join_room("producer:" + s.id)
+        return {"ok": True, "session": s.id, "last_seq": s.last_seq}
+
+    @handler("producer")
+    def on_produce(self, data):
+        """``produce {session, events}``: store new events, then acknowledge the last seq."""
+        sid = _session_arg(data)
+        client = self.gv.clients[request.sid]
+        if sid not in client["producing"]:
+            raise ApiError("NOT_PRODUCING", "send 'hello' for this session before 'produce'")
+        events = data.get("events")
+        if not isinstance(events, list):
+            raise ApiError("BAD_MESSAGE", "'events' must be a list")
+        s = self.gv.manager.get(sid)
+        last = self.gv.manager.ingest_produced(s, events)
+        return {"ok": True, "last_seq": last}

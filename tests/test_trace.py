@@ -1,0 +1,224 @@
+"""The event stream (EVENTS.md): types, fields, JSON safety, ordering, src lines, the
+no-listener fast path, custom ops and anomaly events."""
+import json
+
+import numpy as np
+import pytest
+
+import gradviz as gv
+from gradviz.errors import AnomalyError
+from gradviz.trace.core import Tracer
+
+HERE = __file__
+
+
+def _line_of(text):
+    with open(HERE, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if text in line and "_line_of" not in line:
+                return i
+    raise AssertionError(text)
+
+
+def _run_small_graph():
+    w = gv.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    x = gv.tensor([1.0, 2.0])
+    y = (w @ x * 3).tanh().sum()  # MARK-OP-LINE
+    y.backward()
+    return w, y
+
+
+def test_event_types_fields_and_order():
+    with gv.trace.record() as rec:
+        _run_small_graph()
+    ev = rec.events
+    types = [e["type"] for e in ev]
+    assert types[:2] == ["leaf", "leaf"] and "backward_begin" in types
+    assert types[-1] == "backward_end" and "accum" in types
+    seqs = [e["seq"] for e in ev]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    for e in ev:
+        assert e["v"] == 1 and e["session"] == "local" and isinstance(e["t"], int)
+        json.dumps(e, allow_nan=False)
+    leaves = [e for e in ev if e["type"] == "leaf"]
+    assert leaves[0]["shape"] == [2, 2] and leaves[0]["requires_grad"] is True
+    assert leaves[1]["requires_grad"] is False and leaves[0]["name"] is None
+    for key in ("dtype", "device", "stats", "preview"):
+        assert key in leaves[0]
+    ops = [e for e in ev if e["type"] == "op"]
+    assert [o["op"] for o in ops] == ["Matmul", "Mul", "Tanh", "Sum"]
+    assert ops[0]["inputs"] == [leaves[0]["node"], leaves[1]["node"]]
+    assert ops[1]["inputs"] == [ops[0]["node"]]
+    line = _line_of("# MARK-OP-LINE")
+    for o in ops:
+        assert o["module"] is None
+        assert o["src"] == f"{HERE}:{line}"
+        assert set(o["stats"]) >= {"min", "max", "mean", "std", "norm", "nan", "inf", "zeros"}
+    assert ops[1]["attrs"]["scalars"] == {"1": 3}  # x * 3 shows its constant
+    assert ops[3]["attrs"] == {"dim": None, "keepdim": False}
+    assert ops[2]["preview"]["values"] == pytest.approx(
+        np.tanh(np.array([[0.5, -1.0], [2.0, 0.25]]) @ [1.0, 2.0] * 3).tolist(), rel=1e-6)
+    begin = next(e for e in ev if e["type"] == "backward_begin")
+    end = ev[-1]
+    assert begin["root"] == ops[3]["node"] == end["root"] and begin["count"] == 4
+
+
+def test_grad_events_carry_rule_and_contribs_in_engine_order():
+    with gv.trace.record() as rec:
+        w, _ = _run_small_graph()
+    ev = rec.events
+    ops = {e["node"]: e for e in ev if e["type"] == "op"}
+    grads = [e for e in ev if e["type"] == "grad"]
+    assert [ops[g["node"]]["op"] for g in grads] == ["Sum", "Tanh", "Mul", "Matmul"]
+    tanh = grads[1]
+    assert tanh["rule"] == gv.engine.ops.Tanh.rule == "dx = dy * (1 - tanh(x)^2)"
+    assert tanh["grad"]["preview"]["values"] == [1.0, 1.0]
+    mm = grads[3]
+    leaf_w = next(e for e in ev if e["type"] == "leaf")["node"]
+    assert [c["to"] for c in mm["contribs"]] == [leaf_w]  # x needs no grad: no contrib
+    assert mm["contribs"][0]["stats"]["norm"] == pytest.approx(
+        float(np.linalg.norm(w.grad.numpy())), rel=1e-5)
+    accum = next(e for e in ev if e["type"] == "accum")
+    assert accum["node"] == leaf_w
+    assert np.allclose(accum["grad"]["preview"]["values"], w.grad.numpy(), rtol=1e-6)
+
+
+def test_fan_in_contribs_reach_the_same_node():
+    with gv.trace.record() as rec:
+        a = gv.tensor([1.0, 2.0], requires_grad=True)
+        (a * a).sum().backward()
+    mul = next(e for e in rec.events if e["type"] == "grad" and e["op"] == "Mul")
+    assert len(mul["contribs"]) == 2 and mul["contribs"][0]["to"] == mul["contribs"][1]["to"]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns on log(0); torch does not
+def test_non_finite_values_become_strings():
+    x = gv.tensor([0.0, 1.0, -1.0], requires_grad=True)
+    with gv.trace.record() as rec:
+        y = x.log() / x
+        y.sum().backward()
+    for e in rec.events:
+        text = json.dumps(e, allow_nan=False)
+        assert "NaN" not in text and "Infinity" not in text
+    log = next(e for e in rec.events if e["type"] == "op" and e["op"] == "Log")
+    assert log["stats"]["inf"] == 1 and log["stats"]["nan"] == 1
+    assert log["preview"]["values"][0] == "-inf" and log["preview"]["values"][2] == "nan"
+
+
+def test_big_tensors_get_histogram_previews():
+    with gv.trace.record() as rec:
+        gv.randn(40, 50, requires_grad=True).exp()
+    op = next(e for e in rec.events if e["type"] == "op")
+    assert "values" not in op["preview"] and sum(op["preview"]["hist"]["counts"]) == 2000
+    assert len(op["preview"]["hist"]["counts"]) == 32 and len(op["preview"]["thumb"]) <= 32
+
+
+def test_subscribe_delivers_and_remove_stops():
+    got = []
+    h = gv.trace.subscribe(got.append, background=False)
+    gv.ones(2, requires_grad=True).sum()
+    gv.trace.flush()
+    h.remove()
+    n = len(got)
+    assert [e["type"] for e in got] == ["leaf", "op"]
+    gv.ones(2, requires_grad=True).sum()
+    gv.trace.flush()
+    assert len(got) == n
+
+
+def test_no_listener_means_no_event_record(monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("the tracer was entered with nobody listening")
+    for name in ("_push", "op", "grad", "accum", "leaf", "event"):
+        monkeypatch.setattr(Tracer, name, boom)
+    assert not gv.trace.HOOKS.listening and not gv.trace.HOOKS.on
+    w = gv.randn(3, 3, requires_grad=True)
+    loss = (w @ gv.randn(3)).tanh().softmax(0)[gv.tensor([0, 2])].sum() * 2
+    loss.backward()
+    gv.trace.emit({"type": "scalar", "name": "loss", "value": 1.0, "step": 0})
+    assert w.grad is not None
+
+
+def test_module_field_follows_the_module_stack():
+    gv.trace.HOOKS.module_stack.append("fc1")
+    try:
+        with gv.trace.record() as rec:
+            gv.ones(2, requires_grad=True) * 2
+    finally:
+        gv.trace.HOOKS.module_stack.pop()
+    assert next(e for e in rec.events if e["type"] == "op")["module"] == "fc1"
+
+
+# ---- custom ops and anomalies ------------------------------------------------------------------
+class Cube(gv.autograd.Function):
+    """x^3 with a hand-written backward."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x)
+        ctx.scale = scale
+        return x * x * x * scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad * 3 * x * x * ctx.scale, None
+
+
+def test_custom_function_matches_and_events_name_it():
+    x = gv.tensor([1.0, -2.0], requires_grad=True)
+    with gv.trace.record() as rec:
+        y = Cube.apply(x, 2.0)
+        y.sum().backward()
+    assert y.tolist() == [2.0, -16.0] and x.grad.tolist() == [6.0, 24.0]
+    assert y.grad_fn.name == "CubeBackward"
+    assert [e["op"] for e in rec.events if e["type"] == "op"] == ["Cube", "Sum"]
+    op = next(e for e in rec.events if e["type"] == "op")
+    assert op["attrs"]["scalars"] == {"1": 2.0}
+    grads = [e for e in rec.events if e["type"] == "grad"]
+    assert [g["op"] for g in grads] == ["Sum", "Cube"] and "Cube" in grads[1]["rule"]
+    assert gv.autograd.gradcheck(lambda t: Cube.apply(t, 2.0),
+                                 gv.tensor([0.5, -1.5], dtype=gv.float64, requires_grad=True))
+
+
+class BadCube(Cube):
+    """A wrong backward that gradcheck must catch."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad * 2 * x * ctx.scale, None
+
+
+def test_gradcheck_catches_a_wrong_backward():
+    x = gv.tensor([0.5, -1.5], dtype=gv.float64, requires_grad=True)
+    with pytest.raises(gv.autograd.GradcheckError, match="Jacobian mismatch"):
+        gv.autograd.gradcheck(lambda t: BadCube.apply(t, 1.0), x)
+    assert gv.autograd.gradcheck(lambda t: BadCube.apply(t, 1.0), x,
+                                 raise_exception=False) is False
+    a = gv.tensor([[0.3, -0.2], [1.1, 0.4]], dtype=gv.float64, requires_grad=True)
+    b = gv.tensor([0.7, -0.9], dtype=gv.float64, requires_grad=True)
+    assert gv.autograd.gradcheck(lambda p, q: ((p @ q).tanh(), p.softmax(0)), (a, b))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_names_the_forward_op_and_line():
+    x = gv.tensor([0.0, 1.0], requires_grad=True)
+    with gv.trace.record() as rec, gv.autograd.detect_anomaly():
+        y = x.sqrt()  # MARK-ANOMALY
+        with pytest.raises(AnomalyError) as info:
+            (y * 0.5).sum().backward()
+    line = _line_of("# MARK-ANOMALY")
+    assert "Sqrt" in str(info.value) and f"{HERE}:{line}" in str(info.value)
+    anomalies = [e for e in rec.events if e["type"] == "anomaly"]
+    assert anomalies[-1]["where"] == "backward" and anomalies[-1]["what"] == "inf"
+    assert "Sqrt" in anomalies[-1]["message"]
+    assert not gv.trace.HOOKS.anomaly
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_reports_forward_nan():
+    with gv.trace.record() as rec, gv.autograd.detect_anomaly():
+        gv.tensor([-1.0], requires_grad=True).log()
+    ev = next(e for e in rec.events if e["type"] == "anomaly")
+    assert ev["where"] == "forward" and ev["what"] == "nan" and "Log" in ev["message"]

@@ -1,0 +1,130 @@
+"""Browser-test fixtures: a real gradviz server on 127.0.0.1 and Debian's Chromium via Playwright.
+
+The server runs in this process (the app factory under werkzeug, threaded), on a free
+port, with a temporary store; every test that starts it stops it in a finally.
+Playwright drives /usr/bin/chromium; never `playwright install`.
+"""
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1400, "height": 900}
+SHOTS = Path(os.environ.get("GRADVIZ_UI_SHOTS", Path(tempfile.gettempdir()) / "gradviz-ui-shots"))
+VENDOR = Path(__file__).resolve().parents[2] / "gradviz" / "static" / "vendor"
+
+
+def _need_browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed")
+    if not (VENDOR / "socket.io.esm.min.js").exists():
+        pytest.skip("browser libraries are not vendored: run `npm ci && python scripts/vendor.py`")
+    return pytest.importorskip("playwright.sync_api")
+
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+class LiveServer:
+    """A gradviz app served by werkzeug in a thread; `.url` carries the token."""
+
+    def __init__(self, tmp, **config):
+        from werkzeug.serving import make_server
+        from gradviz.web.app import create_app
+        cfg = {"store": str(tmp / "store.sqlite"), "host": "127.0.0.1", "port": 0}
+        cfg.update(config)
+        self.app = create_app(cfg)
+        self.token = self.app.config["GRADVIZ"]["token"]
+        self.gv = self.app.extensions["gradviz"]
+        self.http = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.port = self.http.server_port
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.gv.config["port"] = self.port
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+
+    @property
+    def url(self):
+        return f"{self.base}/?token={self.token}"
+
+    def start(self):
+        self.gv.start()
+        self.thread.start()
+        return self
+
+    def stop(self):
+        try:
+            self.gv.stop()
+        finally:
+            self.http.shutdown()
+            self.thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module."""
+    sync_api = _need_browser()
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A fresh server with the default session (the MLP on the spiral set, paused)."""
+    _need_browser()
+    srv = LiveServer(tmp_path)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A 1400×900 page on the server's URL; page errors fail the test."""
+    ctx = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(server.url)
+    pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+    try:
+        yield pg
+    finally:
+        ctx.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def shot(pg, name):
+    """Save a screenshot (in $GRADVIZ_UI_SHOTS, default: a temp folder) for a human to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def states(pg):
+    """data-state of every rendered graph node, by node id."""
+    return pg.eval_on_selector_all(
+        "[data-testid=graph] [data-node-id]",
+        "els => Object.fromEntries(els.map(e => [e.dataset.nodeId, e.dataset.state]))")
+
+
+def count_state(pg, state):
+    return pg.locator(f"[data-testid=graph] [data-node-id][data-state={state}]").count()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_shots():
+    if SHOTS.exists() and SHOTS.name == "gradviz-ui-shots":
+        shutil.rmtree(SHOTS, ignore_errors=True)
+    yield

@@ -1,0 +1,152 @@
+"""Views on recorded sessions (the replay path): graph, layout reuse, scrubber, export,
+module groups, search, zoom, minimap, the playground tab."""
+from pathlib import Path
+
+import pytest
+
+from conftest import VIEWPORT, shot
+from events import record_mlp, synthetic
+
+GRAPH_NODES = "[data-testid=graph] [data-node-id]"
+MLP_EVENTS = record_mlp(steps=3)      # traced once, before any server (and its job) exists
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A server without the default session: these tests open recorded sessions only."""
+    from conftest import LiveServer, _need_browser
+    _need_browser()
+    srv = LiveServer(tmp_path, default_session=False).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def open_session(browser, server, events, source="replay"):
+    s = server.gv.manager.create(source, prefix=source)
+    server.gv.manager.ingest_local(s, events)
+    ctx = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{server.url}&session={s.id}")
+    pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+    pg.wait_for_function("n => Number(document.body.dataset.events) >= n", arg=len(events), timeout=20000)
+    pg.wait_for_timeout(200)
+    return ctx, pg, s, errors
+
+
+@pytest.fixture
+def mlp_page(browser, server):
+    ctx, pg, s, errors = open_session(browser, server, MLP_EVENTS)
+    try:
+        yield pg
+    finally:
+        ctx.close()
+    assert not errors
+
+
+def test_recorded_graph_has_every_node_done_backward_and_shapes_on_edges(mlp_page):
+    pg = mlp_page
+    ops = pg.locator("[data-testid=graph] [data-node-id][data-kind=op]")
+    assert ops.count() >= 8
+    # Every op on the path from the parameters to the loss ran backward (the labels' Reshape did not).
+    not_backward = pg.eval_on_selector_all("[data-testid=graph] [data-kind=op]:not([data-state=backward])",
+                                           "els => els.map(e => e.querySelector('.l1').textContent)")
+    assert not_backward == ["Reshape"]
+    assert pg.locator("[data-testid=graph] [data-kind=param]").count() == 4
+    labels = pg.locator("[data-testid=graph] .edge-label").all_text_contents()
+    assert "16×8" in labels
+    assert pg.get_attribute("[data-testid=loss-chart]", "data-count") == "3"
+    shot(pg, "10-recorded")
+
+
+def test_scrubber_shows_an_earlier_step_with_the_same_layout(mlp_page):
+    pg = mlp_page
+    last_ids = set(pg.eval_on_selector_all(GRAPH_NODES, "els => els.map(e => e.dataset.nodeId)"))
+    layouts = pg.get_attribute("[data-testid=graph]", "data-layouts")
+    pos_before = pg.eval_on_selector_all("[data-testid=graph] .gnode", "els => els.map(e => e.getAttribute('transform'))")
+    pg.fill("[data-testid=scrubber]", "1")
+    pg.dispatch_event("[data-testid=scrubber]", "input")
+    pg.wait_for_function("document.querySelector('#scrub-label').textContent.startsWith('step 1 /')")
+    first_ids = set(pg.eval_on_selector_all(GRAPH_NODES, "els => els.map(e => e.dataset.nodeId)"))
+    assert first_ids != last_ids                       # other op nodes: step 1's
+    pos_after = pg.eval_on_selector_all("[data-testid=graph] .gnode", "els => els.map(e => e.getAttribute('transform'))")
+    assert pos_after == pos_before                     # laid out once, reused
+    assert pg.get_attribute("[data-testid=graph]", "data-layouts") == layouts
+    # The inspector follows the scrubbed step.
+    pg.locator("[data-testid=graph] [data-kind=op]").last.click()
+    assert pg.get_attribute("[data-testid=inspector]", "data-node-id") in first_ids
+    pg.click("[data-testid=live]")
+    pg.wait_for_function("document.querySelector('#scrub-label').textContent.startsWith('step 3 /')")
+
+
+def test_export_svg_downloads_what_is_shown(mlp_page):
+    pg = mlp_page
+    pg.click("summary:has-text('Export')")
+    with pg.expect_download() as dl:
+        pg.click("[data-testid=export-svg]")
+    path = dl.value.path()
+    text = Path(path).read_text(encoding="utf-8")
+    assert text.startswith("<?xml") and "<svg" in text
+    shown = pg.locator(GRAPH_NODES).count()
+    assert text.count("data-node-id=") == shown
+    assert "data-state=\"backward\"" in text and ".gnode" in text   # states and their colours
+    for testid, suffix in (("export-dot", ".dot"), ("export-json", ".json"), ("export-png", ".png"),
+                           ("export-recording", ".jsonl")):
+        if not pg.locator(f"[data-testid={testid}]").is_visible():
+            pg.click("summary:has-text('Export')")
+        with pg.expect_download() as dl:
+            pg.click(f"[data-testid={testid}]")
+        assert dl.value.suggested_filename.endswith(suffix)
+        assert Path(dl.value.path()).stat().st_size > 0
+
+
+def test_search_zoom_and_fit(mlp_page):
+    pg = mlp_page
+    pg.fill("[data-testid=search]", "tanh")
+    assert pg.text_content("#search-count") == "1 match"
+    assert pg.locator("[data-testid=graph] .gnode.match").count() == 1
+    pg.press("[data-testid=search]", "Enter")
+    assert "Tanh" in pg.text_content("[data-testid=inspector] h3")
+    z0 = float(pg.get_attribute("[data-testid=graph]", "data-zoom"))
+    pg.click("[data-testid=zoom-in]")
+    assert float(pg.get_attribute("[data-testid=graph]", "data-zoom")) > z0
+    box = pg.locator("[data-testid=graph]").bounding_box()
+    pg.mouse.move(box["x"] + 100, box["y"] + 200)
+    pg.mouse.down()
+    pg.mouse.move(box["x"] + 300, box["y"] + 300, steps=5)
+    pg.mouse.up()
+    pg.click("[data-testid=zoom-fit]")
+    assert abs(float(pg.get_attribute("[data-testid=graph]", "data-zoom")) - z0) < 1e-3
+
+
+def test_big_graph_opens_collapsed_and_groups_expand(browser, server):
+    ctx, pg, s, errors = open_session(browser, server, synthetic(800))
+    try:
+        groups = pg.locator("[data-testid=graph] [data-group]")
+        assert groups.count() >= 5
+        assert pg.locator(GRAPH_NODES).count() < 50
+        n0 = pg.locator("[data-testid=graph] .gnode").count()
+        groups.first.click()
+        pg.wait_for_function("n => document.querySelectorAll('[data-testid=graph] .gnode').length > n", arg=n0)
+        shot(pg, "11-collapsed")
+        pg.click("[data-testid=collapse]")       # expand everything
+        pg.wait_for_function("document.querySelectorAll('[data-testid=graph] [data-node-id]').length > 700",
+                             timeout=20000)
+        assert pg.locator("[data-testid=graph] [data-group]").count() == 0
+        assert pg.locator("[data-testid=minimap]").is_visible()
+        shot(pg, "12-expanded")
+    finally:
+        ctx.close()
+    assert not errors
+
+
+def test_playground_tab_is_there(mlp_page):
+    pg = mlp_page
+    pg.click("[data-testid=tab-playground]")
+    assert pg.locator("[data-testid=playground]").is_visible()
+    assert not pg.locator("[data-testid=graph]").is_visible()
+    pg.click("[data-testid=tab-debugger]")
+    assert pg.locator("[data-testid=graph]").is_visible()
