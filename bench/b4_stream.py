@@ -55,8 +55,8 @@ def _attached(srv, steps, session):
 def synthetic(srv, n):
     """Events/s from one producer through the server to one viewer (scalar events)."""
     import gradviz as gv
-    viewer = Viewer(srv.base, "syn", n)
     att = gv.attach(srv.base, token="bench-token-0123456789abcdef", session="syn")
+    viewer = Viewer(srv.base, "syn", n)
     t0 = time.time()
     for i in range(n):
         gv.trace.scalar("x", float(i), i)

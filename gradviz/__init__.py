@@ -41,5 +41,5 @@ def __getattr__(name):
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)
     if name == "attach":
-        return importlib.import_module(".attach", __name__).attach
+        return importlib.import_module(".remote", __name__).attach
     raise AttributeError(f"module 'gradviz' has no attribute {name!r}")

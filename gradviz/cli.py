@@ -160,7 +160,7 @@ def export(args):
 def run_script(args):
     """Run a script with ``gv.attach`` set up, as if by ``python SCRIPT args``."""
     import runpy
-    from .attach import attach
+    from .remote import attach
     attach(args.url, token=args.token, session=args.session, paused=args.paused)
     sys.argv = [args.script] + list(args.args)
     sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))

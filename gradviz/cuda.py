@@ -18,3 +18,16 @@ def synchronize():
     """Wait for all queued GPU work (a no-op without a GPU)."""
     if cuda_available():
         cupy().cuda.Device().synchronize()
+
+
+def current_device():
+    """Index of the current GPU."""
+    return cupy().cuda.Device().id
+
+
+def get_device_name(device=None):
+    """The GPU's name, e.g. 'NVIDIA H100 80GB HBM3'."""
+    from .engine.backend import as_device
+    idx = as_device(device or "cuda").index
+    name = cupy().cuda.runtime.getDeviceProperties(idx)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)

@@ -4,13 +4,13 @@ import numpy as np
 import torch
 import torch.nn.functional as TF
 from hypothesis import strategies as st
+from op_table import SHAPES, C, Case, OpRow, T, X, fixed, unary
 
 import gradviz as gv
 import gradviz.nn.functional as F
 from gradviz.engine import ops as EO
 from gradviz.nn import ops as O
 from gradviz.nn.layers.rnn import run_layers
-from op_table import SHAPES, C, Case, OpRow, T, X, fixed, unary
 
 
 def _act(name, cls, gvf, thf, domain="nonzero", **kw):

@@ -5,7 +5,7 @@ import textwrap
 
 import requests
 
-from gradviz.attach import attach
+from gradviz.remote import attach
 from gradviz.trace import scalar
 from test_server_util import ROOT, TOKEN, served, socket_client, stop_process, wait_for
 

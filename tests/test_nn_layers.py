@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as tnn
+from nn_twin import compare, load_from_torch, twin
 
 import gradviz as gv
-import gradviz.nn as nn
+from gradviz import nn
 from gradviz.errors import GradvizError
-from nn_twin import compare, load_from_torch, twin
 
 RNG = np.random.default_rng(0)
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn as tnn
 
 import gradviz as gv
-import gradviz.nn as nn
+from gradviz import nn
 from gradviz.errors import GradvizError
 from gradviz.trace.hooks import HOOKS
 
@@ -137,7 +137,7 @@ def test_setattr_registration_and_errors():
     with pytest.raises(GradvizError):
         m.register_parameter("q", gv.zeros(1))
     with pytest.raises(AttributeError):
-        m.missing
+        _ = m.missing
     del m.sub
     assert list(m.named_children()) == []
     m.add_module("x", nn.ReLU())
@@ -259,9 +259,8 @@ def test_scope_stack_is_clean_after_an_error_and_costs_nothing_when_off():
             return self.inner(x)
 
     m = Bad()
-    with gv.trace.record():
-        with pytest.raises(GradvizError):
-            m(gv.zeros(1, 3))
+    with gv.trace.record(), pytest.raises(GradvizError):
+        m(gv.zeros(1, 3))
     assert HOOKS.module_stack == []
     m(gv.zeros(1, 2))  # not listening: no scope work, no names needed
     assert HOOKS.module_stack == []

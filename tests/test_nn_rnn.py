@@ -2,13 +2,12 @@
 gradient, for stacked, bidirectional, batch_first and unbatched use."""
 import numpy as np
 import pytest
-import torch
 import torch.nn as tnn
+from nn_twin import compare, twin
 
 import gradviz as gv
-import gradviz.nn as nn
+from gradviz import nn
 from gradviz.errors import GradvizError
-from nn_twin import compare, twin
 
 RNG = np.random.default_rng(3)
 KINDS = ["RNN", "LSTM", "GRU"]

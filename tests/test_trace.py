@@ -222,3 +222,18 @@ def test_detect_anomaly_reports_forward_nan():
         gv.tensor([-1.0], requires_grad=True).log()
     ev = next(e for e in rec.events if e["type"] == "anomaly")
     assert ev["where"] == "forward" and ev["what"] == "nan" and "Log" in ev["message"]
+
+
+def test_each_step_announces_parameters_again_with_their_new_values():
+    w = gv.tensor([1.0, 2.0], requires_grad=True)
+    with gv.trace.record() as rec:
+        for _ in range(2):
+            loss = (w * w).sum()
+            loss.backward()
+            with gv.no_grad():
+                w -= 0.25 * w.grad
+            w.grad = None
+    leaves = [e for e in rec.events if e["type"] == "leaf" and e["node"] == w._node]
+    assert len(leaves) == 2
+    assert leaves[0]["preview"]["values"] == [1.0, 2.0]
+    assert leaves[1]["preview"]["values"] == [0.5, 1.0]

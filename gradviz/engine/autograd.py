@@ -16,25 +16,25 @@ def _order(roots):
     post = []
     seen = set()
     deps = {}
-    stack = []
-    for fn in roots:
-        if fn is not None and id(fn) not in seen:
-            seen.add(id(fn))
-            stack.append((fn, 0))
+    get = deps.get
+    for root in roots:
+        if root is None or id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(root.inputs))]
         while stack:
-            fn, i = stack.pop()
-            inputs = fn.inputs
-            if i < len(inputs):
-                stack.append((fn, i + 1))
-                a = inputs[i]
+            fn, it = stack[-1]
+            for a in it:
                 if getattr(a, "requires_grad", False):
-                    key = id(a.grad_fn) if a.grad_fn is not None else id(a)
-                    deps[key] = deps.get(key, 0) + 1
                     child = a.grad_fn
-                    if child is not None and id(child) not in seen:
-                        seen.add(id(child))
-                        stack.append((child, 0))
+                    key = id(a) if child is None else id(child)
+                    deps[key] = get(key, 0) + 1
+                    if child is not None and key not in seen:
+                        seen.add(key)
+                        stack.append((child, iter(child.inputs)))
+                        break  # finish the child first, then come back to fn's next input
             else:
+                stack.pop()
                 post.append(fn)
     post.reverse()
     return post, deps
@@ -127,6 +127,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     if listening:
         HOOKS.tracer.event({"type": "backward_end", "root": fn_node(fns[0]) if fns[0] else None,
                             "count": len(order)})
+        # the next forward pass is a new graph: announce its leaves (with their new values)
+        HOOKS.tracer.announced.clear()
     if want is None:
         return None
     result = []

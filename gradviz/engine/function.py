@@ -109,6 +109,40 @@ class Function:
         return t
 
 
+def apply_binary(cls, a, b):
+    """``cls.apply(a, b)`` for two Tensors: the arithmetic operators' fast path (same result).
+
+    Skips the generic argument loop and ``**attrs`` packing; anything unusual
+    (non-NumPy arrays, a NumPy scalar result) goes through ``cls.apply``.
+    """
+    x = a._data
+    y = b._data
+    if type(x) is not ndarray or type(y) is not ndarray:
+        return cls.apply(a, b)
+    ctx = _new(cls)
+    out = ctx.forward(x, y)
+    if type(out) is not ndarray:  # 0-d operands give a NumPy scalar: the generic path fixes it
+        return cls.apply(a, b)
+    t = _new(Tensor)
+    t._data = out
+    t.grad = None
+    t._node = None
+    t._name = None
+    t._hooks = None
+    if (a.requires_grad or b.requires_grad) and grad_mode.enabled and cls.differentiable:
+        t.requires_grad = True
+        t.grad_fn = ctx
+        ctx.inputs = (a, b)
+        ctx.attrs = {}
+        ctx.out = _ref(t)
+    else:
+        t.requires_grad = False
+        t.grad_fn = None
+    if HOOKS.on:
+        _after_forward(ctx, (a, b), {}, t)
+    return t
+
+
 def _check_device(args):
     from .backend import device_of, xp_of
     devs = {device_of(a._data) for a in args if isinstance(a, Tensor)}

@@ -8,6 +8,7 @@ import numpy as np
 from ..errors import BackwardError, GradvizError, ShapeError
 from . import dtypes, grad_mode
 from . import ops as O
+from .function import apply_binary as _apply2
 from .tensor import Tensor
 
 _FLOAT_KINDS = "f"
@@ -61,7 +62,7 @@ def _as_tensor(x, like=None):
 def _binary(cls, a, b):
     # fast path: two tensors of one dtype need no promotion
     if type(b) is Tensor and type(a) is Tensor and a._data.dtype is b._data.dtype:
-        return cls.apply(a, b)
+        return _apply2(cls, a, b)
     a, b = _coerce(a, b)
     return cls.apply(a, b)
 
@@ -72,7 +73,7 @@ def _binary_method(cls):
 
     def op(a, b):
         if type(b) is Tensor and type(a) is Tensor and a._data.dtype is b._data.dtype:
-            return apply(a, b)
+            return _apply2(cls, a, b)
         a, b = _coerce(a, b)
         return apply(a, b)
     return op
@@ -136,16 +137,21 @@ def matmul(self, other):
     """Matrix product with torch's rules for 1-D and batched operands."""
     if not isinstance(other, Tensor):
         other = _as_tensor(other, self)
-    if self._data.ndim == 0 or other._data.ndim == 0:
+    x, y = self._data, other._data
+    if x.ndim == 0 or y.ndim == 0:
         raise ShapeError("both arguments to matmul need to be at least 1D")
-    a, b = _coerce(self, other)
-    ka = a._data.shape[-1]
-    sb = b._data.shape
+    if x.dtype is y.dtype:
+        a, b = self, other
+    else:
+        a, b = _coerce(self, other)
+        x, y = a._data, b._data
+    ka = x.shape[-1]
+    sb = y.shape
     kb = sb[-2] if len(sb) > 1 else sb[0]
     if ka != kb:
         raise ShapeError(f"mat1 and mat2 shapes cannot be multiplied "
                          f"({'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))})")
-    return O.Matmul.apply(a, b)
+    return _apply2(O.Matmul, a, b)
 
 
 def mm(self, other):

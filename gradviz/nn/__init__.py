@@ -1,14 +1,13 @@
 """gv.nn: Module, Parameter, containers, layers and losses with torch's names."""
-from . import functional, init  # noqa: F401
+from . import functional, init
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .layers import *  # noqa: F401,F403
+from .layers import *
 from .layers import __all__ as _layers_all
+from .losses import *
+from .losses import __all__ as _losses_all
 from .module import Module
 from .parameter import Buffer, Parameter
 
-from .losses import *  # noqa: F401,F403
-from .losses import __all__ as _losses_all
-
-__all__ = ["Module", "Parameter", "Buffer", "Sequential", "ModuleList", "ModuleDict",
-           "ParameterList", "ParameterDict", "functional", "init"] + list(_layers_all) \
-    + _losses_all
+__all__ = ["Buffer", "Module", "ModuleDict", "ModuleList", "Parameter",  # noqa: PLE0604
+           "ParameterDict", "ParameterList", "Sequential", "functional", "init",
+           *_layers_all, *_losses_all]

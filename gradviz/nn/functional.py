@@ -12,10 +12,26 @@ from ..engine.tensor_methods import _as_tensor
 from ..errors import GradvizError, ShapeError
 from ..trace.hooks import HOOKS
 from . import ops as O
-from ._pool_conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa
-                         avg_pool1d, avg_pool2d, avg_pool3d, conv1d, conv2d, conv3d,
-                         conv_transpose1d, conv_transpose2d, conv_transpose3d, max_pool1d,
-                         max_pool2d, max_pool3d, sum_pool1d, sum_pool2d, sum_pool3d)
+from ._pool_conv import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+    sum_pool1d,
+    sum_pool2d,
+    sum_pool3d,
+)
 
 
 def _t(x):
@@ -308,8 +324,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     return _t(input).flatten(start_dim, end_dim)
 
 
-from .functional_losses import *  # noqa: F401,F403,E402
-from .functional_losses import __all__ as _loss_all  # noqa: E402
+from .functional_losses import *
+from .functional_losses import __all__ as _loss_all
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu",
            "sigmoid", "tanh", "softplus", "hardtanh", "softmax", "log_softmax", "softmin",

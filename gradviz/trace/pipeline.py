@@ -159,8 +159,8 @@ class Fanout:
             if batch:
                 self.emit(feed.sid, "events", batch)
                 sent += len(batch)
-                if feed.items:
-                    self.wake.set()
+                if feed.items or not feed.live:
+                    self.wake.set()     # more to send (queued, or still catching up)
         self.sent_events += sent
         return sent
 

@@ -139,17 +139,12 @@ def device_summary(a):
     if getattr(_last, "arr", None) is a:
         return _last.out
     if a.size <= PREVIEW_MAX:  # small: the array itself is the cheapest thing to copy
-        h = a.get()
-        host = h if h.ndim else np.asarray(h)
-        out = _host_stats(host), {"values": jvalues(host)}
+        host = a.get()
+        out = stats(host), {"values": jvalues(host)}
     else:
         out = _device_digest(a)
     _last.arr, _last.out = a, out
     return out
-
-
-def _host_stats(a):
-    return stats(a)
 
 
 def _device_digest(a):
@@ -163,15 +158,15 @@ def _device_digest(a):
     step = -(-n // HIST_SAMPLE)
     s, sfin = z[::step], fin[::step]
     slo, shi = xp.where(sfin, s, xp.inf).min(), xp.where(sfin, s, -xp.inf).max()
-    span = shi - slo
-    scale = xp.where(span > 0, bins_ := HIST_BINS, 0) / xp.where(span > 0, span, 1)
-    idx = xp.clip(((s - xp.where(sfin.any(), slo, 0)) * scale).astype(xp.int64), 0, bins_ - 1)
+    span = shi - slo  # 0 (one value) or nan (no finite value): scale 0, fixed on the host
+    scale = HIST_BINS / xp.where(span > 0, span, xp.inf)
+    idx = xp.clip(((s - xp.where(sfin.any(), slo, 0)) * scale).astype(xp.int64), 0, HIST_BINS - 1)
     parts = [xp.stack([xp.where(fin, f, xp.inf).min().astype(xp.float64),
                        xp.where(fin, f, -xp.inf).max().astype(xp.float64),
                        z.sum(), (z * z).sum(), xp.isnan(f).sum().astype(xp.float64),
                        (~fin).sum().astype(xp.float64), (f == 0).sum().astype(xp.float64),
                        slo, shi, sfin.sum().astype(xp.float64)]),
-             xp.bincount(idx, weights=sfin.astype(xp.float64), minlength=bins_)[:bins_]]
+             xp.bincount(idx, weights=sfin.astype(xp.float64), minlength=HIST_BINS)]
     t = a
     while t.ndim > 2:
         t = t[0]

@@ -1,5 +1,6 @@
 """Elementwise ops: arithmetic, unary math, activations, comparisons."""
 from ..function import Function
+from .fused import kernel
 from .util import shape_of, unbroadcast
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt",
@@ -11,26 +12,31 @@ class Add(Function):
     rule = "dx = dy ; dy_in = dy"
 
     def forward(ctx, x, y):
-        ctx.shapes = shape_of(x), shape_of(y)
-        return x + y
+        return x + y  # input shapes are read from ctx.inputs at backward (saves per-op work)
 
     def backward(ctx, g):
         nx, ny = ctx.needs_input_grad
-        return (unbroadcast(ctx.xp, g, ctx.shapes[0]) if nx else None,
-                unbroadcast(ctx.xp, g, ctx.shapes[1]) if ny else None)
+        sx, sy = _input_shapes(ctx)
+        return (unbroadcast(ctx.xp, g, sx) if nx else None,
+                unbroadcast(ctx.xp, g, sy) if ny else None)
+
+
+def _input_shapes(ctx):
+    """Shapes of a binary op's two inputs (Tensors or constants), read at backward time."""
+    return [shape_of(getattr(a, "_data", a)) for a in ctx.inputs]
 
 
 class Sub(Function):
     rule = "dx = dy ; dy_in = -dy"
 
     def forward(ctx, x, y):
-        ctx.shapes = shape_of(x), shape_of(y)
         return x - y
 
     def backward(ctx, g):
         nx, ny = ctx.needs_input_grad
-        return (unbroadcast(ctx.xp, g, ctx.shapes[0]) if nx else None,
-                unbroadcast(ctx.xp, -g, ctx.shapes[1]) if ny else None)
+        sx, sy = _input_shapes(ctx)
+        return (unbroadcast(ctx.xp, g, sx) if nx else None,
+                unbroadcast(ctx.xp, -g, sy) if ny else None)
 
 
 class Mul(Function):
@@ -193,7 +199,8 @@ class Tanh(Function):
 
     def backward(ctx, g):
         y = ctx.saved[0]
-        return g * (1 - y * y)
+        k = kernel(ctx.xp, "tanh_grad")  # one GPU kernel instead of three
+        return g * (1 - y * y) if k is None else k(g, y)
 
 
 class Sigmoid(Function):
@@ -201,6 +208,11 @@ class Sigmoid(Function):
 
     def forward(ctx, x):
         xp = ctx.xp
+        k = kernel(xp, "sigmoid")
+        if k is not None:  # the same formula as one GPU kernel
+            y = k(x)
+            ctx.save_for_backward(y)
+            return y
         # split by sign so that exp never overflows
         e = xp.exp(-xp.abs(x))
         y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
@@ -209,7 +221,8 @@ class Sigmoid(Function):
 
     def backward(ctx, g):
         y = ctx.saved[0]
-        return g * y * (1 - y)
+        k = kernel(ctx.xp, "sigmoid_grad")
+        return g * y * (1 - y) if k is None else k(g, y)
 
 
 class Relu(Function):

@@ -7,6 +7,27 @@ from .norm import BatchNorm, LayerNorm
 from .pool import AdaptiveAvgPool, AvgPool, MaxPool, SumPool
 from .rnn import GRUScan, LSTMScan, RNNScan
 
-__all__ = ["Elu", "Gelu", "Hardtanh", "LeakyRelu", "Silu", "Softplus", "Conv", "ConvTranspose",
-           "Bilinear", "Linear", "Dropout", "Embedding", "Pad", "BatchNorm", "LayerNorm",
-           "AdaptiveAvgPool", "AvgPool", "MaxPool", "SumPool", "RNNScan", "LSTMScan", "GRUScan"]
+__all__ = [
+           "AdaptiveAvgPool",
+           "AvgPool",
+           "BatchNorm",
+           "Bilinear",
+           "Conv",
+           "ConvTranspose",
+           "Dropout",
+           "Elu",
+           "Embedding",
+           "GRUScan",
+           "Gelu",
+           "Hardtanh",
+           "LSTMScan",
+           "LayerNorm",
+           "LeakyRelu",
+           "Linear",
+           "MaxPool",
+           "Pad",
+           "RNNScan",
+           "Silu",
+           "Softplus",
+           "SumPool",
+]

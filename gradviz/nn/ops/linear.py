@@ -2,7 +2,7 @@
 from ...engine.function import Function
 from ._quiet import tolerant
 
-__all__ = ["Linear", "Bilinear"]
+__all__ = ["Bilinear", "Linear"]
 
 
 def _flat2(xp, a):

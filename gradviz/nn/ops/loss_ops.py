@@ -288,6 +288,30 @@ class NLLLoss(Function):
                           ctx.shape), None
 
 
+def _ce_fast_forward(ctx, xp, x, target, reduction):
+    """CrossEntropy for the common case: (N, C) input, every target a valid class index, no
+    weight or smoothing, 'mean' or 'sum'. The same formulas as the general path (so the same
+    values) without its bookkeeping: unit weights, no masks, no error-state context."""
+    n = x.shape[0]
+    z = x - x.max(axis=1, keepdims=True)
+    logp = z - xp.log(xp.exp(z).sum(axis=1, keepdims=True))
+    rows = xp.arange(n)
+    ctx.fast, ctx.rows, ctx.q = True, rows, None
+    ctx.shape2, ctx.loss_shape, ctx.idx = x.shape, (n,), target  # for the general backward
+    ctx.denom = x.dtype.type(n)  # what the general path's sum of unit weights gives
+    ctx.save_for_backward(x, target, logp)
+    total = (-logp[rows, target]).sum()
+    return total / ctx.denom if reduction == "mean" else total
+
+
+def _ce_fast_backward(ctx, xp, g, target, logp):
+    """d loss / d x of ``_ce_fast_forward``: (softmax - one_hot(target)) * dy (/ N)."""
+    gi = g / ctx.denom if ctx.reduction == "mean" else g
+    dx = xp.exp(logp) * gi
+    dx[ctx.rows, target] += -gi
+    return dx
+
+
 class CrossEntropy(Function):
     rule = "dx = (sum_c q_c softmax(x) - q) dy / n_eff, loss = -sum_c q_c log_softmax(x)_c"
 
@@ -296,6 +320,11 @@ class CrossEntropy(Function):
         xp = ctx.xp
         ctx.reduction, ctx.weight, ctx.smoothing = reduction, weight, label_smoothing
         ctx.prob = target.dtype.kind == "f"
+        if (x.ndim == 2 and not ctx.prob and weight is None and not label_smoothing
+                and reduction != "none" and ignore_index < 0 and x.shape[0]
+                and target.min() >= 0):
+            return _ce_fast_forward(ctx, xp, x, target, reduction)
+        ctx.fast = False
         x2, t2 = _batched(xp, x, target)
         ctx.shape2 = x2.shape
         z = x2 - x2.max(axis=1, keepdims=True)
@@ -322,6 +351,11 @@ class CrossEntropy(Function):
         xp = ctx.xp
         x, target, logp = ctx.saved
         nx, nt = ctx.needs_input_grad
+        if ctx.fast and not nt and not isinstance(logp, Tensor):
+            return _ce_fast_backward(ctx, xp, g, target, logp), None
+        if ctx.fast:  # create_graph (or a target grad): the general formulas' unit weights
+            t = ctx.idx
+            ctx.idx, ctx.wt, ctx.fast = t[:, None], xp_of(t).ones(t.shape, ctx.denom.dtype), False
         if isinstance(logp, Tensor):  # create_graph: recompute from x so the grad has a graph
             logp = xp.reshape(x, ctx.shape2).log_softmax(1)
         gi = _item_grad(xp, g, ctx.reduction, ctx.loss_shape, ctx.denom)

@@ -1,11 +1,12 @@
 """Pooling: max, average (and gv's sum) over strided windows; adaptive average by matrices."""
+import itertools
 import math
 
 from ...engine.function import Function
 from ._quiet import tolerant
 from .windows import crop, fold, pad, windows
 
-__all__ = ["MaxPool", "AvgPool", "SumPool", "AdaptiveAvgPool"]
+__all__ = ["AdaptiveAvgPool", "AvgPool", "MaxPool", "SumPool"]
 
 
 def pool_geometry(shape, k, s, p, d, ceil_mode):
@@ -29,30 +30,36 @@ class MaxPool(Function):
     def forward(ctx, x, kernel_size=(2,), stride=(2,), padding=(0,), dilation=(1,),
                 ceil_mode=False):
         xp = ctx.xp
-        n = len(kernel_size)
         k = tuple(kernel_size)
         o, pads = pool_geometry(x.shape[2:], k, stride, padding, dilation, ceil_mode)
         xpad = pad(xp, x, pads, -xp.inf)
         win = windows(xp, xpad, k, stride, dilation, o)           # (N, C, *k, *o) view
-        perm = (0, 1) + tuple(range(2 + n, 2 + 2 * n)) + tuple(range(2, 2 + n))
-        cols = xp.reshape(xp.ascontiguousarray(xp.transpose(win, perm)),
-                          tuple(x.shape[:2]) + o + (math.prod(k),))
-        idx = xp.argmax(cols, axis=-1)[..., None]
-        out = xp.take_along_axis(cols, idx, axis=-1)[..., 0]
+        # a running max over kernel offsets: K cheap passes, first maximum wins (as torch),
+        # NaN propagates (as torch)
+        offsets = list(itertools.product(*(range(kk) for kk in k)))
+        best = xp.array(win[(slice(None), slice(None)) + offsets[0]])
+        idx = xp.zeros(best.shape, dtype=xp.int8 if len(offsets) < 128 else xp.int32)
+        for i, off in enumerate(offsets[1:], 1):
+            v = win[(slice(None), slice(None)) + off]
+            take = (v > best) | xp.isnan(v)
+            xp.copyto(best, v, where=take)
+            xp.copyto(idx, i, where=take)
         ctx.save_for_backward(idx)
-        ctx.geom = (x.shape, xpad.shape[2:], k, o, stride, dilation, pads, cols.shape, x.dtype)
-        return out
+        ctx.geom = (xpad.shape[2:], k, o, stride, dilation, pads, offsets)
+        return best
 
     def backward(ctx, g):
         xp = ctx.xp
         idx = ctx.saved[0]
-        xshape, full, k, o, stride, dilation, pads, cshape, dtype = ctx.geom
+        full, k, o, stride, dilation, pads, offsets = ctx.geom
         n = len(k)
-        dcols = xp.zeros(cshape, dtype=g.dtype)
-        xp.put_along_axis(dcols, idx, g[..., None], axis=-1)
-        dcols = xp.reshape(dcols, tuple(xshape[:2]) + o + k)
-        perm = (0, 1) + tuple(range(2 + n, 2 + 2 * n)) + tuple(range(2, 2 + n))
-        return crop(fold(xp, xp.transpose(dcols, perm), full, stride, dilation), pads)
+        out = xp.zeros(tuple(g.shape[:2]) + tuple(full), dtype=g.dtype)
+        for i, off in enumerate(offsets):
+            sl = (slice(None), slice(None)) + tuple(
+                slice(off[j] * dilation[j], off[j] * dilation[j] + stride[j] * (o[j] - 1) + 1,
+                      stride[j]) for j in range(n))
+            out[sl] += xp.where(idx == i, g, 0)
+        return crop(out, pads)
 
 
 @tolerant

@@ -7,7 +7,7 @@ its backward is backpropagation through time with the same per-step matmuls.
 from ...engine.function import Function
 from ._quiet import tolerant
 
-__all__ = ["RNNScan", "LSTMScan", "GRUScan"]
+__all__ = ["GRUScan", "LSTMScan", "RNNScan"]
 
 
 def _steps(n, reverse):

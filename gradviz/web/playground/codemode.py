@@ -116,6 +116,7 @@ def _watch(server, proc, sid, reply_to, limits, work):
         timed_out = not timer.is_alive() and rc < 0
     finally:
         timer.cancel()
+        proc.stdout.close()
         RUNNING.pop(sid, None)
         try:
             import shutil

@@ -6,9 +6,10 @@ its first step unless ``paused`` is false. ``playground {action, ...}``:
 
 | action | fields | answer |
 |---|---|---|
-| ``validate`` | ``spec`` | ``{ok, spec}`` (clean, with ``shapes`` and ``params``) |
+| ``validate`` | ``spec`` | ``{ok, spec}`` (clean, with ``shapes`` and ``params``), or
+  ``{ok: false, error}`` (answered, not sent as an ``error`` message) |
 | ``datasets`` | | ``{ok, datasets: [{name, label, available, reason, kind}]}`` |
-| ``code`` | ``spec`` | ``{ok, code}``: the equivalent Python script |
+| ``code`` | ``spec`` | ``{ok, code, spec}``: the equivalent Python script (or as validate) |
 | ``step`` | ``session`` | run one training step, then pause (gate state) |
 | ``feature_maps`` | ``session, sample`` | a ``feature_maps`` event follows |
 | ``weights`` | ``session`` | ``{ok, filename, data}``: ``gv.save`` of the state_dict, base64 |
@@ -74,14 +75,18 @@ def handle(server, data, reply_to=None):
 
 
 def _act(server, action, data, reply_to):
-    if action == "validate":
-        return {"ok": True, "spec": validate(data.get("spec"), server.limits)}
+    if action in ("validate", "code"):   # answered, not raised: no error toast per keystroke
+        try:
+            clean = validate(data.get("spec"), server.limits)
+        except ApiError as e:
+            return dict(e.payload(), ok=False)
+        if action == "validate":
+            return {"ok": True, "spec": clean}
+        from .codegen import script
+        return {"ok": True, "code": script(clean), "spec": clean}
     if action == "datasets":
         from .build import available_datasets
         return {"ok": True, "datasets": available_datasets()}
-    if action == "code":
-        from .codegen import script
-        return {"ok": True, "code": script(validate(data.get("spec"), server.limits))}
     if action == "run_code":
         from .codemode import run_code
         return {"ok": True, "session": run_code(server, data.get("code"), reply_to)}

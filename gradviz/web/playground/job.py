@@ -62,6 +62,8 @@ class PlaygroundJob(Job):
         self.fm_request = False
         self.lock = threading.Lock()  # untraced views from several threads, one at a time
         self.data = None
+        if paused:   # paused from the start, so a "step" sent during set-up is not lost
+            self.gate.command("pause")
 
     # ---- controls from the server's threads -----------------------------------------------
     def step_training(self):
@@ -111,8 +113,6 @@ class PlaygroundJob(Job):
         n, bs = len(ytr), spec["batch_size"]
         rng = np.random.default_rng(spec["seed"])
         started = time.monotonic()
-        if self.start_paused:
-            self.gate.command("pause")
         step = 0
         for epoch in range(spec["epochs"]):
             perm = rng.permutation(n)

@@ -146,7 +146,7 @@ def _layer(i, layer, shape, limits):
         raise SpecError("BAD_SPEC", f"layer {i + 1}: unknown layer type {t!r}; known: "
                         f"{', '.join(LAYERS)}", field=f + ".type", layer=i)
     name = f"layer {i + 1} ({t})"
-    shp = "(" + ", ".join(str(d) for d in shape) + ")"
+    shp = _fmt(shape)
 
     def need(ndim, what):
         if len(shape) != ndim:
@@ -212,6 +212,10 @@ def _layer(i, layer, shape, limits):
         return {"type": t, "hidden_size": hidden, "num_layers": nl}, (hidden,), params
     # activations
     return {"type": t}, shape, 0
+
+
+def _fmt(shape):
+    return "(" + ", ".join(str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
 
 
 def _hint(ndim, shape):
@@ -284,7 +288,7 @@ def validate(spec, limits):
                f"the parameter count up to layer {i + 1} ({c['type']})", f"layers[{i}]", i)
     if len(shape) != 1 or shape[0] != classes:
         last = len(layers) - 1
-        shp = "(" + ", ".join(str(d) for d in shape) + ")"
+        shp = _fmt(shape)
         raise SpecError("SHAPE_MISMATCH", f"the model ends with shape {shp} but the dataset "
                         f"{ds['name']} has {classes} classes: the last layer must output "
                         f"({classes},)", field=f"layers[{last}]", layer=last)

@@ -1,0 +1,168 @@
+"""A FAKE CuPy for tests without a GPU: NumPy arrays marked as living "on cuda:0".
+
+This is not a GPU and proves nothing about CUDA kernels or speed. It checks the
+device-generic code paths: an op that drops a cuda array to plain NumPy, mixes a
+host ndarray into a cuda op (CuPy raises TypeError there), calls a ``numpy.``
+function on cuda data (CuPy would copy or fail), or uses ``ufunc.at`` (host
+only; CuPy needs ``cupyx.scatter_add``) fails loudly, as it would on CuPy.
+``install(monkeypatch)`` makes ``device="cuda"`` map to it.
+"""
+import sys
+import types
+
+import numpy as np
+
+
+class FakeCudaArray(np.ndarray):
+    """An ndarray that claims to be on cuda:0 (has ``__cuda_array_interface__``, ``.get()``)."""
+
+    device = types.SimpleNamespace(id=0)
+
+    @property
+    def __cuda_array_interface__(self):
+        return {"shape": self.shape, "typestr": self.dtype.str, "data": (0, False), "version": 3}
+
+    def get(self):
+        """Copy to the host (a plain ndarray), as cupy.ndarray.get()."""
+        return np.array(self.view(np.ndarray))
+
+    def __getitem__(self, key):  # CuPy gives 0-d arrays, never scalars
+        return _wrap(super().__getitem__(_unwrap(key)))
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kw):
+        if method == "at":
+            raise TypeError(f"fake cupy: {ufunc.__name__}.at is host-only (use cupyx.scatter_add)")
+        args = [_unwrap(a) for a in inputs]
+        if out is not None:
+            kw["out"] = tuple(_unwrap(o) for o in out)
+        res = getattr(ufunc, method)(*args, **kw)
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return _wrap(res)
+
+    def __array_function__(self, func, types_, args, kwargs):
+        raise TypeError(f"fake cupy: numpy.{func.__name__} called on a cuda array "
+                        "(CuPy would copy to the host or fail; use ctx.xp)")
+
+
+def _unwrap(a):
+    """Host view of a fake cuda array; plain ndarrays are refused as CuPy refuses them."""
+    if isinstance(a, FakeCudaArray):
+        return a.view(np.ndarray)
+    if isinstance(a, np.ndarray):
+        raise TypeError(f"fake cupy: Unsupported type {type(a)} (a host array in a cuda op)")
+    if isinstance(a, (list, tuple)):
+        return type(a)(_unwrap(x) for x in a)
+    return a
+
+
+def _wrap(r):
+    if isinstance(r, np.ndarray):
+        return r.view(FakeCudaArray)
+    if isinstance(r, np.generic) and not isinstance(r, (np.str_, np.bytes_)):
+        return np.asarray(r).view(FakeCudaArray)  # CuPy reductions give 0-d arrays
+    if isinstance(r, tuple):
+        return tuple(_wrap(x) for x in r)
+    if isinstance(r, list):
+        return [_wrap(x) for x in r]
+    return r
+
+
+def _host_in(a):
+    return a.get() if isinstance(a, FakeCudaArray) else a
+
+
+class _Fn:
+    """A numpy function or ufunc seen through CuPy's rules (device arrays in and out)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.__name__ = getattr(fn, "__name__", "fn")
+
+    def __call__(self, *args, **kw):
+        args = [_unwrap(a) for a in args]
+        kw = {k: _unwrap(v) for k, v in kw.items()}
+        return _wrap(self.fn(*args, **kw))
+
+    def __getattr__(self, name):  # ufunc.reduce / .accumulate / .outer
+        if name == "at":
+            raise TypeError("fake cupy: ufunc.at is host-only (use cupyx.scatter_add)")
+        return _Fn(getattr(self.fn, name))
+
+
+class _Namespace(types.ModuleType):
+    """numpy (or one of its submodules) with CuPy's device rules."""
+
+    def __init__(self, name, host):
+        super().__init__(name)
+        self._host = host
+
+    def __getattr__(self, name):
+        obj = getattr(self._host, name)
+        if isinstance(obj, types.ModuleType):
+            return _Namespace(f"{self.__name__}.{name}", obj)
+        if isinstance(obj, type) or not callable(obj):
+            return obj
+        return _Fn(obj)
+
+
+class _Device:
+    def __init__(self, index=0):
+        self.id = index
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def synchronize(self):
+        """Nothing queued on a fake device."""
+
+
+def _asarray(a, dtype=None, copy=None):
+    """Host → fake device (the explicit transfer CuPy allows); no copy when already there."""
+    if isinstance(a, FakeCudaArray) and dtype is None and not copy:
+        return a
+    return np.array(a.view(np.ndarray) if isinstance(a, FakeCudaArray) else a,
+                    dtype=dtype).view(FakeCudaArray)
+
+
+def _special():
+    from scipy import special
+    return special
+
+
+def make():
+    """A fresh fake ``cupy`` module and its ``cupyx``."""
+    cp = _Namespace("cupy", np)
+    cp.__name__ = "cupy"
+    cp.ndarray = FakeCudaArray
+    cp.asarray = _asarray
+    cp.array = lambda a, dtype=None, copy=True: _asarray(a, dtype, copy)
+    cp.asnumpy = _host_in
+    cp.fuse = lambda *a, **k: (a[0] if a and callable(a[0]) else (lambda f: f))
+    cp.cuda = types.SimpleNamespace(
+        Device=_Device, runtime=types.SimpleNamespace(
+            getDeviceCount=lambda: 1, getDeviceProperties=lambda i: {"name": b"FAKE (numpy)"}),
+        Stream=types.SimpleNamespace(null=_Device()))
+    cp.random = _Namespace("cupy.random", np.random)
+    cp.random.random = lambda size=None, dtype=float: _wrap(np.random.random(size).astype(dtype))
+    cpx = types.ModuleType("cupyx")
+    cpx.scipy = types.SimpleNamespace(special=_Namespace("cupyx.scipy.special", _special()))
+
+    def scatter_add(a, key, value):
+        np.add.at(a.view(np.ndarray), _unwrap(key), _unwrap(value))
+    cpx.scatter_add = scatter_add
+    return cp, cpx
+
+
+def install(monkeypatch):
+    """Route ``device="cuda"`` to the fake for one test; returns the fake module."""
+    from gradviz.engine import backend
+    cp, cpx = make()
+    monkeypatch.setattr(backend, "_cupy", cp)
+    monkeypatch.setitem(sys.modules, "cupyx", cpx)
+    monkeypatch.setitem(sys.modules, "cupyx.scipy", cpx.scipy)
+    monkeypatch.setitem(sys.modules, "cupyx.scipy.special", cpx.scipy.special)
+    return cp

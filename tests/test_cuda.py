@@ -1,0 +1,273 @@
+"""The engine on ``device="cuda"``: every op-table row and the layers, against the CPU results.
+
+Two devices run these tests:
+- ``cuda``: real CuPy on an NVIDIA GPU; skipped (with the reason) where there is none, as in CI.
+- ``fake``: tests/fake_cupy.py, a FAKE CuPy made of marked NumPy arrays. It is no GPU: it only
+  proves the device-generic paths never drop to plain NumPy, mix host arrays into device ops
+  or call ``numpy.`` functions on device data.
+Device errors (no CuPy, no GPU, mixed devices) are checked here too, GPU or not.
+"""
+import importlib
+import os
+from pathlib import Path
+
+import fake_cupy
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from op_table import T, X, values
+
+import gradviz as gv
+from gradviz.engine import backend
+from gradviz.errors import DeviceError
+
+MODULES = sorted(p.stem for p in Path(__file__).parent.glob("op_table*.py"))
+ROWS = [row for m in MODULES for row in importlib.import_module(m).ROWS]
+EXAMPLES = int(os.environ.get("GV_CUDA_EXAMPLES", "3"))
+TOL = {"float32": (1e-5, 1e-3), "float64": (1e-9, 1e-7)}   # device vs CPU (GPU libm differs)
+RANDOM_ROWS = {"dropout"}                                   # device RNG ≠ host RNG: placement only
+CPU_OUT_ROWS = {"to_device_cpu"}                            # rows whose result is meant for the CPU
+HOST_ROWS = {"batch_norm_eval": "the row builds its running stats on the CPU (torch refuses too)"}
+NO_GPU = "no NVIDIA GPU with CuPy here (" + ("" if gv.cuda.is_available() else
+                                             backend._cupy_error or "") + ")"
+DEVICES = [pytest.param("fake", id="fake-cupy"),
+           pytest.param("cuda", id="cuda", marks=pytest.mark.skipif(
+               not gv.cuda.is_available(), reason=NO_GPU))]
+
+
+@pytest.fixture(params=DEVICES)
+def dev(request, monkeypatch):
+    """'cuda', backed by the real GPU or by the fake CuPy."""
+    if request.param == "fake":
+        fake_cupy.install(monkeypatch)
+    return "cuda"
+
+
+def on_device(t):
+    """A tensor whose data is a device array (never a plain ndarray)."""
+    return t.device.type == "cuda" and type(t._data) is not np.ndarray
+
+
+def _outputs(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _run(row, case, raw, dt, device):
+    """Forward and backward on ``device``; host copies of outputs and input grads."""
+    args, xs = [], []
+    for spec, val in raw:
+        if isinstance(spec, X):
+            t = gv.tensor(val.astype(dt), device=device, requires_grad=row.grad)
+            xs.append(t)
+        elif isinstance(spec, T):
+            t = gv.tensor(np.array(val), device=device)
+        else:
+            t = val
+        args.append(t)
+    outs = _outputs(row.gv(*args, **case.kw))
+    live = [o for o in outs if o.requires_grad]
+    if live:
+        rng = np.random.default_rng(1)
+        seeds = [gv.tensor(rng.standard_normal(o.shape).astype(o._data.dtype), device=device)
+                 for o in live]
+        gv.autograd.backward(live, seeds)
+    placed = [(o, "cpu" if row.name in CPU_OUT_ROWS else device) for o in outs]
+    for t, where in placed + [(x.grad, device) for x in xs if x.grad is not None]:
+        assert t.device.type == where, f"{row.name}: result on {t.device}"
+        if where != "cpu":
+            assert on_device(t), f"{row.name}: result data is {type(t._data).__name__}"
+    host = [o.detach().cpu().numpy() for o in outs]
+    grads = [None if x.grad is None else x.grad.cpu().numpy() for x in xs]
+    return host, grads
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r.name)
+def test_op_on_cuda_matches_cpu(row, dev):
+    if row.name in HOST_ROWS:
+        pytest.skip(HOST_ROWS[row.name])
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=row.cases, seed=st.integers(0, 2 ** 31))
+    def check(case, seed):
+        rng = np.random.default_rng(seed)
+        raw = [(a, values(rng, a.shape, a.domain) if isinstance(a, X) else a.value)
+               for a in case.args]
+        for dt in row.dtypes:
+            got, dgot = _run(row, case, raw, dt, dev)
+            if row.name in RANDOM_ROWS:
+                continue
+            want, dwant = _run(row, case, raw, dt, "cpu")
+            for i, (g, w) in enumerate(zip(got + dgot, want + dwant)):
+                assert (g is None) == (w is None), f"{row.name}: grad {i} presence differs"
+                if g is not None:
+                    assert g.dtype == w.dtype and g.shape == w.shape, f"{row.name}: result {i}"
+                    np.testing.assert_allclose(g, w, *TOL.get(dt, (0, 0))[::-1], equal_nan=True,
+                                               err_msg=f"{row.name} result {i} ({dt})")
+
+    check()
+
+
+# ---- errors that need no GPU --------------------------------------------------------------------
+def test_cuda_request_without_gpu_names_what_is_missing(monkeypatch):
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setattr(backend, "_cupy_error", "ModuleNotFoundError: No module named 'cupy'")
+    assert not gv.cuda.is_available() and gv.cuda.device_count() == 0
+    gv.cuda.synchronize()  # a no-op, as torch without a GPU would not be asked
+    for make in (lambda: gv.zeros(2, device="cuda"), lambda: gv.tensor([1.0]).cuda(),
+                 lambda: gv.tensor([1.0]).to("cuda:0"), lambda: gv.nn.Linear(2, 2).cuda(),
+                 lambda: gv.randn(3, device=gv.device("cuda"))):
+        with pytest.raises(DeviceError, match=r"CuPy and an NVIDIA GPU.*gradviz\[gpu\].*"
+                                              r"No module named 'cupy'"):
+            make()
+    assert gv.ones(2, device="cpu").sum().item() == 2.0  # everything else works
+
+
+def test_unknown_device_is_a_clear_error():
+    with pytest.raises(DeviceError, match="unknown device 'tpu'"):
+        gv.zeros(1, device="tpu")
+
+
+def test_mixing_devices_in_one_op_raises_torchs_error(monkeypatch):
+    fake_cupy.install(monkeypatch)
+    a, b = gv.ones(3), gv.ones(3, device="cuda")
+    for op in (lambda: a + b, lambda: b * a, lambda: gv.cat([b, a]), lambda: a @ b):
+        with pytest.raises(DeviceError, match="Expected all tensors to be on the same device, "
+                                              "but found at least two devices, cpu and cuda:0"):
+            op()
+
+
+def test_cuda_namespace_with_a_device(dev):
+    assert gv.cuda.is_available() and gv.cuda.device_count() >= 1
+    gv.cuda.synchronize()
+
+
+def test_the_fake_refuses_what_cupy_refuses(monkeypatch):
+    cp = fake_cupy.install(monkeypatch)
+    a = cp.asarray(np.ones(3, dtype=np.float32))
+    assert type(a + 1) is cp.ndarray and type(cp.exp(a)) is cp.ndarray and a.sum().ndim == 0
+    for bad in (lambda: a + np.ones(3), lambda: np.concatenate([a, a]),
+                lambda: np.add.at(a, [0], 1.0), lambda: cp.stack([a, np.ones(3)])):
+        with pytest.raises(TypeError, match="fake cupy"):
+            bad()
+
+
+# ---- layers, training steps, data ----------------------------------------------------------
+nn = gv.nn
+LAYERS = [
+    (lambda: nn.Linear(5, 3), (4, 5)),
+    (lambda: nn.Conv1d(3, 4, 3, stride=2, padding=1), (2, 3, 9)),
+    (lambda: nn.Conv2d(4, 6, 3, padding="same", dilation=2, groups=2), (2, 4, 6, 5)),
+    (lambda: nn.Conv3d(2, 3, 2), (1, 2, 4, 5, 3)),
+    (lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1), (2, 4, 4, 5)),
+    (lambda: nn.MaxPool2d(3, stride=2, padding=1), (2, 3, 7, 6)),
+    (lambda: nn.AvgPool2d(2), (2, 3, 6, 6)), (lambda: nn.AdaptiveAvgPool2d((3, 2)), (2, 3, 7, 6)),
+    (lambda: nn.BatchNorm2d(3), (4, 3, 5, 5)), (lambda: nn.LayerNorm(4), (2, 3, 4)),
+    (lambda: nn.GELU(), (3, 4)), (lambda: nn.SiLU(), (3, 4)), (lambda: nn.Softplus(), (3, 4)),
+    (lambda: nn.LSTM(4, 5, num_layers=2, batch_first=True), (2, 3, 4)),
+    (lambda: nn.GRU(4, 5, bidirectional=True), (3, 2, 4)),
+    (lambda: nn.RNN(4, 5), (3, 2, 4)),
+]
+
+
+def _first(out):
+    return out[0] if isinstance(out, tuple) else out
+
+
+@pytest.mark.parametrize("make, shape", LAYERS, ids=lambda v: type(v()).__name__
+                         if callable(v) else str(v))
+def test_layer_on_cuda_matches_cpu(make, shape, dev):
+    gv.manual_seed(0)
+    cpu, gpu = make(), make()
+    gpu.load_state_dict(cpu.state_dict())
+    assert gpu.to(dev) is gpu
+    params = list(gpu.parameters()) + list(gpu.buffers())
+    assert all(on_device(p) for p in params)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    xc, xg = gv.tensor(x, requires_grad=True), gv.tensor(x, device=dev, requires_grad=True)
+    oc, og = _first(cpu(xc)), _first(gpu(xg))
+    assert on_device(og)
+    seed = np.random.default_rng(1).standard_normal(tuple(oc.shape)).astype(np.float32)
+    oc.backward(gv.tensor(seed))
+    og.backward(gv.tensor(seed, device=dev))
+    np.testing.assert_allclose(og.detach().cpu().numpy(), oc.detach().numpy(), 1e-4, 1e-5)
+    np.testing.assert_allclose(xg.grad.cpu().numpy(), xc.grad.numpy(), 1e-3, 1e-5)
+    for (name, pc), pg in zip(cpu.named_parameters(), gpu.parameters()):
+        assert on_device(pg.grad), name
+        np.testing.assert_allclose(pg.grad.cpu().numpy(), pc.grad.numpy(), 1e-3, 1e-5,
+                                   err_msg=name)
+    for (name, bc), bg in zip(cpu.named_buffers(), gpu.buffers()):
+        np.testing.assert_allclose(bg.cpu().numpy(), bc.numpy(), 1e-4, 1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("opt", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_training_steps_on_cuda_match_cpu(opt, dev):
+    kw = {"SGD": {"lr": 0.1, "momentum": 0.9}}.get(opt, {"lr": 0.01})
+    gv.manual_seed(0)
+    models = [nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                            nn.Flatten(), nn.Linear(4 * 4 * 4, 3)) for _ in range(2)]
+    models[1].load_state_dict(models[0].state_dict())
+    models[1].to(dev)
+    rng = np.random.default_rng(0)
+    data = gv.data.TensorDataset(gv.tensor(rng.standard_normal((16, 1, 8, 8)).astype(np.float32)),
+                                 gv.tensor(rng.integers(0, 3, 16)))
+    for model, device in zip(models, ("cpu", dev)):
+        optim = getattr(gv.optim, opt)(model.parameters(), **kw)
+        for xb, yb in gv.data.DataLoader(data, batch_size=8):
+            xb, yb = xb.to(device), yb.to(device)
+            loss = nn.functional.cross_entropy(model(xb), yb)
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+        assert loss.device.type == device.split(":")[0]
+    for (name, pc), pg in zip(models[0].named_parameters(), models[1].parameters()):
+        assert on_device(pg), name
+        np.testing.assert_allclose(pg.detach().cpu().numpy(), pc.detach().numpy(), 1e-4, 1e-5,
+                                   err_msg=name)
+
+
+def test_creation_and_moves_on_cuda(dev):
+    for t in (gv.zeros(2, 3, device=dev), gv.ones(2, device="cuda:0"), gv.empty(2, device=dev),
+              gv.full((2,), 3.0, device=dev), gv.rand(2, device=dev), gv.randn(2, device=dev),
+              gv.randint(0, 5, (3,), device=dev), gv.randperm(4, device=dev),
+              gv.arange(5, device=dev), gv.linspace(0, 1, 5, device=dev), gv.eye(3, device=dev),
+              gv.tensor([1.0, 2.0], device=gv.device("cuda")),
+              gv.zeros_like(gv.ones(2), device=dev), gv.ones(2).cuda(), gv.ones(2).to(dev)):
+        assert on_device(t) and str(t.device) == "cuda:0" and t.is_cuda
+    x = gv.arange(4.0, device=dev, requires_grad=True)
+    back = x.cpu()
+    assert back.device.type == "cpu" and type(back._data) is np.ndarray
+    (back * 2).sum().backward()
+    assert on_device(x.grad) and x.grad.cpu().tolist() == [2.0] * 4
+    assert gv.zeros_like(x).device == x.device and "device='cuda:0'" in repr(x)
+    with pytest.raises(gv.errors.GradvizError, match="numpy"):
+        x.detach().numpy()
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (3, 40), (2, 3, 50, 70), (20000,)])
+def test_event_summaries_of_device_tensors_match_cpu(shape, dev):
+    from gradviz.trace import summary
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    if x.size > 4:
+        x.reshape(-1)[:3] = [np.nan, np.inf, 0.0]
+    d = gv.tensor(x, device=dev)._data
+    got = summary.stats(d), summary.preview(d)
+    want = summary.stats(x), summary.preview(x)
+    assert got[0].keys() == want[0].keys() and got[1].keys() == want[1].keys()
+    for k, w in want[0].items():
+        assert got[0][k] == pytest.approx(w, rel=1e-6, abs=1e-9) if isinstance(w, float) \
+            else got[0][k] == w, k
+    assert got[1].get("values") == want[1].get("values")
+    assert got[1].get("hist", {}).get("counts") == want[1].get("hist", {}).get("counts")
+    thumbs = [np.asarray(p.get("thumb", []), dtype=object).astype(float) for p in (*got, *want)
+              if "hist" in p or "values" in p]  # "nan"/"inf" strings parse back as floats
+    np.testing.assert_allclose(thumbs[0], thumbs[1], 1e-9)
+
+
+def test_traced_run_on_device_records_device_events(dev):
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)).to(dev)
+    with gv.trace.record() as rec:
+        model(gv.randn(3, 4, device=dev)).sum().backward()
+    ops = [e for e in rec.events if e["type"] == "op"]
+    assert ops and all(e["device"] == "cuda:0" for e in ops)
+    assert any(e["type"] == "grad" for e in rec.events)
