@@ -11,9 +11,14 @@ TOKEN = "bench-token-0123456789abcdef"
 VIEWER = r"""
 import json, sys, time, socketio
 base, token, session, target, delay = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
-c = socketio.Client(reconnection=False)
+raw, deadline_s = sys.argv[6] == "raw", float(sys.argv[7])
+# skip websocket-client's pure-Python UTF-8 check (a few hundred ns per byte without
+# wsaccel); the text is still decoded, and so checked, as UTF-8 in C
+c = socketio.Client(reconnection=False, websocket_extra_options={"skip_utf8_validation": True})
 state = {"n": 0, "last": 0, "first_t": None, "done_t": None, "lat": [], "dropped": 0, "msgs": 0}
 def on_events(batch):
+    if isinstance(batch, str):
+        batch = json.loads(batch)     # raw join: one JSON text per batch
     now = time.time()
     if state["first_t"] is None:
         state["first_t"] = now
@@ -30,9 +35,9 @@ def on_gap(g):
     state["dropped"] += g.get("dropped", 0)
 c.on("events", on_events); c.on("gap", on_gap)
 c.connect(base, auth={"token": token}, transports=["websocket"], wait_timeout=10)
-c.call("join", {"session": session, "after": 0}, timeout=10)
+c.call("join", {"session": session, "after": 0, "raw": raw}, timeout=10)
 print("joined", flush=True)
-deadline = time.time() + 60
+deadline = time.time() + deadline_s
 while state["done_t"] is None and time.time() < deadline:
     time.sleep(0.01)
 c.disconnect()
@@ -67,11 +72,16 @@ class Served:
 
 
 class Viewer:
-    """A headless Socket.IO viewer in its own process (``delay`` s per batch read)."""
+    """A headless Socket.IO viewer in its own process (``delay`` s per batch read).
 
-    def __init__(self, base, session, target, delay=0.0):
+    ``raw``: join with ``raw: true`` (batches arrive as JSON text and are decoded
+    here, as the browser does); ``deadline``: seconds it waits for seq ``target``.
+    """
+
+    def __init__(self, base, session, target, delay=0.0, raw=True, deadline=120.0):
         self.proc = subprocess.Popen([sys.executable, "-c", VIEWER, base, TOKEN, session,
-                                      str(target), str(delay)], stdout=subprocess.PIPE,
+                                      str(target), str(delay), "raw" if raw else "list",
+                                      str(deadline)], stdout=subprocess.PIPE,
                                      text=True, cwd=ROOT)
         assert self.proc.stdout.readline().strip() == "joined"
 

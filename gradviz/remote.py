@@ -1,42 +1,78 @@
 """``gv.attach``: stream this process's events to a running ``gradviz serve``.
 
 Events leave the tracer's drain thread into an outbox; a sender thread numbers
-them (``seq``, continuing the session), sends them in batches with
-``produce`` and keeps each batch until the server acknowledges it (the ack
-carries the highest stored seq). After a dropped connection the client
-reconnects and sends again what was not acknowledged; the server stores each
-``(session, seq)`` once. At normal interpreter exit everything is flushed and
-acknowledged before the process ends. Step-gate commands from the server
-drive a local ``StepGate``. If the server cannot be reached, one message is
-printed and the script runs on untraced.
+them (``seq``, continuing the session), encodes each once as a JSON line and
+sends them in batches with ``produce {session, lines, after}``. Up to
+``WINDOW`` batches are in flight at once (``after`` tells the server which
+batch each one follows, so it stores them in order); each is kept until the
+server acknowledges it (the ack carries the highest stored seq). After a
+dropped connection or a lost ack the client reconnects and sends again what
+was not acknowledged; the server stores each ``(session, seq)`` once. At
+normal interpreter exit everything is flushed and acknowledged before the
+process ends. Step-gate commands from the server drive a local ``StepGate``.
+If the server cannot be reached, one message is printed and the script runs
+on untraced.
 """
 import atexit
+import json
 import sys
 import threading
+import time
 from collections import deque
 
 from .trace.gate import StepGate
 
 BATCH_MAX = 2000          # events per produce message
+BATCH_BYTES = 1 << 20     # and about this many bytes of JSON lines
+WINDOW = 4                # produce messages awaiting their ack at once
 MAX_PENDING = 200_000     # events held before the tracer is slowed down (back-pressure)
 ACK_TIMEOUT = 15.0
+
+
+
+def _not_json(o):
+    raise TypeError(f"an object of type {type(o).__name__} is not JSON serializable")
+
+
+# one C encoder reused for every event (json.dumps builds a new one per call)
+_c_encode = json.encoder.c_make_encoder(None, _not_json, json.encoder.encode_basestring_ascii,
+                                        None, ":", ",", False, False, False)
+
+
+def _encode(obj):
+    """Compact JSON text of ``obj`` (NaN/Inf refused)."""
+    return "".join(_c_encode(obj, 0))
+
+
+class _Batch:
+    """Numbered events as JSON lines: ``first``..``last`` seq, sent or not."""
+
+    __slots__ = ("first", "last", "text", "n", "sent_at")
+
+    def __init__(self, first, last, text, n):
+        self.first, self.last, self.text, self.n = first, last, text, n
+        self.sent_at = None
 
 
 class Attachment:
     """A live connection from this process to a server session (see ``attach``)."""
 
     def __init__(self, url, token=None, session=None, paused=False, title=None,
-                 connect_timeout=5.0, batch_max=BATCH_MAX, max_pending=MAX_PENDING):
+                 connect_timeout=5.0, batch_max=BATCH_MAX, max_pending=MAX_PENDING,
+                 window=WINDOW):
         self.url = url
         self.token = token
         self.session = session
         self.title = title
         self.batch_max = batch_max
         self.max_pending = max_pending
+        self.window = max(1, int(window))
         self.connect_timeout = connect_timeout
         self.gate = StepGate(paused=paused)
         self.outbox = deque()        # events from the tracer, not yet numbered
-        self.pending = deque()       # numbered events not yet acknowledged
+        self.pending = deque()       # _Batch: numbered, not yet acknowledged (in seq order)
+        self.pending_events = 0
+        self.in_flight = 0           # pending[:in_flight] were sent and await their ack
         self.cond = threading.Condition()
         self.seq = None              # last seq assigned (None until the first hello)
         self.acked = 0
@@ -52,8 +88,11 @@ class Attachment:
     def start(self):
         """Connect, open the session and start streaming; on failure say so once."""
         import socketio
+        # websocket-client checks UTF-8 in pure Python (without wsaccel) before it decodes
+        # the text in C, which checks it anyway: skip the slow pass
         self.client = c = socketio.Client(reconnection=True, reconnection_delay=0.2,
-                                          reconnection_delay_max=2.0)
+                                          reconnection_delay_max=2.0,
+                                          websocket_extra_options={"skip_utf8_validation": True})
         c.on("connect", self._on_connect)
         c.on("disconnect", self._on_disconnect)
         c.on("command", self._on_command)
@@ -91,6 +130,9 @@ class Attachment:
         with self.cond:
             if self.seq is None:
                 self.seq = self.acked = int(r["last_seq"])
+            else:   # the server may have stored batches whose acks were lost
+                self.acked = max(self.acked, min(int(r["last_seq"]), self.seq))
+                self._drop_acked()
             self.need_hello = False
 
     # ---- socket callbacks (the client's threads) -------------------------------------------
@@ -102,6 +144,7 @@ class Attachment:
     def _on_disconnect(self, *reason):
         with self.cond:
             self.need_hello = True
+            self.in_flight = 0       # their acks will not come: send them again
         if not self.closing:
             self.gate.release()   # nobody can press "continue" now: never hang the script
 
@@ -114,57 +157,135 @@ class Attachment:
     # ---- events -----------------------------------------------------------------------
     def _sink(self, events):
         with self.cond:
-            while len(self.outbox) + len(self.pending) > self.max_pending and self.active \
+            while len(self.outbox) + self.pending_events > self.max_pending and self.active \
                     and self.client.connected:
                 self.cond.wait(0.5)   # back-pressure on the tracer while the server is slow
             self.outbox.extend(events)
             self.cond.notify_all()
 
+    def _make_batch(self):
+        """Number and encode the next events of the outbox (caller holds ``cond``)."""
+        out = self.outbox
+        sid = _encode(self.session)
+        lines = []
+        size = 0
+        first = self.seq + 1
+        while out and len(lines) < self.batch_max and size < BATCH_BYTES:
+            ev = out.popleft()
+            if "seq" in ev or "session" in ev:
+                ev = {k: v for k, v in ev.items() if k not in ("seq", "session")}
+            try:
+                text = _encode(ev)
+            except (TypeError, ValueError, RecursionError) as e:
+                self.rejected += 1
+                print(f"gradviz: an event could not be sent as JSON and was skipped: {e}",
+                      file=sys.stderr)
+                continue
+            self.seq += 1
+            line = f'{text[:-1]},"seq":{self.seq},"session":{sid}}}'
+            lines.append(line)
+            size += len(line)
+        if not lines:
+            return None
+        b = _Batch(first, self.seq, "\n".join(lines), len(lines))
+        self.pending.append(b)
+        self.pending_events += b.n
+        return b
+
+    def _next_to_send(self):
+        """``(batch, after)`` to send now, or None (caller holds ``cond``)."""
+        if self.in_flight >= self.window:
+            return None
+        if self.in_flight < len(self.pending):
+            b = self.pending[self.in_flight]
+        elif self.outbox:
+            b = self._make_batch()
+            if b is None:
+                return None
+        else:
+            return None
+        # the first batch in flight follows nothing (the server has all before it or
+        # never will); the others follow the batch sent before them
+        after = self.pending[self.in_flight - 1].last if self.in_flight else None
+        self.in_flight += 1
+        b.sent_at = time.monotonic()
+        return b, after
+
     def _send_loop(self):
         while True:
             with self.cond:
-                while self.active and not (self.outbox or self.pending):
+                while True:
+                    if not self.active and not (self.outbox or self.pending):
+                        return
+                    if self.need_hello or not self.client.connected:
+                        break
+                    self._check_timeout()
+                    nxt = self._next_to_send()
+                    if nxt is not None:
+                        break
                     self.cond.wait(0.5)
-                if not self.active and not (self.outbox or self.pending):
-                    return
-                while self.outbox and len(self.pending) < self.batch_max:
-                    ev = self.outbox.popleft()
-                    self.seq += 1
-                    ev["seq"] = self.seq
-                    self.pending.append(ev)
-                batch = [self.pending[i] for i in range(min(self.batch_max, len(self.pending)))]
                 need_hello = self.need_hello
             if not self.client.connected:
                 if not self.active:
                     return          # closing with no server: give up on the rest
+                self._reset()
                 self._wait(0.2)
                 continue
-            try:
-                if need_hello:
+            if need_hello:
+                try:
                     self._hello()
-                r = self.client.call("produce", {"session": self.session, "events": batch},
-                                     timeout=ACK_TIMEOUT)
-            except Exception:
-                self._wait(0.2)     # disconnected or timed out: resend after reconnecting
+                except Exception:
+                    self._wait(0.2)
+                    continue
+                self._reset()       # a new connection: send again all that is unacknowledged
                 continue
-            self._acknowledge(r, batch)
+            b, after = nxt
+            msg = {"session": self.session, "lines": b.text}
+            if after is not None:
+                msg["after"] = after
+            try:
+                self.client.emit("produce", msg,
+                                 callback=lambda r=None, b=b: self._acknowledge(r, b))
+            except Exception:
+                self._reset()
+                self._wait(0.2)     # disconnected: resend after reconnecting
+
+    def _check_timeout(self):
+        if self.in_flight and self.pending and self.pending[0].sent_at is not None and \
+                time.monotonic() - self.pending[0].sent_at > ACK_TIMEOUT:
+            self.in_flight = 0      # the ack is lost: send again from the oldest
+
+    def _reset(self):
+        with self.cond:
+            self.in_flight = 0
+            self.cond.notify_all()
 
     def _acknowledge(self, r, batch):
         with self.cond:
-            if isinstance(r, dict) and r.get("ok"):
-                self.acked = max(self.acked, int(r["last_seq"]))
-                while self.pending and self.pending[0]["seq"] <= self.acked:
-                    self.pending.popleft()
-            else:
+            if isinstance(r, dict) and (r.get("ok") or
+                                        (r.get("error") or {}).get("code") == "OUT_OF_ORDER"):
+                if isinstance(r.get("last_seq"), int):
+                    self.acked = max(self.acked, r["last_seq"])
+                self._drop_acked()
+                if not r.get("ok"):
+                    self.in_flight = 0          # a batch before it went missing: resend
+            elif batch in self.pending:
                 # refused (over a limit, invalid): drop it so the rest can flow
-                for _ in batch:
-                    if self.pending:
-                        self.pending.popleft()
-                self.rejected += len(batch)
+                del self.pending[self.pending.index(batch)]
+                self.pending_events -= batch.n
+                self.in_flight = 0      # the batches sent after it wait for it: send again
+                self.rejected += batch.n
                 err = (r or {}).get("error", {}) if isinstance(r, dict) else {}
-                print(f"gradviz: the server refused {len(batch)} events: "
+                print(f"gradviz: the server refused {batch.n} events: "
                       f"{err.get('message', r)}", file=sys.stderr)
             self.cond.notify_all()
+
+    def _drop_acked(self):
+        p = self.pending
+        while p and p[0].last <= self.acked:
+            b = p.popleft()
+            self.pending_events -= b.n
+            self.in_flight = max(0, self.in_flight - 1)
 
     def _wait(self, seconds):
         with self.cond:
@@ -207,7 +328,6 @@ class Attachment:
 
     def _drain_or_give_up(self, timeout, offline_grace=5.0):
         """Wait for every event to be acknowledged; give up after a long disconnection."""
-        import time
         deadline = time.monotonic() + timeout
         offline_since = None
         with self.cond:
@@ -219,7 +339,7 @@ class Attachment:
                 elif time.monotonic() - offline_since > offline_grace:
                     break
                 self.cond.wait(0.1)
-            lost = len(self.outbox) + len(self.pending)
+            lost = len(self.outbox) + self.pending_events
         if lost:
             print(f"gradviz: {lost} events were not acknowledged by {self.url}",
                   file=sys.stderr, flush=True)

@@ -183,6 +183,20 @@ def test_5_malformed_messages_never_crash(fuzz_app, name, data, extra):
     good.disconnect()
 
 
+def test_5_unknown_message_type_gets_a_structured_error(fuzz_app):
+    app, server = fuzz_app
+    client = sio_client(app)
+    try:
+        r = client.emit("frobnicate", {"x": 1}, callback=True)
+        assert r["error"]["code"] == "UNKNOWN_EVENT"
+        assert "frobnicate" in r["error"]["message"]
+        errors = [m for m in client.get_received() if m["name"] == "error"]
+        assert errors and errors[-1]["args"][0]["code"] == "UNKNOWN_EVENT"
+        assert client.is_connected()
+    finally:
+        client.disconnect()
+
+
 # 6. nothing unpickles ------------------------------------------------------------------
 def test_6_no_pickle_in_the_package():
     bad = re.compile(r"^\s*(import pickle|from pickle|import cPickle)|pickle\.loads?\(|"

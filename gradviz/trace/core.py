@@ -46,13 +46,29 @@ def fn_node(fn):
 
 def user_src():
     """``file:line`` of the first frame outside the gradviz package, or None."""
-    f = sys._getframe(2)
+    return _src_text(_user_frame(3))
+
+
+def _user_frame(depth):
+    """(file, line) of the first frame outside the gradviz package, or None: what records
+    keep (the ``file:line`` text is built at drain time, off the computing thread)."""
+    f = sys._getframe(depth)
+    known = _PKG_CODES
     while f is not None:
-        name = f.f_code.co_filename
-        if not name.startswith(_PKG_DIR):
-            return f"{name}:{f.f_lineno}"
+        code = f.f_code
+        if code not in known:
+            if not code.co_filename.startswith(_PKG_DIR):
+                return code.co_filename, f.f_lineno
+            known.add(code)  # gradviz's own code: a finite set, checked by identity next time
         f = f.f_back
     return None
+
+
+_PKG_CODES = set()
+
+
+def _src_text(where):
+    return None if where is None else f"{where[0]}:{where[1]}"
 
 
 def _dtype_name(a):
@@ -152,9 +168,9 @@ class Tracer:
             attrs = dict(attrs, scalars=scalars)
         node = tensor_node(out)
         fn.node = node
-        module = ".".join(HOOKS.module_stack) if HOOKS.module_stack else None
-        self._push(("op", node, type(fn).__name__, ids, attrs, out._data, module,
-                    user_src(), time.monotonic_ns()))
+        stack = HOOKS.module_stack  # a snapshot: the dotted path is joined at drain time
+        self._push(("op", node, type(fn).__name__, ids, attrs, out._data,
+                    tuple(stack) if stack else None, _user_frame(2), time.monotonic_ns()))
         return node
 
     def grad(self, fn, grad_out, contribs):
@@ -186,6 +202,8 @@ class Tracer:
         kind = r[0]
         if kind == "op":
             _, node, op, ids, attrs, arr, module, src, t = r
+            module = ".".join(module) if module else None
+            src = _src_text(src)
             st, pv = stats(arr), preview(arr)
             return {"v": SCHEMA_VERSION, "type": "op", "t": t, "node": node, "op": op,
                     "inputs": ids, "attrs": jattrs(attrs), "shape": list(arr.shape),

@@ -1,11 +1,20 @@
 """The event store: one SQLite file in WAL mode, appended in batches.
 
 ``(session, seq)`` is the primary key, so a re-sent event is stored once. A
-batch is one transaction: when ``append`` returns, every event in it is
-committed and survives a SIGKILL of the process (WAL, synchronous=NORMAL: the
-commit has reached the OS). SQLite checks WAL frame checksums on open, so a
-record torn by a crash mid-write is dropped, and everything committed before it
-is kept. Restarting on the same file brings every session back.
+batch is one transaction (one ``executemany``): when ``append`` returns, every
+event in it is committed and survives a SIGKILL of the process.
+
+Durability choice (SECURITY.md, promise 9): WAL with ``synchronous=NORMAL``.
+A commit is a ``write()`` of the WAL frames into the OS page cache, with no
+fsync; a process crash (``kill -9``, a segfault) cannot lose it, because the
+kernel still holds the data and writes it out. A power loss or kernel crash
+may lose the last transactions (never corrupt the file): promise 9 is about
+the server process, and an fsync per batch would cost milliseconds each.
+Checkpoints (which do fsync) run on a background thread on their own
+connection, so the ingest path never waits for the disk. SQLite checks WAL
+frame checksums on open, so a record torn by a crash mid-write is dropped and
+everything committed before it is kept. Restarting on the same file brings
+every session back.
 """
 import json
 import os
@@ -14,6 +23,8 @@ import threading
 import time
 
 from ..errors import GradvizError
+
+CHECKPOINT_INTERVAL = 1.0   # seconds between background WAL checkpoints (while writing)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -58,10 +69,16 @@ class EventStore:
         try:
             self._w = self._connect()
             self._w.executescript(SCHEMA)
+            self._w.execute("PRAGMA wal_autocheckpoint=0")   # checkpoints: background thread
             self._r = self._connect()
         except sqlite3.Error as e:
             raise GradvizError(f"cannot open the event store {path!r}: {e}") from e
         self.closed = False
+        self._dirty = threading.Event()
+        self._closing = threading.Event()
+        self._ckpt = threading.Thread(target=self._checkpoint_loop, name="gradviz-checkpoint",
+                                      daemon=True)
+        self._ckpt.start()
 
     def _connect(self):
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
@@ -69,6 +86,25 @@ class EventStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         return db
+
+    def _checkpoint_loop(self, interval=CHECKPOINT_INTERVAL):
+        """Copy the WAL into the database now and then, off the ingest path (PASSIVE:
+        never blocks a writer or a reader)."""
+        try:
+            db = self._connect()
+        except sqlite3.Error:
+            return
+        try:
+            while not self._closing.wait(interval):   # at most one checkpoint per interval
+                if not self._dirty.is_set():
+                    continue
+                self._dirty.clear()
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass
+        finally:
+            db.close()
 
     # ---- sessions ---------------------------------------------------------------------
     def ensure_session(self, session, source, meta=None, created=None):
@@ -112,9 +148,15 @@ class EventStore:
             return 0
         if bodies is None:
             bodies = [dumps(ev) for ev in events]
-        rows = [(session, ev["seq"], str(ev.get("type", "")), body)
-                for ev, body in zip(events, bodies)]
-        top = max(ev["seq"] for ev in events)
+        return self.append_rows(session, [(ev["seq"], str(ev.get("type", "")), body)
+                                          for ev, body in zip(events, bodies)])
+
+    def append_rows(self, session, rows):
+        """Store ``[(seq, type, json_text)]`` in one transaction; returns how many were new."""
+        if not rows:
+            return 0
+        top = max(r[0] for r in rows)
+        rows = [(session, seq, typ, body) for seq, typ, body in rows]
         with self._wlock:
             db = self._w
             db.execute("BEGIN IMMEDIATE")
@@ -131,6 +173,7 @@ class EventStore:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+        self._dirty.set()
         return added
 
     def _trim(self, db, session):
@@ -177,6 +220,8 @@ class EventStore:
         if self.closed:
             return
         self.closed = True
+        self._closing.set()
+        self._ckpt.join(10)
         with self._wlock, self._rlock:
             try:
                 self._w.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -165,7 +165,7 @@ class Server:
         return sock.queue.qsize() < self.config["send_window"]
 
     def _catch_up(self, session, after, limit):
-        return self.store.read(session, after, limit)
+        return self.store.read_raw(session, after, limit)
 
 
 def apply_command(gate, msg):

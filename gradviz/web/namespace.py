@@ -64,6 +64,23 @@ class GradvizNamespace(Namespace):
             pass
         return payload
 
+    def trigger_event(self, event, *args):
+        """Dispatch to ``on_<event>``; an unknown message type gets a structured error."""
+        if event not in ("connect", "disconnect") and not callable(
+                getattr(self, "on_" + str(event), None)):
+            # Flask-SocketIO would drop it silently; answer inside the request context instead
+            return self.socketio._handle_event(functools.partial(self._unknown, str(event)),
+                                               event, self.namespace, *args)
+        return super().trigger_event(event, *args)
+
+    def _unknown(self, name, *args):
+        if self.gv.clients.get(request.sid) is None:
+            return None  # not authenticated: say nothing
+        return self._fail({"error": {"code": "UNKNOWN_EVENT",
+                                     "message": f"unknown message type '{name[:60]}'; this "
+                                                "server understands join, leave, command, "
+                                                "breakpoint, tensor, playground, hello, produce"}})
+
     # ---- connection -------------------------------------------------------------------
     def on_connect(self, auth=None):
         """Check the token in ``auth``; a viewer token also allows producing."""
@@ -93,12 +110,13 @@ class GradvizNamespace(Namespace):
     # ---- viewers ----------------------------------------------------------------------
     @handler("viewer")
     def on_join(self, data):
-        """``join {session, after}``: stored events after ``after``, then live ones."""
+        """``join {session, after, raw?}``: stored events after ``after``, then live ones
+        (``raw: true``: each ``events`` batch is one string, the JSON text of the array)."""
         s = self.gv.manager.get(_session_arg(data))
         after = data.get("after", 0)
         if isinstance(after, bool) or not isinstance(after, int):
             after = 0
-        self.gv.fanout.join(request.sid, s.id, max(0, after))
+        self.gv.fanout.join(request.sid, s.id, max(0, after), raw=data.get("raw") is True)
         join_room("session:" + s.id)
         state = s.job.gate.state() if s.job is not None else None
         return {"ok": True, "session": s.info(), "state": state}
@@ -182,14 +200,28 @@ class GradvizNamespace(Namespace):
 
     @handler("producer")
     def on_produce(self, data):
-        """``produce {session, events}``: store new events, then acknowledge the last seq."""
+        """``produce {session, events | lines, after?}``: store new events, then acknowledge
+        the last seq. ``lines``: the events as JSON lines (one object per line, decoded
+        once, stored as sent). ``after``: the seq this batch follows; with several
+        batches in flight the server stores them in that order (``OUT_OF_ORDER`` when
+        the one before never came: send again from the last acknowledged seq)."""
         sid = _session_arg(data)
         client = self.gv.clients[request.sid]
         if sid not in client["producing"]:
             raise ApiError("NOT_PRODUCING", "send 'hello' for this session before 'produce'")
-        events = data.get("events")
-        if not isinstance(events, list):
-            raise ApiError("BAD_MESSAGE", "'events' must be a list")
         s = self.gv.manager.get(sid)
-        last = self.gv.manager.ingest_produced(s, events)
+        after = data.get("after")
+        if after is not None and not (isinstance(after, int) and not isinstance(after, bool)):
+            raise ApiError("BAD_MESSAGE", "'after' must be an integer seq")
+        if after is not None and not self.gv.manager.wait_for_seq(s, after):
+            return {"ok": False, "last_seq": s.last_seq,
+                    "error": {"code": "OUT_OF_ORDER", "message": f"the events up to seq {after} "
+                              "have not arrived; send again from the last acknowledged seq"}}
+        if "lines" in data:
+            last = self.gv.manager.ingest_lines(s, data["lines"])
+        else:
+            events = data.get("events")
+            if not isinstance(events, list):
+                raise ApiError("BAD_MESSAGE", "'events' must be a list (or 'lines' a string)")
+            last = self.gv.manager.ingest_produced(s, events)
         return {"ok": True, "last_seq": last}

@@ -5,6 +5,8 @@ is published to viewers, and ``last_seq`` moves only after the commit, so a
 viewer catching up from the store and then following live events never misses
 or repeats one (SECURITY.md, promise 8).
 """
+import json
+import re
 import secrets
 import threading
 import time
@@ -13,6 +15,8 @@ from ..trace.store import dumps
 from .limits import ApiError, LimitError, check_limit
 
 SOURCES = ("playground", "attached", "replay")
+ORDER_TIMEOUT = 10.0    # seconds a producer's batch waits for the batch it follows
+MAX_WAITING = 16        # batches of one session waiting at once (more: OUT_OF_ORDER at once)
 
 
 def new_session_id(prefix):
@@ -31,6 +35,8 @@ class Session:
         self.last_seq = last_seq
         self.count = count
         self.lock = threading.RLock()
+        self.stored = threading.Condition(self.lock)   # notified when last_seq moves
+        self.waiting = 0             # produce batches waiting for the one before them
         self.job = None              # runner.Job for playground sessions
         self.producers = 0           # connected producers (attached sessions)
         self.status = None           # job status text (ready, running, done, error...)
@@ -114,7 +120,8 @@ class SessionManager:
                 ev["session"] = session.id
                 ev["seq"] = seq
                 out.append(ev)
-            return self._commit(session, out, [dumps(ev) for ev in out])
+            return self._commit(session, [(ev["seq"], str(ev.get("type", "")), dumps(ev))
+                                          for ev in out])
 
     def ingest_produced(self, session, events):
         """Events a producer sent with its own seqs: validate, store new ones once, publish."""
@@ -147,25 +154,130 @@ class SessionManager:
                                  limit={"name": "max_event_bytes", "value": max_bytes})
             clean.append(ev)
             bodies.append(body)
+        return self._commit_fresh(session, [(ev["seq"], ev["type"], b)
+                                            for ev, b in zip(clean, bodies)])
+
+    def ingest_lines(self, session, text):
+        """A producer's batch as JSON lines (one event object per line, with ``seq``):
+        validate, store new ones once, publish. A line that already carries this
+        session's id and ``v`` is stored and sent as it came (never re-encoded)."""
+        if not isinstance(text, str):
+            raise ApiError("BAD_MESSAGE", "'lines' must be a string of JSON lines")
+        lines = text.split("\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        check_limit(len(lines), self.limits, "max_batch_events", "TOO_MANY_EVENTS",
+                    "the number of events in one batch")
+        if not lines:
+            return session.last_seq
+        max_bytes = self.limits["max_event_bytes"]
+        if max(map(len, lines)) > max_bytes:
+            i = next(i for i, line in enumerate(lines) if len(line) > max_bytes)
+            raise LimitError("EVENT_TOO_LARGE", f"event {i} is {len(lines[i])} bytes, over "
+                             f"the limit of {max_bytes}",
+                             limit={"name": "max_event_bytes", "value": max_bytes})
+        depth = self.limits["max_json_depth"] - 2     # as inside {session, events: [...]}
+        if not json_text_depth_ok(text, depth):
+            raise LimitError("TOO_DEEP", f"an event nests deeper than {depth} levels",
+                             limit={"name": "max_json_depth",
+                                    "value": self.limits["max_json_depth"]})
+        sid = session.id
+        rows = []
+        prev = 0
+        scan, decode = _DECODER.scan_once, _DECODER.decode
+        for i, line in enumerate(lines):
+            try:
+                try:
+                    ev, end = scan(line, 0)       # the C scanner: one value at offset 0
+                except StopIteration:
+                    end = -1
+                if end != len(line):
+                    ev = decode(line)             # whitespace around it, or an error message
+            except (ValueError, RecursionError) as e:
+                raise ApiError("BAD_EVENT", f"event {i} is not valid JSON "
+                                            f"(NaN/Inf must be strings): {e}") from None
+            if not isinstance(ev, dict):
+                raise ApiError("BAD_EVENT", f"event {i} is not a JSON object")
+            seq = ev.get("seq")
+            if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or seq <= prev:
+                raise ApiError("BAD_SEQ", f"event {i}: 'seq' must be an integer >= 1, "
+                                          "strictly increasing within a batch")
+            prev = seq
+            typ = ev.get("type")
+            if not isinstance(typ, str) or not 0 < len(typ) <= 64:
+                raise ApiError("BAD_EVENT", f"event {i}: 'type' must be a short string")
+            if ev.get("session") != sid or "v" not in ev:
+                ev["session"] = sid
+                ev.setdefault("v", 1)
+                line = dumps(ev)
+                if len(line) > max_bytes:
+                    raise LimitError("EVENT_TOO_LARGE", f"event {i} is {len(line)} bytes, "
+                                     f"over the limit of {max_bytes}",
+                                     limit={"name": "max_event_bytes", "value": max_bytes})
+            rows.append((seq, typ, line))
+        return self._commit_fresh(session, rows)
+
+    def wait_for_seq(self, session, seq, timeout=ORDER_TIMEOUT):
+        """Wait until ``session`` has stored up to ``seq`` (a producer's batches in flight
+        at once are stored in order); False after ``timeout`` seconds."""
         with session.lock:
-            fresh = [(ev, b) for ev, b in zip(clean, bodies) if ev["seq"] > session.last_seq]
-            if fresh:
-                self._commit(session, [f[0] for f in fresh], [f[1] for f in fresh])
+            if session.last_seq >= seq:
+                return True
+            if session.waiting >= MAX_WAITING or \
+                    seq - session.last_seq > MAX_WAITING * self.limits["max_batch_events"]:
+                return False        # not a batch in flight: never hold a thread for it
+            session.waiting += 1
+            try:
+                return session.stored.wait_for(lambda: session.last_seq >= seq, timeout)
+            finally:
+                session.waiting -= 1
+
+    def _commit_fresh(self, session, rows):
+        """Store and publish the rows newer than the session's last seq; returns it."""
+        with session.lock:
+            last = session.last_seq
+            if rows and rows[0][0] <= last:
+                rows = [r for r in rows if r[0] > last]
+            if rows:
+                self._commit(session, rows)
             return session.last_seq
 
     def ingest_remote(self, sid, source, events, bodies):
         """Events another server process stored (scale-out): store here too, publish."""
         s = self.sessions.get(sid) or self.create(source, sid=sid)
         with s.lock:
-            fresh = [(ev, b) for ev, b in zip(events, bodies) if ev["seq"] > s.last_seq]
+            fresh = [(ev["seq"], str(ev.get("type", "")), b) for ev, b in zip(events, bodies)
+                     if ev["seq"] > s.last_seq]
             if fresh:
-                self._commit(s, [f[0] for f in fresh], [f[1] for f in fresh], remote=True)
+                self._commit(s, fresh, remote=True)
 
-    def _commit(self, session, events, bodies, remote=False):
-        added = self.store.append(session.id, events, bodies)
+    def _commit(self, session, rows, remote=False):
+        """Store ``[(seq, type, json_text)]`` (in seq order), then publish them."""
+        added = self.store.append_rows(session.id, rows)
         session.count += added
-        session.last_seq = max(session.last_seq, events[-1]["seq"])
-        self.fanout.publish(session.id, events)
+        session.last_seq = max(session.last_seq, rows[-1][0])
+        session.stored.notify_all()
+        self.fanout.publish(session.id, [(r[0], r[2]) for r in rows])
         if self.publish_remote is not None and not remote:
-            self.publish_remote(session.id, session.source, bodies)
+            self.publish_remote(session.id, session.source, [r[2] for r in rows])
         return session.last_seq
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_INNERMOST = re.compile(r"[\[{][^\[\]{}]*[\]}]")
+
+
+def json_text_depth_ok(text, max_depth):
+    """True when no JSON value in ``text`` nests more than ``max_depth`` containers
+    (strings blanked, then innermost containers removed once per level: C-speed)."""
+    t = _STRING.sub("0", text)
+    for _ in range(max_depth):
+        if "[" not in t and "{" not in t:
+            return True
+        t = _INNERMOST.sub("0", t)
+    return "[" not in t and "{" not in t

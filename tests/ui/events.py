@@ -65,3 +65,20 @@ def synthetic(size, blocks_per_layer=4):
         block += 1
     op("Mean", [x], None)
     return events
+
+
+def record_conv(channels=4):
+    """Trace one step of a tiny conv net (1×1×6×6 → Conv2d(1, channels, 3) → ReLU → mean):
+    the conv output (1×channels×4×4, at most 64 values) arrives whole in its preview."""
+    import gradviz as gv
+    rng = np.random.default_rng(1)
+    conv = gv.nn.Conv2d(1, channels, 3)
+    x = gv.tensor(rng.normal(size=(1, 1, 6, 6)).astype(np.float32))
+    with gv.trace.record() as rec:
+        loss = conv(x).relu().mean()
+        loss.backward()
+        events = [dict(e) for e in rec.events]
+    for e in events:
+        e.pop("session", None)
+        e.pop("seq", None)
+    return events

@@ -3,8 +3,7 @@ import base64
 import json
 
 import pytest
-
-from conftest import LiveServer, VIEWPORT, shot
+from conftest import VIEWPORT, LiveServer, shot
 
 ACC = "Number(document.querySelector('[data-testid=pg-accuracy]').dataset.value || 0)"
 
@@ -67,13 +66,16 @@ def test_cnn_on_digits_to_90_with_feature_maps(page):
     shot(page, "playground-digits")
 
 
-def test_step_granularity_op_node_and_training_step(page):
+def test_step_granularity_op_node_and_training_step(page, server):
     open_pg(page)
     page.select_option("[data-testid=step-granularity]", "step")
     page.click("[data-testid=pg-step]")
     page.wait_for_function("document.querySelector('[data-testid=pg-loss-chart]').dataset.count"
                            " === '1'", timeout=20000)
     page.wait_for_selector("[data-testid=pg-run-state][data-state=paused]")
+    sid = page.get_attribute("#playground-root", "data-session")
+    gate = server.gv.manager.get(sid).job.gate
+    assert gate.wait_paused(20) is not None and gate.paused["at"] == "step" and gate.step == 1
     page.select_option("[data-testid=step-granularity]", "op")
     before = page.evaluate("window.gradviz.store.eventCount")
     page.click("[data-testid=pg-step]")
@@ -128,6 +130,16 @@ def test_code_view_save_share_and_weights(page, server, browser, tmp_path):
     with open(d.value.path()) as f:
         spec = json.load(f)
     assert spec["dataset"]["name"] == "spiral"
+    page.click("[data-testid=copy-code]")
+    page.wait_for_selector("[data-testid=pg-toast]")
+    spec["dataset"] = {"name": "moons", "n": 120, "noise": 0.2}
+    spec["layers"][0]["out_features"] = 5
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    page.set_input_files("[data-testid=load-file]", str(path))
+    page.wait_for_function("document.querySelector('[data-testid=code-view]').textContent"
+                           ".includes('data.moons(120, noise=0.2')")
+    assert page.input_value("[data-testid=dataset]") == "moons"
     set_layer_param(page, 0, "out_features", 7)
     page.wait_for_function("document.querySelector('[data-testid=code-view]').textContent"
                            ".includes('nn.Linear(2, 7)')")

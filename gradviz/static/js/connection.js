@@ -3,7 +3,8 @@
 import { io } from "socket.io-client";
 
 export class Connection {
-  /** `handlers`: {events(batch), status(text), error({code,message}), gap(ev), tensor(msg)} */
+  /** `handlers`: {events(batch), status(text), error({code,message}), gap(ev) (after the missed
+   * events were fetched again), tensor(msg), jobStatus(msg)} */
   constructor(token, handlers) {
     this.token = token;
     this.handlers = handlers;
@@ -18,16 +19,58 @@ export class Connection {
       const msg = err?.message || String(err);
       handlers.error({ code: "CONNECT", message: `cannot connect to the server: ${msg}` }, "connect");
     });
-    s.on("events", (batch) => handlers.events(Array.isArray(batch) ? batch : batch?.events || []));
+    // a viewer that joins with `raw: true` gets each batch as one string, the JSON text of
+    // the event array (not asked for yet: playground.js reads the same socket's batches)
+    s.on("events", (batch) => this.deliver(typeof batch === "string" ? JSON.parse(batch)
+      : Array.isArray(batch) ? batch : batch?.events || []));
     s.on("error", (e) => handlers.error(e || { code: "ERROR", message: "unknown server error" }));
-    s.on("gap", (e) => handlers.gap(e));
+    s.on("gap", (e) => this.fillGap(e));
+    this.filling = 0;           // gap fetches in flight: live batches wait behind them
+    this.held = [];
     s.on("tensor", (msg) => handlers.tensor?.(msg));
     s.on("status", (msg) => handlers.jobStatus?.(msg));
+  }
+
+  deliver(batch) {
+    if (this.filling) this.held.push(batch);
+    else this.handlers.events(batch);
+  }
+
+  /**
+   * A slow viewer's feed dropped events `from_seq`..`to_seq` (`gap {session, from_seq, to_seq,
+   * dropped}`): fetch them over HTTP and hand them over in order, holding the live batches
+   * that come meanwhile, so nothing is lost or repeated.
+   */
+  async fillGap(gap) {
+    const session = this.session;
+    if (!gap || !session || (gap.session && gap.session !== session)) return;
+    this.filling++;
+    let got = 0;
+    try {
+      let after = Math.max(-1, Math.min(gap.from_seq - 1, this.after()));
+      while (after < gap.to_seq && this.session === session) {
+        const r = await this.getJSON(`/api/sessions/${encodeURIComponent(session)}/events`, { after, limit: 5000 });
+        const events = (r.events || []).filter((e) => e.seq <= gap.to_seq);
+        if (events.length && this.session === session) { this.handlers.events(events); got += events.length; }
+        if (!r.events?.length || !(r.next > after)) break;
+        after = r.next;
+      }
+      this.handlers.gap?.({ ...gap, refetched: got });
+    } catch (e) {
+      this.handlers.error({ code: "GAP", message: `events ${gap.from_seq}–${gap.to_seq} were dropped for this slow connection and could not be fetched again: ${e.message}` }, "gap");
+    } finally {
+      if (--this.filling === 0) {
+        const held = this.held;
+        this.held = [];
+        for (const b of held) this.handlers.events(b);
+      }
+    }
   }
 
   /** Watch a session, receiving its events after the store's last seq. */
   setSession(session) {
     this.session = session;
+    this.held = [];             // batches of the session we leave
     this.join();
   }
 

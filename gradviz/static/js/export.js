@@ -26,7 +26,7 @@ function graphCss() {
 export function svgText(view) {
   const src = view.svg;
   const L = view.layout || { width: 100, height: 100 };
-  const copy = src.cloneNode(true);
+  const copy = view.exportClone ? view.exportClone() : src.cloneNode(true);   // every node drawn
   copy.querySelector(".viewport").removeAttribute("transform");
   copy.setAttribute("viewBox", `-10 -10 ${Math.ceil(L.width + 20)} ${Math.ceil(L.height + 20)}`);
   copy.setAttribute("width", Math.ceil(L.width + 20));

@@ -2,13 +2,15 @@
 //
 // Layouts are cached by the view's structure, so later steps of the same model reuse the
 // first step's layout (their nodes are matched by slot: `o:3` is the 4th op of a step,
-// `p:fc1.weight` a parameter). While the first forward pass grows, new nodes are placed
-// without moving the old ones; the full Graphviz layout runs once the pass ends.
+// `p:fc1.weight` a parameter). A view first seen whole (a replay, a page opened mid-run,
+// modules collapsed or expanded) gets a full Graphviz layout. While a live session's graph
+// grows (the first forward pass, stepped or run), new nodes are placed around the old ones
+// and nothing that is on screen ever moves; that layout is kept after the pass ends, so
+// stepping backward and later steps show the very same picture (no jump at the pass end).
 import { buildView, layoutView, placeNew, COLLAPSE_ABOVE } from "./layout.js";
 import { shapeText, fmt } from "./format.js";
 
 const LAYOUT_CACHE = 8;
-const INCREMENTAL_MAX = 12;   // more new nodes than this at once (a batch, a replay): lay out afresh
 
 function labelOf(r) {
   if (r.kind === "op") return [r.op, shapeText(r.shape)];
@@ -25,7 +27,8 @@ export class GraphController {
     this.live = true; this.shownIndex = null;
     this.template = null;          // records of the last step whose forward pass ended
     this.layouts = new Map();      // signature -> layout
-    this.layoutSig = null; this.layout = null; this.needsFull = false;
+    this.layoutSig = null; this.layout = null; this.layoutMode = null;
+    this.sessionLive = true;       // false for recordings: no growing graph to keep still
     this.collapsed = null;         // null: decide from size on first sight
     this.expanded = new Set();
     this.selectedSlot = null;
@@ -36,7 +39,7 @@ export class GraphController {
 
   reset() {
     this.live = true; this.shownIndex = null; this.template = null;
-    this.layouts.clear(); this.layoutSig = null; this.layout = null;
+    this.layouts.clear(); this.layoutSig = null; this.layout = null; this.layoutMode = null;
     this.collapsed = null; this.userCollapse = false; this.expanded.clear(); this.selectedSlot = null; this.renderedStep = null;
   }
 
@@ -120,9 +123,11 @@ export class GraphController {
       const state = r.ghost ? "pending" : store.stateOf(step, r);
       const kind = r.kind === "op" ? "op" : (r.name ? "param" : "input");
       const g = r.grad || r.accum;
-      const title = `${r.kind === "op" ? r.op : (r.name || "input")} #${r.id} · ${shapeText(r.shape)} · ${state}` +
-        (r.stats ? `\n‖value‖ ${fmt(r.stats.norm)}` : "") + (g && !r.ghost ? `\n‖grad‖ ${fmt(g.norm)}` : "");
-      return { state, kind, id: r.id, grad: !r.ghost && !!r.accum, title,
+      return { state, kind, id: r.id, grad: !r.ghost && !!r.accum,
+        get title() {   // built only for the nodes drawn
+          return `${r.kind === "op" ? r.op : (r.name || "input")} #${r.id} · ${shapeText(r.shape)} · ${state}` +
+            (r.stats ? `\n‖value‖ ${fmt(r.stats.norm)}` : "") + (g && !r.ghost ? `\n‖grad‖ ${fmt(g.norm)}` : "");
+        },
         breakpoint: bp.nodes.has(r.id) || (r.op && bp.ops.has(r.op)) };
     };
   }
@@ -141,30 +146,35 @@ export class GraphController {
     if (!this.userCollapse) this.collapsed = recs.length > COLLAPSE_ABOVE;
     const view = buildView(recs, { collapsed: !!this.collapsed, expanded: this.expanded, labelOf });
     const sig = signature(view);
-    const growing = this.live && step === this.store.current && step.phase === "forward";
+    const mode = `${!!this.collapsed}|${[...this.expanded].sort().join(",")}`;
+    const growing = this.sessionLive && this.live && step === this.store.current && step.phase === "forward";
     let relaid = false;
-    if (sig !== this.layoutSig || (this.needsFull && !growing)) {
+    if (sig !== this.layoutSig) {
       const cached = this.layouts.get(sig);
-      if (cached) { this.layout = cached; this.needsFull = false; }
-      else if (this.layout && growing && this.layout.nodes.size && view.nodes.length - this.layout.nodes.size <= INCREMENTAL_MAX) {
+      if (cached) this.layout = cached;
+      else if (growing && this.layout && this.layout.nodes.size && this.layoutMode === mode) {
+        // The graph grows: keep every placed node where it is, place the new ones around them.
         const inc = { ...this.layout, nodes: new Map(this.layout.nodes), edges: new Map(this.layout.edges), engine: "incremental" };
         placeNew(view, inc);
-        this.layout = inc; this.needsFull = true;
+        this.layout = inc;
       } else {
         this.layout = layoutView(view, this.graphviz);
         this.fullLayouts++;
         this.view.root.dataset.layouts = String(this.fullLayouts);
-        this.layouts.set(sig, this.layout);
-        if (this.layouts.size > LAYOUT_CACHE) this.layouts.delete(this.layouts.keys().next().value);
-        this.needsFull = false;
       }
+      this.layouts.set(sig, this.layout);
+      if (this.layouts.size > LAYOUT_CACHE) this.layouts.delete(this.layouts.keys().next().value);
+      this.layoutMode = mode;
       const first = !this.layoutSig;
       this.layoutSig = sig;
       relaid = true;
       this.view.render(view, this.layout, this.describe(step));
       if (this.layout.engine === "incremental") {
+        // Nothing moves on the page, but the view zooms out to keep the growing graph in sight
+        // (unless the user has panned or zoomed: then it only pans to the newest node).
         const last = view.nodes[view.nodes.length - 1];
-        if (last) this.view.ensureVisible(last.key);
+        if (!this.view.userMoved && !this.view.fits()) this.view.fit();
+        else if (last) this.view.ensureVisible(last.key);
       } else this.maybeFit(first);
     } else {
       // Same structure and positions: only ids and states changed (e.g. a new step began).

@@ -1,14 +1,25 @@
 // The graph view: an SVG of the laid-out view graph, with pan, zoom, zoom-to-fit,
 // search, a minimap, and node states as `data-state` (the UI.md testing contract).
+//
+// Speed on big graphs (PERF.md B7): the <svg> is one composited layer that pans by a CSS
+// translate (no repaint); zoom changes the scale inside it. Every node always has its
+// element (`[data-node-id]` with `data-state`), but above VIRTUAL_ABOVE view nodes only
+// those near the viewport get their box and labels, and only edges near it are drawn;
+// far zoomed out, boxes come without labels. Export draws everything (exportClone).
 
 const SVG = "http://www.w3.org/2000/svg";
-const EDGE_LABELS_MAX = 600;   // above this many edges, shapes show only on hover
+const EDGE_LABELS_MAX = 600;   // above this many edges, shapes show only when zoomed in
+const VIRTUAL_ABOVE = 400;     // above this many view nodes, draw only what is near the viewport
+const LOD_TEXT_K = 0.3;        // below this zoom, a virtualised graph draws boxes without labels
 
 function svg(tag, attrs) {
   const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
   return el;
 }
+
+const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ESC[c]);
 
 function edgePath(pts, a, b) {
   if (pts && pts.length >= 4) {
@@ -22,12 +33,65 @@ function edgePath(pts, a, b) {
   return `M${x1.toFixed(1)},${y1.toFixed(1)}C${x1.toFixed(1)},${my.toFixed(1)} ${x2.toFixed(1)},${my.toFixed(1)} ${x2.toFixed(1)},${y2.toFixed(1)}`;
 }
 
+/** Edges to draw: endpoints, path, label and bounding box (for drawing only those in view). */
+function edgeRecords(view, layout) {
+  const byKey = new Map(view.nodes.map((n) => [n.key, n]));
+  const out = [];
+  for (const e of view.edges) {
+    const pa0 = layout.nodes.get(e.from), pb0 = layout.nodes.get(e.to);
+    if (!pa0 || !pb0) continue;
+    const a = byKey.get(e.from), b = byKey.get(e.to);
+    const pa = { x: pa0.x, y: pa0.y, w: a.w, h: a.h }, pb = { x: pb0.x, y: pb0.y, w: b.w, h: b.h };
+    const pts = layout.edges.get(e.from + ">" + e.to);
+    let x0 = Math.min(pa.x, pb.x), x1 = Math.max(pa.x, pb.x), y0 = Math.min(pa.y, pb.y), y1 = Math.max(pa.y, pb.y);
+    if (pts) for (const [x, y] of pts) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y; }
+    const shape = a.rec?.shape;
+    let label = null;
+    if (shape && a.rec) {
+      const mx = pts && pts.length >= 4 ? pts[Math.floor(pts.length / 2)][0] : (pa.x + pb.x) / 2;
+      const my = pts && pts.length >= 4 ? pts[Math.floor(pts.length / 2)][1] : (pa.y + pa.h / 2 + pb.y - pb.h / 2) / 2;
+      label = { x: mx + 4, y: my + 3, text: shape.length ? shape.join("×") : "scalar" };
+    }
+    out.push({ from: e.from, to: e.to, d: edgePath(pts, pa, pb), label, x0, x1, y0, y1, el: null, labelEl: null });
+  }
+  return out;
+}
+
+function edgeElement(e) {
+  return svg("path", { d: e.d, class: "edge", "marker-end": "url(#arrow)", "data-from": e.from, "data-to": e.to });
+}
+
+function labelElement(e) {
+  const t = svg("text", { x: e.label.x.toFixed(1), y: e.label.y.toFixed(1), class: "edge-label" });
+  t.textContent = e.label.text;
+  return t;
+}
+
+/** Give a node element its place and drawing: title, box, labels (lod 2) or the box only (lod 1). */
+function fillNode(g, n, p, lod, title) {
+  g.setAttribute("transform", `translate(${(p.x - n.w / 2).toFixed(1)},${(p.y - n.h / 2).toFixed(1)})`);
+  const t = svg("title");
+  t.textContent = title || n.label;
+  const parts = [t, svg("rect", { width: n.w, height: n.h, rx: n.group ? 10 : 6, class: "box" })];
+  if (lod >= 2) {
+    const t1 = svg("text", { x: n.w / 2, y: n.sub ? 16 : 23, class: "l1" });
+    t1.textContent = n.label;
+    parts.push(t1);
+    if (n.sub) {
+      const t2 = svg("text", { x: n.w / 2, y: 30, class: "l2" });
+      t2.textContent = n.sub;
+      parts.push(t2);
+    }
+  }
+  g.replaceChildren(...parts);
+}
+
 export class GraphView {
   constructor(root, { onSelect, onExpand } = {}) {
     this.root = root;
     this.onSelect = onSelect;
     this.onExpand = onExpand;
-    this.svg = svg("svg", { class: "graph-svg", xmlns: SVG });
+    this.svg = svg("svg", { class: "graph-svg", xmlns: SVG, width: 0, height: 0 });
     this.viewport = svg("g", { class: "viewport" });
     this.edgeLayer = svg("g", { class: "edges" });
     this.labelLayer = svg("g", { class: "edge-labels" });
@@ -48,10 +112,16 @@ export class GraphView {
     this.minimap.dataset.testid = "minimap";
     root.append(this.minimap);
     this.tx = 0; this.ty = 0; this.k = 1;
-    this.elements = new Map();   // view key -> <g>
-    this.view = null; this.layout = null;
+    this.drawnK = null;          // the scale the SVG content is drawn at
+    this.elements = new Map();   // view key -> <g> (every node)
+    this.drawn = new Map();      // view key -> lod of the nodes that have their drawing
+    this.edges = [];             // edge records (edgeRecords)
+    this.view = null; this.layout = null; this.describeFn = null;
+    this.drawRect = null; this.lod = 0;
     this.selectedKey = null;
     this.matches = []; this.matchIndex = -1;
+    this.pane = null;
+    new ResizeObserver(() => { this.pane = null; if (this.view) this.apply(); }).observe(root);
     this.bindPanZoom();
     this.setEmpty("Waiting for the first op… press Step forward or Run.");
   }
@@ -61,62 +131,47 @@ export class GraphView {
     this.empty.hidden = !text;
   }
 
-  /** Draw a view graph at a layout. `describe(node)` gives {state, kind, title}. */
-  render(view, layout, describe) {
-    this.view = view; this.layout = layout;
-    this.elements.clear();
-    this.edgeLayer.replaceChildren(); this.labelLayer.replaceChildren(); this.nodeLayer.replaceChildren();
-    const pos = (n) => ({ ...layout.nodes.get(n.key), w: n.w, h: n.h });
-    const byKey = new Map(view.nodes.map((n) => [n.key, n]));
-    const showLabels = view.edges.length <= EDGE_LABELS_MAX;
-    const edgeFrag = document.createDocumentFragment(), labelFrag = document.createDocumentFragment();
-    for (const e of view.edges) {
-      const a = byKey.get(e.from), b = byKey.get(e.to);
-      if (!layout.nodes.has(e.from) || !layout.nodes.has(e.to)) continue;
-      const pa = pos(a), pb = pos(b);
-      const pts = layout.edges.get(e.from + ">" + e.to);
-      const p = svg("path", { d: edgePath(pts, pa, pb), class: "edge", "marker-end": "url(#arrow)",
-        "data-from": e.from, "data-to": e.to });
-      edgeFrag.append(p);
-      const shape = a.rec?.shape;
-      if (showLabels && shape && a.rec) {
-        const mx = pts && pts.length >= 4 ? pts[Math.floor(pts.length / 2)][0] : (pa.x + pb.x) / 2;
-        const my = pts && pts.length >= 4 ? pts[Math.floor(pts.length / 2)][1] : (pa.y + pa.h / 2 + pb.y - pb.h / 2) / 2;
-        const t = svg("text", { x: (mx + 4).toFixed(1), y: (my + 3).toFixed(1), class: "edge-label" });
-        t.textContent = shape.length ? shape.join("×") : "scalar";
-        labelFrag.append(t);
-      }
+  /** The graph pane's size (cached; a ResizeObserver drops the cache). */
+  paneSize() {
+    if (!this.pane || !this.pane.width) {
+      const r = this.root.getBoundingClientRect();
+      this.pane = { width: r.width, height: r.height };
     }
-    const nodeFrag = document.createDocumentFragment();
+    return this.pane;
+  }
+
+  get virtual() { return !!this.view && this.view.nodes.length > VIRTUAL_ABOVE; }
+
+  /** Draw a view graph at a layout. `describe(node)` gives {state, kind, id, title, grad, breakpoint}. */
+  render(view, layout, describe) {
+    this.view = view; this.layout = layout; this.describeFn = describe;
+    this.elements.clear(); this.drawn.clear();
+    // Every node's element in one parse: attributes only, drawings come in updateVisible().
+    const html = [];
+    const shown = [];
     for (const n of view.nodes) {
       const p = layout.nodes.get(n.key);
       if (!p) continue;
       const d = describe(n);
-      const g = svg("g", { class: "gnode", transform: `translate(${(p.x - n.w / 2).toFixed(1)},${(p.y - n.h / 2).toFixed(1)})`,
-        "data-key": n.key, "data-kind": d.kind, "data-state": d.state });
-      if (n.group) g.setAttribute("data-group", n.group);
-      else g.setAttribute("data-node-id", String(d.id ?? n.id));
-      if (d.grad) g.setAttribute("data-grad", "1");
-      if (d.breakpoint) g.setAttribute("data-breakpoint", "1");
-      const title = svg("title");
-      title.textContent = d.title || n.label;
-      g.append(title, svg("rect", { width: n.w, height: n.h, rx: n.group ? 10 : 6, class: "box" }));
-      const t1 = svg("text", { x: n.w / 2, y: n.sub ? 16 : 23, class: "l1" });
-      t1.textContent = n.label;
-      g.append(t1);
-      if (n.sub) {
-        const t2 = svg("text", { x: n.w / 2, y: 30, class: "l2" });
-        t2.textContent = n.sub;
-        g.append(t2);
-      }
-      if (n.key === this.selectedKey) g.classList.add("selected");
-      this.elements.set(n.key, g);
-      nodeFrag.append(g);
+      let a = `<g class="gnode${n.key === this.selectedKey ? " selected" : ""}" data-key="${esc(n.key)}" data-kind="${d.kind}" data-state="${d.state}"`;
+      a += n.group ? ` data-group="${esc(n.group)}"` : ` data-node-id="${esc(String(d.id ?? n.id))}"`;
+      if (d.grad) a += " data-grad";
+      if (d.breakpoint) a += " data-breakpoint";
+      html.push(a + "></g>");
+      shown.push(n);
     }
-    this.edgeLayer.append(edgeFrag); this.labelLayer.append(labelFrag); this.nodeLayer.append(nodeFrag);
+    this.nodeLayer.innerHTML = html.join("");
+    const els = this.nodeLayer.children;
+    for (let i = 0; i < shown.length; i++) this.elements.set(shown[i].key, els[i]);
+    this.edges = edgeRecords(view, layout);
+    this.edgeLayer.replaceChildren(); this.labelLayer.replaceChildren();
+    this.drawRect = null;
     this.root.dataset.nodes = String(view.nodes.length);
     this.root.dataset.layout = layout.engine || "";
+    this.root.dataset.virtual = this.virtual ? "1" : "";
     this.setEmpty(view.nodes.length ? "" : "Waiting for the first op… press Step forward or Run.");
+    this.drawnK = null;
+    this.apply();
     this.applySearch();
     this.drawMinimap();
   }
@@ -124,6 +179,7 @@ export class GraphView {
   /** Update states (and node ids) in place, without re-rendering. */
   refresh(describe) {
     if (!this.view) return;
+    this.describeFn = describe;
     for (const n of this.view.nodes) {
       const g = this.elements.get(n.key);
       if (!g) continue;
@@ -135,8 +191,10 @@ export class GraphView {
       }
       g.toggleAttribute("data-grad", !!d.grad);
       g.toggleAttribute("data-breakpoint", !!d.breakpoint);
-      const title = g.firstChild;
-      if (d.title && title.textContent !== d.title) title.textContent = d.title;
+      if (this.drawn.has(n.key)) {
+        const title = g.firstChild, text = d.title;
+        if (text && title && title.textContent !== text) title.textContent = text;
+      }
     }
     this.drawMinimap();
   }
@@ -147,13 +205,91 @@ export class GraphView {
     this.elements.get(key)?.classList.add("selected");
   }
 
+  // ---- drawing what is near the viewport ---------------------------------------------------
+  /** Draw nodes and edges near the viewport (all of them for small graphs); cheap when nothing changes. */
+  updateVisible() {
+    if (!this.view || !this.layout) return;
+    let R, lod;
+    if (!this.virtual) {
+      if (this.drawRect) return;
+      R = { x0: -Infinity, y0: -Infinity, x1: Infinity, y1: Infinity };
+      lod = 2;
+    } else {
+      const { width, height } = this.paneSize();
+      const vx0 = -this.tx / this.k, vy0 = -this.ty / this.k, vw = width / this.k, vh = height / this.k;
+      lod = this.k >= LOD_TEXT_K ? 2 : 1;
+      const M = this.drawRect;
+      if (M && lod === this.lod && vx0 >= M.x0 && vy0 >= M.y0 && vx0 + vw <= M.x1 && vy0 + vh <= M.y1) return;
+      R = { x0: vx0 - vw / 2, y0: vy0 - vh / 2, x1: vx0 + vw * 1.5, y1: vy0 + vh * 1.5 };
+    }
+    this.drawRect = R; this.lod = lod;
+    const L = this.layout, describe = this.describeFn;
+    for (const n of this.view.nodes) {
+      const g = this.elements.get(n.key);
+      if (!g) continue;
+      const p = L.nodes.get(n.key);
+      const inside = p.x + n.w / 2 >= R.x0 && p.x - n.w / 2 <= R.x1 && p.y + n.h / 2 >= R.y0 && p.y - n.h / 2 <= R.y1;
+      const have = this.drawn.get(n.key);
+      if (inside && have !== lod) {
+        fillNode(g, n, p, lod, describe ? describe(n).title : null);
+        this.drawn.set(n.key, lod);
+      } else if (!inside && have) {
+        g.replaceChildren();
+        this.drawn.delete(n.key);
+      }
+    }
+    const labels = lod === 2 && (this.edges.length <= EDGE_LABELS_MAX || this.virtual);
+    const addE = [], addL = [];
+    for (const e of this.edges) {
+      const inside = e.x1 >= R.x0 && e.x0 <= R.x1 && e.y1 >= R.y0 && e.y0 <= R.y1;
+      if (inside && !e.el) { e.el = edgeElement(e); addE.push(e.el); }
+      else if (!inside && e.el) { e.el.remove(); e.el = null; }
+      const wantLabel = inside && labels && e.label;
+      if (wantLabel && !e.labelEl) { e.labelEl = labelElement(e); addL.push(e.labelEl); }
+      else if (!wantLabel && e.labelEl) { e.labelEl.remove(); e.labelEl = null; }
+    }
+    if (addE.length) this.edgeLayer.append(...addE);
+    if (addL.length) this.labelLayer.append(...addL);
+    this.root.dataset.drawn = String(this.drawn.size);
+  }
+
+  /** A copy of the SVG with every node and edge drawn (for export), whatever is in view. */
+  exportClone() {
+    const copy = this.svg.cloneNode(true);
+    copy.removeAttribute("style");
+    if (!this.view) return copy;
+    const byKey = new Map(this.view.nodes.map((n) => [n.key, n]));
+    for (const g of copy.querySelector(".nodes").children) {
+      const n = byKey.get(g.getAttribute("data-key"));
+      if (n && !g.querySelector(".l1")) fillNode(g, n, this.layout.nodes.get(n.key), 2, this.describeFn ? this.describeFn(n).title : null);
+    }
+    copy.querySelector(".edges").replaceChildren(...this.edges.map(edgeElement));
+    const labels = this.edges.length <= EDGE_LABELS_MAX ? this.edges.filter((e) => e.label).map(labelElement) : [];
+    copy.querySelector(".edge-labels").replaceChildren(...labels);
+    return copy;
+  }
+
   // ---- pan and zoom ----------------------------------------------------------------
   apply() {
-    this.viewport.setAttribute("transform", `translate(${this.tx.toFixed(2)},${this.ty.toFixed(2)}) scale(${this.k.toFixed(4)})`);
-    this.root.dataset.zoom = this.k.toFixed(3);
-    // Level of detail: big graphs seen from afar drop the second label line (half the glyphs).
-    this.root.classList.toggle("lod-low", !!this.view && this.view.nodes.length > 1000 && this.k < 0.9);
-    if (this.layout && this.minimap.hidden !== !(this.view.nodes.length > 40 || this.layout.width * this.k > this.root.clientWidth || this.layout.height * this.k > this.root.clientHeight)) this.drawMinimap();
+    if (this.drawnK !== this.k) {   // zoom: scale inside the SVG (sharp text), resize its box
+      this.drawnK = this.k;
+      this.viewport.setAttribute("transform", `scale(${this.k.toFixed(4)})`);
+      const L = this.layout || { width: 0, height: 0 };
+      this.svg.setAttribute("width", Math.ceil((L.width + 20) * this.k));
+      this.svg.setAttribute("height", Math.ceil((L.height + 20) * this.k));
+      this.root.dataset.zoom = this.k.toFixed(3);
+      // Level of detail: big graphs seen from afar drop the second label line (half the glyphs).
+      const low = !!this.view && this.view.nodes.length > 1000 && this.k < 0.9;
+      if (this.root.classList.contains("lod-low") !== low) this.root.classList.toggle("lod-low", low);
+    }
+    // Pan: move the composited layer by whole pixels, no repaint.
+    this.svg.style.transform = `translate(${Math.round(this.tx)}px,${Math.round(this.ty)}px)`;
+    this.updateVisible();
+    if (this.layout && this.view) {
+      const { width, height } = this.paneSize();
+      const want = this.view.nodes.length > 40 || this.layout.width * this.k > width || this.layout.height * this.k > height;
+      if (this.minimap.hidden === want) this.drawMinimap();
+    }
     this.drawMinimapViewport();
   }
 
@@ -170,7 +306,7 @@ export class GraphView {
 
   fit() {
     if (!this.layout || !this.layout.nodes.size) return;
-    const r = this.root.getBoundingClientRect();
+    const r = this.paneSize();
     const W = this.layout.width + 40, H = this.layout.height + 40;
     this.k = Math.min(1.4, Math.max(0.02, Math.min(r.width / W, r.height / H)));
     // Tall graphs would shrink to a sliver: keep them readable and start at the top.
@@ -185,10 +321,17 @@ export class GraphView {
     this.apply();
   }
 
+  /** Whether the whole layout is inside the pane at the current pan and zoom. */
+  fits() {
+    if (!this.layout) return true;
+    const r = this.paneSize(), L = this.layout;
+    return this.tx >= -1 && this.ty >= -1 && this.tx + L.width * this.k <= r.width + 1 && this.ty + L.height * this.k <= r.height + 1;
+  }
+
   centerOn(key) {
     const p = this.layout?.nodes.get(key);
     if (!p) return;
-    const r = this.root.getBoundingClientRect();
+    const r = this.paneSize();
     if (this.k < 0.5) this.k = 0.8;
     this.tx = r.width / 2 - p.x * this.k;
     this.ty = r.height / 2 - p.y * this.k;
@@ -199,7 +342,7 @@ export class GraphView {
   ensureVisible(key) {
     const p = this.layout?.nodes.get(key);
     if (!p) return;
-    const r = this.root.getBoundingClientRect();
+    const r = this.paneSize();
     const sx = p.x * this.k + this.tx, sy = p.y * this.k + this.ty, m = 60;
     let dx = 0, dy = 0;
     if (sx < m) dx = m - sx; else if (sx > r.width - m) dx = r.width - m - sx;
@@ -209,38 +352,40 @@ export class GraphView {
 
   bindPanZoom() {
     let drag = null;
-    this.svg.addEventListener("pointerdown", (e) => {
-      if (e.button !== 0) return;
+    const root = this.root;
+    root.addEventListener("pointerdown", (e) => {
+      if (e.button !== 0 || e.target === this.minimap) return;
       drag = { x: e.clientX, y: e.clientY, moved: false, target: e.target };
-      this.svg.setPointerCapture(e.pointerId);
+      root.setPointerCapture(e.pointerId);
     });
-    this.svg.addEventListener("pointermove", (e) => {
+    root.addEventListener("pointermove", (e) => {
       if (!drag) return;
       const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
       if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
       drag.moved = true;
-      this.root.classList.add("panning");
+      root.classList.add("panning");
       this.userMoved = true;
       drag.x = e.clientX; drag.y = e.clientY;
       this.panBy(dx, dy);
     });
-    const end = (e) => {
+    const end = () => {
       if (!drag) return;
       const d = drag;
       drag = null;
-      this.root.classList.remove("panning");
+      root.classList.remove("panning");
       if (d.moved) return;
       const g = d.target.closest?.(".gnode");
       if (!g) return;
       if (g.dataset.group) this.onExpand?.(g.dataset.group);
       else this.onSelect?.(g.dataset.key);
     };
-    this.svg.addEventListener("pointerup", end);
-    this.svg.addEventListener("pointercancel", () => { drag = null; });
-    this.svg.addEventListener("wheel", (e) => {
+    root.addEventListener("pointerup", end);
+    root.addEventListener("pointercancel", () => { drag = null; root.classList.remove("panning"); });
+    root.addEventListener("wheel", (e) => {
+      if (e.target === this.minimap) return;
       e.preventDefault();
       this.userMoved = true;
-      const r = this.svg.getBoundingClientRect();
+      const r = root.getBoundingClientRect();
       this.zoomAt(Math.exp(-e.deltaY * 0.0015), e.clientX - r.left, e.clientY - r.top);
     }, { passive: false });
     this.minimap.addEventListener("pointerdown", (e) => {
@@ -260,8 +405,8 @@ export class GraphView {
   }
 
   applySearch() {
+    if (this.matches.length || this.query) for (const g of this.elements.values()) g.classList.remove("match", "dim");
     this.matches = [];
-    for (const [key, g] of this.elements) g.classList.remove("match", "dim");
     if (!this.query || !this.view) { this.root.classList.remove("searching"); return; }
     for (const n of this.view.nodes) {
       const hay = [n.label, n.sub, n.rec?.name, n.rec?.op, n.rec?.module, n.group].join(" ").toLowerCase();
@@ -283,7 +428,7 @@ export class GraphView {
   // ---- minimap -------------------------------------------------------------------------
   drawMinimap() {
     const L = this.layout;
-    const r = this.root.getBoundingClientRect();
+    const r = this.paneSize();
     const show = !!(L && this.view && (this.view.nodes.length > 40 || L.width * this.k > r.width || L.height * this.k > r.height));
     this.minimap.hidden = !show;
     if (!show) return;
@@ -312,7 +457,7 @@ export class GraphView {
     if (this.minimap.hidden || !this.mm || !this.mmBase) return;
     const ctx = this.minimap.getContext("2d");
     ctx.putImageData(this.mmBase, 0, 0);
-    const r = this.root.getBoundingClientRect();
+    const r = this.paneSize();
     const { s, ox, oy } = this.mm;
     ctx.strokeStyle = "#0f172a"; ctx.lineWidth = 1.2;
     ctx.strokeRect(ox + (-this.tx / this.k) * s, oy + (-this.ty / this.k) * s, (r.width / this.k) * s, (r.height / this.k) * s);
@@ -322,7 +467,7 @@ export class GraphView {
     if (!this.mm) return;
     const b = this.minimap.getBoundingClientRect();
     const gx = (e.clientX - b.left - this.mm.ox) / this.mm.s, gy = (e.clientY - b.top - this.mm.oy) / this.mm.s;
-    const r = this.root.getBoundingClientRect();
+    const r = this.paneSize();
     this.tx = r.width / 2 - gx * this.k; this.ty = r.height / 2 - gy * this.k;
     this.apply();
   }

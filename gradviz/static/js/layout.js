@@ -2,7 +2,7 @@
 // `dot` for small and medium graphs, and a fast layered layout for graphs too big for dot.
 // No DOM here: bench/b6_layout.py runs this module under Node.
 
-export const DOT_LIMIT = 700;       // above this many view nodes, dot is too slow: use layered()
+export const DOT_LIMIT = 400;       // above this many view nodes, dot is too slow (B6): use layered()
 export const COLLAPSE_ABOVE = 300;  // graphs with more nodes open collapsed by module
 const CHAR_W = 7.2, NODE_H = 38, PAD_X = 22;
 
@@ -29,9 +29,13 @@ function groupOf(module, expanded) {
  * with `collapsed`, modules not in `expanded` become one group node each.
  */
 export function buildView(records, { collapsed = false, expanded = new Set(), labelOf } = {}) {
-  const nodes = [], edges = [], keyOf = new Map(), groups = new Map();
+  const nodes = [], edges = [], keyOf = new Map(), groups = new Map(), groupMemo = new Map();
   for (const r of records) {
-    const g = collapsed ? groupOf(r.module, expanded) : null;
+    let g = null;
+    if (collapsed && r.module) {
+      g = groupMemo.get(r.module);
+      if (g === undefined) { g = groupOf(r.module, expanded); groupMemo.set(r.module, g); }
+    }
     if (g) {
       let gn = groups.get(g);
       if (!gn) {
@@ -186,40 +190,77 @@ export function layered(view, { sweeps = 4 } = {}) {
 }
 
 /**
- * Place nodes that a layout does not know yet, without moving the placed ones:
- * below their lowest input, to the right of anything already on that row.
+ * Place nodes that a layout does not know yet, never moving the placed ones, so a graph
+ * that grows (the first forward pass, stepped op by op) keeps its picture: a node goes one
+ * row below its lowest placed input, under its first input; its new source inputs
+ * (parameters, data) go on the row above it, beside that input; each lands on the free
+ * spot of its row nearest to where it wants to be. Returns how many nodes were placed.
  */
 export function placeNew(view, layout) {
+  const RANK_H = 70, GAP_X = 18, TOP = 30;
   const byKey = new Map(view.nodes.map((v) => [v.key, v]));
-  const preds = new Map();
+  const preds = new Map(), hasUsers = new Set();
   for (const e of view.edges) {
+    if (!byKey.has(e.from) || !byKey.has(e.to)) continue;
     if (!preds.has(e.to)) preds.set(e.to, []);
     preds.get(e.to).push(e.from);
+    hasUsers.add(e.from);
   }
-  const rowRight = new Map();
-  for (const [k, p] of layout.nodes) {
-    const w = byKey.get(k)?.w ?? 80;
-    const row = Math.round(p.y / 35);
-    rowRight.set(row, Math.max(rowRight.get(row) ?? -Infinity, p.x + w / 2));
-  }
+  const rows = new Map();   // row bucket -> [[left, right, y]]
+  const bucket = (y) => Math.round(y / RANK_H);
+  const occupy = (x, y, w) => {
+    const b = bucket(y);
+    if (!rows.has(b)) rows.set(b, []);
+    rows.get(b).push([x - w / 2, x + w / 2, y]);
+  };
+  for (const [k, p] of layout.nodes) occupy(p.x, p.y, byKey.get(k)?.w ?? 80);
+  const freeX = (want, y, w) => {
+    const obs = [];
+    for (let b = bucket(y) - 1; b <= bucket(y) + 1; b++) {
+      for (const iv of rows.get(b) || []) if (Math.abs(iv[2] - y) < NODE_H + 10) obs.push(iv);
+    }
+    const minX = 10 + w / 2;
+    const ok = (x) => x >= minX && obs.every(([l, r]) => x + w / 2 + GAP_X <= l || x - w / 2 - GAP_X >= r);
+    if (ok(want)) return want;
+    let best = null;
+    for (const c of [minX, ...obs.flatMap(([l, r]) => [l - GAP_X - w / 2, r + GAP_X + w / 2])]) {
+      if (ok(c) && (best === null || Math.abs(c - want) < Math.abs(best - want))) best = c;
+    }
+    return best;
+  };
   let added = 0;
+  const put = (v, x, y) => {
+    layout.nodes.set(v.key, { x, y });
+    occupy(x, y, v.w);
+    layout.width = Math.max(layout.width, x + v.w / 2 + 10);
+    layout.height = Math.max(layout.height, y + NODE_H / 2 + 12);
+    added++;
+  };
+  const isSource = (k) => !(preds.get(k) || []).length;
   for (const v of view.nodes) {
     if (layout.nodes.has(v.key)) continue;
-    let y = 30, x = null;
-    for (const pk of preds.get(v.key) || []) {
-      const p = layout.nodes.get(pk);
-      if (p) { if (p.y + 70 > y) y = p.y + 70; x = x === null ? p.x : (x + p.x) / 2; }
+    if (isSource(v.key) && hasUsers.has(v.key)) continue;   // placed beside its first user
+    const ps = preds.get(v.key) || [];
+    const placed = ps.filter((k) => layout.nodes.has(k));
+    const sources = ps.filter((k) => !layout.nodes.has(k) && isSource(k));
+    let y = TOP;
+    for (const k of placed) y = Math.max(y, layout.nodes.get(k).y + RANK_H);
+    if (!placed.length && sources.length) y = TOP + RANK_H;
+    const main = placed.length ? layout.nodes.get(placed[0]) : null;
+    let sx = main ? main.x + byKey.get(placed[0]).w / 2 + GAP_X : 10;
+    const xs = [];
+    for (const k of sources) {
+      const s = byKey.get(k);
+      const x = freeX(sx + s.w / 2, y - RANK_H, s.w);
+      put(s, x, y - RANK_H);
+      xs.push(x);
+      sx = x + s.w / 2 + GAP_X;
     }
-    const row = Math.round(y / 35);
-    const right = Math.max(rowRight.get(row) ?? -Infinity, rowRight.get(row - 1) ?? -Infinity,
-      rowRight.get(row + 1) ?? -Infinity);
-    if (x === null) x = 10 + v.w / 2;
-    if (x - v.w / 2 < right + 16) x = right + 16 + v.w / 2;
-    layout.nodes.set(v.key, { x, y });
-    rowRight.set(row, x + v.w / 2);
-    layout.width = Math.max(layout.width, x + v.w / 2 + 10);
-    layout.height = Math.max(layout.height, y + 30);
-    added++;
+    const want = main ? main.x : xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 10 + v.w / 2;
+    put(v, freeX(want, y, v.w), y);
+  }
+  for (const v of view.nodes) {   // sources whose users were placed before: the top row
+    if (!layout.nodes.has(v.key)) put(v, freeX(10 + v.w / 2, TOP, v.w), TOP);
   }
   return added;
 }

@@ -175,7 +175,10 @@ function switchSession(id) {
   if (!id || id === conn.session) return;
   store.reset(id);
   ctl.reset();
+  ctl.sessionLive = knownSessions.get(id)?.live ?? true;   // a recording does not grow: lay it out whole
   $("[data-testid=anomaly]").hidden = true;
+  $("[data-testid=job-status]").hidden = true;
+  $("[data-testid=notice]").hidden = true;
   const u = new URL(window.location.href);
   u.searchParams.set("session", id);
   history.replaceState(null, "", u);
@@ -184,10 +187,12 @@ function switchSession(id) {
 }
 sessionSelect.addEventListener("change", () => switchSession(sessionSelect.value));
 
+const knownSessions = new Map();   // id -> the server's row ({live, source, …})
 async function refreshSessions(pick) {
   let sessions = [];
   try { sessions = await conn.getJSON("/api/sessions"); } catch (e) { showError(e, "sessions"); return null; }
   clearError("sessions");
+  for (const s of sessions) knownSessions.set(s.id, s);
   const label = (s) => `${s.id} · ${s.source}${s.live ? " · live" : ""} · ${s.events} events`;
   sessionSelect.replaceChildren(...sessions.map((s) => h("option", { value: s.id }, label(s))));
   if (conn.session) sessionSelect.value = conn.session;
@@ -203,11 +208,22 @@ conn = new Connection(token, {
   events: (batch) => store.ingest(batch),
   status: (s) => { setStatus(s); if (s === "connected") refreshSessions(false); },
   error: (e, key) => showError(e, key),
-  gap: (e) => { store.ingest([{ type: "gap", ...e }]); showError({ code: "GAP", message: `the connection was too slow: events ${e.from_seq}–${e.to_seq} were coalesced` }, "gap"); },
+  gap: (e) => {   // the connection dropped events; conn fetched them again before this
+    store.ingest([{ type: "gap", ...e }]);
+    const note = $("[data-testid=notice]");
+    note.textContent = `slow connection: re-fetched ${e.refetched} missed events (${e.from_seq}–${e.to_seq})`;
+    note.hidden = false;
+    document.body.dataset.gaps = String(store.gaps.length);
+  },
   tensor: (msg) => inspector.onTensor(msg),
-  jobStatus: (msg) => {
+  jobStatus: (msg) => {   // `status {session, status, message}` of a server-run job
     if (msg?.session !== conn.session) return;
     document.body.dataset.job = msg.status || "";
+    const el = $("[data-testid=job-status]");
+    el.textContent = `job ${msg.status || "?"}${msg.message ? ": " + msg.message : ""}`;
+    el.dataset.state = msg.status || "";
+    el.title = msg.message || "";
+    el.hidden = false;
     if (msg.status === "error") showError({ code: "JOB", message: msg.message || "the training job failed" });
   },
 });

@@ -165,8 +165,11 @@ class Playground {
     }
     on(E.bs, (v) => { this.spec.batch_size = numv(v); });
     on(E.epochs, (v) => { this.spec.epochs = numv(v); });
-    this.resize = () => this.renderViz();
-    window.addEventListener("resize", this.resize);
+    new ResizeObserver(() => this.draw()).observe(E.chart.parentElement);
+    // The graph may have been laid out while the Debugger was hidden (we switched its
+    // session from here): fit it when it is shown again, unless the user moved it.
+    document.querySelector("[data-testid=tab-debugger]")?.addEventListener("click", () =>
+      requestAnimationFrame(() => { const v = this.app.view; if (v && !v.userMoved && this.session) v.fit(); }));
   }
 
   tab(k) {
@@ -327,7 +330,7 @@ class Playground {
     if (!r.ok) { this.specError(r.error); return null; }
     this.follow(r.session);
     this.sessionSpec = JSON.stringify(this.spec);
-    this.setRun(paused ? "paused" : "running");
+    this.setRun(paused ? "starting" : "running");   // the gate's `paused` event says when it stops
     return r.session;
   }
 

@@ -64,9 +64,11 @@ def load_arrays(ds):
         order = order[:ds["n"]]
     n_test = max(1, int(round(len(order) * ds["test_split"])))
     te, tr = order[:n_test], order[n_test:]
-    X = X.astype(np.float32) / (255.0 if X.dtype == np.uint8 else 1.0) if X.dtype == np.uint8 \
-        else X.astype(np.float32)
-    return X[tr], y[tr].astype(np.int64), X[te], y[te].astype(np.int64)
+
+    def f32(a):   # only the chosen rows are converted
+        return a.astype(np.float32) / np.float32(255.0) if a.dtype == np.uint8 \
+            else a.astype(np.float32)
+    return f32(X[tr]), y[tr].astype(np.int64), f32(X[te]), y[te].astype(np.int64)
 
 
 def make_last_step():

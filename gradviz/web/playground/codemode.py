@@ -8,8 +8,8 @@ environment; it streams its events with ``gv.attach`` into a new session. Its
 output (bounded) comes back to the browser as a ``playground_output`` message.
 """
 import os
-import resource
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,8 +20,17 @@ from ..limits import ApiError, LimitError
 CODE_LIMITS = {"max_code_bytes": 100_000, "code_cpu_seconds": 120, "code_memory_bytes": 3 << 30,
                "code_wall_seconds": 300, "code_output_bytes": 64_000}
 
-WRAPPER = '''import os, sys
-import gradviz as gv
+# First thing in the child, before any import of user code: its own limits (no preexec_fn,
+# which is unsafe in the threaded server).
+PRELUDE = '''import os, resource
+_cpu, _mem = int(os.environ.pop("GRADVIZ_CPU_SECONDS")), int(os.environ.pop("GRADVIZ_MEMORY_BYTES"))
+resource.setrlimit(resource.RLIMIT_CPU, (_cpu, _cpu + 5))
+resource.setrlimit(resource.RLIMIT_AS, (_mem, _mem))
+resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+'''
+
+WRAPPER = PRELUDE + '''import gradviz as gv
 _att = gv.attach(os.environ["GRADVIZ_URL"], token=os.environ.pop("GRADVIZ_TOKEN"),
                  session=os.environ["GRADVIZ_SESSION"], title="code mode")
 _src = open("user_code.py", encoding="utf-8").read()
@@ -36,15 +45,6 @@ RUNNING = {}   # session id -> Popen
 
 def _lim(limits, name):
     return limits.get(name, CODE_LIMITS[name])
-
-
-def _rlimits(cpu, mem):
-    def apply():
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return apply
 
 
 def run_code(server, code, reply_to):
@@ -80,13 +80,12 @@ def run_code(server, code, reply_to):
            "PYTHONPATH": root, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
            "GRADVIZ_URL": f"http://{host}:{cfg['port']}", "GRADVIZ_TOKEN": cfg["token"],
-           "GRADVIZ_SESSION": sid}
+           "GRADVIZ_SESSION": sid,
+           "GRADVIZ_CPU_SECONDS": str(int(_lim(limits, "code_cpu_seconds"))),
+           "GRADVIZ_MEMORY_BYTES": str(int(_lim(limits, "code_memory_bytes")))}
     proc = subprocess.Popen([sys.executable, "wrapper.py"], cwd=work, env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT,
-                            preexec_fn=_rlimits(int(_lim(limits, "code_cpu_seconds")),
-                                                int(_lim(limits, "code_memory_bytes"))),
-                            start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True)
     RUNNING[sid] = proc
     threading.Thread(target=_watch, args=(server, proc, sid, reply_to, limits, work),
                      daemon=True, name=f"gradviz-code-{sid}").start()
@@ -130,9 +129,10 @@ def _watch(server, proc, sid, reply_to, limits, work):
         msg = "finished"
     elif timed_out:
         msg = f"stopped: the wall-clock limit ({_lim(limits, 'code_wall_seconds')} s) was reached"
-    elif rc in (-24, -9) and not timed_out:
-        msg = "stopped: the CPU-time limit was reached or the run was stopped" if rc == -24 or \
-            rc == -9 else f"exit code {rc}"
+    elif rc == -signal.SIGXCPU:
+        msg = f"stopped: the CPU-time limit ({_lim(limits, 'code_cpu_seconds')} s) was reached"
+    elif rc == -signal.SIGKILL:
+        msg = "stopped"
     elif "MemoryError" in out:
         msg = "failed: the memory limit was reached (MemoryError)"
     else:

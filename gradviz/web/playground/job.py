@@ -184,7 +184,7 @@ class PlaygroundJob(Job):
         spec = self.spec
         ev = {"type": "pg_data", "dataset": spec["dataset"]["name"], "classes": spec["classes"],
               "shapes": spec["shapes"], "params": spec["params"], "layers": spec["layers"],
-              "n_train": int(len(ytr)), "n_test": int(len(yte)), "steps": spec["steps"],
+              "n_train": len(ytr), "n_test": len(yte), "steps": spec["steps"],
               "epochs": spec["epochs"], "title": spec["title"]}
         if spec["dataset"]["name"] in TOY:
             ev["kind"] = "2d"
@@ -226,10 +226,17 @@ class PlaygroundJob(Job):
             was = self.model.training
             self.model.eval()
             try:
-                h = gv.tensor(Xte[i:i + 1])
-                for li, mod in enumerate(self.model):
-                    h = mod(h)
-                    a = h.numpy()[0]
+                outs = {}   # one call of the whole model (so parameters keep dotted names)
+                hooks = [m.register_forward_hook(
+                    lambda mod, inp, out, li=li: outs.__setitem__(li, out.numpy()[0]))
+                    for li, m in enumerate(self.model)]
+                try:
+                    h = self.model(gv.tensor(Xte[i:i + 1]))
+                finally:
+                    for hk in hooks:
+                        hk.remove()
+                for li in range(len(self.spec["layers"])):
+                    a = outs[li]
                     if a.ndim >= 2 and self.spec["layers"][li]["type"] not in ("Dropout",):
                         maps = [_r(_thumb(c if c.ndim == 2 else c[None, :]), 3)
                                 for c in a[:MAX_MAPS]]

@@ -9,7 +9,7 @@ is accepted as well.
 """
 import math
 
-from ..limits import ApiError, LimitError
+from ..limits import ApiError
 
 TOY = ("spiral", "circles", "moons", "xor", "gaussians")
 IMAGES = ("digits", "digits_rows", "mnist", "cifar10")
@@ -121,6 +121,8 @@ def _dataset(ds, limits):
             if isinstance(n, int) and not isinstance(n, bool):
                 _limit(n, limits, "max_samples", "TOO_MANY_SAMPLES", "dataset.n", "dataset.n")
             n = _num(n, "dataset.n", 10, limits["max_samples"], True)
+        elif name in ("mnist", "cifar10"):   # at most max_samples images (checked, not loaded)
+            n = min({"mnist": 60000, "cifar10": 50000}[name], limits["max_samples"])
         out["n"] = n
     out["test_split"] = _num(ds.get("test_split", 0.2), "dataset.test_split", 0.05, 0.9)
     out["seed"] = _num(ds.get("seed", 0), "dataset.seed", 0, 2**31 - 1, True)

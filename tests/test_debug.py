@@ -1,0 +1,52 @@
+"""gv.debug.break_on: programmatic breakpoints in a plain script."""
+import pytest
+
+import gradviz as gv
+
+
+@pytest.fixture(autouse=True)
+def _clean():
+    yield
+    gv.debug.clear()
+    assert gv.trace.HOOKS.gate is None
+
+
+def test_break_on_nan_names_the_op_that_produced_it():
+    gv.debug.break_on(when="nan")
+    x = gv.tensor([1.0, -1.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(gv.debug.BreakpointHit) as hit:
+        y.log()
+    assert hit.value.info["op"] == "Log" and hit.value.info["phase"] == "forward"
+    assert "Log" in str(hit.value)
+
+
+def test_break_on_op_in_backward_only_and_remove():
+    calls = []
+    bp = gv.debug.break_on(op="Tanh", phase="backward", action=calls.append)
+    x = gv.tensor([0.5, 2.0], requires_grad=True)
+    x.tanh().sum().backward()           # forward passes; backward of Tanh calls the handler
+    assert [c["op"] for c in calls] == ["Tanh"]
+    assert calls[0]["tensor"].tolist() == [1.0, 1.0]   # the incoming gradient
+    bp.remove()
+    x.tanh().sum().backward()
+    assert len(calls) == 1
+
+
+def test_callable_condition_and_bad_arguments():
+    gv.debug.break_on(op="Mul", when=lambda t: t.abs().max().item() > 10)
+    a = gv.tensor([1.0, 2.0])
+    assert (a * 3).tolist() == [3.0, 6.0]
+    with pytest.raises(gv.debug.BreakpointHit):
+        a * 30
+    with pytest.raises(gv.GradvizError):
+        gv.debug.break_on()
+    with pytest.raises(gv.GradvizError):
+        gv.debug.break_on(op="Mul", when="sometimes")
+
+
+def test_breakpoint_event_when_recording():
+    gv.debug.break_on(op="Exp", action=lambda info: None)
+    with gv.trace.record() as rec:
+        gv.tensor([1.0]).exp()
+    assert any(e["type"] == "paused" and e["node"] is not None for e in rec.events)

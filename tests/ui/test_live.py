@@ -1,0 +1,175 @@
+"""Live sessions: the layout stays still while the graph grows, an attached script is driven
+from the page, job `status` messages and `gap` recovery (a slow viewer's dropped events)."""
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from conftest import VIEWPORT, shot
+
+ROOT = Path(__file__).resolve().parents[2]
+OPS = "[data-testid=graph] [data-node-id][data-kind=op]"
+BACKWARD = "[data-testid=graph] [data-node-id][data-state=backward]"
+POSITIONS = "els => Object.fromEntries(els.map(e => [e.dataset.key, e.getAttribute('transform')]))"
+
+
+def wait_count(page, selector, n, timeout=15000):
+    page.wait_for_function("([s, n]) => document.querySelectorAll(s).length === n", arg=[selector, n],
+                           timeout=timeout)
+
+
+def positions(page):
+    return page.eval_on_selector_all("[data-testid=graph] .gnode", POSITIONS)
+
+
+def test_nodes_placed_during_the_first_pass_never_move(page):
+    seen = {}
+    for i in range(1, 5):                        # the first forward pass, op by op
+        page.click("[data-testid=step-forward]")
+        wait_count(page, OPS, i)
+        page.wait_for_timeout(100)
+        now = positions(page)
+        assert {k: now[k] for k in seen} == seen  # what was placed stays where it was
+        seen.update(now)
+    page.click("[data-testid=continue]")         # end of the forward pass, then backward
+    page.wait_for_selector("[data-testid=run-state][data-state=paused]")
+    page.click("[data-testid=continue]")
+    page.wait_for_function("document.querySelector('#step-info').textContent.includes('done')", timeout=15000)
+    page.wait_for_timeout(200)
+    after = positions(page)
+    assert {k: after[k] for k in seen} == seen
+    assert page.get_attribute("[data-testid=graph]", "data-layouts") == "1"   # one full layout, at the start
+    # The next step reuses the picture: same slots, same places.
+    page.click("[data-testid=step-forward]")
+    page.wait_for_function("document.querySelector('#step-info').textContent.startsWith('step 2')", timeout=15000)
+    page.wait_for_timeout(200)
+    step2 = positions(page)
+    assert step2 == after
+    assert page.get_attribute("[data-testid=graph]", "data-layouts") == "1"
+
+
+SCRIPT = """
+import sys
+from pathlib import Path
+import numpy as np
+import gradviz as gv
+
+url, token, session, progress = sys.argv[1:5]
+att = gv.attach(url, token=token, session=session, paused=True)
+rng = np.random.default_rng(0)
+model = gv.nn.Sequential(gv.nn.Linear(2, 8), gv.nn.Tanh(), gv.nn.Linear(8, 1))
+opt = gv.optim.SGD(model.parameters(), lr=0.1)
+x = gv.tensor(rng.normal(size=(16, 2)).astype(np.float32))
+y = gv.tensor(rng.normal(size=(16, 1)).astype(np.float32))
+for step in range(100000):
+    loss = ((model(x) - y) ** 2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    Path(progress).write_text(str(step + 1))
+"""
+
+
+def test_attached_script_is_stepped_from_the_page(browser, server, tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(SCRIPT))
+    progress = tmp_path / "progress"
+    proc = subprocess.Popen([sys.executable, str(script), server.base, server.token, "att-ui", str(progress)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    ctx = browser.new_context(viewport=VIEWPORT)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        deadline = time.time() + 30
+        while "att-ui" not in server.gv.manager.sessions and time.time() < deadline:
+            assert proc.poll() is None, proc.stdout.read()
+            time.sleep(0.1)
+        pg.goto(f"{server.url}&session=att-ui")
+        pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+        assert pg.input_value("[data-testid=session]") == "att-ui"
+        # Paused at its first op: one op node, the current one; the script has not finished a step.
+        pg.wait_for_selector("[data-testid=run-state][data-state=paused]", timeout=20000)
+        wait_count(pg, OPS, 1)
+        assert pg.get_attribute(OPS, "data-state") == "current"
+        pg.click("[data-testid=step-forward]")
+        wait_count(pg, OPS, 2)
+        assert pg.locator(f"{OPS}[data-state=current]").count() == 1
+        pg.click("[data-testid=step-backward]")   # finishes the forward pass, one backward node
+        wait_count(pg, BACKWARD, 1, timeout=20000)
+        pg.click("[data-testid=step-backward]")
+        wait_count(pg, BACKWARD, 2)
+        assert not progress.exists()               # still inside step 1
+        pg.click("[data-testid=run]")
+        deadline = time.time() + 30
+        while not (progress.exists() and int(progress.read_text() or 0) >= 3) and time.time() < deadline:
+            time.sleep(0.1)
+        assert progress.exists() and int(progress.read_text()) >= 3   # the process advanced
+        pg.click("[data-testid=pause]")
+        pg.wait_for_selector("[data-testid=run-state][data-state=paused]", timeout=15000)
+        n = int(progress.read_text())
+        time.sleep(0.5)
+        assert int(progress.read_text()) <= n + 1                       # paused means paused
+        shot(pg, "21-attached")
+    finally:
+        ctx.close()
+        proc.kill()
+        proc.wait(10)
+        proc.stdout.close()
+    assert not errors
+
+
+def test_job_status_messages_show_in_the_page(page, server):
+    sid = page.input_value("[data-testid=session]")
+    session = server.gv.manager.sessions[sid]
+    server.gv._job_status(session, "running", None)
+    el = page.locator("[data-testid=job-status]")
+    el.wait_for(state="visible", timeout=10000)
+    page.wait_for_function("document.querySelector('[data-testid=job-status]').textContent === 'job running'")
+    server.gv._job_status(session, "error", "ValueError: the loss is NaN")
+    page.wait_for_function("document.querySelector('[data-testid=job-status]').dataset.state === 'error'")
+    assert "the loss is NaN" in el.text_content()
+    assert "the loss is NaN" in page.text_content("[data-testid=error]")
+    other = server.gv.manager.create("replay", prefix="other")
+    server.gv._job_status(other, "done", None)           # another session's job: not shown here
+    page.wait_for_timeout(300)
+    assert page.get_attribute("[data-testid=job-status]", "data-state") == "error"
+
+
+GAP_JS = """async ([from, to]) => {
+  const g = window.gradviz, id = g.conn.session;
+  const r = await g.conn.getJSON(`/api/sessions/${id}/events`, { after: -1, limit: 5000 });
+  const all = r.events;
+  g.store.reset(id); g.ctl.reset();
+  const sock = g.conn.socket;
+  const fire = (name, arg) => sock.listeners(name).forEach((f) => f(arg));
+  fire("events", all.filter((e) => e.seq < from));
+  // The feed dropped from..to for this slow viewer: the server says so, then sends what follows.
+  fire("gap", { session: id, from_seq: from, to_seq: to, dropped: to - from + 1 });
+  fire("events", all.filter((e) => e.seq > to));
+  return { total: all.length, last: all[all.length - 1].seq };
+}"""
+
+
+def test_gap_refetches_the_missed_events_in_order(page):
+    for i in range(1, 4):
+        page.click("[data-testid=step-forward]")
+        wait_count(page, OPS, i)
+    page.click("[data-testid=continue]")
+    page.wait_for_selector("[data-testid=run-state][data-state=paused]")
+    page.wait_for_timeout(300)
+    before = page.evaluate("[...document.querySelectorAll('[data-testid=graph] [data-node-id]')]"
+                           ".map(e => e.dataset.nodeId + ':' + e.dataset.state).sort()")
+    first = page.evaluate("window.gradviz.store.lastSeq")
+    info = page.evaluate(GAP_JS, [3, first - 2])
+    page.wait_for_function("document.body.dataset.gaps === '1'", timeout=10000)
+    got = page.evaluate("[window.gradviz.store.eventCount - window.gradviz.store.gaps.length,"
+                        " window.gradviz.store.lastSeq]")
+    assert got == [info["total"], info["last"]]                 # nothing lost, nothing repeated
+    page.wait_for_timeout(300)
+    after = page.evaluate("[...document.querySelectorAll('[data-testid=graph] [data-node-id]')]"
+                          ".map(e => e.dataset.nodeId + ':' + e.dataset.state).sort()")
+    assert after == before
+    assert "re-fetched" in page.text_content("[data-testid=notice]")
+    assert page.locator("[data-testid=error]").is_hidden()
