@@ -204,7 +204,7 @@ def _call_backward(fn, g, create_graph):
         if gi.shape != shape:
             raise BackwardError(f"{type(fn).__name__}.backward gave a gradient of shape "
                                 f"{tuple(gi.shape)} for an input of shape {tuple(shape)}")
-        if not create_graph and gi.dtype != a._data.dtype:
+        if not create_graph and gi.dtype is not a._data.dtype and gi.dtype != a._data.dtype:
             gi = gi.astype(a._data.dtype)
         out.append(gi)
     return tuple(out)
@@ -242,6 +242,11 @@ def _call_differentiable(fn, g):
 def _trace_grad(fn, g, grads_in):
     contribs = []
     for a, gi in zip(fn.inputs, grads_in):
-        if gi is not None and hasattr(a, "_data"):
-            contribs.append((tensor_node(a), _raw(gi)))
-    HOOKS.tracer.grad(fn, _raw(g), contribs)
+        if gi is not None:  # only Tensors that require grad receive one
+            n = a._node
+            contribs.append((tensor_node(a) if n is None else n,
+                             gi if type(gi) is _ndarray else _raw(gi)))
+    HOOKS.tracer.grad(fn, g if type(g) is _ndarray else _raw(g), contribs)
+
+
+_ndarray = np.ndarray
