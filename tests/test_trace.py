@@ -237,3 +237,25 @@ def test_each_step_announces_parameters_again_with_their_new_values():
     assert len(leaves) == 2
     assert leaves[0]["preview"]["values"] == [1.0, 2.0]
     assert leaves[1]["preview"]["values"] == [0.5, 1.0]
+
+
+def test_optimizer_step_keeps_pending_values_without_summarising_on_the_computing_thread(
+        monkeypatch):
+    from gradviz.trace.core import TRACER
+    w = gv.nn.Parameter(gv.tensor([1.0, -2.0]))
+    opt = gv.optim.SGD([w], lr=0.5)
+    drains = []
+    with gv.trace.record() as rec:
+        real_drain = TRACER.drain
+        monkeypatch.setattr(TRACER, "drain", lambda: drains.append(1))
+        for _ in range(2):
+            opt.zero_grad(set_to_none=False) if w.grad is not None else None
+            (w * w).sum().backward()
+            opt.step()
+        assert drains == []               # nothing was summarised during training
+        monkeypatch.setattr(TRACER, "drain", real_drain)
+        events = rec.events
+    leaves = [e["preview"]["values"] for e in events if e["type"] == "leaf" and e["node"] == w._node]
+    assert leaves == [[1.0, -2.0], [0.0, 0.0]]   # w after one step: w - 0.5 * 2w
+    accums = [e["grad"]["preview"]["values"] for e in events if e["type"] == "accum"]
+    assert accums == [[2.0, -4.0], [0.0, 0.0]]   # the grads as they were, not as zeroed later

@@ -586,7 +586,7 @@ def _check_inplace(self):
                             "supported; use the out-of-place op")
     from ..trace.hooks import HOOKS
     if HOOKS.listening:
-        HOOKS.tracer.drain()  # summarise pending records before values change
+        HOOKS.tracer.protect([self._data])  # pending records keep the values they saw
 
 
 def _other(self, other):

@@ -213,7 +213,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         var = x.var(axis=axes)
         if running_mean is not None or running_var is not None:
             if HOOKS.listening:
-                HOOKS.tracer.drain()
+                HOOKS.tracer.protect([b._data for b in (running_mean, running_var)
+                                      if b is not None])
             m = momentum
             if running_mean is not None:
                 rm = running_mean._data

@@ -28,7 +28,7 @@ __all__ = [
 def _fill(tensor, arr):
     """Write ``arr`` into ``tensor`` in place (no graph), keeping dtype and device."""
     if HOOKS.listening:
-        HOOKS.tracer.drain()  # pending records reference the old values
+        HOOKS.tracer.protect([tensor._data])  # pending records reference the old values
     tensor._data[...] = move(np.asarray(arr), tensor.device).astype(tensor._data.dtype,
                                                                      copy=False)
     return tensor

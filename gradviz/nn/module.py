@@ -446,7 +446,7 @@ class Module:
                               f'model is {tuple(t.shape)}.')
                 continue
             if HOOKS.listening:
-                HOOKS.tracer.drain()
+                HOOKS.tracer.protect([t._data])
             t._data[...] = move(arr, t.device).astype(t._data.dtype, copy=False)
         for key in state_dict:
             if key not in own:

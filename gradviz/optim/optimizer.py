@@ -86,6 +86,8 @@ class Optimizer:
                 else:
                     if p.grad.grad_fn is not None:
                         p.grad = p.grad.detach()
+                    if HOOKS.listening:
+                        HOOKS.tracer.protect([p.grad._data])
                     p.grad._data[...] = 0
 
     def step(self, closure=None):
@@ -96,9 +98,10 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         listening = HOOKS.listening
-        if listening:
-            from .. import trace
-            trace.flush()
+        if listening:  # pending events still reference the values about to change
+            HOOKS.tracer.protect([a for group in self.param_groups for p in group["params"]
+                                  for a in (p._data, p.grad._data if p.grad is not None
+                                            else None) if a is not None])
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:

@@ -134,6 +134,23 @@ class Tracer:
             if self.records:
                 self.drain()
 
+    def protect(self, arrays):
+        """Copy the pending records' references to ``arrays`` (or views of them) before
+        they change in place: an optimizer step, an in-place op, a weight load.
+
+        Much cheaper than draining on the computing thread: nothing is summarised,
+        only the arrays about to change are copied. Waits for a drain in progress.
+        """
+        if not self.records:
+            return
+        keys = {id(a if getattr(a, "base", None) is None else a.base) for a in arrays}
+        with self.lock:
+            recs = self.records
+            for i, rec in enumerate(recs):
+                new = _protected(rec, keys)
+                if new is not rec:
+                    recs[i] = new
+
     # ---- the computing thread's side ----------------------------------------
     def _push(self, rec):
         recs = self.records
@@ -233,6 +250,34 @@ class Tracer:
         ev = dict(r[1])
         ev.setdefault("v", SCHEMA_VERSION)
         return ev
+
+
+# where each record kind keeps its arrays (see Tracer.leaf/op/grad/accum)
+_ARRAY_SLOTS = {"leaf": (3,), "op": (5,), "grad": (3,), "accum": (2,)}
+
+
+def _owner(a):
+    base = getattr(a, "base", None)
+    return id(a if base is None else base)
+
+
+def _protected(rec, keys):
+    """``rec`` with private copies of the arrays whose memory is in ``keys``."""
+    slots = _ARRAY_SLOTS.get(rec[0])
+    if slots is None:
+        return rec
+    out = None
+    for i in slots:
+        a = rec[i]
+        if a is not None and _owner(a) in keys:
+            out = list(rec) if out is None else out
+            out[i] = a.copy()
+    if rec[0] == "grad":
+        contribs = rec[4]
+        if any(_owner(c) in keys for _, c in contribs):
+            out = list(rec) if out is None else out
+            out[4] = [(to, c.copy() if _owner(c) in keys else c) for to, c in contribs]
+    return rec if out is None else tuple(out)
 
 
 def jattrs(attrs):

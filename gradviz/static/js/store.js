@@ -60,6 +60,7 @@ export class Store {
     this.lastSeq = -1;
     this.steps = [];
     this.leafBase = new Map();   // leaf node id -> the leaf event (parameters persist)
+    this.lastUpdate = new Map(); // param node id -> its latest param_update (any step)
     this.scalars = new Map();    // name -> {x: [], y: []}
     this.paused = null;          // {node, phase} while the engine waits
     this.gaps = [];
@@ -106,7 +107,8 @@ export class Store {
     if (!base) return null;
     const rec = { kind: "leaf", id, name: base.name, shape: base.shape, dtype: base.dtype,
       device: base.device, requiresGrad: base.requires_grad, stats: base.stats,
-      preview: base.preview, module: null, fanIn: [], users: [] };
+      preview: base.preview, module: null, fanIn: [], users: [],
+      update: this.lastUpdate.get(id) ?? null };  // until this step's own update arrives
     rec.module = moduleOf(rec);
     rec.slot = slotKey(step, rec);
     step.nodes.set(id, rec);
@@ -182,6 +184,7 @@ export class Store {
         break;
       }
       case "param_update": {
+        this.lastUpdate.set(ev.node, ev);
         const st = this.current;
         if (st) {
           st.phase = "done";
