@@ -83,12 +83,21 @@ def table(results):
         if "skipped" in res:
             lines.append(f"   skipped: {res['skipped']}")
             continue
-        for r in res.get("rows", []):
+        rows = res.get("rows")
+        if rows is None:  # a module that reports flat figures
+            rows = [{"name": k, "value": v} for k, v in res.items()
+                    if k not in ("id", "module", "seconds", "title", "notes")
+                    and isinstance(v, (int, float, str, bool))]
+        for r in rows:
+            if "name" not in r:  # a row of free-form figures
+                lines.append("   " + "  ".join(f"{k} {fmt(v)}" for k, v in r.items()
+                                               if not isinstance(v, (dict, list))))
+                continue
             peers = "  ".join(f"{k} {fmt(v)}" for k, v in r.get("peers", {}).items())
             ratios = "  ".join(f"{fmt(v)}x {k}" for k, v in r.get("ratios", {}).items())
             met = r.get("met")
             mark = "" if met is None else ("  [met]" if met else "  [MISSED]")
-            lines.append(f"   {r['name']:<34} gradviz {fmt(r['value'])} {r.get('unit', '')}"
+            lines.append(f"   {r['name']:<34} gradviz {fmt(r.get('value'))} {r.get('unit', '')}"
                          f"{'  | ' + peers if peers else ''}{'  | ' + ratios if ratios else ''}"
                          f"{'  target ' + r['target'] if r.get('target') else ''}{mark}")
         for note in res.get("notes", []):
@@ -112,12 +121,12 @@ def child(args):
     for bid, modname in mods:
         print(f"... {bid} ({modname})", flush=True)
         results.append(run_one(bid, modname, args.quick))
-    print(table(results))
     out = {"env": env, "results": results, "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
     path = args.json
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=1, default=str)
+    print(table(results))
     print(f"wrote {path}")
     return 0
 

@@ -6,7 +6,6 @@ shows it live in the browser.
 """
 __version__ = "0.1.0"
 
-from . import engine as _engine
 from .engine.backend import quiet_numpy as _quiet_numpy
 from .engine import Size, Tensor, device, strided
 from .engine.dtypes import (bool_ as bool, dtype, float16, float32, float64,  # noqa: A001

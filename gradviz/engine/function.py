@@ -10,7 +10,7 @@ import weakref
 
 import numpy as np
 
-from ..errors import AnomalyError, DeviceError
+from ..errors import DeviceError
 from ..trace.hooks import HOOKS
 from . import grad_mode
 

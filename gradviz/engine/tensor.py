@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..errors import BackwardError, GradvizError
-from . import dtypes, grad_mode
+from . import dtypes
 from .backend import as_device, device_of, move
 
 
@@ -196,7 +196,7 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise GradvizError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise GradvizError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def detach(self):

@@ -1,6 +1,4 @@
 """Tensor's op methods: each is a thin call of one Function class (torch's names and args)."""
-import builtins as _b
-import collections
 import numbers
 
 import numpy as np
@@ -12,7 +10,6 @@ from .function import apply_binary as _apply2
 from .tensor import Tensor
 
 _FLOAT_KINDS = "f"
-values_indices = collections.namedtuple("values_indices", ["values", "indices"])
 
 
 def _coerce(a, b):
@@ -249,331 +246,13 @@ def _compare(op):
     return method
 
 
-# ---- reductions ------------------------------------------------------------------------
-def _float(self):
-    return self if self._data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
-
-
-def sum(self, dim=None, keepdim=False, dtype=None):
-    """Sum over ``dim`` (all when None)."""
-    x = self if dtype is None else self.to(dtype)
-    if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
-        x = x.to(dtypes.int64)
-    return O.Sum.apply(x, dim=dim, keepdim=keepdim)
-
-
-def mean(self, dim=None, keepdim=False, dtype=None):
-    """Mean over ``dim``."""
-    x = self if dtype is None else self.to(dtype)
-    if x._data.dtype.kind != "f":
-        raise GradvizError(f"mean(): could not infer output dtype. Input dtype must be either "
-                           f"a floating point or complex dtype. Got: {x.dtype.name}")
-    return O.Mean.apply(x, dim=dim, keepdim=keepdim)
-
-
-def _correction(unbiased, correction):
-    if correction is not None:
-        return correction
-    return 1 if unbiased in (None, True) else 0
-
-
-def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
-    """Variance (Bessel's correction by default, as torch)."""
-    return O.Var.apply(_float(self), dim=dim, correction=_correction(unbiased, correction),
-                       keepdim=keepdim)
-
-
-def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
-    """Standard deviation (Bessel's correction by default)."""
-    return O.Std.apply(_float(self), dim=dim, correction=_correction(unbiased, correction),
-                       keepdim=keepdim)
-
-
-def prod(self, dim=None, keepdim=False):
-    """Product over ``dim`` (all when None)."""
-    return O.Prod.apply(self, dim=dim, keepdim=keepdim)
-
-
-def max(self, dim=None, keepdim=False):
-    """max() → the largest value; max(dim) → (values, indices); max(other) → maximum."""
-    if isinstance(dim, Tensor):
-        return maximum(self, dim)
-    if dim is None:
-        return O.Amax.apply(self)
-    values = O.MaxDim.apply(self, dim=dim, keepdim=keepdim)
-    return values_indices(values, Tensor._wrap(values.grad_fn.out_indices
-                                               if values.grad_fn else
-                                               self._data.argmax(axis=dim, keepdims=keepdim)))
-
-
-def min(self, dim=None, keepdim=False):
-    """min() → the smallest value; min(dim) → (values, indices); min(other) → minimum."""
-    if isinstance(dim, Tensor):
-        return minimum(self, dim)
-    if dim is None:
-        return O.Amin.apply(self)
-    values = O.MinDim.apply(self, dim=dim, keepdim=keepdim)
-    return values_indices(values, Tensor._wrap(values.grad_fn.out_indices
-                                               if values.grad_fn else
-                                               self._data.argmin(axis=dim, keepdims=keepdim)))
-
-
-def amax(self, dim=(), keepdim=False):
-    """Max over ``dim`` (all when empty); ties share the gradient."""
-    return O.Amax.apply(self, dim=None if dim == () else dim, keepdim=keepdim)
-
-
-def amin(self, dim=(), keepdim=False):
-    """Min over ``dim`` (all when empty); ties share the gradient."""
-    return O.Amin.apply(self, dim=None if dim == () else dim, keepdim=keepdim)
-
-
-def argmax(self, dim=None, keepdim=False):
-    """Index of the max (flattened when dim is None)."""
-    return O.Argmax.apply(self, dim=dim, keepdim=keepdim)
-
-
-def argmin(self, dim=None, keepdim=False):
-    """Index of the min (flattened when dim is None)."""
-    return O.Argmin.apply(self, dim=dim, keepdim=keepdim)
-
-
-def logsumexp(self, dim, keepdim=False):
-    """log(sum(exp(x))) over ``dim``, computed stably."""
-    return O.Logsumexp.apply(_float(self), dim=dim, keepdim=keepdim)
-
-
-def softmax(self, dim, dtype=None):
-    """exp(x) / sum(exp(x)) along ``dim``."""
-    x = _float(self) if dtype is None else self.to(dtype)
-    return O.Softmax.apply(x, dim=dim)
-
-
-def log_softmax(self, dim, dtype=None):
-    """log(softmax(x)) along ``dim``, computed stably."""
-    x = _float(self) if dtype is None else self.to(dtype)
-    return O.LogSoftmax.apply(x, dim=dim)
-
-
-def cumsum(self, dim, dtype=None):
-    """Running sum along ``dim``."""
-    x = self if dtype is None else self.to(dtype)
-    return O.Cumsum.apply(x, dim=dim)
-
-
-# ---- shapes ----------------------------------------------------------------------------
-def _infer_shape(shape, numel):
-    shape = list(shape)
-    neg = [i for i, s in enumerate(shape) if s == -1]
-    if len(neg) > 1:
-        raise ShapeError("only one dimension can be inferred")
-    known = 1
-    for s in shape:
-        if s != -1:
-            known *= s
-    if neg:
-        if known == 0 or numel % known:
-            raise ShapeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-        shape[neg[0]] = numel // known
-    elif known != numel:
-        raise ShapeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-    return tuple(shape)
-
-
-def reshape(self, *shape):
-    """The same values in a new shape (one -1 is inferred)."""
-    shape = _infer_shape(_shape_args(shape), self._data.size)
-    return O.Reshape.apply(self, shape=shape)
-
-
-def view(self, *shape):
-    """Like reshape; the result shares memory with self."""
-    if len(shape) == 1 and (isinstance(shape[0], dtypes.dtype)):
-        raise GradvizError("view(dtype) is not supported; use .to(dtype)")
-    shape = _infer_shape(_shape_args(shape), self._data.size)
-    return O.View.apply(self, shape=shape)
-
-
-def view_as(self, other):
-    """View with other's shape."""
-    return view(self, tuple(other.shape))
-
-
-def reshape_as(self, other):
-    """Reshape to other's shape."""
-    return reshape(self, tuple(other.shape))
-
-
-def flatten(self, start_dim=0, end_dim=-1):
-    """Merge dims start_dim..end_dim into one."""
-    nd = self.ndim
-    if nd == 0:
-        return O.Flatten.apply(self, shape=(1,))
-    s, e = start_dim % nd, end_dim % nd
-    if s > e:
-        raise ShapeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    shp = self._data.shape
-    n = 1
-    for d in shp[s:e + 1]:
-        n *= d
-    return O.Flatten.apply(self, shape=shp[:s] + (n,) + shp[e + 1:])
-
-
-def unflatten(self, dim, sizes):
-    """Split dim into ``sizes``."""
-    shp = self._data.shape
-    d = dim % self.ndim
-    sizes = _infer_shape(tuple(sizes), shp[d])
-    return O.Unflatten.apply(self, shape=shp[:d] + sizes + shp[d + 1:])
-
-
-def squeeze(self, dim=None):
-    """Drop size-1 dims (or only ``dim`` when it has size 1)."""
-    shp = self._data.shape
-    if dim is None:
-        new = tuple(s for s in shp if s != 1)
-    else:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        dims = {d % _b.max(self.ndim, 1) for d in dims} if self.ndim else set()
-        new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
-    return O.Squeeze.apply(self, shape=new)
-
-
-def unsqueeze(self, dim):
-    """Insert a size-1 dim at ``dim``."""
-    nd = self.ndim + 1
-    if not -nd <= dim < nd:
-        raise ShapeError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}],"
-                         f" but got {dim})")
-    d = dim % nd
-    shp = self._data.shape
-    return O.Unsqueeze.apply(self, shape=shp[:d] + (1,) + shp[d:])
-
-
-def transpose(self, dim0, dim1):
-    """Swap two dims."""
-    return O.Transpose.apply(self, dim0=dim0, dim1=dim1)
-
+from .tensor_reduce import (amax, amin, argmax, argmin, cumsum, log_softmax,  # noqa: E402
+                            logsumexp, max, mean, min, prod, softmax, std, sum, var)
+from .tensor_shape import (_index_key, chunk, expand, expand_as, flatten,  # noqa: E402
+                           gather, getitem, permute, repeat, reshape, reshape_as, split,
+                           squeeze, t, transpose, unflatten, unsqueeze, view, view_as)
 
 swapaxes = transpose
-
-
-def t(self):
-    """Transpose a ≤2-D tensor."""
-    if self.ndim > 2:
-        raise ShapeError("t() expects a tensor with <= 2 dimensions")
-    return self if self.ndim < 2 else transpose(self, 0, 1)
-
-
-def permute(self, *dims):
-    """Reorder dims."""
-    dims = _shape_args(dims)
-    if sorted(d % _b.max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-        raise ShapeError(f"permute: dims {dims} do not match a tensor of {self.ndim} dims")
-    return O.Permute.apply(self, dims=dims)
-
-
-def expand(self, *sizes):
-    """Broadcast to a bigger shape without copying (-1 keeps a dim)."""
-    sizes = _shape_args(sizes)
-    shp = (1,) * (len(sizes) - self.ndim) + self._data.shape
-    if len(sizes) < self.ndim:
-        raise ShapeError("expand: the number of sizes must be >= the number of dims")
-    new = tuple(s if t == -1 else t for s, t in zip(shp, sizes))
-    for s, t in zip(shp, new):
-        if s != t and s != 1:
-            raise ShapeError(f"The expanded size of the tensor ({t}) must match the existing "
-                             f"size ({s}) at a non-singleton dimension")
-    return O.Expand.apply(self, shape=new)
-
-
-def expand_as(self, other):
-    """Expand to other's shape."""
-    return expand(self, tuple(other.shape))
-
-
-def repeat(self, *repeats):
-    """Tile along each dim."""
-    repeats = _shape_args(repeats)
-    if len(repeats) < self.ndim:
-        raise ShapeError("Number of dimensions of repeat dims can not be smaller than number "
-                         "of dimensions of tensor")
-    return O.Repeat.apply(self, repeats=repeats)
-
-
-def split(self, split_size_or_sections, dim=0):
-    """Chunks of a given size (or list of sizes) along ``dim``."""
-    n = self._data.shape[dim]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
-        sizes = [_b.min(step, n - i) for i in range(0, n, step)] or [0]
-    else:
-        sizes = list(split_size_or_sections)
-        if _b.sum(sizes) != n:
-            raise ShapeError(f"split_with_sizes expects split_sizes to sum exactly to {n}")
-    d = dim % self.ndim
-    out, start = [], 0
-    for s in sizes:
-        out.append(self[(slice(None),) * d + (slice(start, start + s),)])
-        start += s
-    return tuple(out)
-
-
-def chunk(self, chunks, dim=0):
-    """Split into ``chunks`` nearly equal parts."""
-    n = self._data.shape[dim]
-    size = -(-n // chunks)
-    return split(self, size, dim)
-
-
-def gather(self, dim, index):
-    """Values at ``index`` along ``dim`` (torch.gather)."""
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
-    if idx.dtype.kind not in "iu":
-        raise GradvizError("gather(): Expected dtype int64 for index")
-    if idx.ndim != self.ndim:
-        raise ShapeError("Index tensor must have the same number of dimensions as input tensor")
-    d = dim % _b.max(self.ndim, 1)
-    for i, (n, m) in enumerate(zip(idx.shape, self._data.shape)):
-        if i != d and n > m:
-            raise ShapeError(f"Size does not match at dimension {i} expected index "
-                             f"{list(idx.shape)} to be smaller than self {list(self.shape)} "
-                             f"apart from dimension {d}")
-    return O.Gather.apply(self, idx, dim=dim)
-
-
-def _index_key(key, like=None):
-    if not isinstance(key, tuple):
-        key = (key,)
-    out = []
-    for k in key:
-        if isinstance(k, Tensor):
-            k = k._data
-            if k.ndim == 0 and k.dtype.kind in "iu":
-                k = int(k)
-        elif isinstance(k, list):
-            k = np.asarray(k)
-        out.append(k)
-    if like is not None and type(like._data) is not np.ndarray:  # index arrays follow the data
-        from .backend import move
-        out = [move(k, like.device) if getattr(k, "ndim", 0) else k for k in out]
-    return tuple(out)
-
-
-def getitem(self, key):
-    """Indexing: ints, slices, None, Ellipsis, bool masks and integer tensors."""
-    key = _index_key(key, self)
-    try:
-        return O.Getitem.apply(self, key=key)
-    except IndexError as exc:
-        raise IndexError(str(exc)) from None
-
-
-def setitem(self, key, value):
-    """In-place assignment ``t[key] = value`` (only on tensors that need no grad)."""
-    _check_inplace(self)
-    key = _index_key(key, self)
-    self._data[key] = value._data if isinstance(value, Tensor) else value
 
 
 # ---- in place --------------------------------------------------------------------------
@@ -653,6 +332,13 @@ def clamp_(self, min=None, max=None):
     _check_inplace(self)
     self._data[...] = self._data.clip(min, max)
     return self
+
+
+def setitem(self, key, value):
+    """In-place assignment ``t[key] = value`` (only on tensors that need no grad)."""
+    _check_inplace(self)
+    key = _index_key(key, self)
+    self._data[key] = value._data if isinstance(value, Tensor) else value
 
 
 _METHODS = {

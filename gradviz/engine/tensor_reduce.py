@@ -1,0 +1,124 @@
+"""Tensor reductions: sum, mean, var/std, prod, max/min, softmax and friends."""
+import collections
+
+import numpy as np
+
+from ..errors import GradvizError
+from . import dtypes
+from . import ops as O
+from .tensor import Tensor
+
+values_indices = collections.namedtuple("values_indices", ["values", "indices"])
+
+
+def _float(self):
+    return self if self._data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+
+
+def sum(self, dim=None, keepdim=False, dtype=None):
+    """Sum over ``dim`` (all when None)."""
+    x = self if dtype is None else self.to(dtype)
+    if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
+        x = x.to(dtypes.int64)
+    return O.Sum.apply(x, dim=dim, keepdim=keepdim)
+
+
+def mean(self, dim=None, keepdim=False, dtype=None):
+    """Mean over ``dim``."""
+    x = self if dtype is None else self.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise GradvizError(f"mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {x.dtype.name}")
+    return O.Mean.apply(x, dim=dim, keepdim=keepdim)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
+    """Variance (Bessel's correction by default, as torch)."""
+    return O.Var.apply(_float(self), dim=dim, correction=_correction(unbiased, correction),
+                       keepdim=keepdim)
+
+
+def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
+    """Standard deviation (Bessel's correction by default)."""
+    return O.Std.apply(_float(self), dim=dim, correction=_correction(unbiased, correction),
+                       keepdim=keepdim)
+
+
+def prod(self, dim=None, keepdim=False):
+    """Product over ``dim`` (all when None)."""
+    return O.Prod.apply(self, dim=dim, keepdim=keepdim)
+
+
+def max(self, dim=None, keepdim=False):
+    """max() → the largest value; max(dim) → (values, indices); max(other) → maximum."""
+    if isinstance(dim, Tensor):
+        return self.maximum(dim)
+    if dim is None:
+        return O.Amax.apply(self)
+    values = O.MaxDim.apply(self, dim=dim, keepdim=keepdim)
+    return values_indices(values, Tensor._wrap(values.grad_fn.out_indices
+                                               if values.grad_fn else
+                                               self._data.argmax(axis=dim, keepdims=keepdim)))
+
+
+def min(self, dim=None, keepdim=False):
+    """min() → the smallest value; min(dim) → (values, indices); min(other) → minimum."""
+    if isinstance(dim, Tensor):
+        return self.minimum(dim)
+    if dim is None:
+        return O.Amin.apply(self)
+    values = O.MinDim.apply(self, dim=dim, keepdim=keepdim)
+    return values_indices(values, Tensor._wrap(values.grad_fn.out_indices
+                                               if values.grad_fn else
+                                               self._data.argmin(axis=dim, keepdims=keepdim)))
+
+
+def amax(self, dim=(), keepdim=False):
+    """Max over ``dim`` (all when empty); ties share the gradient."""
+    return O.Amax.apply(self, dim=None if dim == () else dim, keepdim=keepdim)
+
+
+def amin(self, dim=(), keepdim=False):
+    """Min over ``dim`` (all when empty); ties share the gradient."""
+    return O.Amin.apply(self, dim=None if dim == () else dim, keepdim=keepdim)
+
+
+def argmax(self, dim=None, keepdim=False):
+    """Index of the max (flattened when dim is None)."""
+    return O.Argmax.apply(self, dim=dim, keepdim=keepdim)
+
+
+def argmin(self, dim=None, keepdim=False):
+    """Index of the min (flattened when dim is None)."""
+    return O.Argmin.apply(self, dim=dim, keepdim=keepdim)
+
+
+def logsumexp(self, dim, keepdim=False):
+    """log(sum(exp(x))) over ``dim``, computed stably."""
+    return O.Logsumexp.apply(_float(self), dim=dim, keepdim=keepdim)
+
+
+def softmax(self, dim, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``."""
+    x = _float(self) if dtype is None else self.to(dtype)
+    return O.Softmax.apply(x, dim=dim)
+
+
+def log_softmax(self, dim, dtype=None):
+    """log(softmax(x)) along ``dim``, computed stably."""
+    x = _float(self) if dtype is None else self.to(dtype)
+    return O.LogSoftmax.apply(x, dim=dim)
+
+
+def cumsum(self, dim, dtype=None):
+    """Running sum along ``dim``."""
+    x = self if dtype is None else self.to(dtype)
+    return O.Cumsum.apply(x, dim=dim)
+
+
