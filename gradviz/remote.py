@@ -44,6 +44,36 @@ def _encode(obj):
     return "".join(_c_encode(obj, 0))
 
 
+try:  # optional (not a dependency): several times faster, above all at printing floats
+    import orjson as _orjson
+    _ORJSON_OPTS = (_orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
+                    | _orjson.OPT_PASSTHROUGH_SUBCLASS)  # what the standard encoder refuses
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson = None
+
+# events the tracer builds itself: every float went through jfloat/jvalues (finite)
+_TRACED = frozenset(("op", "grad", "leaf", "accum"))
+
+
+def _encode_event(ev):
+    """Compact JSON text of one event, the same JSON value ``_encode`` gives.
+
+    With orjson installed (optional): the tracer's own events take it directly (their
+    floats are finite and their keys strings by construction); other events take it
+    unless its text holds a ``null``, which may be a NaN that orjson writes as null:
+    those go to the standard encoder, which refuses NaN/Inf as before. Whatever orjson
+    refuses (big ints, non-string keys, surrogates...) goes to the standard encoder.
+    """
+    if _orjson is not None:
+        try:
+            b = _orjson.dumps(ev, option=_ORJSON_OPTS)
+        except (TypeError, ValueError):
+            return _encode(ev)
+        if ev.get("type") in _TRACED or b"null" not in b:
+            return b.decode()
+    return _encode(ev)
+
+
 class _Batch:
     """Numbered events as JSON lines: ``first``..``last`` seq, sent or not."""
 
@@ -59,7 +89,7 @@ class Attachment:
 
     def __init__(self, url, token=None, session=None, paused=False, title=None,
                  connect_timeout=5.0, batch_max=BATCH_MAX, max_pending=MAX_PENDING,
-                 window=WINDOW):
+                 window=WINDOW, keep_values=None):
         self.url = url
         self.token = token
         self.session = session
@@ -68,7 +98,10 @@ class Attachment:
         self.max_pending = max_pending
         self.window = max(1, int(window))
         self.connect_timeout = connect_timeout
-        self.gate = StepGate(paused=paused)
+        from .remote_tensor import KEEP_VALUES
+        # recent nodes' arrays, for a viewer's `tensor` request (see remote_tensor)
+        self.gate = StepGate(paused=paused,
+                             keep_values=KEEP_VALUES if keep_values is None else keep_values)
         self.outbox = deque()        # events from the tracer, not yet numbered
         self.pending = deque()       # _Batch: numbered, not yet acknowledged (in seq order)
         self.pending_events = 0
@@ -96,6 +129,7 @@ class Attachment:
         c.on("connect", self._on_connect)
         c.on("disconnect", self._on_disconnect)
         c.on("command", self._on_command)
+        c.on("tensor_request", self._on_tensor_request)
         try:
             c.connect(self.url, auth={"token": self.token}, transports=["websocket"],
                       wait_timeout=self.connect_timeout)
@@ -148,6 +182,10 @@ class Attachment:
         if not self.closing:
             self.gate.release()   # nobody can press "continue" now: never hang the script
 
+    def _on_tensor_request(self, msg):
+        from .remote_tensor import answer
+        return answer(self.gate, msg)
+
     def _on_command(self, msg):
         try:
             self.gate.apply(msg)
@@ -175,7 +213,7 @@ class Attachment:
             if "seq" in ev or "session" in ev:
                 ev = {k: v for k, v in ev.items() if k not in ("seq", "session")}
             try:
-                text = _encode(ev)
+                text = _encode_event(ev)
             except (TypeError, ValueError, RecursionError) as e:
                 self.rejected += 1
                 print(f"gradviz: an event could not be sent as JSON and was skipped: {e}",
@@ -364,12 +402,15 @@ class Attachment:
         return False
 
 
-def attach(url="http://127.0.0.1:5000", token=None, session=None, paused=False, title=None):
+def attach(url="http://127.0.0.1:5000", token=None, session=None, paused=False, title=None,
+           keep_values=None):
     """Stream this process's events to ``gradviz serve`` at ``url`` and obey its debugger.
 
     ``token``: the server's token (or a producer token); ``session``: a session id
     to create or continue; ``paused=True`` stops at the first op until a viewer
-    steps or runs. Returns an ``Attachment`` (``.flush()``, ``.close()``); it
+    steps or runs; ``keep_values``: bytes of recent node values kept for a viewer's
+    full-value requests (default 32 MiB, 0: none). Returns an ``Attachment`` (``.flush()``, ``.close()``); it
     closes itself at normal interpreter exit after every event is acknowledged.
     """
-    return Attachment(url, token=token, session=session, paused=paused, title=title).start()
+    return Attachment(url, token=token, session=session, paused=paused, title=title,
+                      keep_values=keep_values).start()

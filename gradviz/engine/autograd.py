@@ -79,49 +79,44 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     prev_mode = grad_mode.enabled
     grad_mode.enabled = bool(create_graph)
     try:
-        for fn in order:
-            k = id(fn)
-            g = grads.pop(k, None)
-            if g is None:
-                continue
-            if fn.hooks:
-                for hook in fn.hooks.values():
-                    r = hook(g if create_graph else Tensor._wrap(g))
-                    if r is not None:
-                        g = r if create_graph else _raw(r)
-            if fn.retain is not None:
-                t = fn.retain()
-                if t is not None:
-                    gt = g if create_graph else Tensor._wrap(g.copy())
-                    t.grad = gt if t.grad is None else t.grad + gt
-            if want is not None and k in want:
-                captured[k] = g
-            if tracing:
-                if HOOKS.gate is not None:
-                    HOOKS.gate.before_backward(fn_node(fn), type(fn).__name__, _raw(g))
-            grads_in = _call_backward(fn, g, create_graph)
-            if listening:
-                _trace_grad(fn, g, grads_in)
-            if HOOKS.anomaly:
-                from .anomaly import check_backward
-                check_backward(fn, grads_in)
-            if not retain_graph and fn.saved:
-                fn.saved = _FREED
-            for a, gi in zip(fn.inputs, grads_in):
-                if gi is None or not getattr(a, "requires_grad", False):
+        if not (create_graph or want is not None or tracing):
+            _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed)
+        else:
+            for fn in order:
+                k = id(fn)
+                g = grads.pop(k, None)
+                if g is None:
                     continue
-                child = a.grad_fn
-                if child is not None:
-                    ck = id(child)
-                    grads[ck] = _add(grads.get(ck), gi)
-                    deps[ck] -= 1
-                else:
-                    lk = id(a)
-                    leaf_grads[lk] = _add(leaf_grads.get(lk), gi)
-                    deps[lk] -= 1
-                    if deps[lk] == 0:
-                        _finish_leaf(a, leaf_grads.pop(lk), accumulate, want, captured,
-                                     create_graph, handed)
+                if fn.hooks or fn.retain is not None:
+                    g = _node_hooks(fn, g, create_graph)
+                if want is not None and k in want:
+                    captured[k] = g
+                if tracing:
+                    if HOOKS.gate is not None:
+                        HOOKS.gate.before_backward(fn_node(fn), type(fn).__name__, _raw(g))
+                grads_in = _call_backward(fn, g, create_graph)
+                if listening:
+                    _trace_grad(fn, g, grads_in)
+                if HOOKS.anomaly:
+                    from .anomaly import check_backward
+                    check_backward(fn, grads_in)
+                if not retain_graph and fn.saved:
+                    fn.saved = _FREED
+                for a, gi in zip(fn.inputs, grads_in):
+                    if gi is None or not getattr(a, "requires_grad", False):
+                        continue
+                    child = a.grad_fn
+                    if child is not None:
+                        ck = id(child)
+                        grads[ck] = _add(grads.get(ck), gi)
+                        deps[ck] -= 1
+                    else:
+                        lk = id(a)
+                        leaf_grads[lk] = _add(leaf_grads.get(lk), gi)
+                        deps[lk] -= 1
+                        if deps[lk] == 0:
+                            _finish_leaf(a, leaf_grads.pop(lk), accumulate, want, captured,
+                                         create_graph, handed)
     finally:
         grad_mode.enabled = prev_mode
     if listening:
@@ -144,6 +139,73 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
         else:
             result.append(g if create_graph else Tensor._wrap(g))
     return tuple(result)
+
+
+def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed):
+    """The backward loop of the common case: no create_graph, no ``inputs=``, nothing
+    tracing. The same work as the general loop (node hooks, retain_grad, checks) with
+    fewer lookups: ``_call_backward`` and the hand-out to inputs are merged into one pass."""
+    pop = grads.pop
+    get = grads.get
+    leaf_pop = leaf_grads.pop
+    for fn in order:
+        g = pop(id(fn), None)
+        if g is None:
+            continue
+        if fn.hooks or fn.retain is not None:
+            g = _node_hooks(fn, g, False)
+        if fn.saved is _FREED:
+            _raise_freed(fn)
+        inputs = fn.inputs
+        needs = tuple([a.requires_grad if isinstance(a, Tensor)
+                       else getattr(a, "requires_grad", False) for a in inputs])
+        fn.needs_input_grad = needs
+        grads_in = fn.backward(g)
+        if not isinstance(grads_in, tuple):
+            grads_in = (grads_in,)
+        if len(grads_in) != len(inputs):
+            _raise_count(fn, grads_in)
+        if not retain_graph and fn.saved:
+            fn.saved = _FREED
+        for a, gi, need in zip(inputs, grads_in, needs):
+            if gi is None or not need:
+                continue
+            data = a._data
+            if gi.shape != data.shape:
+                _raise_shape(fn, gi, data)
+            if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+                gi = gi.astype(data.dtype)
+            child = a.grad_fn
+            if child is not None:
+                ck = id(child)
+                old = get(ck)
+                grads[ck] = gi if old is None else old + gi
+            else:
+                lk = id(a)
+                left = deps[lk] - 1
+                deps[lk] = left
+                old = leaf_pop(lk, None)
+                if old is not None:
+                    gi = old + gi
+                if left == 0:
+                    _finish_leaf(a, gi, accumulate, None, None, False, handed)
+                else:
+                    leaf_grads[lk] = gi
+
+
+def _node_hooks(fn, g, create_graph):
+    """Run the hooks registered on fn's output and keep its grad if retain_grad asked."""
+    if fn.hooks:
+        for hook in fn.hooks.values():
+            r = hook(g if create_graph else Tensor._wrap(g))
+            if r is not None:
+                g = r if create_graph else _raw(r)
+    if fn.retain is not None:
+        t = fn.retain()
+        if t is not None:
+            gt = g if create_graph else Tensor._wrap(g.copy())
+            t.grad = gt if t.grad is None else t.grad + gt
+    return g
 
 
 def _raw(g):
@@ -178,11 +240,7 @@ def _finish_leaf(t, g, accumulate, want, captured, create_graph, handed):
 
 def _call_backward(fn, g, create_graph):
     if fn.saved is _FREED:
-        raise BackwardError(
-            f"Trying to backward through the graph a second time (or directly access saved "
-            f"tensors after they have already been freed): {type(fn).__name__} was freed. "
-            "Specify retain_graph=True if you need to backward a second time or to access "
-            "saved tensors after calling backward.")
+        _raise_freed(fn)
     needs = tuple([type(a) is Tensor and a.requires_grad or getattr(a, "requires_grad", False)
                    for a in fn.inputs])
     fn.needs_input_grad = needs
@@ -193,28 +251,42 @@ def _call_backward(fn, g, create_graph):
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != len(fn.inputs):
-        raise BackwardError(f"{type(fn).__name__}.backward returned {len(grads)} gradients "
-                            f"for {len(fn.inputs)} inputs")
+        _raise_count(fn, grads)
     out = []
     for a, gi, need in zip(fn.inputs, grads, needs):
         if not need or gi is None:
             out.append(None)
             continue
-        shape = a._data.shape
-        if gi.shape != shape:
-            raise BackwardError(f"{type(fn).__name__}.backward gave a gradient of shape "
-                                f"{tuple(gi.shape)} for an input of shape {tuple(shape)}")
+        if gi.shape != a._data.shape:
+            _raise_shape(fn, gi, a._data)
         if not create_graph and gi.dtype is not a._data.dtype and gi.dtype != a._data.dtype:
             gi = gi.astype(a._data.dtype)
         out.append(gi)
     return tuple(out)
 
 
+def _raise_freed(fn):
+    raise BackwardError(
+        f"Trying to backward through the graph a second time (or directly access saved "
+        f"tensors after they have already been freed): {type(fn).__name__} was freed. "
+        "Specify retain_graph=True if you need to backward a second time or to access "
+        "saved tensors after calling backward.")
+
+
+def _raise_count(fn, grads):
+    raise BackwardError(f"{type(fn).__name__}.backward returned {len(grads)} gradients "
+                        f"for {len(fn.inputs)} inputs")
+
+
+def _raise_shape(fn, gi, data):
+    raise BackwardError(f"{type(fn).__name__}.backward gave a gradient of shape "
+                        f"{tuple(gi.shape)} for an input of shape {tuple(data.shape)}")
+
+
 def _call_differentiable(fn, g):
     """Run ``fn.backward`` on Tensors so that the gradient itself has a graph."""
     from . import tnp
     saved = fn.saved
-    out = fn.out()
     mapped = []
     for s in saved:
         m = None
@@ -222,8 +294,8 @@ def _call_differentiable(fn, g):
             if isinstance(a, Tensor) and s is a._data:
                 m = a
                 break
-        if m is None and out is not None and s is out._data:
-            m = out
+        if m is None and s is fn.out_data:
+            m = _output_tensor(fn)
         if m is None:
             m = Tensor._wrap(s) if hasattr(s, "shape") else s
         mapped.append(m)
@@ -237,6 +309,17 @@ def _call_differentiable(fn, g):
                             f"{type(fn).__name__}: {exc}") from None
     finally:
         fn.saved, fn.xp = saved, xp
+
+
+def _output_tensor(fn):
+    """fn's output as a graph Tensor: the original while it lives (tracing keeps a weakref
+    to it), else a new Tensor on the same array with the same grad_fn (the same graph node)."""
+    out = fn.out() if fn.out is not None else None
+    if out is not None and out._data is fn.out_data:
+        return out
+    t = Tensor._wrap(fn.out_data, requires_grad=True)
+    t.grad_fn = fn
+    return t
 
 
 def _trace_grad(fn, g, grads_in):

@@ -6,6 +6,7 @@ graph (``tensor.grad_fn``), as in Chainer and tinygrad. ``forward`` and
 one gradient per input (None where not needed). The class attribute ``rule``
 is the backward formula in math form, the text of its ``grad`` events.
 """
+import types
 import weakref
 
 import numpy as np
@@ -27,6 +28,11 @@ class Function:
     node = None
     hooks = None
     retain = None
+    attrs = types.MappingProxyType({})  # ops called without keyword attributes
+    # the output's array, so that create_graph can rebuild the output as a graph Tensor
+    # (a plain reference: the output Tensor holds the same array for as long as it lives)
+    out_data = None
+    out = None              # weakref to the output Tensor, set only while tracing (keeps ids)
 
     def forward(ctx, *arrays, **attrs):  # pragma: no cover - abstract
         """Compute the output array from input arrays."""
@@ -99,8 +105,9 @@ class Function:
             t.requires_grad = True
             t.grad_fn = ctx
             ctx.inputs = args
-            ctx.attrs = attrs
-            ctx.out = _ref(t)
+            if attrs:
+                ctx.attrs = attrs
+            ctx.out_data = out
         else:
             t.requires_grad = False
             t.grad_fn = None
@@ -133,8 +140,7 @@ def apply_binary(cls, a, b):
         t.requires_grad = True
         t.grad_fn = ctx
         ctx.inputs = (a, b)
-        ctx.attrs = {}
-        ctx.out = _ref(t)
+        ctx.out_data = out
     else:
         t.requires_grad = False
         t.grad_fn = None
@@ -156,6 +162,8 @@ def _check_device(args):
 
 
 def _after_forward(ctx, args, attrs, t):
+    if t.grad_fn is ctx:  # double backward under tracing then reuses this very Tensor (its node)
+        ctx.out = _ref(t)
     node = None
     if HOOKS.listening:
         node = HOOKS.tracer.op(ctx, args, attrs, t)

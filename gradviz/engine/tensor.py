@@ -3,7 +3,7 @@ import numpy as np
 
 from ..errors import BackwardError, GradvizError
 from . import dtypes
-from .backend import as_device, device_of, move
+from .backend import as_device, device_of, move, xp_of
 
 
 class Size(tuple):
@@ -324,7 +324,6 @@ class Tensor:
         run_backward([self], [gradient], retain_graph, create_graph)
 
     def _ones(self):
-        from .backend import xp_of
         return xp_of(self._data).ones(self._data.shape, dtype=self._data.dtype)
 
     def retain_grad(self):

@@ -102,26 +102,30 @@ class Optimizer:
             HOOKS.tracer.protect([a for group in self.param_groups for p in group["params"]
                                   for a in (p._data, p.grad._data if p.grad is not None
                                             else None) if a is not None])
+        update = self._update
+        states = self.state
         for group in self.param_groups:
+            maximize = group.get("maximize", False)
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
                 w = p._data
-                g = p.grad._data
+                g = grad._data
                 if g.shape != w.shape:
                     raise GradvizError(f"gradient of shape {g.shape} does not match its "
                                        f"parameter of shape {w.shape}")
-                if group.get("maximize", False):
+                if maximize:
                     g = -g
-                state = self.state.get(p)
+                state = states.get(p)
                 if state is None:
-                    state = self.state[p] = {}
+                    state = states[p] = {}
                 if listening:
                     before = w.copy()
-                    self._update(p, w, g, group, state)
+                    update(p, w, g, group, state)
                     self._emit(p, before, group, state)
                 else:
-                    self._update(p, w, g, group, state)
+                    update(p, w, g, group, state)
         return loss
 
     def _update(self, p, w, g, group, state):

@@ -56,23 +56,30 @@ def _user_frame(depth):
     known = _PKG_CODES
     while f is not None:
         code = f.f_code
-        if code not in known:
+        if id(code) not in known:  # by id: hashing a code object hashes its whole body
             if not code.co_filename.startswith(_PKG_DIR):
                 return code.co_filename, f.f_lineno
-            known.add(code)  # gradviz's own code: a finite set, checked by identity next time
-        f = f.f_back
+            known[id(code)] = code  # gradviz's own code: a finite set; kept alive, so
+        f = f.f_back                # its id is never reused by another code object
     return None
 
 
-_PKG_CODES = set()
+_PKG_CODES = {}
 
 
 def _src_text(where):
     return None if where is None else f"{where[0]}:{where[1]}"
 
 
+_DTYPE_NAMES = {}
+
+
 def _dtype_name(a):
-    return str(a.dtype)
+    dt = a.dtype
+    name = _DTYPE_NAMES.get(dt)
+    if name is None:
+        name = _DTYPE_NAMES[dt] = str(dt)
+    return name
 
 
 def _device_name(a):
@@ -211,9 +218,45 @@ class Tracer:
             recs, self.records = self.records, []
             if not recs or not self.sinks:
                 return
-            events = [self._event(r) for r in recs]
+            # one array often appears in several records of a drain (a grad sent to a
+            # node is that node's incoming grad; a leaf's only contribution is its
+            # .grad): summarise it once. ``recs`` keeps every array alive, so ids are
+            # not reused while the memo lives.
+            self._memo = {}
+            try:
+                events = [self._event(r) for r in recs]
+            finally:
+                self._memo = None
             for sink in list(self.sinks):
                 sink(events)
+
+    _memo = None
+
+    def _memo_of(self, a):
+        memo = self._memo
+        hit = memo.get(id(a))
+        if hit is None or hit[0] is not a:
+            hit = memo[id(a)] = [a, None, None]
+        return hit
+
+    def _stats(self, a):
+        """``stats(a)`` (a fresh dict), computed once per array per drain."""
+        if self._memo is None:
+            return stats(a)
+        hit = self._memo_of(a)
+        if hit[1] is None:
+            hit[1] = stats(a)
+        return dict(hit[1])
+
+    def _preview(self, a):
+        """``preview(a)`` (a fresh top-level dict), computed once per array per drain."""
+        if self._memo is None:
+            return preview(a)
+        hit = self._memo_of(a)
+        if hit[2] is None:
+            hit[2] = preview(a)
+            return hit[2]
+        return dict(hit[2])
 
     def _event(self, r):
         kind = r[0]
@@ -221,18 +264,18 @@ class Tracer:
             _, node, op, ids, attrs, arr, module, src, t = r
             module = ".".join(module) if module else None
             src = _src_text(src)
-            st, pv = stats(arr), preview(arr)
             return {"v": SCHEMA_VERSION, "type": "op", "t": t, "node": node, "op": op,
                     "inputs": ids, "attrs": jattrs(attrs), "shape": list(arr.shape),
-                    "dtype": _dtype_name(arr), "device": _device_name(arr), "stats": st,
-                    "preview": pv, "module": module, "src": src}
+                    "dtype": _dtype_name(arr), "device": _device_name(arr),
+                    "stats": self._stats(arr), "preview": self._preview(arr),
+                    "module": module, "src": src}
         if kind == "grad":
             _, node, op, g, contribs, rule, t = r
-            gs = stats(g) if g is not None else None
+            st = self._stats
             ev = {"v": SCHEMA_VERSION, "type": "grad", "t": t, "node": node, "op": op,
-                  "rule": rule, "contribs": [{"to": to, "stats": stats(c)} for to, c in contribs]}
-            grad = dict(gs) if gs else {}
-            grad["preview"] = preview(g) if g is not None else None
+                  "rule": rule, "contribs": [{"to": to, "stats": st(c)} for to, c in contribs]}
+            grad = st(g) if g is not None else {}
+            grad["preview"] = self._preview(g) if g is not None else None
             grad["shape"] = list(g.shape) if g is not None else None
             ev["grad"] = grad
             return ev
@@ -241,11 +284,11 @@ class Tracer:
             return {"v": SCHEMA_VERSION, "type": "leaf", "t": t, "node": node, "name": name,
                     "shape": list(arr.shape), "dtype": _dtype_name(arr),
                     "device": _device_name(arr), "requires_grad": bool(rg),
-                    "stats": stats(arr), "preview": preview(arr)}
+                    "stats": self._stats(arr), "preview": self._preview(arr)}
         if kind == "accum":
             _, node, g, t = r
-            grad = stats(g)
-            grad["preview"] = preview(g)
+            grad = self._stats(g)
+            grad["preview"] = self._preview(g)
             return {"v": SCHEMA_VERSION, "type": "accum", "t": t, "node": node, "grad": grad}
         ev = dict(r[1])
         ev.setdefault("v", SCHEMA_VERSION)

@@ -117,6 +117,11 @@ class StepGate:
 
     def before_backward(self, node, op, grad_out):
         """Called before each backward node runs; may block."""
+        if self._until is None and not self.breakpoints and not self.stopped:
+            if self.keep_values and grad_out is not None:   # running freely: nothing to check
+                self._keep("grad", node, grad_out)
+            self.phase, self.node = "backward", node
+            return
         if self.stopped:
             raise JobStopped("the job was stopped")
         last_phase, last = self.phase, self.node

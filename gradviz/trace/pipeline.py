@@ -8,7 +8,10 @@ Its queue is bounded: when a viewer falls behind, the oldest undelivered events
 (the middle of its stream, between what it has and the newest) are dropped and
 announced once as a ``gap {from_seq, to_seq, dropped}`` before the newest
 events, so the latest state always reaches a slow viewer quickly (it can fetch
-the dropped ones again from the store). ``Fanout.pump`` is the one loop that
+the dropped ones again from the store). A viewer whose offset is older than the
+store's retention gets a ``snapshot {session, from_seq, upto_seq, events}`` that
+rebuilds the current state (``EventStore.snapshot_raw``), then the events after
+``upto_seq``. ``Fanout.pump`` is the one loop that
 drains every feed in batches; it is run by a background task of the web server
 and never by the computing thread, so a slow viewer costs the computing thread
 nothing.
@@ -133,7 +136,8 @@ class Fanout:
     """
 
     def __init__(self, emit, can_send, catch_up, batch_max=BATCH_MAX,
-                 feed_max=FEED_MAX_EVENTS, raw_batch_max=RAW_BATCH_MAX):
+                 feed_max=FEED_MAX_EVENTS, raw_batch_max=RAW_BATCH_MAX, snapshot=None):
+        self.snapshot = snapshot    # (session, after) -> (upto_seq, [(seq, json_text)]) or None
         self.emit = emit
         self.can_send = can_send
         self.catch_up = catch_up
@@ -194,9 +198,15 @@ class Fanout:
             if not feed.live and not feed.items:
                 pairs = self.catch_up(feed.session, feed.cursor, limit)
                 if pairs and pairs[0][0] > feed.cursor + 1:
-                    # older than retention: say what is gone, then send what is kept
-                    first = pairs[0][0]
-                    feed.note_gap(feed.cursor + 1, first - 1, first - 1 - feed.cursor)
+                    # older than retention: a snapshot of the current state, then the
+                    # events after it (or, with no snapshot, say what is gone)
+                    snap = self.snapshot(feed.session, feed.cursor) if self.snapshot else None
+                    if snap is not None:
+                        self._send_snapshot(feed, *snap)
+                        pairs = []
+                    else:
+                        first = pairs[0][0]
+                        feed.note_gap(feed.cursor + 1, first - 1, first - 1 - feed.cursor)
                 if pairs:
                     with feed.lock:
                         feed.items.extend(pairs)
@@ -220,6 +230,19 @@ class Fanout:
                     self.wake.set()     # more to send (queued, or still catching up)
         self.sent_events += sent
         return sent
+
+    def _send_snapshot(self, feed, upto, pairs):
+        """Emit ``snapshot {session, from_seq, upto_seq, events}`` and move the feed past
+        ``upto`` (``events``: JSON text for raw feeds, a list of objects otherwise)."""
+        text = json_array([b for _, b in pairs])
+        msg = {"session": feed.session, "from_seq": feed.cursor + 1, "upto_seq": upto,
+               "events": text if feed.raw else json.loads(text)}
+        with feed.lock:
+            feed.items.clear()
+            feed.gap = None
+            feed.cursor = max(feed.cursor, upto)
+        self.emit(feed.sid, "snapshot", msg)
+        self.sent_events += len(pairs)
 
     def run(self, session_lock, session_last_seq, sleep):
         """The pump loop (a background task) until ``stop``."""

@@ -2,6 +2,8 @@
 import json
 
 from .core import TRACER
+from .hooks import HOOKS
+from .summary import jfloat
 
 
 class Recording:
@@ -105,12 +107,10 @@ def emit(event):
 
     A no-op when nobody listens.
     """
-    from .hooks import HOOKS
     if HOOKS.listening:
         TRACER.event(event)
 
 
 def scalar(name, value, step=None):
     """Log a number (loss, accuracy...) as a ``scalar`` event."""
-    from .summary import jfloat
     emit({"type": "scalar", "name": name, "value": jfloat(value), "step": step})

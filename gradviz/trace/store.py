@@ -25,6 +25,8 @@ import time
 from ..errors import GradvizError
 
 CHECKPOINT_INTERVAL = 1.0   # seconds between background WAL checkpoints (while writing)
+SNAPSHOT_SCALARS = 2000     # steps of each scalar a snapshot keeps
+SNAPSHOT_ANOMALIES = 50     # anomalies from before the current step a snapshot keeps
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -191,6 +193,68 @@ class EventStore:
             return self._r.execute(
                 "SELECT seq, body FROM events WHERE session=? AND seq > ? ORDER BY seq LIMIT ?",
                 (session, int(after), int(limit))).fetchall()
+
+    def snapshot_raw(self, session, scalar_window=SNAPSHOT_SCALARS, anomalies=SNAPSHOT_ANOMALIES):
+        """``(upto_seq, [(seq, json_text)])``: the events kept for ``session`` reduced to
+        what rebuilds its current state (SECURITY.md, promise 8, offsets older than
+        retention), read in one transaction:
+
+        1. per scalar name, the latest event per ``step``, the last ``scalar_window`` steps;
+        2. from before the current step: the latest ``param_update`` per node, then the
+           latest ``leaf`` of each node an ``op`` of the current step uses (parameters),
+           then the last ``anomalies`` anomalies;
+        3. every non-scalar event of the current step, in seq order. The current step
+           starts after the last backward-side event (``grad``, ``accum``,
+           ``backward_begin``/``_end``, ``param_update``) that precedes the last ``op``.
+
+        Groups come in that order (so not in seq order overall); each event keeps its seq.
+        A reader resets its state, applies them in the order given, and continues with
+        the events after ``upto_seq``."""
+        sid = (session,)
+        with self._rlock:
+            db = self._r
+            db.execute("BEGIN")
+            try:
+                upto = db.execute("SELECT MAX(seq) FROM events WHERE session=?", sid).fetchone()[0]
+                if upto is None:
+                    return 0, []
+                last_op = db.execute("SELECT MAX(seq) FROM events WHERE session=? AND "
+                                     "type='op'", sid).fetchone()[0]
+                if last_op is None:
+                    start = upto
+                else:
+                    start = db.execute(
+                        "SELECT MAX(seq) FROM events WHERE session=? AND seq<? AND type IN "
+                        "('grad','accum','backward_begin','backward_end','param_update')",
+                        (session, last_op)).fetchone()[0] or 0
+                rows = db.execute(
+                    "SELECT seq, body, json_extract(body,'$.name') FROM events WHERE seq IN "
+                    "(SELECT MAX(seq) FROM events WHERE session=? AND type='scalar' GROUP BY "
+                    "json_extract(body,'$.name'), json_extract(body,'$.step')) AND session=? "
+                    "ORDER BY seq", (session, session)).fetchall()
+                by_name = {}
+                for seq, body, name in rows:
+                    by_name.setdefault(name, []).append((seq, body))
+                scalars = sorted(p for v in by_name.values() for p in v[-scalar_window:])
+                before = db.execute(
+                    "SELECT type, seq, body FROM events WHERE session=? AND seq IN ("
+                    "SELECT MAX(seq) FROM events WHERE session=? AND seq<=? AND "
+                    "(type='param_update' OR (type='leaf' AND json_extract(body,'$.node') IN "
+                    "(SELECT j.value FROM events e, json_each(json_extract(e.body,'$.inputs')) j "
+                    "WHERE e.session=? AND e.seq>? AND e.type='op'))) "
+                    "GROUP BY type, json_extract(body,'$.node')) ORDER BY seq",
+                    (session, session, start, session, start)).fetchall()
+                bad = db.execute(
+                    "SELECT seq, body FROM events WHERE session=? AND seq<=? AND type='anomaly' "
+                    "ORDER BY seq DESC LIMIT ?", (session, start, int(anomalies))).fetchall()
+                step = db.execute(
+                    "SELECT seq, body FROM events WHERE session=? AND seq>? AND type!='scalar' "
+                    "ORDER BY seq", (session, start)).fetchall()
+            finally:
+                db.execute("COMMIT")
+        updates = [(q, b) for t, q, b in before if t == "param_update"]
+        leaves = [(q, b) for t, q, b in before if t == "leaf"]
+        return upto, scalars + updates + leaves + sorted(bad) + step
 
     def read(self, session, after=0, limit=1000):
         """Event dicts with seq > after, in seq order."""

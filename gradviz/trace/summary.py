@@ -97,8 +97,50 @@ def histogram(a, bins=HIST_BINS):
     return {"lo": lo, "hi": hi, "counts": counts.tolist(), "sampled": sampled}
 
 
+PREVIEW_DIGITS = 4  # thumbnails: this many significant digits of their largest value
+_P10 = [float(10 ** k) for k in range(23)]  # exact powers of ten
+
+
+def round_sig(a, digits=PREVIEW_DIGITS):
+    """``a`` (float64) rounded to a fixed step: ``digits`` significant digits of its
+    largest finite magnitude (a picture's resolution, 1e-4 of its range for 4 digits),
+    so that JSON prints each value in a few characters (``0.1257``, not
+    ``0.12570000439882278``). NaN and Inf pass through; so does an array whose
+    magnitude is beyond 1e±18. Dividing an integer by an exact power of ten gives the
+    double nearest the decimal value, which Python prints in its short form."""
+    return _round_sig(a, digits)[0]
+
+
+def _round_sig(a, digits):
+    """``(round_sig(a), every value finite)``."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.size == 0:
+        return a, True
+    m = float(np.abs(a).max())
+    finite = math.isfinite(m)
+    if not finite:
+        fin = a[np.isfinite(a)]
+        if fin.size == 0:
+            return a, False
+        m = float(np.abs(fin).max())
+    if m == 0.0:
+        return a, finite
+    k = digits - 1 - math.floor(math.log10(m))
+    if abs(k) > 22:
+        return a, finite
+    p = _P10[abs(k)]
+    if k >= 0:
+        out = np.round(a * p)
+        out /= p
+    else:
+        out = np.round(a / p)
+        out *= p
+    return out, finite
+
+
 def thumbnail(a, size=THUMB_MAX):
-    """At most size×size block means of a 2-D array (image-like arrays: the first map)."""
+    """At most size×size block means of a 2-D array (image-like arrays: the first map),
+    rounded to ``PREVIEW_DIGITS`` significant digits (a picture, not the values)."""
     while a.ndim > 2:
         a = a[0]
     h, w = a.shape
@@ -106,8 +148,14 @@ def thumbnail(a, size=THUMB_MAX):
     H, W = h // sh, w // sw
     if H == 0 or W == 0:
         return None
-    block = a[:H * sh, :W * sw].astype(np.float64).reshape(H, sh, W, sw).mean(axis=(1, 3))
-    return jvalues(block)
+    a = a[:H * sh, :W * sw]
+    if sh == 1 and sw == 1:
+        block = a.astype(np.float64)
+    else:
+        block = np.add.reduce(a.reshape(H, sh, W, sw), axis=(1, 3), dtype=np.float64)
+        block /= sh * sw
+    block, finite = _round_sig(block, PREVIEW_DIGITS)
+    return block.tolist() if finite else jvalues(block)
 
 
 def preview(a):
@@ -208,5 +256,5 @@ def _digest_preview(v, n, step, thumb):
         hist["counts"][HIST_BINS // 2] = count
     out = {"hist": hist}
     if thumb is not None:
-        out["thumb"] = jvalues(v[10 + HIST_BINS:].reshape(thumb))
+        out["thumb"] = jvalues(round_sig(v[10 + HIST_BINS:].reshape(thumb)))
     return out

@@ -8,6 +8,7 @@ starts the background work (``gradviz serve`` and the test fixtures call it);
 ``stop()`` ends it and flushes the store.
 """
 import logging
+import math
 import os
 import threading
 
@@ -17,12 +18,13 @@ from flask_socketio import SocketIO
 from ..errors import GradvizError
 from ..trace.pipeline import BATCH_MAX, FEED_MAX_EVENTS, Fanout
 from ..trace.store import EventStore, default_store_path
-from .limits import DEFAULT_LIMITS, ApiError
+from .limits import DEFAULT_LIMITS, ApiError, LimitError
 from .security import allowed_hosts, new_token, Guard, same_origin
 from .sessions import SessionManager
 
 PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 log = logging.getLogger("gradviz.web")
+REMOTE_TENSOR_TIMEOUT = 10.0   # seconds an attached process has to answer a `tensor` request
 
 socketio = SocketIO()
 
@@ -67,7 +69,7 @@ class Server:
             EventStore(store or default_store_path(), retention=config["retention"])
         self.fanout = Fanout(self._emit, self._can_send, self._catch_up,
                              batch_max=config["batch_max"],
-                             feed_max=config["feed_max_events"])
+                             feed_max=config["feed_max_events"], snapshot=self._snapshot)
         self.bridge = None
         if config["message_queue"]:
             from .scaleout import RedisBridge
@@ -149,6 +151,52 @@ class Server:
         raise ApiError("NOT_CONTROLLABLE", f"session {session.id!r} ({session.source}) has no "
                                            "running computation to control", status=409)
 
+    # ---- full values from an attached process ---------------------------------------
+    def remote_tensor(self, session, node, what, timeout=REMOTE_TENSOR_TIMEOUT):
+        """Ask the producer of an attached session for a node's full values
+        (``tensor_request {node, what, max_elements, max_bytes}``, answered in its ack);
+        returns the viewer's ``tensor`` message or raises ApiError."""
+        sid = next((c_sid for c_sid, c in list(self.clients.items())
+                    if session.id in c["producing"]), None)
+        if sid is None:
+            raise ApiError("NOT_AVAILABLE", f"session {session.id!r} has no connected "
+                           "producer: its process ended or is attached to another server",
+                           status=404)
+        limit = self.limits["max_tensor_bytes"]
+        max_bytes = max(0, self.limits["max_message_bytes"] - 65536)
+        try:
+            r = self.socketio.call("tensor_request", {"session": session.id, "node": node,
+                                                      "what": what, "max_elements": limit // 8,
+                                                      "max_bytes": max_bytes},
+                                   to=sid, timeout=timeout)
+        except Exception as e:   # TimeoutError, or the producer went away meanwhile
+            raise ApiError("NOT_AVAILABLE", f"the attached process did not answer for node "
+                           f"{node} ({type(e).__name__}); it may have ended", status=404) from None
+        if not isinstance(r, dict):
+            raise ApiError("NOT_AVAILABLE", "the attached process cannot send full values "
+                           "(an older gradviz?)", status=404)
+        if not r.get("ok"):
+            err = r.get("error") if isinstance(r.get("error"), dict) else {}
+            code = err.get("code") if err.get("code") in ("NOT_AVAILABLE", "TENSOR_TOO_LARGE") \
+                else "NOT_AVAILABLE"
+            message = str(err.get("message") or "the attached process refused")[:500]
+            if code == "TENSOR_TOO_LARGE":
+                raise LimitError(code, message, limit={"name": "max_tensor_bytes", "value": limit})
+            raise ApiError(code, message, status=404)
+        shape = r.get("shape")
+        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool)
+                                                  and d >= 0 for d in shape):
+            raise ApiError("NOT_AVAILABLE", "the attached process sent a malformed answer",
+                           status=502)
+        size = math.prod(shape)
+        if size * 8 > limit:
+            raise LimitError("TENSOR_TOO_LARGE", f"node {node} has {size} elements "
+                             f"({size * 8} bytes as JSON numbers), over the limit of {limit}",
+                             limit={"name": "max_tensor_bytes", "value": limit})
+        return {"session": session.id, "node": node, "what": what, "shape": shape,
+                "dtype": str(r.get("dtype"))[:32], "stats": r.get("stats"),
+                "values": r.get("values"), "source": "producer"}
+
     # ---- fan-out plumbing -------------------------------------------------------------
     def _emit(self, sid, name, payload):
         self.socketio.emit(name, payload, to=sid)
@@ -166,6 +214,15 @@ class Server:
 
     def _catch_up(self, session, after, limit):
         return self.store.read_raw(session, after, limit)
+
+    def _snapshot(self, session, after):
+        """A snapshot for a viewer whose offset ``after`` is older than retention, else None."""
+        if not self.store.retention:
+            return None
+        first = self.store.first_seq(session)
+        if first is None or after >= first - 1:
+            return None
+        return self.store.snapshot_raw(session)
 
 
 def apply_command(gate, msg):

@@ -148,12 +148,17 @@ class GradvizNamespace(Namespace):
 
     @handler("viewer")
     def on_tensor(self, data):
-        """``tensor {session, node, what}``: full values of a kept array, within limits."""
+        """``tensor {session, node, what}``: full values of a kept array, within limits (an
+        attached session's producer is asked over its socket: ``Server.remote_tensor``)."""
         s = self.gv.manager.get(_session_arg(data))
         node, what = data.get("node"), data.get("what", "value")
         if not isinstance(node, int) or isinstance(node, bool) or what not in ("value", "grad"):
             raise ApiError("BAD_MESSAGE", "tensor needs an integer 'node' and "
                                           "'what': 'value' or 'grad'")
+        if s.job is None and s.source == "attached":
+            msg = self.gv.remote_tensor(s, node, what)   # asks the producer, checks limits
+            self.emit("tensor", msg, room=request.sid)
+            return msg
         arr = s.job.tensor(node, what) if s.job is not None else None
         if arr is None:
             raise ApiError("NOT_AVAILABLE", f"the {what} of node {node} is not kept by the "

@@ -4,6 +4,7 @@ Every route but ``/api/health`` and static files needs the token (``?token=``,
 ``Authorization: token ...`` or the page's cookie); state-changing routes
 refuse the cookie alone. Errors are ``{"error": {"code", "message", "limit"}}``.
 """
+import json
 import os
 
 from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
@@ -94,6 +95,20 @@ def events(sid):
     rows = srv.store.read_raw(s.id, after, limit)
     body = '{"events":[' + ",".join(b for _, b in rows) + '],"next":' + \
         str(rows[-1][0] if rows else after) + ',"last_seq":' + str(s.last_seq) + "}"
+    return Response(body, mimetype="application/json")
+
+
+@bp.route("/api/sessions/<sid>/snapshot")
+def snapshot(sid):
+    """``{"session", "upto_seq", "first_seq", "events"}``: the kept events reduced to what
+    rebuilds the current state (``EventStore.snapshot_raw``), for a client whose offset is
+    older than ``first_seq - 1`` (retention); continue with ``events?after=upto_seq``."""
+    srv = _server()
+    s = srv.manager.get(sid)
+    upto, rows = srv.store.snapshot_raw(s.id)
+    first = srv.store.first_seq(s.id)
+    body = '{"session":' + json.dumps(s.id) + ',"upto_seq":' + str(upto) + \
+        ',"first_seq":' + json.dumps(first) + ',"events":[' + ",".join(b for _, b in rows) + "]}"
     return Response(body, mimetype="application/json")
 
 

@@ -24,6 +24,7 @@ def backward_selector():
 
 
 def test_page_connects_and_default_model_is_ready(page):
+    page.wait_for_selector("[data-testid=status][data-state=connected]", timeout=15000)
     assert page.text_content("[data-testid=status]") == "connected"
     assert page.input_value("[data-testid=session]").startswith("mlp-spiral")
     page.wait_for_selector("[data-testid=run-state][data-state=paused]", timeout=15000)

@@ -6,6 +6,7 @@ from ...errors import GradvizError
 from .. import functional as F
 from .. import init
 from ..module import Module
+from ..ops import Linear as LinearFn
 from ..parameter import Parameter
 
 
@@ -47,6 +48,15 @@ class Linear(Module):
 
     def forward(self, input):
         """Apply the affine map to the last axis."""
+        params = self._parameters
+        weight, bias = params.get("weight"), params.get("bias")
+        x = getattr(input, "_data", None)
+        w = getattr(weight, "_data", None)
+        # the usual call passes F.linear's checks: skip them (and their Size objects)
+        if x is not None and w is not None and x.ndim and w.ndim == 2 \
+                and x.shape[-1] == w.shape[1] and x.dtype is w.dtype \
+                and (bias is None or bias._data.dtype is w.dtype):
+            return LinearFn.apply(input, weight, bias)
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):

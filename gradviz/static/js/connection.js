@@ -4,7 +4,8 @@ import { io } from "socket.io-client";
 
 export class Connection {
   /** `handlers`: {events(batch), status(text), error({code,message}), gap(ev) (after the missed
-   * events were fetched again), tensor(msg), jobStatus(msg)} */
+   * events were fetched again), snapshot({session, from_seq, upto_seq, events}) (a reset: the
+   * offset was older than the server's retention), tensor(msg), jobStatus(msg)} */
   constructor(token, handlers) {
     this.token = token;
     this.handlers = handlers;
@@ -25,6 +26,7 @@ export class Connection {
       : Array.isArray(batch) ? batch : batch?.events || []));
     s.on("error", (e) => handlers.error(e || { code: "ERROR", message: "unknown server error" }));
     s.on("gap", (e) => this.fillGap(e));
+    s.on("snapshot", (snap) => this.snapshot(snap));
     this.filling = 0;           // gap fetches in flight: live batches wait behind them
     this.held = [];
     s.on("tensor", (msg) => handlers.tensor?.(msg));
@@ -65,6 +67,19 @@ export class Connection {
         for (const b of held) this.handlers.events(b);
       }
     }
+  }
+
+  /**
+   * The server no longer keeps the events after our offset (older than its retention): it sent
+   * `snapshot {session, from_seq, upto_seq, events}`, enough to rebuild the current state, and
+   * the live events after `upto_seq` follow. Batches held behind a gap fetch are superseded.
+   */
+  snapshot(snap) {
+    if (!snap || !this.session || snap.session !== this.session) return;
+    const events = typeof snap.events === "string" ? JSON.parse(snap.events) : snap.events || [];
+    this.held = [];
+    if (this.handlers.snapshot) this.handlers.snapshot({ ...snap, events });
+    else this.handlers.events(events);
   }
 
   /** Watch a session, receiving its events after the store's last seq. */

@@ -215,6 +215,15 @@ conn = new Connection(token, {
     note.hidden = false;
     document.body.dataset.gaps = String(store.gaps.length);
   },
+  snapshot: (snap) => {   // our offset was older than the server keeps: a reset to its state
+    store.loadSnapshot(snap);
+    ctl.reset();
+    const note = $("[data-testid=notice]");
+    note.textContent = `reconnected past the server's retention: showing a snapshot up to event ${snap.upto_seq}`;
+    note.hidden = false;
+    document.body.dataset.snapshots = String(store.snapshots);
+    schedule("view", "scalars", "structure");
+  },
   tensor: (msg) => inspector.onTensor(msg),
   jobStatus: (msg) => {   // `status {session, status, message}` of a server-run job
     if (msg?.session !== conn.session) return;

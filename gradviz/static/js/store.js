@@ -90,6 +90,26 @@ export class Store {
     return changed;
   }
 
+  /**
+   * A server `snapshot {upto_seq, events}`: forget this session's state, apply the listed
+   * events in the order given (not seq order: scalars, parameter updates and leaves come
+   * before the current step), then continue after `upto_seq`.
+   */
+  loadSnapshot(snap) {
+    const gaps = this.gaps;
+    this.reset(this.session);
+    this.gaps = gaps;
+    this.snapshots = (this.snapshots || 0) + 1;
+    const changed = new Set(["structure", "state", "scalars"]);
+    for (const ev of snap.events || []) {
+      this.eventCount++;
+      this.apply(ev, changed);
+    }
+    this.lastSeq = Math.max(this.lastSeq, snap.upto_seq ?? -1);
+    for (const kind of changed) this.emit(kind);
+    return changed;
+  }
+
   stepFor(kind) {
     let st = this.current;
     if (!st || (kind === "forward" && st.phase !== "forward")) {
