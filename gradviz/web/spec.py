@@ -6,7 +6,7 @@ over a limit is an ``ApiError`` naming the field.
 """
 import math
 
-from .limits import ApiError, LimitError, check_limit
+from .limits import ApiError, check_limit
 
 DATASETS = ("spiral", "circles", "moons", "xor", "gaussians")
 ACTIVATIONS = ("ReLU", "Tanh", "Sigmoid", "LeakyReLU", "GELU", "ELU", "SiLU", "Softplus",
