@@ -119,23 +119,34 @@ class Job:
             self.gate.checkpoint("step", step)
             lo = (step * bs) % n
             xb, yb = (X, y) if bs >= n else (X[lo:lo + bs], y[lo:lo + bs])
-            opt.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            self.gate.checkpoint("backward_end", step)
-            opt.step()
-            value = float(loss.item())
-            gv.trace.scalar("loss", value, step)
-            if not math.isfinite(value):
-                gv.trace.emit({"type": "anomaly", "node": None, "where": "forward",
-                               "what": "nan" if value != value else "inf",
-                               "message": f"the loss became {value} at step {step}; "
-                                          "the job was stopped"})
-                raise GradvizError(f"non-finite loss at step {step}")
-            active = time.monotonic() - started - self.gate.paused_seconds
-            if active > self.limits["max_job_seconds"]:
-                raise GradvizError("the job reached its wall-clock limit "
-                                   f"({self.limits['max_job_seconds']} s, max_job_seconds)")
+            self._train_step(model, opt, loss_fn, xb, yb, step)
+            self._check_time(started, self.limits["max_job_seconds"])
+
+    def _train_step(self, model, opt, loss_fn, xb, yb, step, advice=""):
+        """One traced step (forward, loss, backward, update) with the gate's checkpoints;
+        a non-finite loss is reported as an anomaly and stops the job."""
+        import gradviz as gv
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        self.gate.checkpoint("backward_end", step)
+        opt.step()
+        value = float(loss.item())
+        gv.trace.scalar("loss", value, step)
+        if not math.isfinite(value):
+            gv.trace.emit({"type": "anomaly", "node": None, "where": "forward",
+                           "what": "nan" if value != value else "inf",
+                           "message": f"the loss became {value} at step {step}; "
+                                      f"the job was stopped{advice}"})
+            raise GradvizError(f"non-finite loss at step {step}")
+        return value
+
+    def _check_time(self, started, limit):
+        """Stop the job once its running (not paused) time passes ``limit`` seconds."""
+        active = time.monotonic() - started - self.gate.paused_seconds
+        if active > limit:
+            raise GradvizError(f"the job reached its wall-clock limit ({limit:g} s, "
+                               "max_job_seconds)")
 
     def tensor(self, node, what="value"):
         """The full array of a node's value or gradient, when this job kept it."""

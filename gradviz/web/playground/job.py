@@ -10,7 +10,6 @@ Evaluation runs untraced, so it never shows up in the graph or stops at the gate
 """
 import base64
 import io
-import math
 import threading
 import time
 from contextlib import contextmanager
@@ -126,19 +125,7 @@ class PlaygroundJob(Job):
                 idx = perm[lo:lo + bs]
                 xb, yb = gv.tensor(Xtr[idx]), gv.tensor(ytr[idx])
                 model.train()
-                opt.zero_grad()
-                loss = loss_fn(model(xb), yb)
-                loss.backward()
-                self.gate.checkpoint("backward_end", step)
-                opt.step()
-                value = float(loss.item())
-                gv.trace.scalar("loss", value, step)
-                if not math.isfinite(value):
-                    gv.trace.emit({"type": "anomaly", "node": None, "where": "forward",
-                                   "what": "nan" if value != value else "inf",
-                                   "message": f"the loss became {value} at step {step}; "
-                                              "the job was stopped (try a smaller lr)"})
-                    raise GradvizError(f"non-finite loss at step {step}")
+                self._train_step(model, opt, loss_fn, xb, yb, step, " (try a smaller lr)")
                 step += 1
                 last = step >= spec["steps"] or lo + bs >= n
                 if last or (spec["eval_every"] and step % spec["eval_every"] == 0):
@@ -148,10 +135,7 @@ class PlaygroundJob(Job):
                 if images and (self.fm_request or (lo + bs >= n)):
                     self.fm_request = False
                     self._feature_maps(step)
-                active = time.monotonic() - started - self.gate.paused_seconds
-                if active > spec["max_seconds"]:
-                    raise GradvizError(f"the job reached its wall-clock limit "
-                                       f"({spec['max_seconds']:g} s, max_job_seconds)")
+                self._check_time(started, spec["max_seconds"])
             if step >= spec["steps"]:
                 break
 
