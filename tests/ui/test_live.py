@@ -50,6 +50,7 @@ def test_nodes_placed_during_the_first_pass_never_move(page):
 
 
 SCRIPT = """
+import os
 import sys
 from pathlib import Path
 import numpy as np
@@ -67,8 +68,14 @@ for step in range(100000):
     opt.zero_grad()
     loss.backward()
     opt.step()
-    Path(progress).write_text(str(step + 1))
+    Path(progress + ".tmp").write_text(str(step + 1))
+    os.replace(progress + ".tmp", progress)      # atomic: a reader never sees a half-written file
 """
+
+
+def steps_done(progress):
+    """How many training steps the script has finished (0 before its first)."""
+    return int(progress.read_text()) if progress.exists() else 0
 
 
 def test_attached_script_is_stepped_from_the_page(browser, server, tmp_path):
@@ -102,15 +109,17 @@ def test_attached_script_is_stepped_from_the_page(browser, server, tmp_path):
         wait_count(pg, BACKWARD, 2)
         assert not progress.exists()               # still inside step 1
         pg.click("[data-testid=run]")
+        # the page leaves "paused" when the process's `resumed` event reaches it
+        pg.wait_for_selector("[data-testid=run-state]:not([data-state=paused])", timeout=20000)
         deadline = time.time() + 30
-        while not (progress.exists() and int(progress.read_text() or 0) >= 3) and time.time() < deadline:
+        while steps_done(progress) < 3 and time.time() < deadline:
             time.sleep(0.1)
-        assert progress.exists() and int(progress.read_text()) >= 3   # the process advanced
+        assert steps_done(progress) >= 3                                # the process advanced
         pg.click("[data-testid=pause]")
         pg.wait_for_selector("[data-testid=run-state][data-state=paused]", timeout=15000)
-        n = int(progress.read_text())
+        n = steps_done(progress)
         time.sleep(0.5)
-        assert int(progress.read_text()) <= n + 1                       # paused means paused
+        assert steps_done(progress) <= n + 1                            # paused means paused
         shot(pg, "21-attached")
     finally:
         ctx.close()
