@@ -134,6 +134,47 @@ _ADAPT = fixed(Case([X((2, 3, 7, 6)), C((3, 4))]), Case([X((3, 6, 6)), C(2)]),
                Case([X((1, 2, 5, 4)), C((None, 3))]), Case([X((1, 1, 3, 3)), C(5)]))
 
 
+def _with_indices(fn):
+    """max_poolNd(..., return_indices=True): (values, int64 flat indices per input plane)."""
+    return lambda x, **kw: fn(x, return_indices=True, **kw)
+
+
+_MAXPOOL_IDX2D = fixed(
+    Case([X((2, 3, 6, 6), "sep")], {"kernel_size": 2}),
+    Case([X((1, 2, 7, 6), "sep")], {"kernel_size": 3, "stride": 2, "padding": 1}),
+    Case([X((1, 2, 7, 6), "sep")], {"kernel_size": (3, 2), "stride": (2, 1), "ceil_mode": True,
+                                   "padding": (1, 0)}),
+    Case([X((1, 2, 7, 7), "sep")], {"kernel_size": 3, "dilation": 2, "padding": 1, "stride": 2}),
+    Case([X((2, 5, 5), "sep")], {"kernel_size": 2, "stride": 1}))
+_MAXPOOL_IDX1D = fixed(
+    Case([X((2, 3, 9), "sep")], {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}),
+    Case([X((3, 8), "sep")], {"kernel_size": 2, "dilation": 3, "padding": 1}))
+_MAXPOOL_IDX3D = fixed(
+    Case([X((1, 2, 4, 5, 4), "sep")], {"kernel_size": 2, "ceil_mode": True, "padding": 1}),
+    Case([X((1, 1, 4, 4, 4), "sep")], {"kernel_size": (2, 3, 2), "stride": 1}))
+
+
+def _pool_indices(shape, kernel_size, **kw):
+    """Indices torch's max pooling returns for a fixed input of ``shape`` (no repeats)."""
+    n = len(shape) - 2
+    x = torch.from_numpy(np.random.default_rng(3).permutation(int(np.prod(shape)))
+                         .reshape(shape).astype(np.float64))
+    fn = (TF.max_pool1d, TF.max_pool2d, TF.max_pool3d)[n - 1]
+    return fn(x, kernel_size, return_indices=True, **kw)[1].numpy()
+
+
+_UNPOOL2D = fixed(
+    Case([X((2, 3, 3, 3)), T(_pool_indices((2, 3, 6, 6), 2))], {"kernel_size": 2}),
+    Case([X((1, 2, 3, 3)), T(_pool_indices((1, 2, 6, 7), 2))],
+         {"kernel_size": 2, "output_size": (6, 7)}),
+    Case([X((2, 2, 3)), T(_pool_indices((1, 2, 4, 7), 3, padding=1)[0])],
+         {"kernel_size": 3, "padding": 1, "output_size": [9, 9, 4, 7]}))
+_UNPOOL1D = fixed(Case([X((2, 3, 4)), T(_pool_indices((2, 3, 9), 2))],
+                       {"kernel_size": 2, "output_size": (9,)}))
+_UNPOOL3D = fixed(Case([X((1, 2, 2, 2, 2)), T(_pool_indices((1, 2, 4, 4, 5), 2))],
+                       {"kernel_size": 2, "output_size": (4, 4, 5)}))
+
+
 def _sum_pool_th(fn, k):
     """torch's avg pooling times the window size (divisor 1 where partial windows occur)."""
     def f(x, **kw):
@@ -182,6 +223,15 @@ ROWS = [
     OpRow("max_pool2d_dilation", (O.MaxPool,), F.max_pool2d, TF.max_pool2d, _MAXPOOL2D_DIL),
     OpRow("max_pool1d", (O.MaxPool,), F.max_pool1d, TF.max_pool1d, _POOL1D),
     OpRow("max_pool3d", (O.MaxPool,), F.max_pool3d, TF.max_pool3d, _POOL3D),
+    OpRow("max_pool2d_indices", (O.MaxPool,), _with_indices(F.max_pool2d),
+          _with_indices(TF.max_pool2d), _MAXPOOL_IDX2D),
+    OpRow("max_pool1d_indices", (O.MaxPool,), _with_indices(F.max_pool1d),
+          _with_indices(TF.max_pool1d), _MAXPOOL_IDX1D),
+    OpRow("max_pool3d_indices", (O.MaxPool,), _with_indices(F.max_pool3d),
+          _with_indices(TF.max_pool3d), _MAXPOOL_IDX3D),
+    OpRow("max_unpool2d", (O.MaxUnpool,), F.max_unpool2d, TF.max_unpool2d, _UNPOOL2D),
+    OpRow("max_unpool1d", (O.MaxUnpool,), F.max_unpool1d, TF.max_unpool1d, _UNPOOL1D),
+    OpRow("max_unpool3d", (O.MaxUnpool,), F.max_unpool3d, TF.max_unpool3d, _UNPOOL3D),
     OpRow("avg_pool2d", (O.AvgPool,), F.avg_pool2d, TF.avg_pool2d, _POOL2D),
     OpRow("avg_pool2d_options", (O.AvgPool,), F.avg_pool2d, TF.avg_pool2d, _AVGPOOL2D_EXTRA),
     OpRow("avg_pool1d", (O.AvgPool,), F.avg_pool1d, TF.avg_pool1d, _POOL1D),

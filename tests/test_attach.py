@@ -100,3 +100,28 @@ def test_resend_after_server_restart_stores_each_event_once(tmp_path):
             att.close()
     finally:
         att.close()
+
+
+def test_attach_sends_strings_to_a_server_that_does_not_take_bytes(tmp_path):
+    with served(tmp_path / "s.sqlite") as srv:
+        att = attach(srv.base, token=TOKEN, session="str")
+        try:
+            assert att.binary          # this server said lines_bytes
+            att.binary = False         # as with a server from before that wire addition
+            for i in range(500):
+                scalar("loss", 1.0 / (i + 1), i)
+            assert att.flush(30)
+            assert session_row(srv, "str")["events"] == 500
+        finally:
+            att.close()
+
+
+def test_numpy_masking_gives_websocket_client_bytes():
+    import os
+
+    from websocket._abnf import ABNF
+
+    from gradviz.remote import _xor_mask
+    for n in (0, 1, 3, 4, 5, 1023, 1024, 1025, 70001):
+        data, key = os.urandom(n), os.urandom(4)
+        assert _xor_mask(key, data) == ABNF.mask(key, data)

@@ -149,6 +149,53 @@ def test_module_field_follows_the_module_stack():
     assert next(e for e in rec.events if e["type"] == "op")["module"] == "fc1"
 
 
+class _UserNet(gv.nn.Module):
+    """A user-defined module: its own ops are the user's lines, its layers' ops too."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = gv.nn.Sequential(gv.nn.Linear(3, 4), gv.nn.ReLU())
+        self.head = gv.nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = self.body(x)  # MARK-USER-BODY
+        h = h * 2  # MARK-USER-MUL
+        return self.head(h)  # MARK-USER-HEAD
+
+
+def _apply_twice(layer, x):  # a helper in the user's code between two layers
+    return layer(layer(x))  # MARK-USER-HELPER
+
+
+def test_src_inside_modules_is_the_first_frame_outside_gradviz():
+    net = _UserNet()
+    seq = gv.nn.Sequential(gv.nn.Linear(3, 3), gv.nn.Tanh())
+    inner = gv.nn.Linear(3, 3)
+    hooked = gv.nn.Linear(3, 3)
+    hooked.register_forward_hook(lambda m, a, out: inner(out) * 3)  # MARK-USER-HOOK
+    x = gv.randn(2, 3)
+    with gv.trace.record() as rec:
+        for _ in range(2):  # the second pass reuses nothing stale from the first
+            net(x)  # MARK-CALL-NET
+            seq(x)  # MARK-CALL-SEQ
+            _apply_twice(seq, x)
+            hooked(x)  # MARK-CALL-HOOKED
+            gv.nn.Sequential(_UserNet())(x)  # MARK-CALL-WRAPPED
+    ops = [e for e in rec.events if e["type"] == "op"]
+    got = [(o["op"], int(o["src"].rsplit(":", 1)[1])) for o in ops]
+    assert all(o["src"].rsplit(":", 1)[0] == HERE for o in ops)
+    body, mul, head = (_line_of(f"# MARK-USER-{k}") for k in ("BODY", "MUL", "HEAD"))
+    user_net = [("Linear", body), ("Relu", body), ("Mul", mul), ("Linear", head)]
+    helper = _line_of("# MARK-USER-HELPER")
+    seq_line = _line_of("# MARK-CALL-SEQ")
+    one = (user_net + [("Linear", seq_line), ("Tanh", seq_line)]
+           + [("Linear", helper), ("Tanh", helper)] * 2
+           + [("Linear", _line_of("# MARK-CALL-HOOKED")), ("Linear", _line_of("# MARK-USER-HOOK")),
+              ("Mul", _line_of("# MARK-USER-HOOK"))]  # a user's frame below a known scope
+           + user_net)
+    assert got == one * 2
+
+
 # ---- custom ops and anomalies ------------------------------------------------------------------
 class Cube(gv.autograd.Function):
     """x^3 with a hand-written backward."""

@@ -80,3 +80,35 @@ def test_event_encoding_without_orjson_is_the_standard_encoder(monkeypatch):
     monkeypatch.setattr(remote, "_orjson", None)
     ev = {"type": "op", "node": 1, "value": 0.5, "s": "é"}
     assert remote._encode_event(ev) == remote._encode(ev) == json.dumps(ev, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("n", [1, 7, 32, 33, 500, 5000])
+def test_stats_small_and_large_paths_match_numpy(n):
+    from gradviz.trace.summary import stats
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n).astype(np.float32)
+    a[: n // 5] = 0.0
+    for bad in ([], [np.nan], [np.inf, -np.inf, np.nan]):
+        b = a.copy()
+        b[n - len(bad):] = bad if len(bad) <= n else b[n - len(bad):]
+        s = stats(b)
+        fin = b[np.isfinite(b)].astype(np.float64)
+        assert (s["nan"], s["inf"]) == (int(np.isnan(b).sum()), int(np.isinf(b).sum()))
+        assert s["zeros"] == int((b == 0).sum()) and s["count"] == n
+        if fin.size:
+            assert (s["min"], s["max"]) == (float(fin.min()), float(fin.max()))
+            assert s["mean"] == pytest.approx(fin.mean(), rel=1e-12, abs=1e-15)
+            assert s["std"] == pytest.approx(fin.std(), rel=1e-9, abs=1e-12)
+        if not bad:
+            assert s["norm"] == pytest.approx(np.linalg.norm(fin), rel=1e-12)
+        json.dumps(s, allow_nan=False)
+
+
+def test_recording_keeps_freed_heap_once_and_can_be_turned_off(monkeypatch):
+    from gradviz.trace import core
+    monkeypatch.setattr(core, "_heap_kept", [False])
+    monkeypatch.setenv("GRADVIZ_MALLOC_TUNE", "0")
+    assert core.keep_freed_heap() is False and core._heap_kept == [True]
+    with gv.trace.record():
+        gv.ones(2) * 2
+    assert core.keep_freed_heap() is False  # once per process

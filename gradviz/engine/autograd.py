@@ -12,7 +12,7 @@ _FREED = object()   # marks saved values released after a backward without retai
 
 def _order(roots):
     """Nodes reachable from the roots' grad_fns in reverse topological order (iterative DFS),
-    plus how many graph edges lead into each node and each leaf."""
+    plus how many graph edges lead into each leaf (by id)."""
     post = []
     seen = set()
     deps = {}
@@ -27,9 +27,12 @@ def _order(roots):
             for a in it:
                 if getattr(a, "requires_grad", False):
                     child = a.grad_fn
-                    key = id(a) if child is None else id(child)
-                    deps[key] = get(key, 0) + 1
-                    if child is not None and key not in seen:
+                    if child is None:
+                        key = id(a)
+                        deps[key] = get(key, 0) + 1
+                        continue
+                    key = id(child)
+                    if key not in seen:
                         seen.add(key)
                         stack.append((child, iter(child.inputs)))
                         break  # finish the child first, then come back to fn's next input
@@ -109,7 +112,6 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                     if child is not None:
                         ck = id(child)
                         grads[ck] = _add(grads.get(ck), gi)
-                        deps[ck] -= 1
                     else:
                         lk = id(a)
                         leaf_grads[lk] = _add(leaf_grads.get(lk), gi)
@@ -141,13 +143,37 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     return tuple(result)
 
 
+def backward_plain(fn, seed, retain_graph):
+    """``tensor.backward()`` in the common case: a non-leaf root seeded with ``seed``,
+    accumulating into leaves, no ``inputs=``, no create_graph, nothing tracing. The same
+    work as ``run_backward`` (same order, same checks, same results) without its
+    general-case bookkeeping. A listening tracer gets the same events as from
+    ``run_backward``; a step gate or anomaly mode takes ``run_backward``."""
+    order, deps = _order((fn,))
+    listening = HOOKS.listening
+    if listening:
+        HOOKS.tracer.event({"type": "backward_begin", "root": fn_node(fn), "count": len(order)})
+    prev_mode = grad_mode.enabled
+    grad_mode.enabled = False
+    try:
+        _plain_loop(order, {id(fn): seed}, {}, deps, retain_graph, True, {id(seed)})
+    finally:
+        grad_mode.enabled = prev_mode
+    if listening:
+        HOOKS.tracer.event({"type": "backward_end", "root": fn_node(fn), "count": len(order)})
+        HOOKS.tracer.announced.clear()   # the next forward pass announces its leaves again
+
+
 def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed):
-    """The backward loop of the common case: no create_graph, no ``inputs=``, nothing
-    tracing. The same work as the general loop (node hooks, retain_grad, checks) with
-    fewer lookups: ``_call_backward`` and the hand-out to inputs are merged into one pass."""
+    """The backward loop of the common case: no create_graph, no ``inputs=``, no step gate
+    or anomaly mode (a listening tracer gets its grad and accum records here too). The
+    same work as the general loop (node hooks, retain_grad, checks) with fewer lookups:
+    ``_call_backward`` and the hand-out to inputs are merged into one pass, and a leaf's
+    first gradient is wrapped here unless hooks or a tracer want it."""
     pop = grads.pop
     get = grads.get
     leaf_pop = leaf_grads.pop
+    hooks = HOOKS
     for fn in order:
         g = pop(id(fn), None)
         if g is None:
@@ -165,6 +191,8 @@ def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed
             grads_in = (grads_in,)
         if len(grads_in) != len(inputs):
             _raise_count(fn, grads_in)
+        if hooks.listening:
+            _trace_grad(fn, g, grads_in)
         if not retain_graph and fn.saved:
             fn.saved = _FREED
         for a, gi, need in zip(inputs, grads_in, needs):
@@ -180,17 +208,32 @@ def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed
                 ck = id(child)
                 old = get(ck)
                 grads[ck] = gi if old is None else old + gi
+                continue
+            lk = id(a)
+            left = deps[lk] - 1
+            deps[lk] = left
+            old = leaf_pop(lk, None)
+            if old is not None:
+                gi = old + gi
+            if left:
+                leaf_grads[lk] = gi
+            elif a.grad is None and accumulate and not a._hooks and not hooks.listening:
+                # _finish_leaf's common case, inline: never share an array between leaves
+                # or with the caller, nor a view that may share memory with other grads
+                if id(gi) in handed or getattr(gi, "base", None) is not None:
+                    gi = gi.copy()
+                handed.add(id(gi))
+                t = _new(Tensor)
+                t._data = gi
+                t.requires_grad = False
+                t.grad = None
+                t.grad_fn = None
+                t._node = None
+                t._name = None
+                t._hooks = None
+                a.grad = t
             else:
-                lk = id(a)
-                left = deps[lk] - 1
-                deps[lk] = left
-                old = leaf_pop(lk, None)
-                if old is not None:
-                    gi = old + gi
-                if left == 0:
-                    _finish_leaf(a, gi, accumulate, None, None, False, handed)
-                else:
-                    leaf_grads[lk] = gi
+                _finish_leaf(a, gi, accumulate, None, None, False, handed)
 
 
 def _node_hooks(fn, g, create_graph):
@@ -333,3 +376,4 @@ def _trace_grad(fn, g, grads_in):
 
 
 _ndarray = np.ndarray
+_new = object.__new__

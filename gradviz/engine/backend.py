@@ -6,6 +6,14 @@ from ..errors import DeviceError
 _cupy = None
 _cupy_error = None
 
+TNP = "gradviz.engine.tnp"   # the Tensor namespace that backward formulas get under create_graph
+
+
+def on_graph(xp):
+    """True when ``xp`` is the Tensor namespace (create_graph): formulas must build a graph.
+    (``getattr(np, "differentiable", False)`` would cost ~3 µs: numpy's module __getattr__.)"""
+    return xp.__name__ == TNP
+
 
 def cupy():
     """The cupy module, or a DeviceError that says what is missing."""

@@ -149,6 +149,35 @@ def apply_binary(cls, a, b):
     return t
 
 
+def apply_unary(cls, a):
+    """``cls.apply(a)`` for one Tensor and no attributes: the activations' fast path (same
+    result); non-NumPy arrays and NumPy scalar results go through ``cls.apply``."""
+    x = a._data
+    if type(x) is not ndarray:
+        return cls.apply(a)
+    ctx = _new(cls)
+    out = ctx.forward(x)
+    if type(out) is not ndarray:
+        return cls.apply(a)
+    t = _new(Tensor)
+    t._data = out
+    t.grad = None
+    t._node = None
+    t._name = None
+    t._hooks = None
+    if a.requires_grad and grad_mode.enabled and cls.differentiable:
+        t.requires_grad = True
+        t.grad_fn = ctx
+        ctx.inputs = (a,)
+        ctx.out_data = out
+    else:
+        t.requires_grad = False
+        t.grad_fn = None
+    if HOOKS.on:
+        _after_forward(ctx, (a,), {}, t)
+    return t
+
+
 def _check_device(args):
     from .backend import device_of, xp_of
     devs = {device_of(a._data) for a in args if isinstance(a, Tensor)}

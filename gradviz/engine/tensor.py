@@ -2,8 +2,11 @@
 import numpy as np
 
 from ..errors import BackwardError, GradvizError
+from ..trace.hooks import HOOKS
 from . import dtypes
 from .backend import as_device, device_of, move, xp_of
+
+_ONES = {}  # (shape, dtype) -> a ones array, copied for each backward seed
 
 
 class Size(tuple):
@@ -129,8 +132,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # identity (``__eq__`` is elementwise)
 
     def __iter__(self):
         if self._data.ndim == 0:
@@ -293,7 +295,6 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute d self / d leaves and accumulate it in each leaf's ``.grad``."""
-        from .autograd import run_backward
         if not self.requires_grad:
             raise BackwardError("element 0 of tensors does not require grad and does not "
                                 "have a grad_fn")
@@ -301,6 +302,10 @@ class Tensor:
             if self._data.size != 1:
                 raise BackwardError("grad can be implicitly created only for scalar outputs")
             gradient = self._ones()
+            if not (create_graph or inputs is not None or self.grad_fn is None
+                    or HOOKS.gate is not None or HOOKS.anomaly):
+                backward_plain(self.grad_fn, gradient, retain_graph)  # the usual call
+                return
         elif isinstance(gradient, Tensor):
             if gradient.shape != self.shape:
                 raise BackwardError(f"Mismatch in shape: grad_output[0] has a shape of "
@@ -324,7 +329,17 @@ class Tensor:
         run_backward([self], [gradient], retain_graph, create_graph)
 
     def _ones(self):
-        return xp_of(self._data).ones(self._data.shape, dtype=self._data.dtype)
+        d = self._data
+        if type(d) is not np.ndarray:
+            return xp_of(d).ones(d.shape, dtype=d.dtype)
+        key = (d.shape, d.dtype)
+        one = _ONES.get(key)
+        if one is None:
+            one = np.ones(d.shape, dtype=d.dtype)
+            if d.size != 1:  # keep only the implicit seeds of scalar outputs
+                return one
+            _ONES[key] = one
+        return one.copy()
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor after backward."""
@@ -402,3 +417,4 @@ class RemovableHandle:
 
 
 from . import tensor_methods  # noqa: E402,F401  (attaches op methods to Tensor)
+from .autograd import backward_plain, run_backward  # noqa: E402  (circular: it uses Tensor)

@@ -7,6 +7,7 @@ from ..errors import BackwardError, GradvizError, ShapeError
 from . import dtypes, grad_mode
 from . import ops as O
 from .function import apply_binary as _apply2
+from .function import apply_unary as _apply1
 from .tensor import Tensor
 
 _FLOAT_KINDS = "f"
@@ -188,7 +189,7 @@ def abs(self):
 
 def relu(self):
     """max(self, 0)."""
-    return O.Relu.apply(self)
+    return _apply1(O.Relu, self)
 
 
 def clamp(self, min=None, max=None):
@@ -397,7 +398,7 @@ Tensor.__iadd__ = _inplace_or_new(add_, lambda a, b: _binary(O.Add, a, b))
 Tensor.__isub__ = _inplace_or_new(sub_, lambda a, b: _binary(O.Sub, a, b))
 Tensor.__imul__ = _inplace_or_new(mul_, lambda a, b: _binary(O.Mul, a, b))
 Tensor.__itruediv__ = _inplace_or_new(div_, div)
-Tensor.__hash__ = lambda self: id(self)
+Tensor.__hash__ = object.__hash__  # identity, as before; C-level for dict lookups
 Tensor.__floordiv__ = lambda a, b: div(a, b, rounding_mode="floor")
 Tensor.__invert__ = lambda a: Tensor._wrap(~a._data)
 Tensor.__and__ = lambda a, b: Tensor._wrap(a._data & _other(a, b))

@@ -1,6 +1,8 @@
 """F.conv*, F.conv_transpose*, F.*pool*: argument handling in torch's terms over the ops."""
+import math
 import numbers
 
+from ..engine.backend import xp_of
 from ..engine.tensor import Tensor
 from ..errors import GradvizError, ShapeError
 from . import ops as O
@@ -173,12 +175,24 @@ def _pool_args(kernel_size, stride, padding, n, dilation=1):
 
 
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, n):
-    if return_indices:
-        raise GradvizError("max_pool: return_indices=True is not supported")
     x, unbatched = _batched(input, n, f"max_pool{n}d")
     k, s, p, d = _pool_args(kernel_size, stride, padding, n, dilation)
-    out = O.MaxPool.apply(x, kernel_size=k, stride=s, padding=p, dilation=d,
-                          ceil_mode=bool(ceil_mode))
+    if any(pp > kk // 2 for kk, pp in zip(k, p)):  # torch's kernels check the undilated size too
+        raise GradvizError(f"pad should be smaller than or equal to half of kernel size, but got "
+                           f"padding={list(p)} and kernel_size={list(k)}")
+    attrs = {"kernel_size": k, "stride": s, "padding": p, "dilation": d,
+             "ceil_mode": bool(ceil_mode)}
+    out = O.MaxPool.apply(x, **attrs)
+    if return_indices:
+        fn = out.grad_fn
+        if fn is None:  # no graph node kept the window offsets: find them again
+            fn = O.MaxPool()
+            fn.xp = xp_of(x._data)
+            fn.forward(x._data, **attrs)
+        indices = Tensor._wrap(fn.flat_indices())
+        if unbatched:
+            return out.squeeze(0), indices.squeeze(0)
+        return out, indices
     return out.squeeze(0) if unbatched else out
 
 
@@ -198,6 +212,65 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                return_indices=False):
     """Max over sliding windows of (N, C, D, H, W)."""
     return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3)
+
+
+def _unpool_size(x, k, s, p, output_size, n):
+    """torch's _unpool_output_size: the default size, or a checked ``output_size``."""
+    default = [(x.shape[x.ndim - n + i] - 1) * s[i] + k[i] - 2 * p[i] for i in range(n)]
+    if output_size is None:
+        return tuple(default)
+    output_size = [int(v) for v in output_size]
+    if len(output_size) == n + 2:
+        output_size = output_size[2:]
+    if len(output_size) != n:
+        raise GradvizError(f"output_size should be a sequence containing {n} or {n + 2} "
+                           f"elements, but it has a length of '{len(output_size)}'")
+    for i in range(n):
+        lo, hi = default[i] - s[i], default[i] + s[i]
+        if not lo < output_size[i] < hi:
+            raise GradvizError(f'invalid output_size "{output_size}" (dim {i} must be between '
+                               f"{lo} and {hi})")
+    return tuple(output_size)
+
+
+def _max_unpool(input, indices, kernel_size, stride, padding, output_size, n):
+    what = f"max_unpool{n}d"
+    _batched(input, n, what)  # checks the input's type and rank
+    if not isinstance(indices, Tensor) or indices._data.dtype.kind not in "iu":
+        raise GradvizError(f"{what}: elements in indices should be type int64 but got: "
+                           f"{getattr(indices, 'dtype', type(indices).__name__)}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise ShapeError(f"{what}: Expected shape of indices to be same as that of the input "
+                         f"tensor ({list(input.shape)}) but got indices tensor with shape: "
+                         f"{list(indices.shape)}")
+    k = ntuple(kernel_size, n, "kernel_size")
+    s = k if stride is None else ntuple(stride, n, "stride")
+    p = ntuple(padding, n, "padding")
+    size = _unpool_size(input, k, s, p, output_size, n)
+    if any(v <= 0 for v in size):
+        raise GradvizError(f"{what}: output size {list(size)} must be positive")
+    plane = math.prod(size)
+    idx = indices._data
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= plane):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise GradvizError(f"Found an invalid max index: {bad} (output volumes are of size "
+                           + "x".join(map(str, size)) + ")")
+    return O.MaxUnpool.apply(input, indices, output_size=size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Inverse of max_pool1d: input values placed at ``indices`` of a zero (N, C, L_out)."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Inverse of max_pool2d: input values placed at ``indices`` of a zero (N, C, H, W)."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Inverse of max_pool3d: input values placed at ``indices`` of a zero (N, C, D, H, W)."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3)
 
 
 def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,

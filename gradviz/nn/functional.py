@@ -7,6 +7,7 @@ from ..engine import dtypes
 from ..engine import ops as EO
 from ..engine import random as _random
 from ..engine.backend import xp_of
+from ..engine.function import apply_unary
 from ..engine.tensor import Tensor
 from ..engine.tensor_methods import _as_tensor
 from ..errors import GradvizError, ShapeError
@@ -28,6 +29,9 @@ from ._pool_conv import (
     max_pool1d,
     max_pool2d,
     max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
     sum_pool1d,
     sum_pool2d,
     sum_pool3d,
@@ -93,7 +97,7 @@ def _float(x):
 
 def relu(input, inplace=False):
     """max(x, 0)."""
-    return EO.Relu.apply(_t(input))
+    return apply_unary(EO.Relu, input if type(input) is Tensor else _t(input))
 
 
 def relu6(input, inplace=False):
@@ -276,8 +280,9 @@ def _reflect_index(n, lo, hi, mode):
     i = np.arange(-lo, n + hi)
     if mode == "replicate":
         return np.clip(i, 0, n - 1)
-    if mode == "circular":
-        return i % n
+    if mode == "circular":  # torch crops by negative pads first, then wraps what is left
+        start, kept = max(-lo, 0), n - max(-lo, 0) - max(-hi, 0)
+        return start + np.arange(-max(lo, 0), kept + max(hi, 0)) % max(kept, 1)
     period = 2 * (n - 1)  # reflect: ... 2 1 | 0 1 2 ... n-1 | n-2 ...
     i = np.abs(i) % period if period else np.zeros_like(i)
     return np.where(i >= n, period - i, i)
@@ -302,6 +307,12 @@ def pad(input, pad, mode="constant", value=None):
             raise GradvizError(f"Padding size should be less than the corresponding input "
                                f"dimension, but got: padding ({lo}, {hi}) at dimension {ax} "
                                f"of input {list(input.shape)}")
+        size = input.shape[ax] + lo + hi
+        if size < 0 or (size == 0 and mode != "circular"):
+            raise GradvizError(f"input (size {input.shape[ax]} at dimension {ax}) is too small "
+                               f"for padding ({lo}, {hi}): the output size would be {size}")
+        if mode == "circular" and (lo > input.shape[ax] or hi > input.shape[ax]):
+            raise GradvizError("Padding value causes wrapping around more than once.")
         idx = _reflect_index(input.shape[ax], lo, hi, mode)
         out = out[(slice(None),) * ax + (idx,)]
     return out
@@ -333,5 +344,6 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "logsigmoid", "dropout", "batch_norm", "layer_norm", "normalize", "embedding", "pad",
            "one_hot", "flatten", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
            "conv_transpose2d", "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d",
+           "max_unpool1d", "max_unpool2d", "max_unpool3d",
            "avg_pool1d", "avg_pool2d", "avg_pool3d", "sum_pool1d", "sum_pool2d", "sum_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d"] + list(_loss_all)

@@ -212,6 +212,21 @@ def _class_args(name, input, target, weight, ignore_index, allow_prob):
     return target, w
 
 
+def _plain_classes(input, target):
+    """True for a float (N, C) NumPy input and (N,) integer targets all in [0, C): the case
+    that ``_class_args`` passes unchanged (the range checked with one reduction)."""
+    if type(input) is not Tensor or type(target) is not Tensor:
+        return False
+    x, t = input._data, target._data
+    if type(x) is not np.ndarray or type(t) is not np.ndarray or x.ndim != 2 \
+            or x.dtype.type not in _FLOAT_TYPES or t.shape != x.shape[:1] or not t.size:
+        return False
+    return L.class_indices_below(t, x.shape[1])
+
+
+_FLOAT_TYPES = (np.float32, np.float64, np.float16)
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     """-w[t] input[t] for log-probability input (N, C, d...) and class targets (N, d...)."""
@@ -224,6 +239,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """log_softmax over dim 1 then NLL (class indices) or -sum p log q (probability targets)."""
+    if (weight is None and size_average is None and reduce is None and ignore_index == -100
+            and label_smoothing == 0.0 and (reduction == "mean" or reduction == "sum")
+            and _plain_classes(input, target)):
+        # the usual call, already checked: the same op and attributes as below
+        return L.CrossEntropy.apply(input, target, weight=None, ignore_index=-100,
+                                    label_smoothing=0.0, reduction=reduction)
     reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
     if not 0.0 <= label_smoothing <= 1.0:
         raise LossArgumentError(f"label_smoothing must be between 0.0 and 1.0. Got: "

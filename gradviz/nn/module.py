@@ -2,23 +2,25 @@
 
 While a tracer listens, ``__call__`` pushes the module's attribute name onto
 ``HOOKS.module_stack`` so that every op made inside carries its dotted path
-(``encoder.fc1``), and names the root's parameters (``fc1.weight``). With
-nobody listening the cost is one flag check.
+(``encoder.fc1``), names the root's parameters (``fc1.weight``), and marks its
+frame as ``HOOKS.scope``: ops inside stop their search for the user's ``file:line``
+there (``trace.core._user_frame``). With nobody listening the cost is one flag check.
 """
 import itertools
+import sys
 
 from ..engine import dtypes, grad_mode
 from ..engine.backend import as_device, move
 from ..engine.tensor import RemovableHandle, Tensor
 from ..errors import GradvizError
-from ..trace.hooks import HOOKS
+from ..trace.hooks import HOOKS, MISSING
 from ._backward_hooks import BackwardHookState
 from .parameter import Buffer, Parameter
 from .state import StateDictMixin
 
 _structure = itertools.count(1)   # bumped whenever any module gains a child or parameter
 _version = [0]
-_depth = [0]                      # module calls in flight while listening (0 = next is root)
+_getframe = sys._getframe
 
 
 def _bump():
@@ -58,23 +60,27 @@ class Module(StateDictMixin):
         return self.forward(*args, **kwargs)
 
     def _call_scoped(self, args, kwargs):
-        stack = HOOKS.module_stack
-        root = _depth[0] == 0
-        if root:
+        outer = HOOKS.scope
+        if outer is None:  # the root: its own name is not part of the paths
             if self._version_named != _version[0]:
                 self._name_tree()
             name = None
         else:
             name = self._gv_local
-        if name is not None:
-            stack.append(name)
-        _depth[0] += 1
+            if name is not None:
+                HOOKS.module_stack.append(name)
+        # ops inside stop their search for the user's frame at this frame (trace.core)
+        HOOKS.scope = [_getframe(), MISSING, outer]
         try:
-            return self._call_hooked(args, kwargs)
+            if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks:
+                return self._call_hooked(args, kwargs)
+            return self.forward(*args, **kwargs)
         finally:
-            _depth[0] -= 1
-            if name is not None and stack and stack[-1] == name:
-                stack.pop()
+            HOOKS.scope = outer
+            if name is not None:
+                stack = HOOKS.module_stack
+                if stack and stack[-1] == name:
+                    stack.pop()
 
     def _name_tree(self):
         """Give every submodule its local name and unnamed parameters their dotted names."""

@@ -113,8 +113,7 @@ class Optimizer:
                 w = p._data
                 g = grad._data
                 if g.shape != w.shape:
-                    raise GradvizError(f"gradient of shape {g.shape} does not match its "
-                                       f"parameter of shape {w.shape}")
+                    _raise_shape(g, w)
                 if maximize:
                     g = -g
                 state = states.get(p)
@@ -199,6 +198,11 @@ class Optimizer:
             ng["params"] = g["params"]
             new_groups.append(ng)
         self.param_groups = new_groups
+
+
+def _raise_shape(g, w):
+    raise GradvizError(f"gradient of shape {g.shape} does not match its parameter of shape "
+                       f"{w.shape}")
 
 
 def _copy(v):

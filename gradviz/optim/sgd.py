@@ -1,6 +1,7 @@
 """SGD with momentum, dampening, Nesterov and weight decay (torch.optim.SGD's update)."""
 from ..engine.tensor import Tensor
-from .optimizer import Optimizer, required
+from ..trace.hooks import HOOKS
+from .optimizer import Optimizer, _raise_shape, required
 
 
 class SGD(Optimizer):
@@ -23,6 +24,31 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; returns the closure's loss if given."""
+        if closure is not None or HOOKS.listening or type(self)._update is not SGD._update:
+            return super().step(closure)
+        groups = self.param_groups
+        for group in groups:
+            if group["momentum"] != 0 or group["weight_decay"] != 0 or group.get("maximize"):
+                return super().step(closure)
+        # plain SGD, nothing listening: Optimizer.step's work with _update inlined
+        states = self.state
+        for group in groups:
+            lr = group["lr"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                w = p._data
+                g = grad._data
+                if g.shape != w.shape:
+                    _raise_shape(g, w)
+                if p not in states:
+                    states[p] = {}
+                w -= lr * g
+        return None
 
     def _update(self, p, w, g, group, state):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]

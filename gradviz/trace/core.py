@@ -6,13 +6,15 @@ batches, to every sink. A background thread drains while asynchronous sinks
 are attached; recorders drain synchronously when read. With no sink nothing
 is recorded at all (``HOOKS.listening`` is false and the engine never calls in).
 """
+import ctypes
 import itertools
 import os
+import platform
 import sys
 import threading
 import time
 
-from .hooks import HOOKS
+from .hooks import HOOKS, MISSING
 from .summary import jfloat, preview, stats
 
 SCHEMA_VERSION = 1
@@ -20,6 +22,8 @@ BUFFER_MAX = 20000          # records held before the computing thread drains it
 DRAIN_INTERVAL = 0.02       # seconds between background drains
 
 _node_ids = itertools.count(1)
+_now = time.monotonic_ns
+_getframe = sys._getframe
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
@@ -46,22 +50,44 @@ def fn_node(fn):
 
 def user_src():
     """``file:line`` of the first frame outside the gradviz package, or None."""
-    return _src_text(_user_frame(3))
+    return _src_text(_user_frame(sys._getframe(2), HOOKS.scope))
 
 
-def _user_frame(depth):
-    """(file, line) of the first frame outside the gradviz package, or None: what records
-    keep (the ``file:line`` text is built at drain time, off the computing thread)."""
-    f = sys._getframe(depth)
+def _user_frame(f, scope):
+    """(file, line) of the first frame outside the gradviz package at or above frame ``f``,
+    or None: what records keep (the ``file:line`` text is built at drain time).
+
+    ``scope`` is the innermost ``nn.Module`` call in flight (``HOOKS.scope``): its frame
+    is gradviz's own, and while it runs the user's frame above it (and that frame's line)
+    cannot change, so the answer found above it is kept there for every later op inside
+    it. Ops of a layer stop at their layer's frame after a few hops instead of walking up
+    through every enclosing module. A user's frame met first (a user-defined ``forward``
+    or hook) is the answer, as without the cache; a scope of another thread is never met.
+    """
     known = _PKG_CODES
+    stop = scope[0] if scope is not None else None
+    passed = None
+    where = None
     while f is not None:
+        if f is stop:
+            where = scope[1]
+            if where is not MISSING:
+                break
+            passed = [scope] if passed is None else passed + [scope]
+            scope = scope[2]
+            stop = scope[0] if scope is not None else None
+            where = None
         code = f.f_code
         if id(code) not in known:  # by id: hashing a code object hashes its whole body
             if not code.co_filename.startswith(_PKG_DIR):
-                return code.co_filename, f.f_lineno
+                where = code.co_filename, f.f_lineno
+                break
             known[id(code)] = code  # gradviz's own code: a finite set; kept alive, so
         f = f.f_back                # its id is never reused by another code object
-    return None
+    if passed is not None:
+        for s in passed:
+            s[1] = where
+    return where
 
 
 _PKG_CODES = {}
@@ -87,6 +113,41 @@ def _device_name(a):
     return "cpu" if dev is None or isinstance(dev, str) else f"cuda:{dev.id}"
 
 
+# glibc's mallopt parameters, and the values its own dynamic thresholds reach at most
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD = 32 << 20
+_TRIM_THRESHOLD = 2 * _MMAP_THRESHOLD
+_heap_kept = [False]
+
+
+def keep_freed_heap():
+    """Let glibc's malloc keep freed memory for reuse while events are recorded (once per
+    process; a no-op elsewhere, or with ``GRADVIZ_MALLOC_TUNE=0``).
+
+    Pending records keep arrays alive until the drain summarises them, so the heap grows
+    while records wait and shrinks when they are released. By default glibc returns the
+    freed top of the heap to the system as soon as it exceeds twice its (adaptive) mmap
+    threshold, and every later step page-faults that memory back in: most of the
+    capture tax in B3 (docs/performance.md). Fixing both thresholds at the ceiling glibc's
+    own adaptation can reach (arrays under 32 MB from the heap; up to 64 MB of free heap
+    kept) makes the freed memory reused instead. Returns whether the setting was made.
+    """
+    if _heap_kept[0]:
+        return False
+    _heap_kept[0] = True
+    if os.environ.get("GRADVIZ_MALLOC_TUNE", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        if platform.libc_ver()[0] != "glibc":
+            return False
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, ValueError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+                and mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))
+
+
 class Tracer:
     """Collects records from the engine and fans events out to sinks."""
 
@@ -103,6 +164,7 @@ class Tracer:
     # ---- sinks -------------------------------------------------------------
     def add_sink(self, sink, background=False):
         """Start delivering events to ``sink(events)``; background sinks get a drain thread."""
+        keep_freed_heap()
         with self.lock:
             self.drain()
             self.sinks.append(sink)
@@ -159,6 +221,8 @@ class Tracer:
                     recs[i] = new
 
     # ---- the computing thread's side ----------------------------------------
+    # Records are plain tuples appended in line (no helper call per record); every
+    # ``append`` is followed by the BUFFER_MAX back-pressure check of ``_push``.
     def _push(self, rec):
         recs = self.records
         recs.append(rec)
@@ -167,44 +231,72 @@ class Tracer:
 
     def leaf(self, t):
         """Announce a leaf tensor (once per listener epoch)."""
-        node = tensor_node(t)
+        node = t._node
+        if node is None:
+            node = t._node = next(_node_ids)
         if node in self.announced:
             return node
         self.announced.add(node)
-        self._push(("leaf", node, t._name, t._data, t.requires_grad, time.monotonic_ns()))
+        self._push(("leaf", node, t._name, t._data, t.requires_grad, _now()))
         return node
 
     def op(self, fn, args, attrs, out):
-        """Record one forward op; announces leaf inputs first."""
+        """Record one forward op; announces leaf inputs first.
+
+        Called by the engine's ``_after_forward`` (itself called by ``Function.apply``):
+        the search for the user's frame starts at that caller's caller.
+        """
         ids = []
         scalars = None
+        recs = self.records
+        announced = self.announced
         for i, a in enumerate(args):
             if hasattr(a, "_data"):
-                if a.grad_fn is None:
-                    ids.append(self.leaf(a))
-                else:
-                    ids.append(tensor_node(a))
+                node = a._node
+                if node is None:
+                    node = a._node = next(_node_ids)
+                if a.grad_fn is None and node not in announced:
+                    announced.add(node)
+                    recs.append(("leaf", node, a._name, a._data, a.requires_grad, _now()))
+                ids.append(node)
             elif isinstance(a, (int, float)):  # Python constants: ``x * 3`` shows the 3
                 if scalars is None:
                     scalars = {}
                 scalars[str(i)] = a
         if scalars is not None:
             attrs = dict(attrs, scalars=scalars)
-        node = tensor_node(out)
+        node = out._node
+        if node is None:
+            node = out._node = next(_node_ids)
         fn.node = node
         stack = HOOKS.module_stack  # a snapshot: the dotted path is joined at drain time
-        self._push(("op", node, type(fn).__name__, ids, attrs, out._data,
-                    tuple(stack) if stack else None, _user_frame(2), time.monotonic_ns()))
+        recs.append(("op", node, type(fn).__name__, ids, attrs, out._data,
+                     tuple(stack) if stack else None, _user_frame(_getframe(2), HOOKS.scope),
+                     _now()))
+        if len(recs) >= BUFFER_MAX:
+            self.drain()
         return node
 
     def grad(self, fn, grad_out, contribs):
-        """Record one backward node: its incoming grad and what it sends each input."""
-        self._push(("grad", fn_node(fn), type(fn).__name__, grad_out, contribs,
-                    type(fn).rule, time.monotonic_ns()))
+        """Record one backward node: its incoming grad and what it sends each input
+        (the op's class stands for its name and rule until the drain)."""
+        node = fn.node
+        if node is None:
+            node = fn.node = next(_node_ids)
+        recs = self.records
+        recs.append(("grad", node, type(fn), grad_out, contribs, _now()))
+        if len(recs) >= BUFFER_MAX:
+            self.drain()
 
     def accum(self, t, grad):
         """Record a leaf's .grad receiving its summed gradient."""
-        self._push(("accum", tensor_node(t), grad, time.monotonic_ns()))
+        node = t._node
+        if node is None:
+            node = t._node = next(_node_ids)
+        recs = self.records
+        recs.append(("accum", node, grad, _now()))
+        if len(recs) >= BUFFER_MAX:
+            self.drain()
 
     def event(self, ev):
         """Record a ready-made event dict (``type`` set; t added here)."""
@@ -270,10 +362,11 @@ class Tracer:
                     "stats": self._stats(arr), "preview": self._preview(arr),
                     "module": module, "src": src}
         if kind == "grad":
-            _, node, op, g, contribs, rule, t = r
+            _, node, cls, g, contribs, t = r
             st = self._stats
-            ev = {"v": SCHEMA_VERSION, "type": "grad", "t": t, "node": node, "op": op,
-                  "rule": rule, "contribs": [{"to": to, "stats": st(c)} for to, c in contribs]}
+            ev = {"v": SCHEMA_VERSION, "type": "grad", "t": t, "node": node,
+                  "op": cls.__name__, "rule": cls.rule,
+                  "contribs": [{"to": to, "stats": st(c)} for to, c in contribs]}
             grad = st(g) if g is not None else {}
             grad["preview"] = self._preview(g) if g is not None else None
             grad["shape"] = list(g.shape) if g is not None else None

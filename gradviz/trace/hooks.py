@@ -8,7 +8,7 @@ when it is set does it call into the tracer, the step gate or anomaly checks.
 class Hooks:
     """Process-wide switches; ``on`` is true when anything wants to watch."""
 
-    __slots__ = ("on", "listening", "gate", "anomaly", "module_stack", "tracer")
+    __slots__ = ("on", "listening", "gate", "anomaly", "module_stack", "scope", "tracer")
 
     def __init__(self):
         self.on = False          # listening or gate or anomaly
@@ -16,6 +16,9 @@ class Hooks:
         self.gate = None         # step gate: after_forward(info) / before_backward(info)
         self.anomaly = False     # detect_anomaly() is active
         self.module_stack = []   # names pushed by nn.Module.__call__ while listening
+        # the innermost nn.Module call in flight while listening: [its frame, the user's
+        # (file, line) above it once known (else MISSING), the enclosing scope or None]
+        self.scope = None
         self.tracer = None       # the Tracer (set by gradviz.trace.core)
 
     def refresh(self):
@@ -23,3 +26,4 @@ class Hooks:
 
 
 HOOKS = Hooks()
+MISSING = object()  # a module scope whose user frame is not known yet (HOOKS.scope[1])

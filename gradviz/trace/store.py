@@ -25,6 +25,10 @@ import time
 from ..errors import GradvizError
 
 CHECKPOINT_INTERVAL = 1.0   # seconds between background WAL checkpoints (while writing)
+# a traced op's event is ~3 KB of JSON: with 4 KB pages each row spills into an overflow
+# page of its own (about twice the WAL bytes and writes per row); 16 KB pages keep rows
+# of up to ~4 KB in the b-tree leaf
+PAGE_SIZE = 16384
 SNAPSHOT_SCALARS = 2000     # steps of each scalar a snapshot keeps
 SNAPSHOT_ANOMALIES = 50     # anomalies from before the current step a snapshot keeps
 
@@ -85,6 +89,7 @@ class EventStore:
     def _connect(self):
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
                              timeout=10)
+        db.execute(f"PRAGMA page_size={PAGE_SIZE}")   # a new file only; no-op on an existing one
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         return db

@@ -50,8 +50,11 @@ def stats(a):
     f = a.reshape(-1)
     if f.dtype.kind != "f" or f.dtype.itemsize < 4:
         f = f.astype(np.float64)
-    zeros = n - int(np.count_nonzero(f))
-    lo, hi = f.min(), f.max()
+    if n <= SMALL:
+        return _small_stats(f.tolist(), n)
+    # NumPy's count_nonzero on floats is a slow path; comparing first is ~4x faster
+    zeros = int(np.count_nonzero(f == 0)) if n > 1024 else n - int(np.count_nonzero(f))
+    lo, hi = _min(f), _max(f)
     nan = inf = 0
     if not (math.isfinite(lo) and math.isfinite(hi)):  # min/max see every NaN and Inf
         bad = ~np.isfinite(f)
@@ -61,13 +64,38 @@ def stats(a):
         if f.size == 0:
             return {"min": "nan", "max": "nan", "mean": "nan", "std": "nan", "norm": "nan",
                     "nan": nan, "inf": inf, "zeros": zeros, "count": n}
-        lo, hi = f.min(), f.max()
-    mean = float(np.add.reduce(f, dtype=np.float64)) / f.size
-    sq = float(np.dot(f, f)) if f.dtype == np.float64 else \
-        float(np.add.reduce(np.square(f, dtype=np.float64)))
-    var = max(sq / f.size - mean * mean, 0.0)
+        lo, hi = _min(f), _max(f)
+    # one float64 copy serves both sums (a dot product is the fastest sum of squares)
+    d = f if f.dtype == np.float64 else f.astype(np.float64)
+    mean = float(_sum(d)) / d.size
+    sq = float(np.dot(d, d))
+    var = max(sq / d.size - mean * mean, 0.0)
     norm = math.sqrt(sq) if not (nan or inf) else (float("nan") if nan else float("inf"))
     return {"min": jfloat(lo), "max": jfloat(hi), "mean": jfloat(mean),
+            "std": jfloat(math.sqrt(var)), "norm": jfloat(norm),
+            "nan": nan, "inf": inf, "zeros": zeros, "count": n}
+
+
+_min, _max, _sum = np.minimum.reduce, np.maximum.reduce, np.add.reduce
+SMALL = 32  # stats of at most this many values are computed on a Python list
+
+
+def _small_stats(v, n):
+    """``stats`` of a few floats: NumPy's fixed cost per reduction is larger than the work."""
+    fin = [x for x in v if x - x == 0.0]  # NaN and +-Inf give NaN
+    zeros = v.count(0.0)
+    bad = n - len(fin)
+    nan = sum(map(math.isnan, v)) if bad else 0
+    inf = bad - nan
+    if not fin:
+        return {"min": "nan", "max": "nan", "mean": "nan", "std": "nan", "norm": "nan",
+                "nan": nan, "inf": inf, "zeros": zeros, "count": n}
+    m = len(fin)
+    mean = math.fsum(fin) / m
+    sq = math.fsum([x * x for x in fin])
+    var = max(sq / m - mean * mean, 0.0)
+    norm = math.sqrt(sq) if not bad else (float("nan") if nan else float("inf"))
+    return {"min": jfloat(min(fin)), "max": jfloat(max(fin)), "mean": jfloat(mean),
             "std": jfloat(math.sqrt(var)), "norm": jfloat(norm),
             "nan": nan, "inf": inf, "zeros": zeros, "count": n}
 
@@ -82,16 +110,21 @@ def histogram(a, bins=HIST_BINS):
     if sampled:
         f = f[::-(-f.size // HIST_SAMPLE)]
     f = f.astype(np.float64)
-    if not np.isfinite(f).all():
-        f = f[np.isfinite(f)]
     if f.size == 0:
         return {"lo": 0.0, "hi": 0.0, "counts": [0] * bins, "sampled": sampled}
-    lo, hi = float(f.min()), float(f.max())
+    lo, hi = float(_min(f)), float(_max(f))  # min/max see every NaN and Inf
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        f = f[np.isfinite(f)]
+        if f.size == 0:
+            return {"lo": 0.0, "hi": 0.0, "counts": [0] * bins, "sampled": sampled}
+        lo, hi = float(_min(f)), float(_max(f))
     if lo == hi:
         counts = [0] * bins
         counts[bins // 2] = int(f.size)
         return {"lo": lo, "hi": hi, "counts": counts, "sampled": sampled}
-    idx = ((f - lo) * (bins / (hi - lo))).astype(np.intp)
+    f -= lo  # f is a private float64 copy
+    f *= bins / (hi - lo)
+    idx = f.astype(np.intp)
     np.minimum(idx, bins - 1, out=idx)
     counts = np.bincount(idx, minlength=bins)
     return {"lo": lo, "hi": hi, "counts": counts.tolist(), "sampled": sampled}
@@ -148,11 +181,14 @@ def thumbnail(a, size=THUMB_MAX):
     H, W = h // sh, w // sw
     if H == 0 or W == 0:
         return None
-    a = a[:H * sh, :W * sw]
-    if sh == 1 and sw == 1:
-        block = a.astype(np.float64)
-    else:
-        block = np.add.reduce(a.reshape(H, sh, W, sw), axis=(1, 3), dtype=np.float64)
+    # one float64 copy, rows summed in blocks of sh (contiguous adds), then columns in
+    # blocks of sw (a product with ones): several times faster than one 4-D reduction
+    block = a[:H * sh, :W * sw].astype(np.float64)
+    if sh > 1:
+        block = np.add.reduce(block.reshape(H, sh, W * sw), axis=1)
+    if sw > 1:
+        block = np.matmul(block.reshape(H, W, sw), np.ones(sw))
+    if sh * sw > 1:
         block /= sh * sw
     block, finite = _round_sig(block, PREVIEW_DIGITS)
     return block.tolist() if finite else jvalues(block)

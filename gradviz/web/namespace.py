@@ -201,15 +201,17 @@ class GradvizNamespace(Namespace):
             client["producing"].add(s.id)
             s.producers += 1
         join_room("producer:" + s.id)
-        return {"ok": True, "session": s.id, "last_seq": s.last_seq}
+        # lines_bytes: `produce {lines}` may be UTF-8 bytes (a binary attachment)
+        return {"ok": True, "session": s.id, "last_seq": s.last_seq, "lines_bytes": True}
 
     @handler("producer")
     def on_produce(self, data):
         """``produce {session, events | lines, after?}``: store new events, then acknowledge
         the last seq. ``lines``: the events as JSON lines (one object per line, decoded
-        once, stored as sent). ``after``: the seq this batch follows; with several
-        batches in flight the server stores them in that order (``OUT_OF_ORDER`` when
-        the one before never came: send again from the last acknowledged seq)."""
+        once, stored as sent; a string, or UTF-8 bytes as a binary attachment).
+        ``after``: the seq this batch follows; with several batches in flight the
+        server stores them in that order (``OUT_OF_ORDER`` when the one before never
+        came: send again from the last acknowledged seq)."""
         sid = _session_arg(data)
         client = self.gv.clients[request.sid]
         if sid not in client["producing"]:

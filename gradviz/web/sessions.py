@@ -5,13 +5,14 @@ is published to viewers, and ``last_seq`` moves only after the commit, so a
 viewer catching up from the store and then following live events never misses
 or repeats one (SECURITY.md, promise 8).
 """
-import json
-import re
 import secrets
 import threading
 import time
 
 from ..trace.store import dumps
+from .jsonlines import DECODER as _DECODER
+from .jsonlines import fast_rows as _fast_rows
+from .jsonlines import json_text_depth_ok
 from .limits import ApiError, LimitError, check_limit
 
 SOURCES = ("playground", "attached", "replay")
@@ -160,7 +161,15 @@ class SessionManager:
     def ingest_lines(self, session, text):
         """A producer's batch as JSON lines (one event object per line, with ``seq``):
         validate, store new ones once, publish. A line that already carries this
-        session's id and ``v`` is stored and sent as it came (never re-encoded)."""
+        session's id and ``v`` is stored and sent as it came (never re-encoded).
+        ``text`` is a string, or UTF-8 bytes (a binary attachment: no JSON string
+        escaping on the way)."""
+        raw = text                      # the depth check reads bytes as they came
+        if isinstance(text, (bytes, bytearray)):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ApiError("BAD_MESSAGE", f"'lines' is not UTF-8 text: {e}") from None
         if not isinstance(text, str):
             raise ApiError("BAD_MESSAGE", "'lines' must be a string of JSON lines")
         lines = text.split("\n")
@@ -177,11 +186,17 @@ class SessionManager:
                              f"the limit of {max_bytes}",
                              limit={"name": "max_event_bytes", "value": max_bytes})
         depth = self.limits["max_json_depth"] - 2     # as inside {session, events: [...]}
-        if not json_text_depth_ok(text, depth):
+        if not json_text_depth_ok(raw, depth):
             raise LimitError("TOO_DEEP", f"an event nests deeper than {depth} levels",
                              limit={"name": "max_json_depth",
                                     "value": self.limits["max_json_depth"]})
-        sid = session.id
+        rows = _fast_rows(lines, session.id)
+        if rows is None:    # something to complete or to refuse: one line at a time
+            rows = self._check_lines(session.id, lines, max_bytes)
+        return self._commit_fresh(session, rows)
+
+    def _check_lines(self, sid, lines, max_bytes):
+        """``[(seq, type, json_text)]`` of validated lines; ApiError naming the first bad one."""
         rows = []
         prev = 0
         scan, decode = _DECODER.scan_once, _DECODER.decode
@@ -215,7 +230,7 @@ class SessionManager:
                                      f"over the limit of {max_bytes}",
                                      limit={"name": "max_event_bytes", "value": max_bytes})
             rows.append((seq, typ, line))
-        return self._commit_fresh(session, rows)
+        return rows
 
     def wait_for_seq(self, session, seq, timeout=ORDER_TIMEOUT):
         """Wait until ``session`` has stored up to ``seq`` (a producer's batches in flight
@@ -261,23 +276,3 @@ class SessionManager:
         if self.publish_remote is not None and not remote:
             self.publish_remote(session.id, session.source, [r[2] for r in rows])
         return session.last_seq
-
-
-def _no_constant(name):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_INNERMOST = re.compile(r"[\[{][^\[\]{}]*[\]}]")
-
-
-def json_text_depth_ok(text, max_depth):
-    """True when no JSON value in ``text`` nests more than ``max_depth`` containers
-    (strings blanked, then innermost containers removed once per level: C-speed)."""
-    t = _STRING.sub("0", text)
-    for _ in range(max_depth):
-        if "[" not in t and "{" not in t:
-            return True
-        t = _INNERMOST.sub("0", t)
-    return "[" not in t and "{" not in t

@@ -1,4 +1,6 @@
 """Elementwise ops: arithmetic, unary math, activations, comparisons."""
+import numpy as np
+
 from ..function import Function
 from .fused import kernel
 from .util import shape_of, unbroadcast
@@ -234,7 +236,14 @@ class Relu(Function):
         return y
 
     def backward(ctx, g):
-        return ctx.xp.where(ctx.saved[0] > 0, g, 0)
+        y = ctx.saved[0]
+        if type(g) is np.ndarray and g.size > 1024 and g.dtype.kind == "f":
+            # the same values as where(y > 0, g, 0) (bit for bit, NaN and -0.0 included),
+            # but branch-free: where's select is several times slower on mixed signs
+            it = _BITS.get(g.dtype.itemsize)
+            if it is not None:
+                return np.bitwise_and(g.view(it), np.negative(y > 0, dtype=it)).view(g.dtype)
+        return ctx.xp.where(y > 0, g, 0)
 
 
 class Clamp(Function):
@@ -315,3 +324,6 @@ class Compare(Function):
 
     def forward(ctx, x, y, op="eq"):
         return getattr(ctx.xp, Compare.OPS[op])(x, y)
+
+
+_BITS = {2: np.int16, 4: np.int32, 8: np.int64}  # float itemsize -> same-size int

@@ -1,7 +1,7 @@
 """Indexing ops: ``x[key]``, gather, masked_fill."""
 import numpy as np
 
-from ..backend import xp_of
+from ..backend import on_graph, xp_of
 from ..function import Function
 
 __all__ = ["Getitem", "Gather", "MaskedFill", "IndexAdd", "index_add", "scatter"]
@@ -27,7 +27,7 @@ def index_add(xp, dx, key, g):
 def scatter(xp, shape, key, g, unique=False):
     """zeros(shape) with ``g`` added at ``key``; differentiable when ``xp`` is the Tensor
     namespace (create_graph), through :class:`IndexAdd`."""
-    if getattr(xp, "differentiable", False):
+    if on_graph(xp):
         return IndexAdd.apply(g, shape=tuple(shape), key=key, unique=unique)
     dx = xp.zeros(shape, dtype=g.dtype)
     if unique or _is_basic(key):

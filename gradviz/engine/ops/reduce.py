@@ -1,5 +1,5 @@
 """Reductions and normalisers: sum, mean, var, std, prod, max/min, logsumexp, softmax, cumsum."""
-from ..backend import xp_of
+from ..backend import on_graph, xp_of
 from ..function import Function
 from .index import scatter
 from .util import keep, norm_dims
@@ -110,7 +110,7 @@ class Prod(Function):
 
 def _exclusive_prod(xp, x, axis):
     """prod of every element but one along ``axis`` (exact with zeros)."""
-    if getattr(xp, "differentiable", False):  # create_graph: (..., n, n) with ones on the diagonal
+    if on_graph(xp):  # create_graph: (..., n, n) with ones on the diagonal
         import numpy as np
         x = xp.moveaxis(x, axis, -1)
         n = x.shape[-1]

@@ -9,6 +9,8 @@ from .._pool_conv import ntuple
 from ..module import Module
 from ..parameter import Parameter
 
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
 
 class _ConvNd(Module):
     """Shared set-up of convolutions: checks, parameters, torch's default init and repr."""
@@ -27,8 +29,9 @@ class _ConvNd(Module):
             raise GradvizError("in_channels must be divisible by groups")
         if out_channels % groups:
             raise GradvizError("out_channels must be divisible by groups")
-        if padding_mode != "zeros":
-            raise GradvizError(f"padding_mode={padding_mode!r} is not supported (only 'zeros')")
+        if padding_mode not in _PADDING_MODES:
+            raise GradvizError(f"padding_mode must be one of {set(_PADDING_MODES)}, but got "
+                               f"padding_mode={padding_mode!r}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = ntuple(kernel_size, n, "kernel_size")
         self.stride = ntuple(stride, n, "stride")
@@ -68,8 +71,7 @@ class _ConvNd(Module):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self.padding != (0,) * self._n:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) \
-                else f", padding={self.padding}"
+            s += f", padding={self.padding}"  # torch prints a string padding unquoted
         if self.dilation != (1,) * self._n:
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,) * self._n:
@@ -78,7 +80,27 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
+
+    def _conv_forward(self, input, fn):
+        """torch's order: a non-zeros ``padding_mode`` pads with F.pad first, then convolves
+        with no padding."""
+        if self.padding_mode == "zeros":
+            return fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                      self.groups)
+        pads = []
+        for i in reversed(range(self._n)):  # F.pad's order: last axis first
+            if self.padding == "same":
+                total = self.dilation[i] * (self.kernel_size[i] - 1)
+                pads += [total // 2, total - total // 2]
+            elif self.padding == "valid":
+                pads += [0, 0]
+            else:
+                pads += [self.padding[i]] * 2
+        return fn(F.pad(input, pads, mode=self.padding_mode), self.weight, self.bias,
+                  self.stride, 0, self.dilation, self.groups)
 
 
 class Conv1d(_ConvNd):
@@ -88,8 +110,7 @@ class Conv1d(_ConvNd):
 
     def forward(self, input):
         """Convolve."""
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+        return self._conv_forward(input, F.conv1d)
 
 
 class Conv2d(_ConvNd):
@@ -99,8 +120,7 @@ class Conv2d(_ConvNd):
 
     def forward(self, input):
         """Convolve."""
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+        return self._conv_forward(input, F.conv2d)
 
 
 class Conv3d(_ConvNd):
@@ -110,8 +130,7 @@ class Conv3d(_ConvNd):
 
     def forward(self, input):
         """Convolve."""
-        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+        return self._conv_forward(input, F.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -122,6 +141,9 @@ class _ConvTransposeNd(_ConvNd):
                  device=None, dtype=None):
         if isinstance(padding, str):
             raise GradvizError(f"{type(self).__name__} does not support string padding")
+        if padding_mode != "zeros":
+            raise GradvizError(f'Only "zeros" padding mode is supported for '
+                               f"{type(self).__name__}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device, dtype, output_padding)
 

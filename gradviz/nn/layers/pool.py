@@ -1,4 +1,5 @@
-"""Pooling modules: MaxPool1d/2d/3d, AvgPool1d/2d/3d, SumPool1d/2d/3d (gv), AdaptiveAvgPool."""
+"""Pooling modules: MaxPool1d/2d/3d, MaxUnpool1d/2d/3d, AvgPool1d/2d/3d, SumPool1d/2d/3d (gv),
+AdaptiveAvgPool."""
 from .. import functional as F
 from .._pool_conv import ntuple
 from ..module import Module
@@ -16,7 +17,7 @@ class _MaxPoolNd(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        """Max over each window."""
+        """Max over each window (and the flat indices of the maxima if return_indices)."""
         return type(self)._fn(input, self.kernel_size, self.stride, self.padding, self.dilation,
                               self.ceil_mode, self.return_indices)
 
@@ -41,6 +42,47 @@ class MaxPool3d(_MaxPoolNd):
     """Max pooling over (N, C, D, H, W)."""
 
     _fn = staticmethod(F.max_pool3d)
+
+
+class _MaxUnpoolNd(Module):
+    _n = 2
+    _fn = None
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        n = self._n
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size")
+        self.stride = ntuple(stride if stride is not None else kernel_size, n, "stride")
+        self.padding = ntuple(padding, n, "padding")
+
+    def forward(self, input, indices, output_size=None):
+        """Place each value at its index (``output_size`` picks among the valid sizes)."""
+        return type(self)._fn(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Inverse of MaxPool1d: values back at the indices it returned, zeros elsewhere."""
+
+    _n = 1
+    _fn = staticmethod(F.max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Inverse of MaxPool2d: values back at the indices it returned, zeros elsewhere."""
+
+    _n = 2
+    _fn = staticmethod(F.max_unpool2d)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Inverse of MaxPool3d: values back at the indices it returned, zeros elsewhere."""
+
+    _n = 3
+    _fn = staticmethod(F.max_unpool3d)
 
 
 class _AvgPoolNd(Module):

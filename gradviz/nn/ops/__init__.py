@@ -4,7 +4,7 @@ from .conv import Conv, ConvTranspose
 from .linear import Bilinear, Linear
 from .misc import Dropout, Embedding, Pad
 from .norm import BatchNorm, LayerNorm
-from .pool import AdaptiveAvgPool, AvgPool, MaxPool, SumPool
+from .pool import AdaptiveAvgPool, AvgPool, MaxPool, MaxUnpool, SumPool
 from .rnn import GRUScan, LSTMScan, RNNScan
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
            "LeakyRelu",
            "Linear",
            "MaxPool",
+           "MaxUnpool",
            "Pad",
            "RNNScan",
            "Silu",

@@ -1,6 +1,7 @@
 """Convolutions in any number of spatial dims: im2col as a strided view, then one batched matmul."""
 import math
 
+from ...engine.backend import on_graph
 from ...engine.function import Function
 from ._quiet import tolerant
 from .windows import crop, fold, pad, windows
@@ -10,6 +11,29 @@ __all__ = ["Conv", "ConvTranspose"]
 
 def _prod(xs):
     return math.prod(int(v) for v in xs)
+
+
+def _crop_to(t, shape):
+    """t's leading corner of spatial ``shape`` (a Getitem when it is smaller)."""
+    if tuple(t.shape[2:]) == tuple(shape):
+        return t
+    return t[(slice(None), slice(None)) + tuple(slice(0, v) for v in shape)]
+
+
+def weight_grad_on_graph(x, g, k, stride, pads, dilation, G):
+    """dW of Conv(x, W) for grad g, as a Conv of x with g (batch and channels swapped, stride
+    and dilation swapped): ops on Tensors, so that it has gradients itself (create_graph)."""
+    n = len(k)
+    N, C = x.shape[:2]
+    O = g.shape[1]
+    Cg, Og = C // G, O // G
+    sp = tuple(range(3, 3 + n))
+    xt = x.reshape(N, G, Cg, *x.shape[2:]).permute(2, 1, 0, *sp)   # (Cg, G, N, *S)
+    gt = g.reshape(N, G, Og, *g.shape[2:]).permute(1, 2, 0, *sp)   # (G, Og, N, *o)
+    dw = Conv.apply(xt.reshape(Cg, G * N, *x.shape[2:]), gt.reshape(G * Og, N, *g.shape[2:]),
+                    None, stride=tuple(dilation), padding=tuple(pads), dilation=tuple(stride),
+                    groups=G)                                      # (Cg, O, *k + extra)
+    return _crop_to(dw, k).transpose(0, 1)
 
 
 @tolerant
@@ -45,6 +69,8 @@ class Conv(Function):
 
     def backward(ctx, g):
         xp = ctx.xp
+        if on_graph(xp):
+            return ctx.backward_on_graph(g)
         cols, weight = ctx.saved
         xshape, full, k, o, stride, padding, dilation, G = ctx.geom
         nx, nw, nb = ctx.needs_input_grad
@@ -64,6 +90,27 @@ class Conv(Function):
             dw = xp.reshape(dw, weight.shape)
         if nb:
             db = xp.sum(g, axis=(0,) + tuple(range(2, g.ndim)))
+        return dx, dw, db
+
+    def backward_on_graph(ctx, g):
+        """create_graph: the same gradients from ConvTranspose and Conv ops on Tensors (the
+        saved im2col columns are no function of x, so they cannot serve)."""
+        x, weight = ctx.inputs[:2]
+        xshape, full, k, o, stride, padding, dilation, G = ctx.geom
+        nx, nw, nb = ctx.needs_input_grad
+        n = len(k)
+        dx = dw = db = None
+        if nx:  # the adjoint: a transposed conv onto the padded input, then the padding off
+            extra = tuple(full[i] - (o[i] - 1) * stride[i] - dilation[i] * (k[i] - 1) - 1
+                          for i in range(n))
+            dpad = ConvTranspose.apply(g, weight, None, stride=stride, padding=(0,) * n,
+                                       output_padding=extra, dilation=dilation, groups=G)
+            dx = dpad[(slice(None), slice(None))
+                      + tuple(slice(lo, lo + s) for (lo, _), s in zip(padding, xshape[2:]))]
+        if nw:
+            dw = weight_grad_on_graph(x, g, k, stride, padding, dilation, G)
+        if nb:
+            db = g.sum(dim=(0,) + tuple(range(2, g.ndim)))
         return dx, dw, db
 
 
@@ -99,6 +146,8 @@ class ConvTranspose(Function):
 
     def backward(ctx, g):
         xp = ctx.xp
+        if on_graph(xp):
+            return ctx.backward_on_graph(g)
         x, weight = ctx.saved
         k, pads, stride, dilation, G = ctx.geom
         nx, nw, nb = ctx.needs_input_grad
@@ -119,4 +168,19 @@ class ConvTranspose(Function):
                             weight.shape)
         if nb:
             db = xp.sum(g, axis=(0,) + tuple(range(2, g.ndim)))
+        return dx, dw, db
+
+    def backward_on_graph(ctx, g):
+        """create_graph: dx is a Conv of dy, dW a Conv of dy with x (ops on Tensors)."""
+        x, weight = ctx.inputs[:2]
+        k, pads, stride, dilation, G = ctx.geom
+        nx, nw, nb = ctx.needs_input_grad
+        dx = dw = db = None
+        if nx:
+            dx = _crop_to(Conv.apply(g, weight, None, stride=stride, padding=pads,
+                                     dilation=dilation, groups=G), x.shape[2:])
+        if nw:  # ConvTranspose's dW is Conv's dW with the roles of x and dy exchanged
+            dw = weight_grad_on_graph(g, x, k, stride, pads, dilation, G)
+        if nb:
+            db = g.sum(dim=(0,) + tuple(range(2, g.ndim)))
         return dx, dw, db

@@ -288,20 +288,43 @@ class NLLLoss(Function):
                           ctx.shape), None
 
 
+def class_indices_below(target, n_cls):
+    """True when ``target`` holds integers all in [0, n_cls), checked with one reduction:
+    viewed as unsigned, negative values become larger than any class count."""
+    dt = target.dtype
+    if dt.kind not in "iu" or not target.size:
+        return False
+    return bool(target.view(_UNSIGNED[dt.itemsize]).max() < n_cls)
+
+
+_UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}  # integer itemsize -> unsigned
+_ROWS = {}  # batch size -> read-only arange (sizes up to 4096, the first 32 seen)
+
+
 def _ce_fast_forward(ctx, xp, x, target, reduction):
     """CrossEntropy for the common case: (N, C) input, every target a valid class index, no
     weight or smoothing, 'mean' or 'sum'. The same formulas as the general path (so the same
     values) without its bookkeeping: unit weights, no masks, no error-state context."""
     n = x.shape[0]
-    z = x - x.max(axis=1, keepdims=True)
-    logp = z - xp.log(xp.exp(z).sum(axis=1, keepdims=True))
-    rows = xp.arange(n)
+    if xp is np:  # the ufunc reductions that max()/sum() call, minus their Python wrappers
+        z = x - np.maximum.reduce(x, 1, keepdims=True)
+        logp = z - np.log(np.add.reduce(np.exp(z), 1, keepdims=True))
+    else:
+        z = x - x.max(axis=1, keepdims=True)
+        logp = z - xp.log(xp.exp(z).sum(axis=1, keepdims=True))
+    rows = _ROWS.get(n) if xp is np else None
+    if rows is None:
+        rows = xp.arange(n)
+        if xp is np and n <= 4096 and len(_ROWS) < 32:
+            rows.flags.writeable = False  # shared by every call with this batch size
+            _ROWS[n] = rows
     ctx.fast, ctx.rows, ctx.q = True, rows, None
     ctx.shape2, ctx.loss_shape, ctx.idx = x.shape, (n,), target  # for the general backward
     ctx.denom = x.dtype.type(n)  # what the general path's sum of unit weights gives
-    ctx.save_for_backward(x, target, logp)
+    ctx.saved = (x, target, logp)
     total = (-logp[rows, target]).sum()
-    return total / ctx.denom if reduction == "mean" else total
+    # a 0-d array, as Function.apply would make of the NumPy scalar
+    return xp.asarray(total / ctx.denom if reduction == "mean" else total)
 
 
 def _ce_fast_backward(ctx, xp, g, target, logp):
@@ -322,7 +345,7 @@ class CrossEntropy(Function):
         ctx.prob = target.dtype.kind == "f"
         if (x.ndim == 2 and not ctx.prob and weight is None and not label_smoothing
                 and reduction != "none" and ignore_index < 0 and x.shape[0]
-                and target.min() >= 0):
+                and class_indices_below(target, x.shape[1])):
             return _ce_fast_forward(ctx, xp, x, target, reduction)
         ctx.fast = False
         x2, t2 = _batched(xp, x, target)

@@ -3,8 +3,18 @@
 The input projection x @ W_ih^T + b_ih of every time step is one Linear op made
 before the scan; the scan does one matmul per step (all gates at once) and
 its backward is backpropagation through time with the same per-step matmuls.
+
+Under create_graph each scan's backward is rebuilt from ops on Tensors
+(``backward_on_graph``): the gate activations are recomputed at once for all steps
+from the scan's output (its own graph node), then BPTT loops over time steps, so
+the gradients have gradients themselves (gradient penalties, higher orders).
 """
+import math
+
+from ...engine import tnp
 from ...engine.function import Function
+from ...engine.functional import cat, stack
+from ...engine.tensor import Tensor
 from ._quiet import tolerant
 
 __all__ = ["GRUScan", "LSTMScan", "RNNScan"]
@@ -33,6 +43,40 @@ def _weight_grads(xp, dgates, hprev, need_w, need_b):
     return dw, db
 
 
+def _graph_inputs(ctx, n):
+    """create_graph: the op's n inputs as Tensors (constants wrapped, a missing bias None) and
+    its output, which the engine hands over as ``saved[0]`` mapped to the output Tensor."""
+    ins = [a if a is None or isinstance(a, Tensor) else Tensor._wrap(a) for a in ctx.inputs]
+    return ins + [None] * (n - len(ins)), ctx.saved[0]
+
+
+def _prev_on_graph(seq, first, reverse):
+    """_prev_states on Tensors: (T, B, H) states each step started from."""
+    if reverse:
+        return cat([seq[1:], first.unsqueeze(0)], 0)
+    return cat([first.unsqueeze(0), seq[:-1]], 0)
+
+
+def _unstack(x):
+    """x's time steps as a list of Tensors, sliced from blocks of ~sqrt(T) steps: each slice's
+    backward scatters into a zero array the size of what it was cut from, so this costs
+    O(T^1.5) rather than O(T^2) in the next backward."""
+    T = x.shape[0]
+    k = max(1, math.isqrt(T))
+    steps = []
+    for start in range(0, T, k):
+        block = x[start:start + k]
+        steps += [block[j] for j in range(block.shape[0])]
+    return steps
+
+
+def _in_time_order(per_step, reverse):
+    """Stack grads collected backwards through time (BPTT order) into time order."""
+    if not reverse:
+        per_step.reverse()
+    return stack(per_step, 0)
+
+
 @tolerant
 class RNNScan(Function):
     """h_t = act(xproj_t + h_{t-1} @ W_hh^T + b_hh) over the whole sequence -> (T, B, H)."""
@@ -55,6 +99,8 @@ class RNNScan(Function):
 
     def backward(ctx, g):
         xp = ctx.xp
+        if xp is tnp:  # create_graph (a getattr miss on NumPy costs µs)
+            return ctx.backward_on_graph(g)
         hs, h0, w_hh = ctx.saved
         da = xp.empty(hs.shape, dtype=hs.dtype)
         dh = xp.zeros(h0.shape, dtype=hs.dtype)
@@ -66,6 +112,23 @@ class RNNScan(Function):
             dh = d @ w_hh
         nx, nh, nw, nb = ctx.needs_input_grad
         dw, db = _weight_grads(xp, da, _prev_states(xp, hs, h0, ctx.reverse), nw, nb)
+        return da if nx else None, dh if nh else None, dw, db
+
+    def backward_on_graph(ctx, g):
+        """create_graph: the same BPTT in ops on Tensors; act'(a_t) comes from h_t, the scan's
+        output, so its own derivatives go back through this node."""
+        (_, h0, w_hh, _), hs = _graph_inputs(ctx, 4)
+        slope = _unstack(1 - hs * hs if ctx.mode == "tanh" else (hs > 0).to(hs.dtype))
+        gs = _unstack(g)
+        das, dh = [], None
+        for t in _steps(hs.shape[0], not ctx.reverse):
+            d = gs[t] if dh is None else gs[t] + dh
+            da = d * slope[t]
+            das.append(da)
+            dh = da @ w_hh
+        da = _in_time_order(das, ctx.reverse)
+        nx, nh, nw, nb = ctx.needs_input_grad
+        dw, db = _weight_grads(ctx.xp, da, _prev_on_graph(hs, h0, ctx.reverse), nw, nb)
         return da if nx else None, dh if nh else None, dw, db
 
 
@@ -103,6 +166,8 @@ class LSTMScan(Function):
 
     def backward(ctx, g):
         xp = ctx.xp
+        if xp is tnp:  # create_graph (a getattr miss on NumPy costs µs)
+            return ctx.backward_on_graph(g)
         out, acts, h0, c0, w_hh = ctx.saved
         T = out.shape[0]
         H = h0.shape[-1]
@@ -125,6 +190,41 @@ class LSTMScan(Function):
             dh = dgates[t] @ w_hh
         nx, nh, nc, nw, nb = ctx.needs_input_grad
         dw, db = _weight_grads(xp, dgates, _prev_states(xp, hs, h0, ctx.reverse), nw, nb)
+        return dgates if nx else None, dh if nh else None, dc if nc else None, dw, db
+
+    def backward_on_graph(ctx, g):
+        """create_graph: gates recomputed for all steps at once from the scan's output (h_{t-1},
+        c_{t-1}, c_t), then the same BPTT in ops on Tensors."""
+        (xproj, h0, c0, w_hh, b_hh), out = _graph_inputs(ctx, 5)
+        H = h0.shape[-1]
+        hs, cs = out[..., :H], out[..., H:]
+        hprev = _prev_on_graph(hs, h0, ctx.reverse)
+        cprev = _prev_on_graph(cs, c0, ctx.reverse)
+        a = xproj + hprev @ w_hh.T
+        if b_hh is not None:
+            a = a + b_hh
+        s = a.sigmoid()
+        i, f, o = s[..., :H], s[..., H:2 * H], s[..., 3 * H:]
+        gg = a[..., 2 * H:3 * H].tanh()
+        tc = cs.tanh()
+        # per step: dc_t += dh_t * dc_dh_t ; d gates_t = [dc_t, dc_t, dc_t, dh_t] * slopes_t ;
+        # dc_{t-1} = dc_t * f_t
+        steps = _unstack(cat([g, o * (1 - tc * tc), f, gg * i * (1 - i), cprev * f * (1 - f),
+                              i * (1 - gg * gg), tc * o * (1 - o)], -1))
+        dgs, dh, dc = [], None, None
+        for t in _steps(out.shape[0], not ctx.reverse):
+            st = steps[t]
+            dh_t = st[:, :H] if dh is None else st[:, :H] + dh
+            dc_t = st[:, H:2 * H] + dh_t * st[:, 2 * H:3 * H]
+            if dc is not None:
+                dc_t = dc_t + dc
+            dg = cat([dc_t, dc_t, dc_t, dh_t], -1) * st[:, 4 * H:]
+            dgs.append(dg)
+            dc = dc_t * st[:, 3 * H:4 * H]
+            dh = dg @ w_hh
+        dgates = _in_time_order(dgs, ctx.reverse)
+        nx, nh, nc, nw, nb = ctx.needs_input_grad
+        dw, db = _weight_grads(ctx.xp, dgates, hprev, nw, nb)
         return dgates if nx else None, dh if nh else None, dc if nc else None, dw, db
 
 
@@ -162,6 +262,8 @@ class GRUScan(Function):
 
     def backward(ctx, g):
         xp = ctx.xp
+        if xp is tnp:  # create_graph (a getattr miss on NumPy costs µs)
+            return ctx.backward_on_graph(g)
         hs, acts, h0, w_hh = ctx.saved
         T = hs.shape[0]
         H = h0.shape[-1]
@@ -185,3 +287,35 @@ class GRUScan(Function):
         nx, nh, nw, nb = ctx.needs_input_grad
         dw, db = _weight_grads(xp, dgh, hprev, nw, nb)
         return dx if nx else None, dh if nh else None, dw, db
+
+    def backward_on_graph(ctx, g):
+        """create_graph: gates recomputed for all steps at once from the scan's output
+        (h_{t-1}), then the same BPTT in ops on Tensors."""
+        (xproj, h0, w_hh, b_hh), hs = _graph_inputs(ctx, 4)
+        H = h0.shape[-1]
+        hprev = _prev_on_graph(hs, h0, ctx.reverse)
+        gh = hprev @ w_hh.T
+        if b_hh is not None:
+            gh = gh + b_hh
+        rz = (xproj[..., :2 * H] + gh[..., :2 * H]).sigmoid()
+        r, z = rz[..., :H], rz[..., H:]
+        ghn = gh[..., 2 * H:]
+        n = (xproj[..., 2 * H:] + r * ghn).tanh()
+        dn = (1 - z) * (1 - n * n)
+        # per step (d_t: the grad reaching h_t): d gh_t = [d_t, d_t, d_t] * slopes_t ;
+        # dh_{t-1} = d_t * z_t + d gh_t @ W_hh
+        steps = _unstack(cat([g, z, dn * ghn * r * (1 - r), (hprev - n) * z * (1 - z), dn * r],
+                             -1))
+        ds, dghs, dh = [], [], None
+        for t in _steps(hs.shape[0], not ctx.reverse):
+            st = steps[t]
+            d = st[:, :H] if dh is None else st[:, :H] + dh
+            dgh = cat([d, d, d], -1) * st[:, 2 * H:]
+            ds.append(d)
+            dghs.append(dgh)
+            dh = d * st[:, H:2 * H] + dgh @ w_hh
+        dgh = _in_time_order(dghs, ctx.reverse)
+        nx, nh, nw, nb = ctx.needs_input_grad
+        dx = cat([dgh[..., :2 * H], _in_time_order(ds, ctx.reverse) * dn], -1) if nx else None
+        dw, db = _weight_grads(ctx.xp, dgh, hprev, nw, nb)
+        return dx, dh if nh else None, dw, db
