@@ -11,6 +11,7 @@ import threading
 import time
 
 from bench._serve import TOKEN, Served, Viewer
+from bench.harness import row
 
 
 def run(quick=False, seconds=None, rate=20000):
@@ -51,7 +52,13 @@ def run(quick=False, seconds=None, rate=20000):
         srv.close()
     lat = sorted(r["lat"]) or [float("nan")]
     p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
-    return {"bench": "B5", "seconds": seconds, "produced": produced,
+    growth = max(peak) - rss0
+    rows = [row("server RSS growth", growth, "MB", target="≤50 MB", met=growth <= 50),
+            row("latest-state latency p99", p99 * 1e3, "ms", target="≤250 ms", met=p99 <= 0.25),
+            row("latest-state latency p50", statistics.median(lat) * 1e3, "ms"),
+            row("events dropped (announced by gap)", r["dropped"], "events")]
+    notes = [f"{produced} events in {seconds} s to a viewer reading {r['msgs']} messages"]
+    return {"bench": "B5", "rows": rows, "notes": notes, "seconds": seconds, "produced": produced,
             "received": r["n"], "dropped_announced": r["dropped"], "viewer_messages": r["msgs"],
             "rss_start_mb": rss0, "rss_peak_mb": max(peak), "rss_growth_mb": max(peak) - rss0,
             "latest_state_latency_p50_s": statistics.median(lat), "latest_state_latency_p99_s": p99}

@@ -163,3 +163,181 @@ def test_traced_plain_backward_emits_what_the_general_loop_emits(monkeypatch):
     assert plain == general
     for a, b in zip(plain_grads, general_grads):
         np.testing.assert_array_equal(a, b)
+
+
+def _linear_case(xshape, bias, x_grad, dtype):
+    rng = np.random.default_rng(3)
+    x = gv.tensor(rng.standard_normal(xshape).astype(dtype), requires_grad=x_grad)
+    w = gv.nn.Parameter(gv.tensor(rng.standard_normal((4, xshape[-1])).astype(dtype)))
+    b = gv.nn.Parameter(gv.tensor(rng.standard_normal(4).astype(dtype))) if bias else None
+    return x, w, b
+
+
+@pytest.mark.parametrize("xshape", [(5, 3), (3,), (2, 5, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("x_grad", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_direct_apply_matches_function_apply(xshape, bias, x_grad, dtype):
+    from gradviz.nn.ops import Linear
+    from gradviz.nn.ops.linear import apply_linear
+    outs, grads = [], []
+    for apply in (apply_linear, Linear.apply):
+        x, w, b = _linear_case(xshape, bias, x_grad, dtype)
+        y = apply(x, w, b)
+        assert type(y.grad_fn) is Linear and y.requires_grad
+        assert y.grad_fn.inputs[0] is x and y.grad_fn.inputs[1] is w
+        assert y.grad_fn.inputs[2] is b and y.grad_fn.attrs == {}
+        assert y.grad_fn.out_data is y._data
+        (y * y).sum().backward()
+        outs.append(y.detach().numpy())
+        grads.append([t.grad.numpy() if t.grad is not None else None
+                      for t in (x, w, b) if t is not None])
+        with gv.no_grad():
+            z = apply(x, w, b)
+        assert z.grad_fn is None and not z.requires_grad
+    np.testing.assert_array_equal(outs[0], outs[1])
+    assert outs[0].dtype == dtype
+    for a, c in zip(*grads):
+        if a is None:
+            assert c is None
+        else:
+            np.testing.assert_array_equal(a, c)
+
+
+def test_linear_direct_apply_overflows_to_inf_under_raise():
+    # a float error raised as an exception: the op is rerun quietly (tolerant) and gives inf
+    from gradviz.nn.ops.linear import apply_linear
+    big = np.float32(3e38)
+    x = gv.tensor(np.full((2, 1), big, np.float32), requires_grad=True)
+    w = gv.nn.Parameter(gv.tensor(np.ones((1, 1), np.float32)))
+    b = gv.nn.Parameter(gv.tensor(np.full(1, big, np.float32)))
+    with np.errstate(over="raise"):
+        y = apply_linear(x, w, b)
+        assert np.isinf(y.detach().numpy()).all()
+        y.backward(gv.tensor(np.full((2, 1), big, np.float32)))  # db = 2 * big overflows
+    assert np.isinf(b.grad.numpy()).all()
+
+
+def test_cross_entropy_plain_call_matches_the_generic_apply():
+    from gradviz.nn.ops import loss_ops as L
+    rng = np.random.default_rng(4)
+    xs = rng.standard_normal((6, 4)).astype(np.float32)
+    t = gv.tensor([0, 3, 1, 2, 3, 0])
+    for reduction in ("mean", "sum"):
+        got = []
+        for fast in (True, False):
+            x = gv.tensor(xs, requires_grad=True)
+            if fast:
+                y = L.cross_entropy_plain(x, t, reduction)
+            else:
+                y = L.CrossEntropy.apply(x, t, weight=None, ignore_index=-100,
+                                         label_smoothing=0.0, reduction=reduction)
+            fn = y.grad_fn
+            assert type(fn) is L.CrossEntropy and fn.inputs == (x, t) and fn.out_data is y._data
+            got.append((dict(fn.attrs), y.detach().numpy(), y.shape))
+            y.backward()
+            got[-1] += (x.grad.numpy(),)
+        assert got[0][0] == got[1][0]
+        np.testing.assert_array_equal(got[0][1], got[1][1])
+        assert got[0][2] == got[1][2] == ()
+        np.testing.assert_array_equal(got[0][3], got[1][3])
+    with gv.no_grad():
+        y = L.cross_entropy_plain(gv.tensor(xs, requires_grad=True), t, "mean")
+    assert y.grad_fn is None and not y.requires_grad
+
+
+def test_needs_input_grad_is_set_for_every_backward_path():
+    seen = []
+
+    class Scale(gv.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b, k):
+            return a * b * k
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(tuple(ctx.needs_input_grad))
+            return g, g, None
+
+    def run(how):
+        a = gv.tensor([1.0, 2.0], requires_grad=True)
+        b = gv.tensor([3.0, 4.0])
+        y = Scale.apply(a * 1.0, b, 2.0).sum()
+        if how == "plain":
+            y.backward()
+        elif how == "general":
+            y.backward(gv.tensor(1.0))
+        else:
+            gv.autograd.grad(y, a)
+    for how in ("plain", "general", "grad"):
+        run(how)
+    assert seen and all(s[1:] == (False, False) and s[0] for s in seen), seen
+
+
+@pytest.mark.parametrize("layout", ["c", "f"])
+def test_cross_entropy_flat_index_gives_the_row_index_results(layout):
+    # the fast path picks and scatters by flat index: the bits of logp[rows, target]
+    rng = np.random.default_rng(5)
+    xs = rng.standard_normal((7, 5)).astype(np.float32)
+    ts = np.array([4, 0, 3, 3, 1, 2, 0])
+    rows = np.arange(7)
+    z = xs - np.maximum.reduce(xs, 1, keepdims=True)
+    logp = z - np.log(np.add.reduce(np.exp(z), 1, keepdims=True))
+    ref_loss = (-logp[rows, ts]).sum()
+    gi = np.asarray(np.float32(0.5))
+    ref_grad = np.exp(logp) * gi
+    ref_grad[rows, ts] += -gi
+    for dt in (np.int64, np.int8, np.uint8, np.int32):
+        data = xs.copy() if layout == "c" else np.asfortranarray(xs)
+        x = gv.tensor(data, requires_grad=True)
+        loss = gv.nn.functional.cross_entropy(x, gv.tensor(ts.astype(dt)), reduction="sum")
+        (loss * 0.5).backward()
+        np.testing.assert_array_equal(loss.detach().numpy(), ref_loss)
+        np.testing.assert_array_equal(x.grad.numpy(), ref_grad)
+    ref = torch.nn.functional.cross_entropy(torch.tensor(xs), torch.tensor(ts), reduction="sum")
+    np.testing.assert_allclose(ref_loss, ref.item(), rtol=1e-6)
+
+
+class _GateSpy:
+    """Stands for a step gate: records its stop points (op names, in order)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def after_forward(self, node, op, out):
+        self.calls.append(("forward", op))
+
+    def before_backward(self, node, op, grad_out):
+        self.calls.append(("backward", op, grad_out.shape))
+
+
+def _gated_backward(explicit_seed):
+    from gradviz.trace import HOOKS
+    gv.manual_seed(0)
+    model = gv.nn.Sequential(gv.nn.Linear(3, 4), gv.nn.Tanh(), gv.nn.Linear(4, 2))
+    x = gv.tensor(np.linspace(-1, 1, 15).reshape(5, 3).astype(np.float32))
+    spy = _GateSpy()
+    HOOKS.gate = spy
+    HOOKS.refresh()
+    try:
+        loss = model(x).pow(2).mean()
+        loss.backward(gv.ones(())) if explicit_seed else loss.backward()
+    finally:
+        HOOKS.gate = None
+        HOOKS.refresh()
+    return spy.calls, [p.grad.numpy().copy() for p in model.parameters()]
+
+
+def test_plain_backward_stops_at_the_gate_before_each_node_like_the_general_loop(monkeypatch):
+    from gradviz.engine import autograd, tensor
+    calls = []
+    monkeypatch.setattr(tensor, "backward_plain",
+                        lambda *a: (calls.append(1), autograd.backward_plain(*a))[1])
+    plain, plain_grads = _gated_backward(False)
+    general, general_grads = _gated_backward(True)
+    assert calls == [1]                 # only the usual call took the plain loop
+    assert [c for c in plain if c[0] == "backward"][0][1] == "Mean"
+    assert sum(c[0] == "backward" for c in plain) == 5   # Mean, Pow, Linear, Tanh, Linear
+    assert plain == general
+    for a, b in zip(plain_grads, general_grads):
+        np.testing.assert_array_equal(a, b)

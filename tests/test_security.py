@@ -327,9 +327,15 @@ def test_10_nan_in_a_server_job_is_an_anomaly_and_stops_only_the_job(tmp_path):
                 "layers": [{"type": "Linear", "out_features": 8}, {"type": "ReLU"},
                            {"type": "Linear", "out_features": 3}],
                 "optimizer": {"type": "SGD", "lr": 1e3}, "steps": 200}
-        s = server.start_job(spec, paused=False)
+        # paused at the start, so the breakpoint is in place before the first op (with
+        # lr 1e3 a free-running job can reach NaN before a breakpoint added later)
+        s = server.start_job(spec, paused=True)
+        first = s.job.gate.wait_paused(60)
+        assert first is not None and first.get("reason") is None
         s.job.gate.add_breakpoint({"when": "nonfinite"})
-        p = s.job.gate.wait_paused(60)
+        seen = s.job.gate.pause_count
+        s.job.gate.command("run")
+        p = s.job.gate.wait_paused(60, after=seen)
         assert p is not None and p["reason"] == "breakpoint"
         events = server.store.read(s.id, 0, 100000)
         anomalies = [e for e in events if e["type"] == "anomaly"]

@@ -12,35 +12,48 @@ _FREED = object()   # marks saved values released after a backward without retai
 
 def _order(roots):
     """Nodes reachable from the roots' grad_fns in reverse topological order (iterative DFS),
-    plus how many graph edges lead into each leaf (by id)."""
+    plus how many graph edges lead into each leaf (by id). Each node reached also gets its
+    ``needs_input_grad`` (which inputs require grad), read here once per input anyway."""
     post = []
     seen = set()
     deps = {}
-    get = deps.get
     for root in roots:
         if root is None or id(root) in seen:
             continue
         seen.add(id(root))
-        stack = [(root, iter(root.inputs))]
+        stack = [(root, iter(_expand(root, deps)))]
         while stack:
             fn, it = stack[-1]
-            for a in it:
-                if getattr(a, "requires_grad", False):
-                    child = a.grad_fn
-                    if child is None:
-                        key = id(a)
-                        deps[key] = get(key, 0) + 1
-                        continue
-                    key = id(child)
-                    if key not in seen:
-                        seen.add(key)
-                        stack.append((child, iter(child.inputs)))
-                        break  # finish the child first, then come back to fn's next input
+            for child in it:
+                key = id(child)
+                if key not in seen:
+                    seen.add(key)
+                    stack.append((child, iter(_expand(child, deps))))
+                    break  # finish the child first, then come back to fn's next input
             else:
                 stack.pop()
                 post.append(fn)
     post.reverse()
     return post, deps
+
+
+def _expand(fn, deps):
+    """fn's input nodes (in input order, repeats kept) for the DFS; counts the edges into
+    leaves in ``deps`` and sets ``fn.needs_input_grad``."""
+    children = []
+    needs = []
+    for a in fn.inputs:
+        r = getattr(a, "requires_grad", False)
+        needs.append(r)
+        if r:
+            child = a.grad_fn
+            if child is None:
+                key = id(a)
+                deps[key] = deps.get(key, 0) + 1
+            else:
+                children.append(child)
+    fn.needs_input_grad = tuple(needs)
+    return children
 
 
 def _add(a, b):
@@ -147,8 +160,8 @@ def backward_plain(fn, seed, retain_graph):
     """``tensor.backward()`` in the common case: a non-leaf root seeded with ``seed``,
     accumulating into leaves, no ``inputs=``, no create_graph, nothing tracing. The same
     work as ``run_backward`` (same order, same checks, same results) without its
-    general-case bookkeeping. A listening tracer gets the same events as from
-    ``run_backward``; a step gate or anomaly mode takes ``run_backward``."""
+    general-case bookkeeping. A listening tracer and a step gate get the same events and
+    stop points as from ``run_backward``; anomaly mode takes ``run_backward``."""
     order, deps = _order((fn,))
     listening = HOOKS.listening
     if listening:
@@ -165,8 +178,9 @@ def backward_plain(fn, seed, retain_graph):
 
 
 def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed):
-    """The backward loop of the common case: no create_graph, no ``inputs=``, no step gate
-    or anomaly mode (a listening tracer gets its grad and accum records here too). The
+    """The backward loop of the common case: no create_graph, no ``inputs=``, no anomaly
+    mode (a listening tracer gets its grad and accum records here too, and a step gate
+    its ``before_backward`` stop point before each node, as in the general loop). The
     same work as the general loop (node hooks, retain_grad, checks) with fewer lookups:
     ``_call_backward`` and the hand-out to inputs are merged into one pass, and a leaf's
     first gradient is wrapped here unless hooks or a tracer want it."""
@@ -180,12 +194,13 @@ def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed
             continue
         if fn.hooks or fn.retain is not None:
             g = _node_hooks(fn, g, False)
+        gate = hooks.gate
+        if gate is not None:   # may block: the debugger's step-backward stops here
+            gate.before_backward(fn_node(fn), type(fn).__name__, g)
         if fn.saved is _FREED:
             _raise_freed(fn)
         inputs = fn.inputs
-        needs = tuple([a.requires_grad if isinstance(a, Tensor)
-                       else getattr(a, "requires_grad", False) for a in inputs])
-        fn.needs_input_grad = needs
+        needs = fn.needs_input_grad  # set by _order
         grads_in = fn.backward(g)
         if not isinstance(grads_in, tuple):
             grads_in = (grads_in,)
@@ -212,9 +227,10 @@ def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed
             lk = id(a)
             left = deps[lk] - 1
             deps[lk] = left
-            old = leaf_pop(lk, None)
-            if old is not None:
-                gi = old + gi
+            if leaf_grads:  # partial sums of leaves used more than once (usually none)
+                old = leaf_pop(lk, None)
+                if old is not None:
+                    gi = old + gi
             if left:
                 leaf_grads[lk] = gi
             elif a.grad is None and accumulate and not a._hooks and not hooks.listening:

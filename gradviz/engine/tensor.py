@@ -303,7 +303,7 @@ class Tensor:
                 raise BackwardError("grad can be implicitly created only for scalar outputs")
             gradient = self._ones()
             if not (create_graph or inputs is not None or self.grad_fn is None
-                    or HOOKS.gate is not None or HOOKS.anomaly):
+                    or HOOKS.anomaly):
                 backward_plain(self.grad_fn, gradient, retain_graph)  # the usual call
                 return
         elif isinstance(gradient, Tensor):

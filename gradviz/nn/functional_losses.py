@@ -243,8 +243,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             and label_smoothing == 0.0 and (reduction == "mean" or reduction == "sum")
             and _plain_classes(input, target)):
         # the usual call, already checked: the same op and attributes as below
-        return L.CrossEntropy.apply(input, target, weight=None, ignore_index=-100,
-                                    label_smoothing=0.0, reduction=reduction)
+        return L.cross_entropy_plain(input, target, reduction)
     reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
     if not 0.0 <= label_smoothing <= 1.0:
         raise LossArgumentError(f"label_smoothing must be between 0.0 and 1.0. Got: "

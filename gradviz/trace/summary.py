@@ -1,4 +1,5 @@
 """Tensor summaries for events: stats and a small preview, always JSON-safe."""
+import binascii
 import math
 import threading
 
@@ -130,50 +131,12 @@ def histogram(a, bins=HIST_BINS):
     return {"lo": lo, "hi": hi, "counts": counts.tolist(), "sampled": sampled}
 
 
-PREVIEW_DIGITS = 4  # thumbnails: this many significant digits of their largest value
-_P10 = [float(10 ** k) for k in range(23)]  # exact powers of ten
-
-
-def round_sig(a, digits=PREVIEW_DIGITS):
-    """``a`` (float64) rounded to a fixed step: ``digits`` significant digits of its
-    largest finite magnitude (a picture's resolution, 1e-4 of its range for 4 digits),
-    so that JSON prints each value in a few characters (``0.1257``, not
-    ``0.12570000439882278``). NaN and Inf pass through; so does an array whose
-    magnitude is beyond 1e±18. Dividing an integer by an exact power of ten gives the
-    double nearest the decimal value, which Python prints in its short form."""
-    return _round_sig(a, digits)[0]
-
-
-def _round_sig(a, digits):
-    """``(round_sig(a), every value finite)``."""
-    a = np.asarray(a, dtype=np.float64)
-    if a.size == 0:
-        return a, True
-    m = float(np.abs(a).max())
-    finite = math.isfinite(m)
-    if not finite:
-        fin = a[np.isfinite(a)]
-        if fin.size == 0:
-            return a, False
-        m = float(np.abs(fin).max())
-    if m == 0.0:
-        return a, finite
-    k = digits - 1 - math.floor(math.log10(m))
-    if abs(k) > 22:
-        return a, finite
-    p = _P10[abs(k)]
-    if k >= 0:
-        out = np.round(a * p)
-        out /= p
-    else:
-        out = np.round(a / p)
-        out *= p
-    return out, finite
+THUMB_LEVELS = 255  # thumbnails: 8 bits a cell, what a colour map shows anyway
 
 
 def thumbnail(a, size=THUMB_MAX):
     """At most size×size block means of a 2-D array (image-like arrays: the first map),
-    rounded to ``PREVIEW_DIGITS`` significant digits (a picture, not the values)."""
+    quantised to 8 bits (``thumb8``: a picture, not the values), or None when empty."""
     while a.ndim > 2:
         a = a[0]
     h, w = a.shape
@@ -190,8 +153,52 @@ def thumbnail(a, size=THUMB_MAX):
         block = np.matmul(block.reshape(H, W, sw), np.ones(sw))
     if sh * sw > 1:
         block /= sh * sw
-    block, finite = _round_sig(block, PREVIEW_DIGITS)
-    return block.tolist() if finite else jvalues(block)
+    return thumb8(block)
+
+
+def thumb8(block):
+    """``{lo, hi, rows, cols, b64[, nonfinite]}`` of a 2-D float64 array (which it may
+    overwrite): each cell is ``q`` in 0..255 (one byte, row-major, base64) with value
+    ``lo + q * (hi - lo) / 255`` over the finite cells (within ``(hi - lo) / 510``);
+    non-finite cells have byte 0 there and are marked in ``nonfinite``: base64 of one more
+    byte a cell, 0 finite, 1 NaN, 2 +Inf, 3 -Inf (present only when there are some, and
+    never bigger than the picture itself, however many cells blew up)."""
+    H, W = block.shape
+    flat = block.reshape(-1)
+    lo, hi = float(_min(flat)), float(_max(flat))
+    bad = None
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # min/max see every NaN and Inf
+        fin = np.isfinite(block)
+        mask = np.isnan(block).astype(np.uint8)
+        mask[block == np.inf] = 2
+        mask[block == -np.inf] = 3
+        bad = binascii.b2a_base64(mask.tobytes(), newline=False).decode("ascii")
+        if fin.any():
+            lo, hi = float(block[fin].min()), float(block[fin].max())
+        else:
+            lo = hi = 0.0
+        block[~fin] = lo
+    if hi > lo:
+        span, base = hi - lo, lo
+        if not math.isfinite(span):  # a range beyond the largest double: halve it first
+            block *= 0.5
+            span, base = hi * 0.5 - lo * 0.5, lo * 0.5
+        block -= base
+        scale = THUMB_LEVELS / span
+        if math.isfinite(scale):
+            block *= scale
+        else:  # a subnormal range
+            block /= span
+            block *= THUMB_LEVELS
+        np.rint(block, out=block)
+        q = block.astype(np.uint8)
+    else:
+        q = np.zeros((H, W), dtype=np.uint8)
+    out = {"lo": lo, "hi": hi, "rows": H, "cols": W,
+           "b64": binascii.b2a_base64(q.tobytes(), newline=False).decode("ascii")}
+    if bad:
+        out["nonfinite"] = bad
+    return out
 
 
 def preview(a):
@@ -204,7 +211,7 @@ def preview(a):
     if a.ndim >= 2 and a.dtype.kind != "b":
         thumb = thumbnail(a)
         if thumb is not None:
-            out["thumb"] = thumb
+            out["thumb8"] = thumb
     return out
 
 
@@ -292,5 +299,5 @@ def _digest_preview(v, n, step, thumb):
         hist["counts"][HIST_BINS // 2] = count
     out = {"hist": hist}
     if thumb is not None:
-        out["thumb"] = jvalues(round_sig(v[10 + HIST_BINS:].reshape(thumb)))
+        out["thumb8"] = thumb8(v[10 + HIST_BINS:].reshape(thumb))  # quantised on the host
     return out

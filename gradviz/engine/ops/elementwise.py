@@ -232,7 +232,7 @@ class Relu(Function):
 
     def forward(ctx, x):
         y = ctx.xp.maximum(x, 0)
-        ctx.save_for_backward(y)
+        ctx.saved = (y,)  # save_for_backward's work, without the call
         return y
 
     def backward(ctx, g):

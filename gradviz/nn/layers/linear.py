@@ -6,7 +6,7 @@ from ...errors import GradvizError
 from .. import functional as F
 from .. import init
 from ..module import Module
-from ..ops import Linear as LinearFn
+from ..ops.linear import apply_linear
 from ..parameter import Parameter
 
 
@@ -56,7 +56,7 @@ class Linear(Module):
         if x is not None and w is not None and x.ndim and w.ndim == 2 \
                 and x.shape[-1] == w.shape[1] and x.dtype is w.dtype \
                 and (bias is None or bias._data.dtype is w.dtype):
-            return LinearFn.apply(input, weight, bias)
+            return apply_linear(input, weight, bias)
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):

@@ -13,13 +13,22 @@ def tolerant(cls):
         f = cls.__dict__.get(name)
         if f is None:
             continue
-
-        @functools.wraps(f)
-        def wrapped(ctx, *a, _f=f, **k):
-            try:
-                return _f(ctx, *a, **k)
-            except (RuntimeWarning, FloatingPointError):
-                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        code = getattr(f, "__code__", None)
+        if name == "backward" and code is not None and code.co_argcount == 2 and not code.co_kwonlyargcount \
+                and not code.co_flags & 0x0C:  # no *args, **kwargs
+            # backward(ctx, g), the usual signature: a fixed-arity wrapper (no packing)
+            def wrapped(ctx, g, *, _f=f):
+                try:
+                    return _f(ctx, g)
+                except (RuntimeWarning, FloatingPointError):
+                    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                        return _f(ctx, g)
+        else:
+            def wrapped(ctx, *a, _f=f, **k):
+                try:
                     return _f(ctx, *a, **k)
-        setattr(cls, name, wrapped)
+                except (RuntimeWarning, FloatingPointError):
+                    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                        return _f(ctx, *a, **k)
+        setattr(cls, name, functools.wraps(f)(wrapped))
     return cls

@@ -1,7 +1,10 @@
 """Affine maps: Linear (x @ W^T + b) and Bilinear (x1^T A x2 + b)."""
 import numpy as np
 
+from ...engine import grad_mode
 from ...engine.function import Function
+from ...engine.tensor import Tensor
+from ...trace.hooks import HOOKS
 from ._quiet import tolerant
 
 __all__ = ["Bilinear", "Linear"]
@@ -18,7 +21,7 @@ class Linear(Function):
 
     def forward(ctx, x, weight, bias=None):
         xp = ctx.xp
-        ctx.save_for_backward(x, weight)
+        ctx.saved = (x, weight)  # save_for_backward's work, without the call
         out = xp.matmul(x, weight.T)
         if bias is not None:
             out += bias
@@ -32,16 +35,56 @@ class Linear(Function):
         if nx:
             dx = xp.matmul(g, weight)
         if nw or nb:
-            g2 = _flat2(xp, g)
+            g2 = g if g.ndim == 2 else _flat2(xp, g)
             if nw:
                 if x.ndim == 1:
                     dw = xp.matmul(xp.reshape(g, (-1, 1)), xp.reshape(x, (1, -1)))
                 else:
-                    dw = xp.matmul(g2.T, _flat2(xp, x))
+                    dw = xp.matmul(g2.T, x if x.ndim == 2 else _flat2(xp, x))
             if nb:
                 # np.add.reduce is what np.sum calls (same values), minus its Python wrapper
                 db = g if g.ndim < 2 else np.add.reduce(g2, 0) if xp is np else xp.sum(g2, axis=0)
         return dx, dw, db
+
+
+def apply_linear(x, weight, bias):
+    """``Linear.apply(x, weight, bias)`` for NumPy Tensors (bias a Tensor or None) with
+    nothing tracing: the same node and value without the generic argument loop and the
+    tolerant wrapper's packing; a float warning raised as an error, a non-NumPy array or
+    anything tracing takes ``Linear.apply`` (which then handles it as usual)."""
+    xd = x._data
+    wd = weight._data
+    if HOOKS.on or type(xd) is not ndarray or type(wd) is not ndarray or (
+            bias is not None and type(bias._data) is not ndarray):
+        return Linear.apply(x, weight, bias)
+    ctx = _new(Linear)
+    try:
+        out = _linear_forward(ctx, xd, wd, None if bias is None else bias._data)
+    except (RuntimeWarning, FloatingPointError):
+        return Linear.apply(x, weight, bias)
+    if type(out) is not ndarray:
+        return Linear.apply(x, weight, bias)
+    t = _new(Tensor)
+    t._data = out
+    t.grad = None
+    t._node = None
+    t._name = None
+    t._hooks = None
+    if (x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad)) \
+            and grad_mode.enabled:
+        t.requires_grad = True
+        t.grad_fn = ctx
+        ctx.inputs = (x, weight, bias)
+        ctx.out_data = out
+    else:
+        t.requires_grad = False
+        t.grad_fn = None
+    return t
+
+
+_linear_forward = Linear.forward.__wrapped__  # the undecorated forward
+ndarray = np.ndarray
+_new = object.__new__
 
 
 @tolerant

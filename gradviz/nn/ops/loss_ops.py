@@ -7,10 +7,12 @@ saved *inputs*, so that under ``create_graph=True`` they build a correct graph
 """
 import numpy as np
 
+from ...engine import grad_mode
 from ...engine.backend import xp_of
 from ...engine.function import Function
 from ...engine.ops.util import shape_of, unbroadcast
 from ...engine.tensor import Tensor
+from ...trace.hooks import HOOKS
 
 __all__ = ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogits",
            "KLDiv", "NLLLoss", "CrossEntropy"]
@@ -294,11 +296,14 @@ def class_indices_below(target, n_cls):
     dt = target.dtype
     if dt.kind not in "iu" or not target.size:
         return False
-    return bool(target.view(_UNSIGNED[dt.itemsize]).max() < n_cls)
+    u = target.view(_UNSIGNED[dt.itemsize])
+    # np.maximum.reduce is what ndarray.max() calls (same value), minus its Python wrapper
+    return bool((np.maximum.reduce(u, None) if type(u) is np.ndarray else u.max()) < n_cls)
 
 
 _UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}  # integer itemsize -> unsigned
-_ROWS = {}  # batch size -> read-only arange (sizes up to 4096, the first 32 seen)
+_ROWS = {}  # (batch size, classes) -> read-only arange(n) * classes (the first 32 seen)
+_new = object.__new__
 
 
 def _ce_fast_forward(ctx, xp, x, target, reduction):
@@ -312,26 +317,73 @@ def _ce_fast_forward(ctx, xp, x, target, reduction):
     else:
         z = x - x.max(axis=1, keepdims=True)
         logp = z - xp.log(xp.exp(z).sum(axis=1, keepdims=True))
-    rows = _ROWS.get(n) if xp is np else None
-    if rows is None:
+    if xp is np and (target.dtype.kind == "i" or target.dtype.itemsize < 8):
+        # each row's target as one flat index: the same elements as logp[arange(n), target],
+        # picked (and scattered in backward) with 1-D indexing, several times cheaper
+        c = x.shape[1]
+        starts = _ROWS.get((n, c))
+        if starts is None:
+            starts = np.arange(n) * c
+            if n <= 4096 and len(_ROWS) < 32:
+                starts.flags.writeable = False  # shared by every call with this shape
+                _ROWS[(n, c)] = starts
+        flat = starts + target  # intp (a uint64 target would make floats: not here)
+        ctx.rows, ctx.flat = None, flat
+        picked = logp.reshape(-1)[flat]
+    else:
         rows = xp.arange(n)
-        if xp is np and n <= 4096 and len(_ROWS) < 32:
-            rows.flags.writeable = False  # shared by every call with this batch size
-            _ROWS[n] = rows
-    ctx.fast, ctx.rows, ctx.q = True, rows, None
+        ctx.rows, ctx.flat = rows, None
+        picked = logp[rows, target]
+    ctx.fast, ctx.q = True, None
     ctx.shape2, ctx.loss_shape, ctx.idx = x.shape, (n,), target  # for the general backward
     ctx.denom = x.dtype.type(n)  # what the general path's sum of unit weights gives
     ctx.saved = (x, target, logp)
-    total = (-logp[rows, target]).sum()
+    total = (-picked).sum()
     # a 0-d array, as Function.apply would make of the NumPy scalar
     return xp.asarray(total / ctx.denom if reduction == "mean" else total)
+
+
+def cross_entropy_plain(input, target, reduction):
+    """``CrossEntropy.apply(input, target, weight=None, ignore_index=-100,
+    label_smoothing=0.0, reduction=reduction)`` for the case that ``F.cross_entropy`` has
+    already checked (NumPy (N, C) float Tensor, (N,) valid class indices, 'mean' or 'sum'):
+    the same node, attributes and value without re-checking the targets; anything tracing
+    takes ``CrossEntropy.apply``."""
+    if HOOKS.on:
+        return CrossEntropy.apply(input, target, weight=None, ignore_index=-100,
+                                  label_smoothing=0.0, reduction=reduction)
+    ctx = _new(CrossEntropy)
+    ctx.reduction, ctx.weight, ctx.smoothing, ctx.prob = reduction, None, 0.0, False
+    out = _ce_fast_forward(ctx, np, input._data, target._data, reduction)
+    t = _new(Tensor)
+    t._data = out
+    t.grad = None
+    t._node = None
+    t._name = None
+    t._hooks = None
+    if (input.requires_grad or target.requires_grad) and grad_mode.enabled:
+        t.requires_grad = True
+        t.grad_fn = ctx
+        ctx.inputs = (input, target)
+        ctx.attrs = {"weight": None, "ignore_index": -100, "label_smoothing": 0.0,
+                     "reduction": reduction}
+        ctx.out_data = out
+    else:
+        t.requires_grad = False
+        t.grad_fn = None
+    return t
 
 
 def _ce_fast_backward(ctx, xp, g, target, logp):
     """d loss / d x of ``_ce_fast_forward``: (softmax - one_hot(target)) * dy (/ N)."""
     gi = g / ctx.denom if ctx.reduction == "mean" else g
     dx = xp.exp(logp) * gi
-    dx[ctx.rows, target] += -gi
+    flat = ctx.flat
+    if flat is not None and dx.flags.c_contiguous:
+        dx.reshape(-1)[flat] += -gi  # a view of dx: the elements dx[arange(n), target]
+    else:
+        rows = ctx.rows
+        dx[xp.arange(dx.shape[0]) if rows is None else rows, target] += -gi
     return dx
 
 

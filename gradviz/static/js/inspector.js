@@ -16,17 +16,50 @@ function statRows(stats, testid) {
     bad ? h("div", { class: "stat bad" }, h("span", { class: "k" }, "NaN/Inf"), h("span", { class: "v" }, `${stats.nan}/${stats.inf}`)) : null);
 }
 
+/** The thumbnail of a preview as rows of numbers (NaN/±Infinity where non-finite), or null:
+ *  `thumb8` ({lo, hi, rows, cols, b64: one byte a cell, nonfinite: base64, one byte a cell: 0 finite, 1 NaN, 2 +Inf, 3 -Inf})
+ *  maps each byte q back to lo + q * (hi - lo) / 255; the old `thumb` (nested lists, from
+ *  older recordings and stores) is read as it is. */
+export function thumbGrid(preview) {
+  const t = preview?.thumb8;
+  if (t && t.rows > 0 && t.cols > 0) {
+    const bin = atob(t.b64 || "");
+    const lo = num(t.lo), hi = num(t.hi), step = (hi - lo) / 255;
+    const value = Number.isFinite(step) ? (q) => lo + q * step
+      : (q) => lo * (1 - q / 255) + hi * (q / 255);   // a range beyond the largest double
+    const grid = [];
+    for (let i = 0, k = 0; i < t.rows; i++) {
+      const row = new Array(t.cols);
+      for (let j = 0; j < t.cols; j++, k++) row[j] = k < bin.length ? value(bin.charCodeAt(k) & 255) : NaN;
+      grid.push(row);
+    }
+    if (typeof t.nonfinite === "string") {   // one byte a cell: 0 finite, 1 NaN, 2 +Inf, 3 -Inf
+      const mask = atob(t.nonfinite), special = [null, NaN, Infinity, -Infinity];
+      for (let k = 0; k < mask.length && k < t.rows * t.cols; k++) {
+        const c = mask.charCodeAt(k) & 255;
+        if (c) grid[Math.floor(k / t.cols)][k % t.cols] = c < 4 ? special[c] : NaN;
+      }
+    }
+    return grid;
+  }
+  return Array.isArray(preview?.thumb) && preview.thumb.length ? preview.thumb : null;
+}
+
 function tensorPics(preview, shape, label) {
   const out = [];
   const hist = histogram(preview, { color: label === "grad" ? "#10b981" : "#3b82f6" });
   if (hist) out.push(h("div", { class: "pic" }, h("div", { class: "pic-title" }, "histogram"), hist));
-  let grid = null;
-  if (preview?.thumb) grid = preview.thumb;
-  else if (preview?.values !== undefined && shape?.length === 2) grid = preview.values;
-  else if (preview?.values !== undefined && shape?.length === 1 && shape[0] > 1) grid = [preview.values];
+  let grid = thumbGrid(preview), source = preview?.thumb8 ? "thumb8" : "thumb";
+  if (!grid) {
+    source = "values";
+    if (preview?.values !== undefined && shape?.length === 2) grid = preview.values;
+    else if (preview?.values !== undefined && shape?.length === 1 && shape[0] > 1) grid = [preview.values];
+  }
   if (grid && grid.length) {
-    const title = preview?.thumb ? `heatmap (block means, ${grid.length}×${grid[0].length})` : "heatmap";
-    out.push(h("div", { class: "pic", "data-testid": `${label}-heatmap` }, h("div", { class: "pic-title" }, title), heatmap(grid, { label })));
+    const rows = grid.length, cols = grid[0].length;
+    const title = source === "values" ? "heatmap" : `heatmap (block means, ${rows}×${cols})`;
+    out.push(h("div", { class: "pic", "data-testid": `${label}-heatmap`, "data-source": source,
+      "data-rows": rows, "data-cols": cols }, h("div", { class: "pic-title" }, title), heatmap(grid, { label })));
   }
   return out;
 }
