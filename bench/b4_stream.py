@@ -17,7 +17,6 @@ def _mlp(steps):
     import gradviz as gv
     gv.manual_seed(0)
     X = gv.randn(64, 2)
-    y = (X[:, 0] * X[:, 1] > 0).long() if hasattr(X, "long") else None
     W1 = gv.randn(2, 32, requires_grad=True)
     b1 = gv.zeros(32, requires_grad=True)
     W2 = gv.randn(32, 2, requires_grad=True)

@@ -8,7 +8,6 @@ The same full graph is laid out by the `dot` binary in the same run. Median of r
     python -m bench.b6_layout [--quick]
 """
 import json
-import os
 import shutil
 import statistics
 import subprocess

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from gradviz.trace.pipeline import Feed
 from test_server_util import (ROOT, TOKEN, FakeJob, make_app, received, scalars, served,
-                              sio_client, socket_client, stop_process, wait_for)
+                              sio_client, socket_client, wait_for)
 
 AUTH = {"Authorization": f"token {TOKEN}"}
 

@@ -149,6 +149,28 @@ def apply_binary(cls, a, b):
     return t
 
 
+def link_output(ctx, out, inputs, requires):
+    """The output Tensor of an op whose forward a fast path ran itself (``apply_linear``,
+    ``cross_entropy_plain``): ``out`` wrapped, and ``ctx`` made its grad_fn when an input
+    requires grad and grad mode is on (what ``apply`` does; ``apply`` and the arithmetic
+    fast paths keep this inline, they are the per-op hot path measured by B1)."""
+    t = _new(Tensor)
+    t._data = out
+    t.grad = None
+    t._node = None
+    t._name = None
+    t._hooks = None
+    if requires and grad_mode.enabled:
+        t.requires_grad = True
+        t.grad_fn = ctx
+        ctx.inputs = inputs
+        ctx.out_data = out
+    else:
+        t.requires_grad = False
+        t.grad_fn = None
+    return t
+
+
 def apply_unary(cls, a):
     """``cls.apply(a)`` for one Tensor and no attributes: the activations' fast path (same
     result); non-NumPy arrays and NumPy scalar results go through ``cls.apply``."""

@@ -1,9 +1,7 @@
 """Affine maps: Linear (x @ W^T + b) and Bilinear (x1^T A x2 + b)."""
 import numpy as np
 
-from ...engine import grad_mode
-from ...engine.function import Function
-from ...engine.tensor import Tensor
+from ...engine.function import Function, link_output
 from ...trace.hooks import HOOKS
 from ._quiet import tolerant
 
@@ -64,22 +62,8 @@ def apply_linear(x, weight, bias):
         return Linear.apply(x, weight, bias)
     if type(out) is not ndarray:
         return Linear.apply(x, weight, bias)
-    t = _new(Tensor)
-    t._data = out
-    t.grad = None
-    t._node = None
-    t._name = None
-    t._hooks = None
-    if (x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad)) \
-            and grad_mode.enabled:
-        t.requires_grad = True
-        t.grad_fn = ctx
-        ctx.inputs = (x, weight, bias)
-        ctx.out_data = out
-    else:
-        t.requires_grad = False
-        t.grad_fn = None
-    return t
+    return link_output(ctx, out, (x, weight, bias), x.requires_grad or weight.requires_grad
+                       or (bias is not None and bias.requires_grad))
 
 
 _linear_forward = Linear.forward.__wrapped__  # the undecorated forward

@@ -7,9 +7,8 @@ saved *inputs*, so that under ``create_graph=True`` they build a correct graph
 """
 import numpy as np
 
-from ...engine import grad_mode
 from ...engine.backend import xp_of
-from ...engine.function import Function
+from ...engine.function import Function, link_output
 from ...engine.ops.util import shape_of, unbroadcast
 from ...engine.tensor import Tensor
 from ...trace.hooks import HOOKS
@@ -355,23 +354,9 @@ def cross_entropy_plain(input, target, reduction):
     ctx = _new(CrossEntropy)
     ctx.reduction, ctx.weight, ctx.smoothing, ctx.prob = reduction, None, 0.0, False
     out = _ce_fast_forward(ctx, np, input._data, target._data, reduction)
-    t = _new(Tensor)
-    t._data = out
-    t.grad = None
-    t._node = None
-    t._name = None
-    t._hooks = None
-    if (input.requires_grad or target.requires_grad) and grad_mode.enabled:
-        t.requires_grad = True
-        t.grad_fn = ctx
-        ctx.inputs = (input, target)
-        ctx.attrs = {"weight": None, "ignore_index": -100, "label_smoothing": 0.0,
-                     "reduction": reduction}
-        ctx.out_data = out
-    else:
-        t.requires_grad = False
-        t.grad_fn = None
-    return t
+    ctx.attrs = {"weight": None, "ignore_index": -100, "label_smoothing": 0.0,
+                 "reduction": reduction}
+    return link_output(ctx, out, (input, target), input.requires_grad or target.requires_grad)
 
 
 def _ce_fast_backward(ctx, xp, g, target, logp):
