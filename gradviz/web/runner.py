@@ -65,7 +65,7 @@ class Job:
 
     def _set(self, status, message=None):
         self.status, self.message = status, message
-        self.session.status = status
+        self.session.set_status(status, message)
         self.on_status(self.session, status, message)
 
     def _main(self):

@@ -41,6 +41,7 @@ class Session:
         self.job = None              # runner.Job for playground sessions
         self.producers = 0           # connected producers (attached sessions)
         self.status = None           # job status text (ready, running, done, error...)
+        self.message = None          # what went wrong, with status "error"
 
     @property
     def live(self):
@@ -55,7 +56,13 @@ class Session:
             row["title"] = self.meta["title"]
         if self.status:
             row["status"] = self.status
+        if self.message:
+            row["message"] = self.message
         return row
+
+    def set_status(self, status, message=None):
+        """The job's latest status, kept so that a viewer who joins later sees it too."""
+        self.status, self.message = status, message
 
 
 class SessionManager:

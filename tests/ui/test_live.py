@@ -129,21 +129,49 @@ def test_attached_script_is_stepped_from_the_page(browser, server, tmp_path):
     assert not errors
 
 
+def announce(server, session, status, message=None):
+    """What a server-run job does when its status changes (runner.Job._set)."""
+    session.set_status(status, message)
+    server.gv._job_status(session, status, message)
+
+
 def test_job_status_messages_show_in_the_page(page, server):
     sid = page.input_value("[data-testid=session]")
     session = server.gv.manager.sessions[sid]
-    server.gv._job_status(session, "running", None)
+    # `status` is broadcast to connected sockets: wait until the page's socket is one
+    page.wait_for_selector("[data-testid=status][data-state=connected]", timeout=20000)
+    announce(server, session, "running")
     el = page.locator("[data-testid=job-status]")
     el.wait_for(state="visible", timeout=10000)
     page.wait_for_function("document.querySelector('[data-testid=job-status]').textContent === 'job running'")
-    server.gv._job_status(session, "error", "ValueError: the loss is NaN")
+    announce(server, session, "error", "ValueError: the loss is NaN")
     page.wait_for_function("document.querySelector('[data-testid=job-status]').dataset.state === 'error'")
     assert "the loss is NaN" in el.text_content()
     assert "the loss is NaN" in page.text_content("[data-testid=error]")
     other = server.gv.manager.create("replay", prefix="other")
-    server.gv._job_status(other, "done", None)           # another session's job: not shown here
+    announce(server, other, "done")                      # another session's job: not shown here
     page.wait_for_timeout(300)
     assert page.get_attribute("[data-testid=job-status]", "data-state") == "error"
+
+
+def test_a_job_that_failed_before_the_page_opened_shows_its_error(browser, server):
+    session = server.gv.manager.create("playground", prefix="failed")
+    session.set_status("error", "ValueError: the loss is NaN at step 3")   # no viewer yet
+    ctx = browser.new_context(viewport=VIEWPORT)
+    try:
+        pg = ctx.new_page()
+        pg.goto(f"{server.url}&session={session.id}")
+        pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+        pg.wait_for_selector("[data-testid=job-status][data-state=error]", timeout=15000)
+        assert pg.input_value("[data-testid=session]") == session.id
+        assert "the loss is NaN at step 3" in pg.text_content("[data-testid=job-status]")
+        assert "the loss is NaN at step 3" in pg.text_content("[data-testid=error]")
+        # the session list says it too
+        rows = pg.evaluate("window.gradviz.conn.getJSON('/api/sessions')")
+        row = next(r for r in rows if r["id"] == session.id)
+        assert row["status"] == "error" and "step 3" in row["message"]
+    finally:
+        ctx.close()
 
 
 GAP_JS = """async ([from, to]) => {

@@ -5,7 +5,8 @@ import { io } from "socket.io-client";
 export class Connection {
   /** `handlers`: {events(batch), status(text), error({code,message}), gap(ev) (after the missed
    * events were fetched again), snapshot({session, from_seq, upto_seq, events}) (a reset: the
-   * offset was older than the server's retention), tensor(msg), jobStatus(msg)} */
+   * offset was older than the server's retention), tensor(msg), jobStatus(msg),
+   * joined({session: row, state}) (the join's answer: the session's row as the server has it)} */
   constructor(token, handlers) {
     this.token = token;
     this.handlers = handlers;
@@ -91,7 +92,10 @@ export class Connection {
 
   join() {
     if (this.session && this.socket.connected) {
-      this.socket.emit("join", { session: this.session, after: this.after() });
+      const session = this.session;
+      this.socket.emit("join", { session, after: this.after() }, (reply) => {
+        if (reply?.ok && this.session === session) this.handlers.joined?.(reply);
+      });
     }
   }
 

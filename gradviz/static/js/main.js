@@ -225,6 +225,11 @@ conn = new Connection(token, {
     schedule("view", "scalars", "structure");
   },
   tensor: (msg) => inspector.onTensor(msg),
+  joined: ({ session: row }) => {   // a job that ended before this page joined: say how
+    if (["done", "stopped", "error"].includes(row?.status)) {
+      conn.handlers.jobStatus({ session: row.id, status: row.status, message: row.message || null });
+    }
+  },
   jobStatus: (msg) => {   // `status {session, status, message}` of a server-run job
     if (msg?.session !== conn.session) return;
     document.body.dataset.job = msg.status || "";
