@@ -13,6 +13,10 @@ class ShapeError(GradvizError, ValueError):
     """Shapes that do not fit an op (broadcasting, matmul, cat, view...)."""
 
 
+class DimError(ShapeError, IndexError):
+    """A dim outside a tensor's range (an IndexError too, as torch raises)."""
+
+
 class DeviceError(GradvizError):
     """A device that is missing, or tensors on different devices in one op."""
 

@@ -42,6 +42,12 @@ class Function(_EngineFunction):
             def forward(ctx, *arrays, **attrs):
                 with no_grad(), _untraced():
                     out = user_forward(ctx, *[_to_tensor(a) for a in arrays], **attrs)
+                if isinstance(out, (tuple, list)):
+                    # a node has one output here; NumPy would silently stack the outputs
+                    from ..errors import GradvizError
+                    raise GradvizError(f"{cls.__name__}.forward returned {len(out)} outputs; "
+                                       "custom Functions with several outputs are not "
+                                       "supported: write one Function per output")
                 return _to_array(out)
             cls.forward = forward
         if user_backward is not None:

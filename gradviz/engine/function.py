@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from ..errors import DeviceError
+from ..errors import DeviceError, GradvizError, ShapeError
 from ..trace.hooks import HOOKS
 from . import grad_mode
 
@@ -90,7 +90,10 @@ class Function:
         ctx = _new(cls)
         if xp is not np:
             ctx.xp = xp
-        out = ctx.forward(*arrays, **attrs)
+        try:
+            out = ctx.forward(*arrays, **attrs)
+        except ValueError as e:
+            raise _shape_error(cls, e) from None
         if type(out) is not ndarray and xp is np and not hasattr(out, "__cuda_array_interface__"):
             raw, out = out, np.asarray(out)  # NumPy scalars from 0-d ops and full reductions
             if ctx.saved and any(s is raw for s in ctx.saved):
@@ -127,7 +130,10 @@ def apply_binary(cls, a, b):
     if type(x) is not ndarray or type(y) is not ndarray:
         return cls.apply(a, b)
     ctx = _new(cls)
-    out = ctx.forward(x, y)
+    try:
+        out = ctx.forward(x, y)
+    except ValueError as e:
+        raise _shape_error(cls, e) from None
     if type(out) is not ndarray:  # 0-d operands give a NumPy scalar: the generic path fixes it
         return cls.apply(a, b)
     t = _new(Tensor)
@@ -198,6 +204,15 @@ def apply_unary(cls, a):
     if HOOKS.on:
         _after_forward(ctx, (a,), {}, t)
     return t
+
+
+def _shape_error(cls, e):
+    """A NumPy ValueError in an op's forward (shapes that do not broadcast, a bad reshape)
+    as the project's ShapeError naming the op: a RuntimeError as torch raises, and still a
+    ValueError. Errors of our own pass through unchanged."""
+    if isinstance(e, GradvizError):
+        return e
+    return ShapeError(f"{cls.__name__}: {str(e).strip()}")
 
 
 def _check_device(args):

@@ -49,6 +49,9 @@ def cat(tensors, dim=0):
     """Concatenate along an existing dim."""
     ts = _same(list(tensors), "cat")
     nd = ts[0].ndim
+    if nd == 0:
+        raise ShapeError("zero-dimensional tensor (at position 0) cannot be concatenated; "
+                         "use gv.stack")
     for t in ts:
         if t.ndim != nd:
             raise ShapeError("Tensors must have same number of dimensions: got "

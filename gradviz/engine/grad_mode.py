@@ -30,6 +30,11 @@ class set_grad_enabled:
 class _Mode:
     mode = True
 
+    def __new__(cls, orig_func=None):
+        if orig_func is not None:  # bare ``@no_grad`` (no parentheses), as torch allows
+            return cls()(orig_func)
+        return super().__new__(cls)
+
     def __enter__(self):
         global enabled
         self.prev = enabled

@@ -203,6 +203,8 @@ def clamp(self, min=None, max=None):
         if max is not None:
             out = minimum(out, max)
         return out
+    if self._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        self = self.to(dtypes.get_default_dtype())  # torch: int tensor, float bound -> float32
     return O.Clamp.apply(self, min=min, max=max)
 
 
@@ -216,8 +218,12 @@ def minimum(self, other):
     return _binary(O.Minimum, self, other)
 
 
-def where(condition, input, other):
-    """``input`` where ``condition`` else ``other`` (broadcasting)."""
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` else ``other`` (broadcasting); ``where(condition)`` is
+    the tuple of indices where it holds, as torch."""
+    if input is None and other is None:
+        cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in cond.nonzero())
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
@@ -225,6 +231,11 @@ def where(condition, input, other):
         input = _as_tensor(input)
     a, b = _coerce(input, other)
     return O.Where.apply(cond, a, b)
+
+
+def where_method(self, condition, other):
+    """``self`` where ``condition`` else ``other`` (``Tensor.where``, as torch)."""
+    return where(condition, self, other)
 
 
 def masked_fill(self, mask, value):
@@ -338,8 +349,22 @@ def clamp_(self, min=None, max=None):
 def setitem(self, key, value):
     """In-place assignment ``t[key] = value`` (only on tensors that need no grad)."""
     _check_inplace(self)
+    if grad_mode.enabled and isinstance(value, Tensor) and value.requires_grad:
+        # torch would make ``self`` part of the graph; copying only the values would
+        # silently lose the gradient, so say so
+        raise BackwardError("assigning a tensor that requires grad into another tensor "
+                            "(t[key] = value) is not supported: its gradient would be lost. "
+                            "Build the result with gv.stack/gv.cat/gv.where instead, or "
+                            "assign value.detach() if no gradient should flow.")
     key = _index_key(key, self)
-    self._data[key] = value._data if isinstance(value, Tensor) else value
+    value = value._data if isinstance(value, Tensor) else value
+    try:
+        self._data[key] = value
+    except ValueError as exc:
+        if getattr(value, "size", 0) != 1:
+            raise ShapeError(f"cannot assign a value of shape {np.shape(value)} to "
+                             f"t[{key}]: {exc}") from None
+        self._data[key] = value.reshape(())  # torch: x[0, 0] = tensor([v]) sets one element
 
 
 _METHODS = {
@@ -349,7 +374,8 @@ _METHODS = {
     "sqrt": _unary(O.Sqrt), "rsqrt": _unary(O.Rsqrt), "sin": _unary(O.Sin),
     "cos": _unary(O.Cos), "tanh": _unary(O.Tanh), "sigmoid": _unary(O.Sigmoid),
     "clamp": clamp, "clip": clamp, "maximum": maximum, "minimum": minimum,
-    "masked_fill": masked_fill, "sum": sum, "mean": mean, "var": var, "std": std, "prod": prod,
+    "masked_fill": masked_fill, "where": where_method, "sum": sum, "mean": mean, "var": var,
+    "std": std, "prod": prod,
     "max": max, "min": min, "amax": amax, "amin": amin, "argmax": argmax, "argmin": argmin,
     "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "cumsum": cumsum,
     "reshape": reshape, "view": view, "view_as": view_as, "reshape_as": reshape_as,

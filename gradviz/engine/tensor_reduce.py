@@ -50,9 +50,10 @@ def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
                        keepdim=keepdim)
 
 
-def prod(self, dim=None, keepdim=False):
+def prod(self, dim=None, keepdim=False, dtype=None):
     """Product over ``dim`` (all when None)."""
-    return O.Prod.apply(self, dim=dim, keepdim=keepdim)
+    x = self if dtype is None else self.to(dtype)
+    return O.Prod.apply(x, dim=dim, keepdim=keepdim)
 
 
 def max(self, dim=None, keepdim=False):
@@ -61,6 +62,9 @@ def max(self, dim=None, keepdim=False):
         return self.maximum(dim)
     if dim is None:
         return O.Amax.apply(self)
+    if not isinstance(dim, int):
+        raise GradvizError(f"max(): dim must be one int (use amax/amin for several dims), "
+                           f"not {dim!r}")
     values = O.MaxDim.apply(self, dim=dim, keepdim=keepdim)
     return values_indices(values, Tensor._wrap(values.grad_fn.out_indices
                                                if values.grad_fn else
@@ -73,6 +77,9 @@ def min(self, dim=None, keepdim=False):
         return self.minimum(dim)
     if dim is None:
         return O.Amin.apply(self)
+    if not isinstance(dim, int):
+        raise GradvizError(f"min(): dim must be one int (use amax/amin for several dims), "
+                           f"not {dim!r}")
     values = O.MinDim.apply(self, dim=dim, keepdim=keepdim)
     return values_indices(values, Tensor._wrap(values.grad_fn.out_indices
                                                if values.grad_fn else

@@ -3,7 +3,7 @@ import builtins as _b
 
 import numpy as np
 
-from ..errors import GradvizError, ShapeError
+from ..errors import DimError, GradvizError, ShapeError
 from . import dtypes
 from . import ops as O
 from .tensor import Tensor
@@ -13,6 +13,14 @@ def _shape_args(args):
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(int(s) for s in args[0])
     return tuple(int(s) for s in args)
+
+
+def _check_dim(dim, ndim):
+    """Raise torch's error for a dim outside [-ndim, ndim) (a 0-d tensor takes 0 and -1)."""
+    n = _b.max(ndim, 1)
+    if not -n <= dim < n:
+        raise DimError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
 
 
 def _infer_shape(shape, numel):
@@ -60,6 +68,8 @@ def reshape_as(self, other):
 def flatten(self, start_dim=0, end_dim=-1):
     """Merge dims start_dim..end_dim into one."""
     nd = self.ndim
+    for d in (start_dim, end_dim):
+        _check_dim(d, nd)
     if nd == 0:
         return O.Flatten.apply(self, shape=(1,))
     s, e = start_dim % nd, end_dim % nd
@@ -87,6 +97,8 @@ def squeeze(self, dim=None):
         new = tuple(s for s in shp if s != 1)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        for d in dims:
+            _check_dim(d, self.ndim)
         dims = {d % _b.max(self.ndim, 1) for d in dims} if self.ndim else set()
         new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
     return O.Squeeze.apply(self, shape=new)
@@ -96,7 +108,7 @@ def unsqueeze(self, dim):
     """Insert a size-1 dim at ``dim``."""
     nd = self.ndim + 1
     if not -nd <= dim < nd:
-        raise ShapeError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}],"
+        raise DimError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}],"
                          f" but got {dim})")
     d = dim % nd
     shp = self._data.shape
@@ -186,7 +198,11 @@ def gather(self, dim, index):
         raise GradvizError("gather(): Expected dtype int64 for index")
     if idx.ndim != self.ndim:
         raise ShapeError("Index tensor must have the same number of dimensions as input tensor")
+    _check_dim(dim, self.ndim)
     d = dim % _b.max(self.ndim, 1)
+    if idx.size and idx.min() < 0:  # NumPy would count from the end; torch refuses
+        raise GradvizError(f"gather(): index {int(idx.min())} is out of bounds for dimension {d} "
+                         f"with size {self._data.shape[d] if self.ndim else 1}")
     for i, (n, m) in enumerate(zip(idx.shape, self._data.shape)):
         if i != d and n > m:
             raise ShapeError(f"Size does not match at dimension {i} expected index "

@@ -29,6 +29,10 @@ def test_page_connects_and_default_model_is_ready(page):
     assert page.input_value("[data-testid=session]").startswith("mlp-spiral")
     page.wait_for_selector("[data-testid=run-state][data-state=paused]", timeout=15000)
     assert "before the next step" in page.text_content("[data-testid=run-state]")
+    # nothing drawn yet: no empty minimap box over the graph; the live session says "live"
+    assert page.locator("[data-testid=minimap]").is_hidden()
+    label = page.eval_on_selector("[data-testid=session]", "s => s.selectedOptions[0].textContent")
+    assert label.endswith("· playground · live"), label
     shot(page, "01-ready")
 
 

@@ -59,6 +59,15 @@ def test_recorded_graph_has_every_node_done_backward_and_shapes_on_edges(mlp_pag
     labels = pg.locator("[data-testid=graph] .edge-label").all_text_contents()
     assert "16×8" in labels
     assert pg.get_attribute("[data-testid=loss-chart]", "data-count") == "3"
+    # a recording has nothing to run: the debugger buttons say so instead of failing on click
+    assert pg.text_content("[data-testid=run-state]") == "recording"
+    for b in ("run", "pause", "step-forward", "step-backward", "continue"):
+        assert pg.is_disabled(f"[data-testid={b}]")
+    assert "scrubber" in pg.get_attribute("[data-testid=step-forward]", "title")
+    assert pg.text_content("[data-testid=live]") == "● last step"
+    pg.keyboard.press("f")                       # the shortcut does nothing either
+    pg.wait_for_timeout(200)
+    assert pg.locator("[data-testid=error]").is_hidden()
     shot(pg, "10-recorded")
 
 

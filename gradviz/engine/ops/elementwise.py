@@ -81,7 +81,12 @@ class Pow(Function):
         x, p, out = ctx.saved
         xp = ctx.xp
         nx, npow = ctx.needs_input_grad
-        dx = unbroadcast(xp, g * p * x ** (p - 1), shape_of(x)) if nx else None
+        dx = None
+        if nx:
+            dx = g * p * x ** (p - 1)
+            if not isinstance(p, (int, float)) or p == 0:
+                dx = xp.where(p == 0, 0, dx)  # d(x^0)/dx = 0, also at x = 0 (not 0 * inf)
+            dx = unbroadcast(xp, dx, shape_of(x))
         dp = None
         if npow:
             safe = xp.where(x > 0, x, 1)

@@ -158,7 +158,8 @@ class MaxDim(Function):
 
     def forward(ctx, x, dim=0, keepdim=False):
         xp = ctx.xp
-        d = dim % max(x.ndim, 1) if x.ndim else 0
+        d = norm_dims(dim, x.ndim)  # checks the range (a 0-d input accepts 0 and -1)
+        d = d[0] if d else 0
         idx = getattr(xp, type(ctx).pick)(x, axis=d) if x.ndim else xp.zeros((), dtype=xp.int64)
         idx = xp.expand_dims(idx, d) if x.ndim else idx
         ctx.indices = idx
@@ -270,9 +271,13 @@ class Cumsum(Function):
     rule = "dx = reverse_cumsum(dy)"
 
     def forward(ctx, x, dim=0):
-        ctx.dim = dim
+        ctx.dim = norm_dims(dim, x.ndim)[0] if x.ndim else None  # a 0-d input stays 0-d
+        if not x.ndim:
+            return x.copy()
         return ctx.xp.cumsum(x, axis=dim, dtype=x.dtype if x.dtype.kind == "f" else None)
 
     def backward(ctx, g):
         xp = ctx.xp
+        if ctx.dim is None:
+            return g
         return xp.flip(xp.cumsum(xp.flip(g, ctx.dim), axis=ctx.dim), ctx.dim)

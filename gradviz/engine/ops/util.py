@@ -25,13 +25,19 @@ def norm_dims(dim, ndim):
         return tuple(range(ndim))
     if isinstance(dim, int):
         dim = (dim,)
+    elif len(dim) == 0:  # torch: sum(dim=()) / sum(dim=[]) reduce over every dim
+        return tuple(range(ndim))
     out = []
     for d in dim:
         if not -max(ndim, 1) <= d < max(ndim, 1):
-            from ...errors import ShapeError
-            raise ShapeError(f"Dimension out of range (expected to be in range of "
-                             f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})")
-        out.append(d % ndim if ndim else 0)
+            from ...errors import DimError
+            raise DimError(f"Dimension out of range (expected to be in range of "
+                           f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})")
+        if ndim:  # a 0-d tensor accepts dim 0 / -1 and has no axis to reduce
+            if d % ndim in out:
+                from ...errors import ShapeError
+                raise ShapeError(f"dim {d % ndim} appears multiple times in the list of dims")
+            out.append(d % ndim)
     return tuple(sorted(out))
 
 

@@ -88,6 +88,19 @@ export class Controls {
     this.deps.onChange();
   }
 
+  /** A recording (a replayed file) has no computation behind it to run or step: the
+   * buttons are disabled and say where to look instead (the timeline's scrubber). */
+  setRecording(recording) {
+    this.recording = recording;
+    for (const testid of Object.keys(ACTIONS)) {
+      const b = document.querySelector(`[data-testid=${testid}]`);
+      b.dataset.title ??= b.title;
+      b.disabled = recording;
+      b.title = recording ? "a recording: nothing runs behind it; use the timeline's scrubber to look at any step"
+        : b.dataset.title;
+    }
+  }
+
   /** Reflect the engine's state: paused where, running, and which ops exist (for the op box). */
   update() {
     const { store } = this.deps;
@@ -95,7 +108,8 @@ export class Controls {
     const p = store.paused;
     const step = store.current;
     let text = "idle", state = "idle";
-    if (p) {
+    if (this.recording) { text = "recording"; state = "recording"; }
+    else if (p) {
       const at = store.currentNode;
       const rec = step?.nodes.get(at);
       const where = p.at === "step" ? "before the next step" : p.at === "backward_end" ? "after backward" : (p.at === "before_backward" ? "before backward of" : "after forward of");

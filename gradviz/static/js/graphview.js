@@ -110,6 +110,7 @@ export class GraphView {
     this.minimap = document.createElement("canvas");
     this.minimap.className = "minimap";
     this.minimap.dataset.testid = "minimap";
+    this.minimap.hidden = true;   // until there is a graph too big to see at once
     root.append(this.minimap);
     this.tx = 0; this.ty = 0; this.k = 1;
     this.drawnK = null;          // the scale the SVG content is drawn at

@@ -176,6 +176,7 @@ function switchSession(id) {
   store.reset(id);
   ctl.reset();
   ctl.sessionLive = knownSessions.get(id)?.live ?? true;   // a recording does not grow: lay it out whole
+  controls.setRecording(timeline.recording = knownSessions.get(id)?.source === "replay");
   $("[data-testid=anomaly]").hidden = true;
   $("[data-testid=job-status]").hidden = true;
   $("[data-testid=notice]").hidden = true;
@@ -193,7 +194,8 @@ async function refreshSessions(pick) {
   try { sessions = await conn.getJSON("/api/sessions"); } catch (e) { showError(e, "sessions"); return null; }
   clearError("sessions");
   for (const s of sessions) knownSessions.set(s.id, s);
-  const label = (s) => `${s.id} · ${s.source}${s.live ? " · live" : ""} · ${s.events} events`;
+  // a live session's count would be stale at once: say "live" instead
+  const label = (s) => `${s.id} · ${s.source} · ${s.live ? "live" : `${s.events} event${s.events === 1 ? "" : "s"}`}`;
   sessionSelect.replaceChildren(...sessions.map((s) => h("option", { value: s.id }, label(s))));
   if (conn.session) sessionSelect.value = conn.session;
   if (!pick) return null;

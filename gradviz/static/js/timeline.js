@@ -114,6 +114,7 @@ export class Timeline {
     this.scrubber.value = String(shown + 1);
     this.scrubLabel.textContent = stepCount ? `step ${shown + 1} / ${stepCount}` : "no steps yet";
     this.liveBtn.classList.toggle("active", live);
-    this.liveBtn.textContent = live ? "● live" : "go live";
+    // a recording has no live end: the button goes to its last step
+    this.liveBtn.textContent = this.recording ? (live ? "● last step" : "go to last step") : live ? "● live" : "go live";
   }
 }
