@@ -193,3 +193,18 @@ def test_nn_parameter_names_and_module_paths_appear():
     assert "0.weight" in labels and "2.bias" in labels
     small = viz.collapse(viz.graph_from_events(rec.events), 5)
     assert {"0", "2"} <= {n.module for n in small.nodes.values() if n.kind == "module"}
+
+
+@pytest.mark.parametrize("how", ["module", "dict", "pairs"])
+def test_params_name_the_leaves_of_an_untraced_graph_as_torchviz(how):
+    model = gv.nn.Sequential(gv.nn.Linear(2, 4), gv.nn.ReLU(), gv.nn.Linear(4, 1))
+    loss = model(gv.randn(8, 2)).pow(2).mean()        # never traced: no names known
+    plain = [n.label for n in viz.graph_from_tensor(loss).nodes.values() if n.kind == "param"]
+    assert sorted(plain) == ["param"] * 4
+    params = {"module": model, "dict": dict(model.named_parameters()),
+              "pairs": model.named_parameters()}[how]
+    src = gv.viz.draw(loss, params=params).source
+    for name in ("0.weight", "0.bias", "2.weight", "2.bias"):
+        assert name in src
+    with pytest.raises(gv.GradvizError, match="params"):
+        gv.viz.draw(loss, params=[model[0].weight])

@@ -21,6 +21,28 @@ def _np_dtype(dtype, default=None):
     return dtypes.to_dtype(dtype).np
 
 
+def _size_arg(fname, args, size):
+    """The shape from ``f(2, 3)``, ``f((2, 3))`` or torch's keyword form ``f(size=(2, 3))``."""
+    if size is None:
+        return _size(args)
+    if args:
+        raise TypeError(f"{fname}() got multiple values for argument 'size'")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"{fname}(): argument 'size' must be tuple of ints, "
+                        f"not {type(size).__name__}")
+    return _size(tuple(size))
+
+
+def _float_only(fname, dtype):
+    """torch samples rand/randn only into floating dtypes (it raises for Long, Bool...)."""
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if not d.is_floating_point:
+        raise GradvizError(f'"{fname}" is not implemented for {d.name} tensors: it samples '
+                           f"floating point values; pass a floating dtype (e.g. "
+                           f"dtype=gradviz.float32)" + (" or use gv.randint for integers"
+                                                        if d.name != "bool" else ""))
+
+
 def _size(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
@@ -71,19 +93,22 @@ def from_numpy(ndarray):
     return Tensor._wrap(ndarray)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
+def zeros(*args, size=None, dtype=None, device=None, requires_grad=False):
     """A tensor of zeros."""
-    return _finish(np.zeros(_size(size), _np_dtype(dtype)), device, requires_grad)
+    return _finish(np.zeros(_size_arg("zeros", args, size), _np_dtype(dtype)), device,
+                   requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
+def ones(*args, size=None, dtype=None, device=None, requires_grad=False):
     """A tensor of ones."""
-    return _finish(np.ones(_size(size), _np_dtype(dtype)), device, requires_grad)
+    return _finish(np.ones(_size_arg("ones", args, size), _np_dtype(dtype)), device,
+                   requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(*args, size=None, dtype=None, device=None, requires_grad=False):
     """An uninitialised tensor (zeros here, for reproducibility)."""
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(_size_arg("empty", args, size), dtype=dtype, device=device,
+                 requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -94,20 +119,26 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     return _finish(np.full(_size((size,)), fill_value, _np_dtype(dtype)), device, requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
+def rand(*args, size=None, dtype=None, device=None, requires_grad=False):
     """Uniform [0, 1) samples."""
-    arr = generator().random(_size(size)).astype(_np_dtype(dtype))
+    _float_only("rand", dtype)
+    arr = generator().random(_size_arg("rand", args, size)).astype(_np_dtype(dtype))
     return _finish(arr, device, requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False):
+def randn(*args, size=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
-    arr = generator().standard_normal(_size(size)).astype(_np_dtype(dtype))
+    _float_only("randn", dtype)
+    arr = generator().standard_normal(_size_arg("randn", args, size)).astype(_np_dtype(dtype))
     return _finish(arr, device, requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False):
-    """Integers in [low, high) (``randint(high, size)`` too)."""
+def randint(low=None, high=None, size=None, dtype=None, device=None, requires_grad=False):
+    """Integers in [low, high) (``randint(high, size)`` and ``randint(high=h, size=s)`` too)."""
+    if low is None:  # torch: low defaults to 0 when high is given by keyword
+        if high is None:
+            raise GradvizError("randint needs a high bound, e.g. gv.randint(0, 10, (3,))")
+        low = 0
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise GradvizError("randint needs a size, e.g. gv.randint(0, 10, (3,))")

@@ -3,6 +3,7 @@ from ..errors import ShapeError
 from . import ops as O
 from . import tensor_methods as M
 from .tensor import Tensor
+from .tensor_shape import split_function
 
 
 def _fn(name):
@@ -22,8 +23,10 @@ _NAMES = ["add", "sub", "mul", "div", "true_divide", "pow", "matmul", "mm", "bmm
           "min", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax", "log_softmax",
           "cumsum", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
           "swapaxes", "t", "permute", "split", "chunk", "gather", "masked_fill", "eq", "ne",
-          "lt", "le", "gt", "ge"]
+          "lt", "le", "gt", "ge", "floor_divide", "remainder", "bitwise_and", "bitwise_or",
+          "bitwise_xor", "bitwise_not"]
 globals().update({n: _fn(n) for n in _NAMES})
+split = split_function  # torch.split(tensor, split_size_or_sections, dim): its own arg names
 where = M.where
 __all__ = _NAMES + ["where", "cat", "concat", "stack", "numel", "is_tensor", "multiply",
                     "subtract", "divide", "negative"]

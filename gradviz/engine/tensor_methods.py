@@ -6,6 +6,7 @@ import numpy as np
 from ..errors import BackwardError, GradvizError, ShapeError
 from . import dtypes, grad_mode
 from . import ops as O
+from .backend import xp_of
 from .function import apply_binary as _apply2
 from .function import apply_unary as _apply1
 from .tensor import Tensor
@@ -106,20 +107,73 @@ def mul(self, other):
 def div(self, other, rounding_mode=None):
     """True division (integer inputs give the default float, as torch)."""
     if rounding_mode is not None:
-        if rounding_mode not in ("floor", "trunc"):
-            raise GradvizError(f"rounding_mode must be None, 'floor' or 'trunc', "
-                               f"not {rounding_mode!r}")
-        q = div(self, other).detach()
-        q = Tensor._wrap(np.floor(q._data) if rounding_mode == "floor" else np.trunc(q._data))
-        if self.dtype.is_floating_point:
-            return q
-        return q.to(self.dtype)
+        return _div_rounded(self, other, rounding_mode)
     a, b = self, other
     fa = isinstance(a, Tensor) and a._data.dtype.kind == "f"
     if not fa and not (isinstance(b, Tensor) and b._data.dtype.kind == "f") \
             and not isinstance(b, float):
         a = a.to(dtypes.get_default_dtype())
     return _binary(O.Div, a, b)
+
+
+def _values(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _int_divisor(fname, a, b):
+    """Refuse what NumPy would silently turn into garbage: an integer divisor of zero (torch
+    raises ZeroDivisionError) and bool operands (torch has no bool kernel). Returns whether
+    the promoted operands are integers (False for floats, which give inf/nan as torch)."""
+    kind = (a if isinstance(a, Tensor) else b)._data.dtype.kind
+    if kind == "f":
+        return False
+    if kind == "b":
+        raise GradvizError(f'"{fname}" is not implemented for bool tensors; convert them '
+                           "with .long() first")
+    y = _values(b)
+    if bool((y == 0).any()) if hasattr(y, "shape") else y == 0:
+        raise GradvizError(f"ZeroDivisionError: integer {fname} by zero (an integer tensor "
+                           "has no inf or nan to give); check the divisor or use float "
+                           "tensors")
+    return True
+
+
+def _div_rounded(self, other, rounding_mode):
+    """``div(rounding_mode='floor'|'trunc')`` and ``//``: no gradient flows through it."""
+    if rounding_mode not in ("floor", "trunc"):
+        raise GradvizError(f"rounding_mode must be None, 'floor' or 'trunc', "
+                           f"not {rounding_mode!r}")
+    a, b = _coerce(self, other)
+    x, y = _values(a), _values(b)
+    if _int_divisor(f"div_{rounding_mode}", a, b):
+        # exact in the integers (float division loses int64 digits and turns x // 0 into
+        # garbage); trunc = floor plus one where the quotient is negative and inexact
+        q = x // y
+        if rounding_mode == "trunc":
+            q = q + ((x % y != 0) & ((x < 0) != (y < 0)))
+        return Tensor._wrap(q)
+    if rounding_mode == "floor":
+        return Tensor._wrap(x // y)  # fmod-based, as torch and Python: 1.0 // 0.1 == 9.0
+    q = x / y
+    return Tensor._wrap(xp_of(q).trunc(q))
+
+
+def floor_divide(self, other):
+    """self // other, rounded down (``torch.floor_divide``)."""
+    return _div_rounded(self, other, "floor")
+
+
+def remainder(self, other):
+    """Python's modulus, with the sign of the divisor (``torch.remainder``, ``%``)."""
+    a, b = _coerce(self, other)
+    if _int_divisor("remainder", a, b):
+        return Tensor._wrap(_values(a) % _values(b))
+    if not (grad_mode.enabled and (getattr(a, "requires_grad", False)
+                                   or getattr(b, "requires_grad", False))):
+        return Tensor._wrap(_values(a) % _values(b))  # exact, as torch's kernel
+    # a - b * floor(a / b) with the quotient a constant gives torch's gradients (1 and
+    # -floor(a / b)) from existing ops (values within rounding of the exact remainder)
+    return a - b * Tensor._wrap(_values(a) // _values(b))
 
 
 def pow(self, exponent):
@@ -258,6 +312,44 @@ def _compare(op):
     return method
 
 
+def _compare_operator(op):
+    """``t == other`` and friends: as ``_compare``, but ``t == None`` is False and
+    ``t != None`` True (Python's identity fallback), as torch, instead of an error."""
+    def operator(self, other):
+        if other is None:
+            return NotImplemented
+        a, b = _coerce(self, other)
+        return O.Compare.apply(a, b, op=op)
+    operator.__name__ = f"__{op}__"
+    return operator
+
+
+def _bitwise(name, fn):
+    """``& | ^`` on bool and integer tensors, promoted as torch (no gradient: no floats)."""
+    def method(self, other):
+        a, b = _coerce(self, other)
+        if (a if isinstance(a, Tensor) else b)._data.dtype.kind == "f":
+            raise GradvizError(f'"bitwise_{name}" is not implemented for floating point '
+                               "tensors; use bool or integer tensors")
+        return Tensor._wrap(fn(_values(a), _values(b)))
+    method.__name__ = f"bitwise_{name}"
+    method.__doc__ = f"Elementwise bitwise (logical, for bool) {name}; no gradient."
+    return method
+
+
+def bitwise_not(self):
+    """~self for bool and integer tensors (logical not for bool)."""
+    if self._data.dtype.kind == "f":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return Tensor._wrap(~self._data)
+
+
+bitwise_and = _bitwise("and", lambda x, y: x & y)
+bitwise_or = _bitwise("or", lambda x, y: x | y)
+bitwise_xor = _bitwise("xor", lambda x, y: x ^ y)
+
+
 from .tensor_reduce import (amax, amin, argmax, argmin, cumsum, log_softmax,  # noqa: E402
                             logsumexp, max, mean, min, prod, softmax, std, sum, var)
 from .tensor_shape import (_index_key, chunk, expand, expand_as, flatten,  # noqa: E402
@@ -384,6 +476,8 @@ _METHODS = {
     "expand_as": expand_as, "repeat": repeat, "split": split, "chunk": chunk, "gather": gather,
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "zero_": zero_, "fill_": fill_,
     "copy_": copy_, "clamp_": clamp_,
+    "floor_divide": floor_divide, "remainder": remainder, "bitwise_and": bitwise_and,
+    "bitwise_or": bitwise_or, "bitwise_xor": bitwise_xor, "bitwise_not": bitwise_not,
     "eq": _compare("eq"), "ne": _compare("ne"), "lt": _compare("lt"), "le": _compare("le"),
     "gt": _compare("gt"), "ge": _compare("ge"),
     "__getitem__": getitem, "__setitem__": setitem,
@@ -403,12 +497,12 @@ Tensor.__matmul__ = matmul
 Tensor.__rmatmul__ = lambda a, b: matmul(_as_tensor(b, a), a)
 Tensor.__neg__ = neg
 Tensor.__abs__ = abs
-Tensor.__eq__ = _compare("eq")
-Tensor.__ne__ = _compare("ne")
-Tensor.__lt__ = _compare("lt")
-Tensor.__le__ = _compare("le")
-Tensor.__gt__ = _compare("gt")
-Tensor.__ge__ = _compare("ge")
+Tensor.__eq__ = _compare_operator("eq")
+Tensor.__ne__ = _compare_operator("ne")
+Tensor.__lt__ = _compare_operator("lt")
+Tensor.__le__ = _compare_operator("le")
+Tensor.__gt__ = _compare_operator("gt")
+Tensor.__ge__ = _compare_operator("ge")
 
 
 def _inplace_or_new(inplace, outplace):
@@ -425,7 +519,12 @@ Tensor.__isub__ = _inplace_or_new(sub_, lambda a, b: _binary(O.Sub, a, b))
 Tensor.__imul__ = _inplace_or_new(mul_, lambda a, b: _binary(O.Mul, a, b))
 Tensor.__itruediv__ = _inplace_or_new(div_, div)
 Tensor.__hash__ = object.__hash__  # identity, as before; C-level for dict lookups
-Tensor.__floordiv__ = lambda a, b: div(a, b, rounding_mode="floor")
-Tensor.__invert__ = lambda a: Tensor._wrap(~a._data)
-Tensor.__and__ = lambda a, b: Tensor._wrap(a._data & _other(a, b))
-Tensor.__or__ = lambda a, b: Tensor._wrap(a._data | _other(a, b))
+Tensor.__floordiv__ = floor_divide
+Tensor.__rfloordiv__ = lambda a, b: floor_divide(_as_tensor(b, a), a)
+Tensor.__mod__ = remainder
+Tensor.__rmod__ = lambda a, b: remainder(_as_tensor(b, a), a)
+Tensor.__invert__ = bitwise_not
+# commutative, and _coerce promotes whichever side the tensor is on: no reflected twins
+Tensor.__and__ = Tensor.__rand__ = bitwise_and
+Tensor.__or__ = Tensor.__ror__ = bitwise_or
+Tensor.__xor__ = Tensor.__rxor__ = bitwise_xor

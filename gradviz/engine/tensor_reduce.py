@@ -3,12 +3,25 @@ import collections
 
 import numpy as np
 
-from ..errors import GradvizError
+from ..errors import DimError, GradvizError
 from . import dtypes
 from . import ops as O
+from .ops.util import norm_dims
 from .tensor import Tensor
 
 values_indices = collections.namedtuple("values_indices", ["values", "indices"])
+
+
+def _refuse_empty(fname, x, dim, no_dim_error=GradvizError):
+    """torch's errors for max/min-like reductions of an empty tensor, which have no value to
+    return: with no dim, or along a zero-size dim (only called when ``x`` is empty)."""
+    if dim is None or dim == ():
+        raise no_dim_error(f"{fname}(): Expected reduction dim to be specified for "
+                           "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                           "argument.")
+    for d in norm_dims(dim, x.ndim):
+        if x._data.shape[d] == 0:
+            raise DimError(f"{fname}(): Expected reduction dim {d} to have non-zero size.")
 
 
 def _float(self):
@@ -60,6 +73,8 @@ def max(self, dim=None, keepdim=False):
     """max() → the largest value; max(dim) → (values, indices); max(other) → maximum."""
     if isinstance(dim, Tensor):
         return self.maximum(dim)
+    if not self._data.size:
+        _refuse_empty("max", self, dim)
     if dim is None:
         return O.Amax.apply(self)
     if not isinstance(dim, int):
@@ -75,6 +90,8 @@ def min(self, dim=None, keepdim=False):
     """min() → the smallest value; min(dim) → (values, indices); min(other) → minimum."""
     if isinstance(dim, Tensor):
         return self.minimum(dim)
+    if not self._data.size:
+        _refuse_empty("min", self, dim)
     if dim is None:
         return O.Amin.apply(self)
     if not isinstance(dim, int):
@@ -88,21 +105,29 @@ def min(self, dim=None, keepdim=False):
 
 def amax(self, dim=(), keepdim=False):
     """Max over ``dim`` (all when empty); ties share the gradient."""
+    if not self._data.size:
+        _refuse_empty("amax", self, dim)
     return O.Amax.apply(self, dim=None if dim == () else dim, keepdim=keepdim)
 
 
 def amin(self, dim=(), keepdim=False):
     """Min over ``dim`` (all when empty); ties share the gradient."""
+    if not self._data.size:
+        _refuse_empty("amin", self, dim)
     return O.Amin.apply(self, dim=None if dim == () else dim, keepdim=keepdim)
 
 
 def argmax(self, dim=None, keepdim=False):
     """Index of the max (flattened when dim is None)."""
+    if not self._data.size:
+        _refuse_empty("argmax", self, dim, no_dim_error=DimError)
     return O.Argmax.apply(self, dim=dim, keepdim=keepdim)
 
 
 def argmin(self, dim=None, keepdim=False):
     """Index of the min (flattened when dim is None)."""
+    if not self._data.size:
+        _refuse_empty("argmin", self, dim, no_dim_error=DimError)
     return O.Argmin.apply(self, dim=dim, keepdim=keepdim)
 
 

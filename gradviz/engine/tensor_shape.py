@@ -9,6 +9,15 @@ from . import ops as O
 from .tensor import Tensor
 
 
+def _keyword(fname, args, name, value):
+    """``args`` or torch's keyword form (``reshape(shape=...)``), never both."""
+    if value is None:
+        return args
+    if args:
+        raise TypeError(f"{fname}() got multiple values for argument '{name}'")
+    return (value,)
+
+
 def _shape_args(args):
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(int(s) for s in args[0])
@@ -41,17 +50,18 @@ def _infer_shape(shape, numel):
     return tuple(shape)
 
 
-def reshape(self, *shape):
+def reshape(self, *args, shape=None):
     """The same values in a new shape (one -1 is inferred)."""
-    shape = _infer_shape(_shape_args(shape), self._data.size)
+    shape = _infer_shape(_shape_args(_keyword("reshape", args, "shape", shape)),
+                         self._data.size)
     return O.Reshape.apply(self, shape=shape)
 
 
-def view(self, *shape):
+def view(self, *args, size=None, dtype=None):
     """Like reshape; the result shares memory with self."""
-    if len(shape) == 1 and (isinstance(shape[0], dtypes.dtype)):
+    if dtype is not None or (len(args) == 1 and isinstance(args[0], dtypes.dtype)):
         raise GradvizError("view(dtype) is not supported; use .to(dtype)")
-    shape = _infer_shape(_shape_args(shape), self._data.size)
+    shape = _infer_shape(_shape_args(_keyword("view", args, "size", size)), self._data.size)
     return O.View.apply(self, shape=shape)
 
 
@@ -130,17 +140,17 @@ def t(self):
     return self if self.ndim < 2 else transpose(self, 0, 1)
 
 
-def permute(self, *dims):
+def permute(self, *args, dims=None):
     """Reorder dims."""
-    dims = _shape_args(dims)
+    dims = _shape_args(_keyword("permute", args, "dims", dims))
     if sorted(d % _b.max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
         raise ShapeError(f"permute: dims {dims} do not match a tensor of {self.ndim} dims")
     return O.Permute.apply(self, dims=dims)
 
 
-def expand(self, *sizes):
+def expand(self, *args, size=None):
     """Broadcast to a bigger shape without copying (-1 keeps a dim)."""
-    sizes = _shape_args(sizes)
+    sizes = _shape_args(_keyword("expand", args, "size", size))
     shp = (1,) * (len(sizes) - self.ndim) + self._data.shape
     if len(sizes) < self.ndim:
         raise ShapeError("expand: the number of sizes must be >= the number of dims")
@@ -157,26 +167,40 @@ def expand_as(self, other):
     return expand(self, tuple(other.shape))
 
 
-def repeat(self, *repeats):
+def repeat(self, *args, repeats=None):
     """Tile along each dim."""
-    repeats = _shape_args(repeats)
+    repeats = _shape_args(_keyword("repeat", args, "repeats", repeats))
     if len(repeats) < self.ndim:
         raise ShapeError("Number of dimensions of repeat dims can not be smaller than number "
                          "of dimensions of tensor")
     return O.Repeat.apply(self, repeats=repeats)
 
 
-def split(self, split_size_or_sections, dim=0):
-    """Chunks of a given size (or list of sizes) along ``dim``."""
-    n = self._data.shape[dim]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
-        sizes = [_b.min(step, n - i) for i in range(0, n, step)] or [0]
-    else:
-        sizes = list(split_size_or_sections)
-        if _b.sum(sizes) != n:
-            raise ShapeError(f"split_with_sizes expects split_sizes to sum exactly to {n}")
+def split(self, split_size, dim=0):
+    """Chunks of a given size (or list of sizes) along ``dim`` (``Tensor.split``)."""
+    if not self.ndim:
+        raise DimError("split expects at least a 1-dimensional tensor")
+    _check_dim(dim, self.ndim)
     d = dim % self.ndim
+    n = self._data.shape[d]
+    if isinstance(split_size, int):
+        if split_size < 0:
+            raise GradvizError(f"split expects split_size be non-negative, but got "
+                               f"split_size={split_size}")
+        if split_size == 0 and n:
+            raise GradvizError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
+        step = split_size
+        sizes = [_b.min(step, n - i) for i in range(0, n, step)] if n else [0]
+    else:
+        sizes = [int(s) for s in split_size]
+        if any(s < 0 for s in sizes):
+            raise GradvizError(f"split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sizes}")
+        if _b.sum(sizes) != n:
+            raise ShapeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                             f"(input tensor's size at dimension {d}), but got "
+                             f"split_sizes={sizes}")
     out, start = [], 0
     for s in sizes:
         out.append(self[(slice(None),) * d + (slice(start, start + s),)])
@@ -184,10 +208,22 @@ def split(self, split_size_or_sections, dim=0):
     return tuple(out)
 
 
+def split_function(tensor, split_size_or_sections, dim=0):
+    """``gv.split``: torch's function form, whose size argument has this longer name."""
+    return tensor.split(split_size_or_sections, dim)
+
+
 def chunk(self, chunks, dim=0):
     """Split into ``chunks`` nearly equal parts."""
+    if chunks <= 0:
+        raise GradvizError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if not self.ndim:
+        raise DimError("chunk expects at least a 1-dimensional tensor")
+    _check_dim(dim, self.ndim)
     n = self._data.shape[dim]
     size = -(-n // chunks)
+    if size == 0:  # a zero-size dim: torch returns one empty chunk per requested chunk
+        return tuple(split(self, [0] * chunks, dim))
     return split(self, size, dim)
 
 

@@ -117,7 +117,7 @@ class Module(StateDictMixin):
         if isinstance(value, Parameter):
             if params is None:
                 raise GradvizError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -127,7 +127,7 @@ class Module(StateDictMixin):
         elif isinstance(value, Module):
             if d.get("_modules") is None:
                 raise GradvizError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_modules")
             self._modules[name] = value
             _bump()
         elif d.get("_modules") is not None and name in self._modules:
@@ -136,7 +136,7 @@ class Module(StateDictMixin):
                                    f"'{name}' (gradviz.nn.Module or None expected)")
             self._modules[name] = None
         elif isinstance(value, Buffer):
-            self._forget(name)
+            self._forget(name, keep="_buffers")
             self.register_buffer(name, value, value.persistent)
         elif d.get("_buffers") is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
@@ -146,12 +146,14 @@ class Module(StateDictMixin):
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
+    def _forget(self, name, keep=None):
+        """Drop ``name`` from the other registries; the one in ``keep`` is about to be
+        reassigned and keeps the name's place in it (state_dict order, as torch)."""
         d = self.__dict__
         d.pop(name, None)
         for key in ("_parameters", "_buffers", "_modules"):
             reg = d.get(key)
-            if reg is not None:
+            if reg is not None and key != keep:
                 reg.pop(name, None)
         d["_non_persistent_buffers_set"].discard(name)
 

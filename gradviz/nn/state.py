@@ -11,6 +11,23 @@ from ..trace.hooks import HOOKS
 _IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+def _version(module):
+    """torch's per-module state_dict version: 2 for the norm layers (since their buffer
+    ``num_batches_tracked`` was added), 1 for the rest."""
+    return 2 if "num_batches_tracked" in module._buffers else 1
+
+
+def _optional_keys(module, prefix, state_dict):
+    """Keys that may be absent without being missing. torch's norm layers take a state_dict
+    older than version 2 (a plain dict has no version) without ``num_batches_tracked`` and
+    keep their own count, so only a current-format state_dict reports it missing."""
+    if module._buffers.get("num_batches_tracked") is None:
+        return ()
+    metadata = getattr(state_dict, "_metadata", None)
+    version = None if metadata is None else metadata.get(prefix[:-1], {}).get("version")
+    return (prefix + "num_batches_tracked",) if version is None or version < 2 else ()
+
+
 class StateDictMixin:
     """Saving and loading a module's parameters and persistent buffers."""
 
@@ -18,6 +35,10 @@ class StateDictMixin:
         """An ordered dict of parameters and persistent buffers under torch's key names."""
         if destination is None:
             destination = collections.OrderedDict()
+            destination._metadata = collections.OrderedDict()
+        metadata = getattr(destination, "_metadata", None)
+        if metadata is not None:  # torch's format versions, read back by load_state_dict
+            metadata[prefix[:-1]] = {"version": _version(self)}
         for name, p in self._parameters.items():
             if p is not None:
                 destination[prefix + name] = p if keep_vars else p.detach()
@@ -33,8 +54,10 @@ class StateDictMixin:
         """Copy values from ``state_dict`` into parameters and buffers (torch's keys)."""
         missing, unexpected, errors = [], [], []
         own = collections.OrderedDict()
+        optional = set()
         for path, m in self.named_modules(remove_duplicate=False):
             pre = path + "." if path else ""
+            optional.update(_optional_keys(m, pre, state_dict))
             for name, p in m._parameters.items():
                 if p is not None:
                     own[pre + name] = (m, name, p)
@@ -43,7 +66,8 @@ class StateDictMixin:
                     own[pre + name] = (m, name, b)
         for key, (m, name, t) in own.items():
             if key not in state_dict:
-                missing.append(key)
+                if key not in optional:
+                    missing.append(key)
                 continue
             value = state_dict[key]
             arr = value._data if isinstance(value, Tensor) else np.asarray(value)

@@ -202,14 +202,34 @@ def _mark_loss(model):
             n.kind = "loss"
 
 
-def graph_from_tensor(tensor):
+def _param_names(params):
+    """{id(tensor): name} from a module, a dict name -> tensor, or (name, tensor) pairs."""
+    if params is None:
+        return {}
+    if hasattr(params, "named_parameters"):
+        params = params.named_parameters()
+    elif isinstance(params, dict):
+        params = params.items()
+    names = {}
+    for item in params:
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+                and hasattr(item[1], "_data")):
+            raise VizError("params: expected a module, a dict name -> tensor or (name, tensor) "
+                           f"pairs, got an item {type(item).__name__}")
+        names[id(item[1])] = item[0]
+    return names
+
+
+def graph_from_tensor(tensor, params=None):
     """The graph model of a tensor's history, walked directly (no recording needed).
 
     Values come from each tensor's data; gradients from leaves' ``.grad`` and
-    from non-leaf tensors that ``retain_grad()``.
+    from non-leaf tensors that ``retain_grad()``. ``params`` names leaves (see
+    ``gv.viz.draw``); otherwise a leaf shows the name tracing gave it, if any.
     """
     from ..trace.summary import stats, preview
     ids, order, edges = {}, [], []
+    names = _param_names(params)
 
     def key(t):
         return id(t.grad_fn) if t.grad_fn is not None else id(t)
@@ -249,8 +269,8 @@ def graph_from_tensor(tensor):
         fn = t.grad_fn
         if fn is None:
             kind = "param" if t.requires_grad else "input"
-            node = Node(nid, kind, name=t._name, shape=shape, dtype=dtype, value=summary(arr),
-                        grad=summary(t.grad))
+            node = Node(nid, kind, name=names.get(id(t), t._name), shape=shape, dtype=dtype,
+                        value=summary(arr), grad=summary(t.grad))
         else:
             from ..trace.core import jattrs
             retained = fn.retain() if fn.retain is not None else None

@@ -59,16 +59,66 @@ def test_recorded_graph_has_every_node_done_backward_and_shapes_on_edges(mlp_pag
     labels = pg.locator("[data-testid=graph] .edge-label").all_text_contents()
     assert "16×8" in labels
     assert pg.get_attribute("[data-testid=loss-chart]", "data-count") == "3"
-    # a recording has nothing to run: the debugger buttons say so instead of failing on click
     assert pg.text_content("[data-testid=run-state]") == "recording"
-    for b in ("run", "pause", "step-forward", "step-backward", "continue"):
-        assert pg.is_disabled(f"[data-testid={b}]")
-    assert "scrubber" in pg.get_attribute("[data-testid=step-forward]", "title")
     assert pg.text_content("[data-testid=live]") == "● last step"
-    pg.keyboard.press("f")                       # the shortcut does nothing either
-    pg.wait_for_timeout(200)
-    assert pg.locator("[data-testid=error]").is_hidden()
     shot(pg, "10-recorded")
+
+
+OPS = "[data-testid=graph] [data-kind=op]"
+
+
+def op_states(pg):
+    return pg.eval_on_selector_all(OPS, "els => els.map(e => e.dataset.state)")
+
+
+def wait_states(pg, want, timeout=10000):
+    """Until the op nodes' states, counted, are ``want`` ({state: n}, other states 0)."""
+    pg.wait_for_function("""([sel, want]) => {
+        const got = {};
+        for (const e of document.querySelectorAll(sel)) got[e.dataset.state] = (got[e.dataset.state] || 0) + 1;
+        return Object.keys({...got, ...want}).every((k) => (got[k] || 0) === (want[k] || 0));
+    }""", arg=[OPS, want], timeout=timeout)
+
+
+def test_a_recording_is_stepped_with_the_debugger_buttons(mlp_page):
+    pg = mlp_page
+    n = len(op_states(pg))                      # the last step, every op shown (Reshape forward only)
+    assert op_states(pg).count("backward") == n - 1
+    layouts = pg.get_attribute("[data-testid=graph]", "data-layouts")
+    pos = pg.eval_on_selector_all("[data-testid=graph] .gnode", "els => els.map(e => e.getAttribute('transform'))")
+    # step forward: the step on screen starts again from its first op; the rest is not run yet
+    pg.click("[data-testid=step-forward]")
+    wait_states(pg, {"current": 1, "pending": n - 1})
+    assert pg.get_attribute("[data-testid=run-state]", "data-state") == "paused"
+    assert pg.text_content("[data-testid=run-state]").startswith("replay · paused after forward of")
+    assert pg.text_content("#step-info").startswith("step 3 ·")
+    pg.keyboard.press("f")                      # the shortcut too
+    wait_states(pg, {"forward": 1, "current": 1, "pending": n - 2})
+    # step backward: the forward pass ends, then exactly one backward node per click
+    pg.click("[data-testid=step-backward]")
+    wait_states(pg, {"backward": 1, "current": 1, "forward": n - 2})
+    pg.click("[data-testid=step-backward]")
+    wait_states(pg, {"backward": 2, "current": 1, "forward": n - 3})
+    # nothing moved, nothing was laid out again
+    assert pg.eval_on_selector_all("[data-testid=graph] .gnode", "els => els.map(e => e.getAttribute('transform'))") == pos
+    assert pg.get_attribute("[data-testid=graph]", "data-layouts") == layouts
+    # continue: to the end of the backward pass, which is the end of the recording
+    pg.click("[data-testid=continue]")
+    wait_states(pg, {"backward": n - 1, "forward": 1})
+    pg.wait_for_function("document.querySelector('[data-testid=run-state]').textContent === 'recording'")
+    # an earlier step, from the scrubber: run plays it from its start to the end
+    pg.fill("[data-testid=scrubber]", "1")
+    pg.dispatch_event("[data-testid=scrubber]", "input")
+    pg.wait_for_function("document.querySelector('#scrub-label').textContent.startsWith('step 1 /')")
+    pg.click("[data-testid=continue]")          # step 1's forward pass
+    wait_states(pg, {"forward": n - 1, "current": 1})
+    assert pg.text_content("#step-info").startswith("step 1 ·")
+    pg.click("[data-testid=run]")
+    pg.wait_for_function("document.querySelector('[data-testid=run-state]').textContent === 'recording'",
+                         timeout=20000)
+    wait_states(pg, {"backward": n - 1, "forward": 1})
+    assert pg.text_content("#step-info").startswith("step 3 ·")
+    assert pg.locator("[data-testid=error]").is_hidden()
 
 
 def test_scrubber_shows_an_earlier_step_with_the_same_layout(mlp_page):

@@ -33,6 +33,8 @@ class Mean(Function):
         for a in ctx.axes:
             n *= x.shape[a]
         ctx.n = n
+        if not n:  # NumPy warns "Mean of empty slice" (an error under -W error); torch: nan
+            return ctx.xp.sum(x, axis=ctx.axes, keepdims=keepdim) * x.dtype.type("nan")
         return ctx.xp.mean(x, axis=ctx.axes, keepdims=keepdim)
 
     def backward(ctx, g):
@@ -220,8 +222,12 @@ class Logsumexp(Function):
         xp = ctx.xp
         ctx.axes = norm_dims(dim, x.ndim)
         ctx.keepdim, ctx.shape = keepdim, x.shape
-        m = xp.amax(x, axis=ctx.axes, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
+        if x.size:
+            m = xp.amax(x, axis=ctx.axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)
+        else:  # no max to shift by: the sum of no terms is 0, log 0 = -inf as torch
+            m = xp.zeros(tuple(1 if i in ctx.axes else s for i, s in enumerate(x.shape)),
+                         dtype=x.dtype)
         out = xp.log(xp.sum(xp.exp(x - m), axis=ctx.axes, keepdims=True)) + m
         out = out if keepdim else xp.squeeze(out, axis=ctx.axes)
         ctx.save_for_backward(x, out)

@@ -39,6 +39,7 @@ export class Controls {
   command(action) {
     const conn = this.deps.conn;
     if (!conn?.session) { this.deps.showError({ code: "NO_SESSION", message: "no session to control yet" }, "nosession"); return; }
+    if (this.recording) { this.deps.replay.command(action); return; }
     conn.command(action);
   }
 
@@ -88,17 +89,10 @@ export class Controls {
     this.deps.onChange();
   }
 
-  /** A recording (a replayed file) has no computation behind it to run or step: the
-   * buttons are disabled and say where to look instead (the timeline's scrubber). */
+  /** A recording (a replayed file) has no computation behind it: the buttons step a
+   * cursor over its events in the page instead (replay.js). */
   setRecording(recording) {
     this.recording = recording;
-    for (const testid of Object.keys(ACTIONS)) {
-      const b = document.querySelector(`[data-testid=${testid}]`);
-      b.dataset.title ??= b.title;
-      b.disabled = recording;
-      b.title = recording ? "a recording: nothing runs behind it; use the timeline's scrubber to look at any step"
-        : b.dataset.title;
-    }
   }
 
   /** Reflect the engine's state: paused where, running, and which ops exist (for the op box). */
@@ -108,12 +102,14 @@ export class Controls {
     const p = store.paused;
     const step = store.current;
     let text = "idle", state = "idle";
-    if (this.recording) { text = "recording"; state = "recording"; }
+    const replay = this.recording ? this.deps.replay : null;
+    if (replay && !replay.stepping) { text = "recording"; state = "recording"; }
+    else if (replay?.playing) { text = "replay · playing"; state = "running"; }
     else if (p) {
       const at = store.currentNode;
       const rec = step?.nodes.get(at);
       const where = p.at === "step" ? "before the next step" : p.at === "backward_end" ? "after backward" : (p.at === "before_backward" ? "before backward of" : "after forward of");
-      text = `paused ${where}${rec ? " " + (rec.op || rec.name || "") + " #" + at : ""}`;
+      text = `${replay ? "replay · " : ""}paused ${where}${rec ? " " + (rec.op || rec.name || "") + " #" + at : ""}`;
       state = "paused";
     } else if (step && (step.phase === "forward" || step.phase === "backward")) { text = `running · ${step.phase}`; state = "running"; }
     else if (step) { text = "between steps"; }

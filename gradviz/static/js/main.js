@@ -7,6 +7,7 @@ import { GraphController } from "./graphctl.js";
 import { Inspector } from "./inspector.js";
 import { Timeline } from "./timeline.js";
 import { Controls } from "./controls.js";
+import { Replay } from "./replay.js";
 import { exportSvg, exportPng, exportDot, exportJson, exportRecording } from "./export.js";
 import { h } from "./format.js";
 
@@ -137,7 +138,9 @@ function showAnomaly(a) {
 }
 
 // ---- controls ------------------------------------------------------------------------------
-const controls = new Controls({ store, ctl, get conn() { return conn; }, onChange: () => schedule("view"), showError });
+const replay = new Replay({ store, ctl, changed: () => schedule("state", "view") });
+let recording = false;   // the session is a replayed file: the controls step `replay`
+const controls = new Controls({ store, ctl, replay, get conn() { return conn; }, onChange: () => schedule("view"), showError });
 
 $("[data-testid=search]").addEventListener("input", (e) => {
   const n = view.search(e.target.value);
@@ -176,7 +179,9 @@ function switchSession(id) {
   store.reset(id);
   ctl.reset();
   ctl.sessionLive = knownSessions.get(id)?.live ?? true;   // a recording does not grow: lay it out whole
-  controls.setRecording(timeline.recording = knownSessions.get(id)?.source === "replay");
+  recording = knownSessions.get(id)?.source === "replay";
+  replay.reset();
+  controls.setRecording(timeline.recording = recording);
   $("[data-testid=anomaly]").hidden = true;
   $("[data-testid=job-status]").hidden = true;
   $("[data-testid=notice]").hidden = true;
@@ -207,7 +212,7 @@ async function refreshSessions(pick) {
 }
 
 conn = new Connection(token, {
-  events: (batch) => store.ingest(batch),
+  events: (batch) => (recording ? replay.take(batch) : store.ingest(batch)),
   status: (s) => { setStatus(s); if (s === "connected") refreshSessions(false); },
   error: (e, key) => showError(e, key),
   gap: (e) => {   // the connection dropped events; conn fetched them again before this
@@ -243,7 +248,7 @@ conn = new Connection(token, {
     if (msg.status === "error") showError({ code: "JOB", message: msg.message || "the training job failed" });
   },
 });
-conn.after = () => store.lastSeq;
+conn.after = () => (recording ? replay.maxSeq : store.lastSeq);
 window.gradviz = { store, ctl, view, conn };   // for debugging from the console and for tests
 
 const first = await refreshSessions(true);

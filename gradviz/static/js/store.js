@@ -114,6 +114,7 @@ export class Store {
     let st = this.current;
     if (!st || (kind === "forward" && st.phase !== "forward")) {
       st = new Step(st ? st.index + 1 : 0);
+      st.firstEvent = this.eventCount - 1;   // its first event's position (replay.js)
       this.steps.push(st);
       if (this.steps.length > MAX_STEPS) this.steps.shift();
     }
