@@ -99,6 +99,7 @@ def test_a_recording_is_stepped_with_the_debugger_buttons(mlp_page):
     wait_states(pg, {"backward": 1, "current": 1, "forward": n - 2})
     pg.click("[data-testid=step-backward]")
     wait_states(pg, {"backward": 2, "current": 1, "forward": n - 3})
+    shot(pg, "13-replay-stepping")
     # nothing moved, nothing was laid out again
     assert pg.eval_on_selector_all("[data-testid=graph] .gnode", "els => els.map(e => e.getAttribute('transform'))") == pos
     assert pg.get_attribute("[data-testid=graph]", "data-layouts") == layouts
@@ -118,6 +119,32 @@ def test_a_recording_is_stepped_with_the_debugger_buttons(mlp_page):
                          timeout=20000)
     wait_states(pg, {"backward": n - 1, "forward": 1})
     assert pg.text_content("#step-info").startswith("step 3 ·")
+    assert pg.locator("[data-testid=error]").is_hidden()
+
+
+def test_breakpoints_stop_a_recording_that_plays(mlp_page):
+    pg = mlp_page
+    pg.click("[data-tab=breakpoints]")
+    pg.fill("[data-testid=bp-op]", "Tanh")
+    pg.press("[data-testid=bp-op]", "Enter")
+    pg.fill("[data-testid=bp-grad-norm]", "1e-12")
+    pg.press("[data-testid=bp-grad-norm]", "Enter")
+    assert pg.locator("[data-testid=breakpoint]").count() == 2
+    pg.click("[data-testid=run]")                # plays step 3 from its start: stops after Tanh
+    pg.wait_for_function("document.querySelector('[data-testid=run-state]').textContent"
+                         ".startsWith('replay · paused after forward of Tanh')", timeout=10000)
+    tanh = pg.get_attribute("[data-testid=graph] [data-state=current]", "data-node-id")
+    assert pg.get_attribute("[data-testid=inspector]", "data-node-id") == tanh   # selected
+    pg.click("[data-testid=run]")                # on to the first backward node: ‖grad‖ > 1e-12
+    pg.wait_for_function("document.querySelector('[data-testid=run-state]').textContent"
+                         ".startsWith('replay · paused before backward of Neg')", timeout=10000)
+    wait_states(pg, {"current": 1, "forward": len(op_states(pg)) - 1})
+    pg.click("[data-testid=pause]")
+    for b in pg.locator("[data-testid=breakpoint] .x").all()[::-1]:
+        b.click()
+    pg.click("[data-testid=run]")                # no breakpoint left: to the end
+    pg.wait_for_function("document.querySelector('[data-testid=run-state]').textContent === 'recording'",
+                         timeout=20000)
     assert pg.locator("[data-testid=error]").is_hidden()
 
 

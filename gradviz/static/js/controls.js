@@ -48,7 +48,8 @@ export class Controls {
     if (this.list.some((b) => JSON.stringify(b.spec) === key)) return;
     const entry = { spec, id: null };
     this.list.push(entry);
-    this.deps.conn?.breakpoint(spec, (ack) => this.acked(entry, ack));
+    // a recording's breakpoints live in the page (replay.js honours them); others on the server
+    if (!this.recording) this.deps.conn?.breakpoint(spec, (ack) => this.acked(entry, ack));
     this.sync();
     document.querySelector("[data-tab=breakpoints]")?.click();
   }
@@ -71,7 +72,7 @@ export class Controls {
   removeWhere(pred) {
     const gone = this.list.filter((b) => pred(b.spec));
     this.list = this.list.filter((b) => !pred(b.spec));
-    for (const b of gone) if (b.id !== null) this.deps.conn?.breakpoint({ remove: Number(b.id) });
+    for (const b of gone) if (b.id !== null && !this.recording) this.deps.conn?.breakpoint({ remove: Number(b.id) });
     this.sync();
   }
 

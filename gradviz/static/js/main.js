@@ -138,7 +138,9 @@ function showAnomaly(a) {
 }
 
 // ---- controls ------------------------------------------------------------------------------
-const replay = new Replay({ store, ctl, changed: () => schedule("state", "view") });
+const replay = new Replay({ store, ctl, changed: () => schedule("state", "view"),
+  breakpoints: () => controls.list.map((b) => b.spec),
+  onBreak: (node) => { if (node !== null) selectNode(node); } });
 let recording = false;   // the session is a replayed file: the controls step `replay`
 const controls = new Controls({ store, ctl, replay, get conn() { return conn; }, onChange: () => schedule("view"), showError });
 

@@ -8,10 +8,15 @@
 // stepping, where the cursor stands is the pause.
 
 const PLAY_MS = 80;           // one node per tick while playing
+const STEPPABLE = new Set(["op", "grad"]);
+const TAKE = "take", BEFORE = "before";   // where a goal stops: after or before its event
 
 export class Replay {
-  constructor({ store, ctl, changed }) {
+  /** ``breakpoints()``: the specs to honour while running or continuing; ``onBreak(node)``
+   * when one fires (the page selects the node). */
+  constructor({ store, ctl, changed, breakpoints, onBreak }) {
     this.store = store; this.ctl = ctl; this.changed = changed;
+    this.breakpoints = breakpoints; this.onBreak = onBreak;
     this.reset();
   }
 
@@ -49,53 +54,80 @@ export class Replay {
     if (!this.stepping || !this.ctl.live) this.begin();   // the step on screen, from its start
     if (action === "run") { this.play(); return; }
     this.stop();
-    if (action === "step_forward") this.advance((ev) => ev.type === "op");
-    else if (action === "step_backward") this.advance((ev) => ev.type === "grad");
-    else if (action === "continue") this.continuePass();
+    if (action === "step_forward") this.runTo((ev) => ev.type === "op" && TAKE, false);
+    else if (action === "step_backward") this.runTo((ev) => ev.type === "grad" && TAKE, false);
+    else if (action === "continue") this.runTo(this.endOfPass(), true);
   }
 
   /** Rebuild the store up to the first event of the step on screen and stand there. */
   begin() {
     const shown = this.ctl.shownStep();
     const start = shown?.firstEvent ?? 0;
-    const session = this.store.session;
-    this.store.reset(session);
+    this.store.reset(this.store.session);
     this.store.ingest(this.events.slice(0, start));
     this.pos = start;
+    this.resumeAt = null;
     this.ctl.showStep(null, true);
-    this.mark();
+    this.mark(null);
   }
 
-  /** Take events up to and including the first one `stop` accepts, and what belongs to it
-   * (the leaf accumulations after a grad, an anomaly after its op). */
-  advance(stop) {
+  /** `continue`'s goal: the end of the forward pass (before the backward) while ops of it
+   * remain, else the end of the backward pass. */
+  endOfPass() {
     const evs = this.events;
     let i = this.pos;
-    while (i < evs.length && !stop(evs[i])) i++;
-    if (i < evs.length) {
-      i++;
-      while (i < evs.length && (evs[i].type === "accum" || evs[i].type === "anomaly")) i++;
+    while (i < evs.length && !STEPPABLE.has(evs[i].type) && evs[i].type !== "backward_begin") i++;
+    if (i < evs.length && evs[i].type === "op") {
+      return (ev) => (ev.type === "backward_begin" || ev.type === "grad") && BEFORE;
     }
-    this.feed(i);
+    return (ev) => ev.type === "backward_end" && TAKE;
   }
 
-  /** `continue`: to the end of the forward pass (before the backward), or of the backward. */
-  continuePass() {
+  /** Feed events from the cursor until ``goal(ev)`` says TAKE (that event and what belongs
+   * to it: the leaf accumulations after a grad, an anomaly after its op) or BEFORE, or, when
+   * ``watch``, a breakpoint fires: after the op it names, before the backward node. */
+  runTo(goal, watch) {
     const evs = this.events;
-    let i = this.pos;
-    if (this.store.current?.phase !== "backward") {
-      while (i < evs.length && evs[i].type !== "backward_begin" && evs[i].type !== "grad") i++;
-      if (i > this.pos) { this.feed(i); return; }
+    let i = this.pos, hit = null;
+    for (; i < evs.length; i++) {
+      const ev = evs[i];
+      if (watch && STEPPABLE.has(ev.type) && i !== this.resumeAt && (hit = this.hit(ev))) {
+        if (ev.type === "op") i = this.after(i);
+        break;
+      }
+      const how = goal(ev);
+      if (how === BEFORE) break;
+      if (how === TAKE) { i = this.after(i); break; }
     }
-    while (i < evs.length && evs[i].type !== "backward_end") i++;
-    this.feed(Math.min(i + 1, evs.length));
+    this.resumeAt = hit ? i : null;   // resuming does not fire the same breakpoint again
+    this.feed(i, hit);
+    return hit;
+  }
+
+  after(i) {
+    const evs = this.events;
+    i++;
+    while (i < evs.length && (evs[i].type === "accum" || evs[i].type === "anomaly")) i++;
+    return i;
+  }
+
+  /** The breakpoint (a spec of the Breakpoints tab) this op or grad event fires, if any. */
+  hit(ev) {
+    const stats = ev.type === "op" ? ev.stats : ev.grad;
+    for (const b of this.breakpoints()) {
+      if (b.node !== undefined && b.node === ev.node) return b;
+      if (b.op && ev.type === "op" && ev.op === b.op) return b;
+      if (b.when === "nonfinite" && stats && (stats.nan > 0 || stats.inf > 0)) return b;
+      if (b.when === "grad_norm" && ev.type === "grad" && (Number(stats?.norm) > b.threshold || stats?.norm === "inf")) return b;
+    }
+    return null;
   }
 
   play() {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      this.advance((ev) => ev.type === "op" || ev.type === "grad");
-      if (!this.stepping) this.stop();
+      const hit = this.runTo((ev) => STEPPABLE.has(ev.type) && TAKE, true);
+      if (hit || !this.stepping) this.stop();
       this.changed();
     }, PLAY_MS);
     this.changed();
@@ -106,15 +138,15 @@ export class Replay {
     this.timer = 0;
   }
 
-  feed(end) {
+  feed(end, hit) {
     const evs = this.events;
-    let more = false;   // anything left to step through (not only trailing scalars)?
-    for (let i = end; i < evs.length && !more; i++) more = evs[i].type === "op" || evs[i].type === "grad";
+    let more = !!hit;   // anything left to step through (not only trailing scalars)?
+    for (let i = end; i < evs.length && !more; i++) more = STEPPABLE.has(evs[i].type);
     if (!more) end = evs.length;
     this.store.ingest(evs.slice(this.pos, end));
     this.pos = end;
     if (!more) { this.finish(); return; }
-    this.mark();
+    this.mark(hit);
   }
 
   /** The recording is shown whole again: the cursor is off. */
@@ -125,8 +157,9 @@ export class Replay {
     this.changed();
   }
 
-  /** Where the cursor stands, as the store's pause (the node shown as `current`). */
-  mark() {
+  /** Where the cursor stands, as the store's pause (the node shown as `current`); ``hit``:
+   * the breakpoint that stopped it there. */
+  mark(hit) {
     const evs = this.events, store = this.store, step = store.current;
     if (!step || step.phase === "done") {
       store.paused = { at: "step", phase: "forward", node: null };
@@ -142,6 +175,10 @@ export class Replay {
       }
       store.paused = next === null ? { at: "backward_end", phase: "backward", node: null }
         : { at: "before_backward", phase: "backward", node: null, next };
+    }
+    if (hit) {
+      store.paused.reason = "breakpoint";
+      this.onBreak(store.currentNode);
     }
     this.changed();
   }
