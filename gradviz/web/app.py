@@ -130,6 +130,12 @@ class Server:
         job.start()
         return session
 
+    def announce_status(self, session, status, message=None):
+        """Keep ``status`` on the session (a viewer that joins later gets it) and tell the
+        viewers now: a job's ready/running/done/stopped/error, a producer's attached/ended."""
+        session.set_status(status, message)
+        self._job_status(session, status, message)
+
     def _job_status(self, session, status, message):
         payload = {"session": session.id, "status": status, "message": message}
         try:

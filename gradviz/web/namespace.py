@@ -106,6 +106,8 @@ class GradvizNamespace(Namespace):
                 s = self.gv.manager.sessions.get(sid)
                 if s is not None:
                     s.producers = max(0, s.producers - 1)
+                    if not s.producers:   # its process exited (or lost the connection)
+                        self.gv.announce_status(s, "ended")
 
     # ---- viewers ----------------------------------------------------------------------
     @handler("viewer")
@@ -200,6 +202,8 @@ class GradvizNamespace(Namespace):
         if s.id not in client["producing"]:
             client["producing"].add(s.id)
             s.producers += 1
+            if s.producers == 1:
+                self.gv.announce_status(s, "attached")
         join_room("producer:" + s.id)
         # lines_bytes: `produce {lines}` may be UTF-8 bytes (a binary attachment)
         return {"ok": True, "session": s.id, "last_seq": s.last_seq, "lines_bytes": True}

@@ -129,27 +129,21 @@ def test_attached_script_is_stepped_from_the_page(browser, server, tmp_path):
     assert not errors
 
 
-def announce(server, session, status, message=None):
-    """What a server-run job does when its status changes (runner.Job._set)."""
-    session.set_status(status, message)
-    server.gv._job_status(session, status, message)
-
-
 def test_job_status_messages_show_in_the_page(page, server):
     sid = page.input_value("[data-testid=session]")
     session = server.gv.manager.sessions[sid]
     # `status` is broadcast to connected sockets: wait until the page's socket is one
     page.wait_for_selector("[data-testid=status][data-state=connected]", timeout=20000)
-    announce(server, session, "running")
+    server.gv.announce_status(session, "running")
     el = page.locator("[data-testid=job-status]")
     el.wait_for(state="visible", timeout=10000)
     page.wait_for_function("document.querySelector('[data-testid=job-status]').textContent === 'job running'")
-    announce(server, session, "error", "ValueError: the loss is NaN")
+    server.gv.announce_status(session, "error", "ValueError: the loss is NaN")
     page.wait_for_function("document.querySelector('[data-testid=job-status]').dataset.state === 'error'")
     assert "the loss is NaN" in el.text_content()
     assert "the loss is NaN" in page.text_content("[data-testid=error]")
     other = server.gv.manager.create("replay", prefix="other")
-    announce(server, other, "done")                      # another session's job: not shown here
+    server.gv.announce_status(other, "done")                      # another session's job: not shown here
     page.wait_for_timeout(300)
     assert page.get_attribute("[data-testid=job-status]", "data-state") == "error"
 
@@ -210,3 +204,49 @@ def test_gap_refetches_the_missed_events_in_order(page):
     assert after == before
     assert "re-fetched" in page.text_content("[data-testid=notice]")
     assert page.locator("[data-testid=error]").is_hidden()
+
+
+def test_the_page_says_when_an_attached_process_ends(browser, tmp_path):
+    import gradviz as gv
+    from conftest import LiveServer
+    # no server-run job here: its gate's events would reach this process's attach sink too
+    server = LiveServer(tmp_path, default_session=False).start()
+    att = gv.attach(server.base, token=server.token, session="att-ends")
+    ctx = browser.new_context(viewport=VIEWPORT)
+    try:
+        x = gv.randn(4, 3, requires_grad=True)
+        loss = ((x * 2) ** 2).mean()               # a step that logs no scalar of its own
+        loss.backward()
+        (x * 2).sum()                              # a forward pass that never runs backward
+        att.flush(30)
+        pg = ctx.new_page()
+        pg.goto(f"{server.url}&session=att-ends")
+        pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+        wait_count(pg, OPS + ":not([data-state=pending])", 2)   # the last step's two ops
+        assert pg.text_content("[data-testid=run-state]") == "running · forward"
+        # the loss chart plots the backward root of each step when the script logs nothing
+        assert pg.get_attribute("[data-testid=loss-chart]", "data-count") == "1"
+        assert abs(float(pg.get_attribute("[data-testid=loss-chart]", "data-last")) - loss.item()) < 1e-4
+        att.close()                                # the process is done with the server
+        pg.wait_for_selector("[data-testid=job-status][data-state=ended]", timeout=15000)
+        assert pg.text_content("[data-testid=job-status]") == "process ended"
+        pg.wait_for_function("document.querySelector('[data-testid=run-state]').textContent === 'ended'")
+        # its events are a recording now: the first click reopens it as one, then it steps
+        pg.click("[data-testid=step-forward]")
+        pg.wait_for_selector("[data-testid=notice]:has-text('open again as a recording')", timeout=10000)
+        pg.click("[data-testid=step-forward]")
+        pg.wait_for_function("document.querySelector('[data-testid=run-state]').textContent"
+                             ".startsWith('replay · paused after forward of Mul')", timeout=10000)
+        # a page opened afterwards knows it ended, and steps it at once
+        pg2 = ctx.new_page()
+        pg2.goto(f"{server.url}&session=att-ends")
+        pg2.wait_for_selector("[data-testid=job-status][data-state=ended]", timeout=15000)
+        assert pg2.text_content("[data-testid=run-state]") == "ended"
+        pg2.click("[data-testid=step-forward]")
+        pg2.wait_for_function("document.querySelector('[data-testid=run-state]').textContent"
+                              ".startsWith('replay · paused after forward of Mul')", timeout=10000)
+        assert pg2.locator("[data-testid=error]").is_hidden()
+    finally:
+        att.close()
+        ctx.close()
+        server.stop()

@@ -40,6 +40,7 @@ export class Controls {
     const conn = this.deps.conn;
     if (!conn?.session) { this.deps.showError({ code: "NO_SESSION", message: "no session to control yet" }, "nosession"); return; }
     if (this.recording) { this.deps.replay.command(action); return; }
+    if (this.ended) { this.deps.reopen(); return; }   // nothing left to command on the server
     conn.command(action);
   }
 
@@ -104,7 +105,8 @@ export class Controls {
     const step = store.current;
     let text = "idle", state = "idle";
     const replay = this.recording ? this.deps.replay : null;
-    if (replay && !replay.stepping) { text = "recording"; state = "recording"; }
+    if (replay && !replay.stepping) { text = this.ended ? "ended" : "recording"; state = this.ended ? "ended" : "recording"; }
+    else if (this.ended && !replay) { text = "ended"; state = "ended"; }   // a last pause or pass is history
     else if (replay?.playing) { text = "replay · playing"; state = "running"; }
     else if (p) {
       const at = store.currentNode;

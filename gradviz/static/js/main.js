@@ -12,6 +12,7 @@ import { exportSvg, exportPng, exportDot, exportJson, exportRecording } from "./
 import { h } from "./format.js";
 
 const $ = (sel) => document.querySelector(sel);
+const ENDED = new Set(["done", "stopped", "error", "ended"]);   // statuses after which nothing runs
 const params = new URLSearchParams(window.location.search);
 const token = params.get("token") || document.body.dataset.token || "";
 
@@ -104,7 +105,7 @@ function flush() {
   pending = new Set();
   try {
     ctl.update(changed);
-    if (changed.has("scalars")) timeline.updateScalars(store.scalars);
+    if (changed.has("scalars")) timeline.updateScalars(store.scalars.size ? store.scalars : store.rootScalars);
     const shown = ctl.shownStep();
     const nSteps = store.steps.length;
     if (changed.has("gradnorms") || changed.has("view") || changed.has("structure")) {
@@ -142,7 +143,8 @@ const replay = new Replay({ store, ctl, changed: () => schedule("state", "view")
   breakpoints: () => controls.list.map((b) => b.spec),
   onBreak: (node) => { if (node !== null) selectNode(node); } });
 let recording = false;   // the session is a replayed file: the controls step `replay`
-const controls = new Controls({ store, ctl, replay, get conn() { return conn; }, onChange: () => schedule("view"), showError });
+const controls = new Controls({ store, ctl, replay, get conn() { return conn; }, onChange: () => schedule("view"), showError,
+  reopen: () => reopenAsRecording() });
 
 $("[data-testid=search]").addEventListener("input", (e) => {
   const n = view.search(e.target.value);
@@ -176,12 +178,28 @@ for (const tab of document.querySelectorAll("[data-tab]")) {
 
 // ---- connection and session --------------------------------------------------------------
 const sessionSelect = $("[data-testid=session]");
+/** A session whose process ended while we watched: open it again as a recording (its
+ * events fetched once more), so that the debugger buttons step through it. */
+function reopenAsRecording() {
+  const id = conn.session, row = knownSessions.get(id);
+  if (!id || !row) return;
+  row.live = false;
+  conn.session = null;
+  switchSession(id);
+  const note = $("[data-testid=notice]");
+  note.textContent = "The process has ended: its session is open again as a recording, which the debugger buttons step through.";
+  note.hidden = false;
+}
+
 function switchSession(id) {
   if (!id || id === conn.session) return;
   store.reset(id);
   ctl.reset();
-  ctl.sessionLive = knownSessions.get(id)?.live ?? true;   // a recording does not grow: lay it out whole
-  recording = knownSessions.get(id)?.source === "replay";
+  const row = knownSessions.get(id);
+  ctl.sessionLive = row?.live ?? true;   // a recording does not grow: lay it out whole
+  // nothing runs an ended session any more: its events are a recording, stepped in the page
+  controls.ended = row?.source !== "replay" && row?.live === false;
+  recording = row?.source === "replay" || controls.ended;
   replay.reset();
   controls.setRecording(timeline.recording = recording);
   $("[data-testid=anomaly]").hidden = true;
@@ -234,16 +252,27 @@ conn = new Connection(token, {
     schedule("view", "scalars", "structure");
   },
   tensor: (msg) => inspector.onTensor(msg),
-  joined: ({ session: row }) => {   // a job that ended before this page joined: say how
-    if (["done", "stopped", "error"].includes(row?.status)) {
+  joined: ({ session: row }) => {   // a job or process that ended before this page joined
+    if (ENDED.has(row?.status)) {
       conn.handlers.jobStatus({ session: row.id, status: row.status, message: row.message || null });
     }
   },
-  jobStatus: (msg) => {   // `status {session, status, message}` of a server-run job
+  jobStatus: (msg) => {   // `status {session, status, message}`: a server-run job, or a producer
     if (msg?.session !== conn.session) return;
     document.body.dataset.job = msg.status || "";
+    if (ENDED.has(msg.status) || msg.status === "attached" || msg.status === "running") {
+      const row = knownSessions.get(msg.session);
+      if (!ENDED.has(msg.status) && recording && row && row.source !== "replay") {
+        row.live = true;   // a process attached to it again: follow it live
+        conn.session = null;
+        switchSession(msg.session);
+      }
+      controls.ended = ENDED.has(msg.status);
+      schedule("state");
+    }
     const el = $("[data-testid=job-status]");
-    el.textContent = `job ${msg.status || "?"}${msg.message ? ": " + msg.message : ""}`;
+    const who = ["attached", "ended"].includes(msg.status) ? "process" : "job";
+    el.textContent = `${who} ${msg.status || "?"}${msg.message ? ": " + msg.message : ""}`;
     el.dataset.state = msg.status || "";
     el.title = msg.message || "";
     el.hidden = false;

@@ -62,6 +62,9 @@ export class Store {
     this.leafBase = new Map();   // leaf node id -> the leaf event (parameters persist)
     this.lastUpdate = new Map(); // param node id -> its latest param_update (any step)
     this.scalars = new Map();    // name -> {x: [], y: []}
+    // the value of each step's backward root when it is a scalar: the loss curve of a
+    // script that logs no scalars of its own (`rootScalars` is shown instead of `scalars`)
+    this.rootScalars = new Map();
     this.paused = null;          // {node, phase} while the engine waits
     this.gaps = [];
     this.anomalies = [];
@@ -194,6 +197,13 @@ export class Store {
       case "backward_begin": {
         const st = this.current;
         if (st) { st.phase = "backward"; st.root = ev.root; }
+        const root = st?.nodes.get(ev.root);
+        if (root?.kind === "op" && root.shape?.length === 0 && root.stats?.mean !== undefined) {
+          if (!this.rootScalars.has("loss")) this.rootScalars.set("loss", { x: [], y: [], steps: [] });
+          const s = this.rootScalars.get("loss");
+          s.x.push(st.index); s.y.push(root.stats.mean); s.steps.push(st.index);
+          if (!this.scalars.size) changed.add("scalars");
+        }
         changed.add("state"); changed.add("passend");
         break;
       }

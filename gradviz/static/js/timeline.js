@@ -58,7 +58,7 @@ export class Timeline {
         ],
         series: [{ label: "step" }, ...names.map((n, i) => ({
           label: n, scale: n === "loss" ? "loss" : "metric", stroke: PALETTE[i % PALETTE.length],
-          width: n === "loss" ? 2 : 1.5, points: { show: xs.length < 40 }, spanGaps: true,
+          width: n === "loss" ? 2 : 1.5, points: { show: (u, si, i0, i1) => i1 - i0 < 40 }, spanGaps: true,   // dots only while few
           value: (u, v) => (v === null || v === undefined ? "—" : fmt(v)),
         }))],
       }, data, this.chartEl);
