@@ -40,13 +40,14 @@ def load_recording(path):
 
 def _serve_parser(sub, name, help_text):
     p = sub.add_parser(name, help=help_text)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (other hosts than loopback need a token)")
     p.add_argument("--port", type=int, default=5000, help="0 picks a free port")
     tok = p.add_mutually_exclusive_group()
     tok.add_argument("--token", default=None, help="the token to require (default: random)")
     tok.add_argument("--no-token", action="store_true", help="require no token (loopback only)")
     p.add_argument("--producer-token", default=None, help="a token that may only send events")
-    p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
     p.add_argument("--store", default=None, help="SQLite event store (default: user data dir)")
     p.add_argument("--retention", type=int, default=None, help="events kept per session")
     p.add_argument("--message-queue", default=None, help="redis://... to share sessions")
@@ -63,18 +64,23 @@ def build_parser():
     sub = ap.add_subparsers(dest="cmd")
     _serve_parser(sub, "serve", "serve the UI and API")
     rp = _serve_parser(sub, "replay", "serve a recorded session")
-    rp.add_argument("file")
+    rp.add_argument("file", help="a recording (.jsonl, as the page's Export > recording saves)")
     ex = sub.add_parser("export", help="export a recording's graph")
-    ex.add_argument("file")
-    ex.add_argument("-o", "--output", required=True)
-    ex.add_argument("--format", choices=("svg", "png", "dot", "json"), default=None)
+    ex.add_argument("file", help="a recording (.jsonl)")
+    ex.add_argument("-o", "--output", required=True, help="the file to write")
+    ex.add_argument("--format", choices=("svg", "png", "dot", "json"), default=None,
+                    help="default: from the output's extension")
     run = sub.add_parser("run", help="run a script with its events streamed to a server")
-    run.add_argument("--url", default=os.environ.get("GRADVIZ_URL", "http://127.0.0.1:5000"))
-    run.add_argument("--token", default=os.environ.get("GRADVIZ_TOKEN"))
-    run.add_argument("--session", default=os.environ.get("GRADVIZ_SESSION"))
-    run.add_argument("--paused", action="store_true")
-    run.add_argument("script")
-    run.add_argument("args", nargs=argparse.REMAINDER)
+    run.add_argument("--url", default=os.environ.get("GRADVIZ_URL", "http://127.0.0.1:5000"),
+                     help="the server (default: $GRADVIZ_URL or http://127.0.0.1:5000)")
+    run.add_argument("--token", default=os.environ.get("GRADVIZ_TOKEN"),
+                     help="the token `gradviz serve` printed (default: $GRADVIZ_TOKEN)")
+    run.add_argument("--session", default=os.environ.get("GRADVIZ_SESSION"),
+                     help="session name (default: $GRADVIZ_SESSION, else a new one)")
+    run.add_argument("--paused", action="store_true",
+                     help="start paused at the first op: step it from the page")
+    run.add_argument("script", help="the Python script to run")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
     return ap
 
 
