@@ -118,6 +118,12 @@ def test_bad_specs_and_limits_show_next_to_the_cause(page):
                                             "els => els.map(e => e.value)")
     for name in unavailable:
         assert page.locator(f"[data-testid=dataset-unavailable] [data-name={name}]").count() == 1
+    if unavailable:   # one line each; a click shows which files are missing and where they go
+        note = page.locator(f"[data-testid=dataset-unavailable] [data-name={unavailable[0]}]")
+        assert not note.locator(".reason").is_visible()
+        note.locator("summary").click()
+        assert "not found" in note.locator(".reason").text_content()
+        assert note.locator(".reason").is_visible()
 
 
 def test_code_view_save_share_and_weights(page, server, browser, tmp_path):

@@ -128,7 +128,10 @@ class Playground {
     E.dataset.replaceChildren(...this.datasets.map((d) => h("option", { value: d.name, disabled: !d.available, title: d.reason || "" }, d.available ? d.label : `${d.label} — unavailable`)));
     E.dataset.value = typeof ds === "string" ? ds : ds.name;
     const off = this.datasets.filter((d) => !d.available);
-    E.unavail.replaceChildren(...off.map((d) => h("div", { "data-name": d.name }, h("strong", {}, `${d.label} unavailable: `), d.reason)));
+    // one line each; the reason (which files, where to put them) one click away
+    E.unavail.replaceChildren(...off.map((d) => h("details", { "data-name": d.name },
+      h("summary", { title: d.reason || "" }, h("strong", {}, d.label), " unavailable (why?)"),
+      h("div", { class: "reason" }, d.reason))));
     this.renderData(); this.renderTraining(); this.renderLayers(); this.changed();
   }
 
