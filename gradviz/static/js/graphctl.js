@@ -63,7 +63,7 @@ export class GraphController {
       if (!r.inSlots) r.inSlots = (r.inputs || []).map((i) => step.nodes.get(i)?.slot).filter(Boolean);
       return r;
     };
-    if (this.template && this.template.step !== step) {
+    if (this.template && this.template.step !== step && this.fitsTemplate(step, bySlot)) {
       for (const t of this.template.records) {
         const r = bySlot.get(t.slot);
         if (r) { out.push(real(r)); used.add(r.slot); } else out.push({ ...t, ghost: true });
@@ -74,6 +74,21 @@ export class GraphController {
       if (!used.has(r.slot)) out.push(real(r));
     }
     return out;
+  }
+
+  /** Whether ``step`` so far is the template's graph: the same op in every slot it has
+   * filled. Another graph (an evaluation pass after training steps, a branch taken
+   * differently) is drawn as itself, not on the template's ghosts. */
+  fitsTemplate(step, bySlot) {
+    const tpl = this.template;
+    if (tpl.opBySlot === undefined) tpl.opBySlot = new Map(tpl.records.map((t) => [t.slot, t.op]));
+    if (step._fits?.size === step.order.length && step._fits.tpl === tpl) return step._fits.ok;
+    let ok = true;
+    for (const [slot, r] of bySlot) {
+      if (r.kind === "op" && tpl.opBySlot.get(slot) !== r.op) { ok = false; break; }
+    }
+    step._fits = { size: step.order.length, tpl, ok };
+    return ok;
   }
 
   bySlot(step) {
