@@ -204,3 +204,22 @@ def test_index_page_sets_cookie(tmp_path):
         assert r.status_code == 200
         assert "gradviz_token" in r.headers.get("Set-Cookie", "")
         assert c.get("/api/sessions").status_code == 200    # the cookie now works for GET
+
+
+def test_a_producer_s_attach_and_end_reach_viewers_only_and_stay_on_the_session(tmp_path):
+    with make_app(tmp_path, producer_token="p" * 40) as (app, server):
+        view = sio_client(app)
+        other = sio_client(app, token="p" * 40)          # may only produce: no server news
+        prod = sio_client(app, token="p" * 40)
+        produce(prod, "att", scalars(1, 2))
+        assert collect(view, "status") == [{"session": "att", "status": "attached", "message": None}]
+        prod.disconnect()
+        assert collect(view, "status") == [{"session": "att", "status": "ended", "message": None}]
+        assert collect(other, "status") == []
+        row = next(r for r in app.test_client().get("/api/sessions", headers=AUTH).json
+                   if r["id"] == "att")
+        assert row["status"] == "ended" and row["live"] is False
+        # a viewer that joins afterwards is told in the join answer
+        assert view.emit("join", {"session": "att", "after": 0}, callback=True)["session"]["status"] == "ended"
+        view.disconnect()
+        other.disconnect()

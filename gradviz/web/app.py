@@ -19,6 +19,7 @@ from ..errors import GradvizError
 from ..trace.pipeline import BATCH_MAX, FEED_MAX_EVENTS, Fanout
 from ..trace.store import EventStore, default_store_path
 from .limits import DEFAULT_LIMITS, ApiError, LimitError
+from .namespace import VIEWERS
 from .security import allowed_hosts, new_token, Guard, same_origin
 from .sessions import SessionManager
 
@@ -139,7 +140,7 @@ class Server:
     def _job_status(self, session, status, message):
         payload = {"session": session.id, "status": status, "message": message}
         try:
-            self.socketio.emit("status", payload)
+            self.socketio.emit("status", payload, to=VIEWERS)
         except Exception:  # no clients or a closing server
             pass
 

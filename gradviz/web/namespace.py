@@ -17,6 +17,8 @@ from .security import token_ok
 
 log = logging.getLogger("gradviz.web")
 
+VIEWERS = "viewers"   # the room of every client with the viewer token
+
 
 def handler(role):
     """Wrap a namespace handler: role check, payload check, structured errors."""
@@ -95,6 +97,8 @@ class GradvizNamespace(Namespace):
             raise ConnectionRefusedError({"code": "BAD_TOKEN",
                                           "message": "a valid token is required (auth={token})"})
         self.gv.clients[request.sid] = {"roles": roles, "producing": set()}
+        if "viewer" in roles:
+            join_room(VIEWERS)   # server-wide news (`status`) goes to viewers only
         return True
 
     def on_disconnect(self, reason=None):
