@@ -39,8 +39,8 @@ export class Replay {
         this.maxSeq = ev.seq;
       }
       fresh.push(ev);
+      this.events.push(ev);   // one by one: a spread of a huge batch overflows the stack
     }
-    this.events.push(...fresh);
     if (!this.stepping) {
       this.store.ingest(fresh);
       this.store.paused = null;   // a recording is not paused anywhere
