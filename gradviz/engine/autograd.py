@@ -5,6 +5,7 @@ from ..errors import BackwardError
 from ..trace.core import fn_node, tensor_node
 from ..trace.hooks import HOOKS
 from . import grad_mode
+from .function import INPLACE, check_saved
 from .tensor import Tensor
 
 _FREED = object()   # marks saved values released after a backward without retain_graph
@@ -199,6 +200,8 @@ def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed
             gate.before_backward(fn_node(fn), type(fn).__name__, g)
         if fn.saved is _FREED:
             _raise_freed(fn)
+        if fn.epoch is not None and fn.epoch != INPLACE[0]:  # something changed in place
+            check_saved(fn)
         inputs = fn.inputs
         needs = fn.needs_input_grad  # set by _order
         grads_in = fn.backward(g)
@@ -303,6 +306,8 @@ def _call_backward(fn, g, create_graph):
     needs = tuple([type(a) is Tensor and a.requires_grad or getattr(a, "requires_grad", False)
                    for a in fn.inputs])
     fn.needs_input_grad = needs
+    if fn.epoch is not None and fn.epoch != INPLACE[0]:
+        check_saved(fn)
     if create_graph:
         grads = _call_differentiable(fn, g)
     else:

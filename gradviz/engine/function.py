@@ -28,6 +28,10 @@ class Function:
     node = None
     hooks = None
     retain = None
+    epoch = None            # INPLACE[0] when the node was made (None: not checked)
+    # {input index: indices of the inputs whose gradient reads that input's saved value};
+    # None: any gradient may read any saved input
+    saved_for = None
     attrs = types.MappingProxyType({})  # ops called without keyword attributes
     # the output's array, so that create_graph can rebuild the output as a graph Tensor
     # (a plain reference: the output Tensor holds the same array for as long as it lives)
@@ -111,6 +115,7 @@ class Function:
             if attrs:
                 ctx.attrs = attrs
             ctx.out_data = out
+            ctx.epoch = INPLACE[0]
         else:
             t.requires_grad = False
             t.grad_fn = None
@@ -147,6 +152,7 @@ def apply_binary(cls, a, b):
         t.grad_fn = ctx
         ctx.inputs = (a, b)
         ctx.out_data = out
+        ctx.epoch = INPLACE[0]
     else:
         t.requires_grad = False
         t.grad_fn = None
@@ -171,6 +177,7 @@ def link_output(ctx, out, inputs, requires):
         t.grad_fn = ctx
         ctx.inputs = inputs
         ctx.out_data = out
+        ctx.epoch = INPLACE[0]
     else:
         t.requires_grad = False
         t.grad_fn = None
@@ -198,12 +205,45 @@ def apply_unary(cls, a):
         t.grad_fn = ctx
         ctx.inputs = (a,)
         ctx.out_data = out
+        ctx.epoch = INPLACE[0]
     else:
         t.requires_grad = False
         t.grad_fn = None
     if HOOKS.on:
         _after_forward(ctx, (a,), {}, t)
     return t
+
+
+# In-place changes so far (torch's version counters, in one number): a tensor changed in
+# place records the count in ``_modified``; a node records it when made (``epoch``); the
+# backward loop checks a node's saved inputs only when the count moved since.
+INPLACE = [0]
+
+
+def note_inplace(t):
+    """``t``'s values are about to change in place (an in-place op, an optimizer step)."""
+    INPLACE[0] += 1
+    t._modified = INPLACE[0]
+
+
+def check_saved(fn):
+    """Raise torch's error if an input whose values ``fn`` saved for its backward was
+    changed in place after ``fn`` ran (its gradient would use the new values)."""
+    from ..errors import BackwardError
+    saved = [s for s in (fn.saved if isinstance(fn.saved, tuple) else ()) if hasattr(s, "shape")]
+    needs, readers = fn.needs_input_grad, fn.saved_for
+    for i, a in enumerate(fn.inputs):
+        if getattr(a, "_modified", 0) > fn.epoch:
+            d = a._data
+            if readers is not None and not any(needs[j] for j in readers.get(i, ())):
+                continue   # no gradient this backward computes reads it (torch: no error)
+            if any(s is d or getattr(s, "base", None) is d for s in saved):
+                raise BackwardError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: [{d.dtype} {list(d.shape)}] is input {i} of "
+                    f"{type(fn).__name__}, changed after it ran (an optimizer step or an "
+                    "in-place op under no_grad before backward?). Run the forward pass again, "
+                    "or change a .clone() instead.")
 
 
 def _shape_error(cls, e):

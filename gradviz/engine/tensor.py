@@ -29,6 +29,7 @@ class Tensor:
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_node", "_name", "_hooks",
                  "__weakref__", "__dict__")
     __array_priority__ = 1000  # ndarray + Tensor defers to Tensor.__radd__
+    _modified = 0              # function.INPLACE[0] at its last in-place change
 
     def __init__(self, data=(), dtype=None, device=None, requires_grad=False):
         arr = np.asarray(data, dtype=dtypes.to_dtype(dtype).np if dtype is not None

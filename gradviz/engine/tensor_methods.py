@@ -8,6 +8,7 @@ from . import dtypes, grad_mode
 from . import ops as O
 from .backend import xp_of
 from .function import apply_binary as _apply2
+from .function import note_inplace
 from .function import apply_unary as _apply1
 from .tensor import Tensor
 
@@ -367,6 +368,7 @@ def _check_inplace(self):
                                 "in-place operation.")
         raise BackwardError("in-place operations on tensors that are part of a graph are not "
                             "supported; use the out-of-place op")
+    note_inplace(self)   # a graph that saved these values must not use them any more
     from ..trace.hooks import HOOKS
     if HOOKS.listening:
         HOOKS.tracer.protect([self._data])  # pending records keep the values they saw

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..engine.function import note_inplace
 from ..engine.tensor import Tensor
 from ..errors import GradvizError
 from ..trace import HOOKS
@@ -119,6 +120,7 @@ class Optimizer:
                 state = states.get(p)
                 if state is None:
                     state = states[p] = {}
+                note_inplace(p)   # a graph still holding the old values must not use them
                 if listening:
                     before = w.copy()
                     update(p, w, g, group, state)

@@ -1,4 +1,5 @@
 """SGD with momentum, dampening, Nesterov and weight decay (torch.optim.SGD's update)."""
+from ..engine.function import note_inplace
 from ..engine.tensor import Tensor
 from ..trace.hooks import HOOKS
 from .optimizer import Optimizer, _raise_shape, required
@@ -47,6 +48,7 @@ class SGD(Optimizer):
                     _raise_shape(g, w)
                 if p not in states:
                     states[p] = {}
+                note_inplace(p)
                 w -= lr * g
         return None
 

@@ -43,6 +43,7 @@ class Sub(Function):
 
 class Mul(Function):
     rule = "dx = dy * y ; dy_in = dy * x"
+    saved_for = {0: (1,), 1: (0,)}   # x is read for y's gradient, y for x's
 
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)

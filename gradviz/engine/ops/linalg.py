@@ -7,6 +7,7 @@ __all__ = ["Matmul"]
 
 class Matmul(Function):
     rule = "dx = dy @ y^T ; dy_in = x^T @ dy"
+    saved_for = {0: (1,), 1: (0,)}   # x is read for y's gradient, y for x's
 
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)

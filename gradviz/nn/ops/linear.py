@@ -16,6 +16,7 @@ def _flat2(xp, a):
 @tolerant
 class Linear(Function):
     rule = "dx = dy @ W ; dW = dy^T @ x ; db = sum(dy)"
+    saved_for = {0: (1,), 1: (0,)}   # x is read for dW, W for dx
 
     def forward(ctx, x, weight, bias=None):
         xp = ctx.xp
