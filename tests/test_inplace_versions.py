@@ -97,3 +97,14 @@ def test_a_normal_training_loop_is_unaffected():
             out.append(loss.item())
         losses[lib.__name__] = out
     np.testing.assert_allclose(losses["gradviz"], losses["torch"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("op", ["exp", "tanh", "sigmoid"])
+def test_an_output_saved_for_backward_changed_in_place_raises_as_torch(op):
+    for lib in (torch, gv):
+        x = lib.tensor(W.copy(), requires_grad=True)
+        y = getattr(x, op)()                       # these ops keep their output for backward
+        with lib.no_grad():
+            y.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()

@@ -32,6 +32,7 @@ class Function:
     # {input index: indices of the inputs whose gradient reads that input's saved value};
     # None: any gradient may read any saved input
     saved_for = None
+    out_modified = 0        # INPLACE[0] when its output was last changed in place
     attrs = types.MappingProxyType({})  # ops called without keyword attributes
     # the output's array, so that create_graph can rebuild the output as a graph Tensor
     # (a plain reference: the output Tensor holds the same array for as long as it lives)
@@ -224,6 +225,9 @@ def note_inplace(t):
     """``t``'s values are about to change in place (an in-place op, an optimizer step)."""
     INPLACE[0] += 1
     t._modified = INPLACE[0]
+    fn = t.grad_fn
+    if fn is not None:   # an output ops like exp and tanh saved for their backward
+        fn.out_modified = INPLACE[0]
 
 
 def check_saved(fn):
@@ -231,6 +235,14 @@ def check_saved(fn):
     changed in place after ``fn`` ran (its gradient would use the new values)."""
     from ..errors import BackwardError
     saved = [s for s in (fn.saved if isinstance(fn.saved, tuple) else ()) if hasattr(s, "shape")]
+    out = fn.out_data
+    if fn.out_modified > fn.epoch and any(s is out or getattr(s, "base", None) is out
+                                          for s in saved):
+        raise BackwardError(
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{out.dtype} {list(out.shape)}] is output 0 of "
+            f"{type(fn).__name__}, changed after it ran (an in-place op under no_grad?). "
+            "Change a .clone() of it instead.")
     needs, readers = fn.needs_input_grad, fn.saved_for
     for i, a in enumerate(fn.inputs):
         if getattr(a, "_modified", 0) > fn.epoch:
