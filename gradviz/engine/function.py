@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from ..errors import DeviceError, GradvizError, ShapeError
+from ..errors import BackwardError, DeviceError, GradvizError, ShapeError
 from ..trace.hooks import HOOKS
 from . import grad_mode
 
@@ -231,31 +231,31 @@ def note_inplace(t):
 
 
 def check_saved(fn):
-    """Raise torch's error if an input whose values ``fn`` saved for its backward was
-    changed in place after ``fn`` ran (its gradient would use the new values)."""
-    from ..errors import BackwardError
-    saved = [s for s in (fn.saved if isinstance(fn.saved, tuple) else ()) if hasattr(s, "shape")]
-    out = fn.out_data
-    if fn.out_modified > fn.epoch and any(s is out or getattr(s, "base", None) is out
-                                          for s in saved):
-        raise BackwardError(
-            f"one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: [{out.dtype} {list(out.shape)}] is output 0 of "
-            f"{type(fn).__name__}, changed after it ran (an in-place op under no_grad?). "
-            "Change a .clone() of it instead.")
+    """Raise torch's error if a value ``fn`` saved for its backward (an input, or its own
+    output) was changed in place after ``fn`` ran: its gradient would use the new values."""
+    saved = fn.saved if isinstance(fn.saved, tuple) else ()
+
+    def is_saved(d):
+        return any(s is d or getattr(s, "base", None) is d for s in saved)
+
+    if fn.out_modified > fn.epoch and is_saved(fn.out_data):
+        _raise_modified(fn, fn.out_data, "output 0")
     needs, readers = fn.needs_input_grad, fn.saved_for
     for i, a in enumerate(fn.inputs):
-        if getattr(a, "_modified", 0) > fn.epoch:
-            d = a._data
-            if readers is not None and not any(needs[j] for j in readers.get(i, ())):
-                continue   # no gradient this backward computes reads it (torch: no error)
-            if any(s is d or getattr(s, "base", None) is d for s in saved):
-                raise BackwardError(
-                    f"one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: [{d.dtype} {list(d.shape)}] is input {i} of "
-                    f"{type(fn).__name__}, changed after it ran (an optimizer step or an "
-                    "in-place op under no_grad before backward?). Run the forward pass again, "
-                    "or change a .clone() instead.")
+        if getattr(a, "_modified", 0) <= fn.epoch:
+            continue
+        if readers is not None and not any(needs[j] for j in readers.get(i, ())):
+            continue   # no gradient this backward computes reads it (torch: no error)
+        if is_saved(a._data):
+            _raise_modified(fn, a._data, f"input {i}")
+
+
+def _raise_modified(fn, d, which):
+    raise BackwardError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{d.dtype} {list(d.shape)}] is {which} of {type(fn).__name__}, "
+        "changed after it ran (an optimizer step or an in-place op under no_grad before "
+        "backward?). Run the forward pass again, or change a .clone() instead.")
 
 
 def _shape_error(cls, e):

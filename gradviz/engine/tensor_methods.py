@@ -8,7 +8,6 @@ from . import dtypes, grad_mode
 from . import ops as O
 from .backend import xp_of
 from .function import apply_binary as _apply2
-from .function import note_inplace
 from .function import apply_unary as _apply1
 from .tensor import Tensor
 
@@ -314,13 +313,12 @@ def _compare(op):
 
 
 def _compare_operator(op):
-    """``t == other`` and friends: as ``_compare``, but ``t == None`` is False and
-    ``t != None`` True (Python's identity fallback), as torch, instead of an error."""
+    """``t == other`` and friends: ``_compare``, but ``t == None`` is False and ``t != None``
+    True (Python's identity fallback), as torch, instead of an error."""
+    method = _compare(op)
+
     def operator(self, other):
-        if other is None:
-            return NotImplemented
-        a, b = _coerce(self, other)
-        return O.Compare.apply(a, b, op=op)
+        return NotImplemented if other is None else method(self, other)
     operator.__name__ = f"__{op}__"
     return operator
 
@@ -353,112 +351,13 @@ bitwise_xor = _bitwise("xor", lambda x, y: x ^ y)
 
 from .tensor_reduce import (amax, amin, argmax, argmin, cumsum, log_softmax,  # noqa: E402
                             logsumexp, max, mean, min, prod, softmax, std, sum, var)
-from .tensor_shape import (_index_key, chunk, expand, expand_as, flatten,  # noqa: E402
-                           gather, getitem, permute, repeat, reshape, reshape_as, split,
-                           squeeze, t, transpose, unflatten, unsqueeze, view, view_as)
+from .tensor_shape import (chunk, expand, expand_as, flatten, gather,  # noqa: E402
+                           getitem, permute, repeat, reshape, reshape_as, split, squeeze, t,
+                           transpose, unflatten, unsqueeze, view, view_as)
+from .tensor_inplace import (add_, clamp_, copy_, div_, fill_, mul_, setitem,  # noqa: E402
+                             sub_, zero_)
 
 swapaxes = transpose
-
-
-# ---- in place --------------------------------------------------------------------------
-def _check_inplace(self):
-    if grad_mode.enabled and self.requires_grad:
-        if self.grad_fn is None:
-            raise BackwardError("a leaf Variable that requires grad is being used in an "
-                                "in-place operation.")
-        raise BackwardError("in-place operations on tensors that are part of a graph are not "
-                            "supported; use the out-of-place op")
-    note_inplace(self)   # a graph that saved these values must not use them any more
-    from ..trace.hooks import HOOKS
-    if HOOKS.listening:
-        HOOKS.tracer.protect([self._data])  # pending records keep the values they saw
-
-
-def _other(self, other):
-    if isinstance(other, Tensor):
-        return other._data
-    return other
-
-
-def add_(self, other, alpha=1):
-    """In-place add."""
-    _check_inplace(self)
-    o = _other(self, other)
-    self._data += o * alpha if alpha != 1 else o
-    return self
-
-
-def sub_(self, other, alpha=1):
-    """In-place subtract."""
-    _check_inplace(self)
-    o = _other(self, other)
-    self._data -= o * alpha if alpha != 1 else o
-    return self
-
-
-def mul_(self, other):
-    """In-place multiply."""
-    _check_inplace(self)
-    self._data *= _other(self, other)
-    return self
-
-
-def div_(self, other):
-    """In-place divide."""
-    _check_inplace(self)
-    self._data /= _other(self, other)
-    return self
-
-
-def zero_(self):
-    """Fill with zeros in place."""
-    _check_inplace(self)
-    self._data[...] = 0
-    return self
-
-
-def fill_(self, value):
-    """Fill with a value in place."""
-    _check_inplace(self)
-    self._data[...] = _other(self, value)
-    return self
-
-
-def copy_(self, src):
-    """Copy src's values into self in place (broadcasting)."""
-    _check_inplace(self)
-    from .backend import move
-    arr = src._data if isinstance(src, Tensor) else np.asarray(src)
-    self._data[...] = move(arr, self.device)
-    return self
-
-
-def clamp_(self, min=None, max=None):
-    """Clamp in place."""
-    _check_inplace(self)
-    self._data[...] = self._data.clip(min, max)
-    return self
-
-
-def setitem(self, key, value):
-    """In-place assignment ``t[key] = value`` (only on tensors that need no grad)."""
-    _check_inplace(self)
-    if grad_mode.enabled and isinstance(value, Tensor) and value.requires_grad:
-        # torch would make ``self`` part of the graph; copying only the values would
-        # silently lose the gradient, so say so
-        raise BackwardError("assigning a tensor that requires grad into another tensor "
-                            "(t[key] = value) is not supported: its gradient would be lost. "
-                            "Build the result with gv.stack/gv.cat/gv.where instead, or "
-                            "assign value.detach() if no gradient should flow.")
-    key = _index_key(key, self)
-    value = value._data if isinstance(value, Tensor) else value
-    try:
-        self._data[key] = value
-    except ValueError as exc:
-        if getattr(value, "size", 0) != 1:
-            raise ShapeError(f"cannot assign a value of shape {np.shape(value)} to "
-                             f"t[{key}]: {exc}") from None
-        self._data[key] = value.reshape(())  # torch: x[0, 0] = tensor([v]) sets one element
 
 
 _METHODS = {

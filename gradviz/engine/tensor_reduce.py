@@ -69,38 +69,34 @@ def prod(self, dim=None, keepdim=False, dtype=None):
     return O.Prod.apply(x, dim=dim, keepdim=keepdim)
 
 
+def _extreme(self, dim, keepdim, name, pairwise, whole, along):
+    """max/min: of everything, ``(values, indices)`` along one dim, or elementwise with a
+    tensor (``pairwise``)."""
+    if isinstance(dim, Tensor):
+        return pairwise(self, dim)
+    if not self._data.size:
+        _refuse_empty(name, self, dim)
+    if dim is None:
+        return whole.apply(self)
+    if not isinstance(dim, int):
+        raise GradvizError(f"{name}(): dim must be one int (use amax/amin for several dims), "
+                           f"not {dim!r}")
+    values = along.apply(self, dim=dim, keepdim=keepdim)
+    if values.grad_fn is not None:
+        indices = values.grad_fn.out_indices
+    else:
+        indices = getattr(self._data, along.pick)(axis=dim, keepdims=keepdim)
+    return values_indices(values, Tensor._wrap(indices))
+
+
 def max(self, dim=None, keepdim=False):
     """max() → the largest value; max(dim) → (values, indices); max(other) → maximum."""
-    if isinstance(dim, Tensor):
-        return self.maximum(dim)
-    if not self._data.size:
-        _refuse_empty("max", self, dim)
-    if dim is None:
-        return O.Amax.apply(self)
-    if not isinstance(dim, int):
-        raise GradvizError(f"max(): dim must be one int (use amax/amin for several dims), "
-                           f"not {dim!r}")
-    values = O.MaxDim.apply(self, dim=dim, keepdim=keepdim)
-    return values_indices(values, Tensor._wrap(values.grad_fn.out_indices
-                                               if values.grad_fn else
-                                               self._data.argmax(axis=dim, keepdims=keepdim)))
+    return _extreme(self, dim, keepdim, "max", Tensor.maximum, O.Amax, O.MaxDim)
 
 
 def min(self, dim=None, keepdim=False):
     """min() → the smallest value; min(dim) → (values, indices); min(other) → minimum."""
-    if isinstance(dim, Tensor):
-        return self.minimum(dim)
-    if not self._data.size:
-        _refuse_empty("min", self, dim)
-    if dim is None:
-        return O.Amin.apply(self)
-    if not isinstance(dim, int):
-        raise GradvizError(f"min(): dim must be one int (use amax/amin for several dims), "
-                           f"not {dim!r}")
-    values = O.MinDim.apply(self, dim=dim, keepdim=keepdim)
-    return values_indices(values, Tensor._wrap(values.grad_fn.out_indices
-                                               if values.grad_fn else
-                                               self._data.argmin(axis=dim, keepdims=keepdim)))
+    return _extreme(self, dim, keepdim, "min", Tensor.minimum, O.Amin, O.MinDim)
 
 
 def amax(self, dim=(), keepdim=False):

@@ -126,7 +126,7 @@ class Server:
         session = self.manager.create("playground", prefix=prefix, meta={"title": clean["title"],
                                                                          "spec": clean})
         job = Job(self.manager, session, clean, self.limits, paused=paused,
-                  on_status=self._job_status)
+                  on_status=self.announce_status)
         session.job = job
         job.start()
         return session
@@ -135,9 +135,6 @@ class Server:
         """Keep ``status`` on the session (a viewer that joins later gets it) and tell the
         viewers now: a job's ready/running/done/stopped/error, a producer's attached/ended."""
         session.set_status(status, message)
-        self._job_status(session, status, message)
-
-    def _job_status(self, session, status, message):
         payload = {"session": session.id, "status": status, "message": message}
         try:
             self.socketio.emit("status", payload, to=VIEWERS)

@@ -37,7 +37,10 @@ class Job:
         self.session = session
         self.spec = validate_spec(spec, limits)
         self.limits = limits
-        self.on_status = on_status or (lambda session, status, message: None)
+        # told of every status change; it keeps the status on the session (the server's
+        # ``announce_status`` also tells the viewers)
+        self.on_status = on_status or (lambda session, status, message:
+                                       session.set_status(status, message))
         self.start_paused = paused   # paused before the first step, not during set-up
         self.gate = StepGate(paused=False, keep_values=limits["keep_value_bytes"])
         self.model = None
@@ -65,7 +68,6 @@ class Job:
 
     def _set(self, status, message=None):
         self.status, self.message = status, message
-        self.session.set_status(status, message)
         self.on_status(self.session, status, message)
 
     def _main(self):

@@ -250,6 +250,16 @@ def test_the_page_says_when_an_attached_process_ends(browser, tmp_path):
         pg2.wait_for_function("document.querySelector('[data-testid=run-state]').textContent"
                               ".startsWith('replay · paused after forward of Mul')", timeout=10000)
         assert pg2.locator("[data-testid=error]").is_hidden()
+        # the same session attached again: the page follows it live, not as a recording
+        att2 = gv.attach(server.base, token=server.token, session="att-ends")
+        try:
+            pg2.wait_for_selector("[data-testid=job-status][data-state=attached]", timeout=15000)
+            (gv.randn(2, 2, requires_grad=True) * 3).sum()
+            att2.flush(30)
+            pg2.wait_for_function("document.querySelector('[data-testid=run-state]').textContent"
+                                  " === 'running · forward'", timeout=15000)
+        finally:
+            att2.close()
     finally:
         att.close()
         ctx.close()

@@ -105,8 +105,9 @@ export class Controls {
     const step = store.current;
     let text = "idle", state = "idle";
     const replay = this.recording ? this.deps.replay : null;
-    if (replay && !replay.stepping) { text = this.ended ? "ended" : "recording"; state = this.ended ? "ended" : "recording"; }
-    else if (this.ended && !replay) { text = "ended"; state = "ended"; }   // a last pause or pass is history
+    // an ended session's last pause or pass is history; a recording is not running either
+    if (this.ended && !replay?.stepping) { text = "ended"; state = "ended"; }
+    else if (replay && !replay.stepping) { text = "recording"; state = "recording"; }
     else if (replay?.playing) { text = "replay · playing"; state = "running"; }
     else if (p) {
       const at = store.currentNode;

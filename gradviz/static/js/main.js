@@ -144,7 +144,7 @@ const replay = new Replay({ store, ctl, changed: () => schedule("state", "view")
   onBreak: (node) => { if (node !== null) selectNode(node); } });
 let recording = false;   // the session is a replayed file: the controls step `replay`
 const controls = new Controls({ store, ctl, replay, get conn() { return conn; }, onChange: () => schedule("view"), showError,
-  reopen: () => reopenAsRecording() });
+  reopen: () => reopen(false, "The process has ended: its session is open again as a recording, which the debugger buttons step through.") });
 
 $("[data-testid=search]").addEventListener("input", (e) => {
   const n = view.search(e.target.value);
@@ -178,17 +178,20 @@ for (const tab of document.querySelectorAll("[data-tab]")) {
 
 // ---- connection and session --------------------------------------------------------------
 const sessionSelect = $("[data-testid=session]");
-/** A session whose process ended while we watched: open it again as a recording (its
- * events fetched once more), so that the debugger buttons step through it. */
-function reopenAsRecording() {
+/** Open the session on screen again, as a recording (its process ended while we watched:
+ * the debugger buttons then step through its events, fetched once more) or live again
+ * (a process attached to it anew). */
+function reopen(live, notice) {
   const id = conn.session, row = knownSessions.get(id);
   if (!id || !row) return;
-  row.live = false;
+  row.live = live;
   conn.session = null;
   switchSession(id);
-  const note = $("[data-testid=notice]");
-  note.textContent = "The process has ended: its session is open again as a recording, which the debugger buttons step through.";
-  note.hidden = false;
+  if (notice) {
+    const note = $("[data-testid=notice]");
+    note.textContent = notice;
+    note.hidden = false;
+  }
 }
 
 function switchSession(id) {
@@ -261,12 +264,7 @@ conn = new Connection(token, {
     if (msg?.session !== conn.session) return;
     document.body.dataset.job = msg.status || "";
     if (ENDED.has(msg.status) || msg.status === "attached" || msg.status === "running") {
-      const row = knownSessions.get(msg.session);
-      if (!ENDED.has(msg.status) && recording && row && row.source !== "replay") {
-        row.live = true;   // a process attached to it again: follow it live
-        conn.session = null;
-        switchSession(msg.session);
-      }
+      if (!ENDED.has(msg.status) && recording) reopen(true);   // attached again: follow it live
       controls.ended = ENDED.has(msg.status);
       schedule("state");
     }

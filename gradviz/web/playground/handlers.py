@@ -37,7 +37,7 @@ def start(server, spec, paused=True):
     session = server.manager.create("playground", prefix=prefix,
                                     meta={"title": clean["title"], "spec": clean})
     job = PlaygroundJob(server.manager, session, clean, server.limits, paused=paused,
-                        on_status=server._job_status)
+                        on_status=server.announce_status)
     session.job = job
     job.start()
     return session

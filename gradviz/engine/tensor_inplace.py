@@ -1,0 +1,110 @@
+"""In-place Tensor ops (``add_``, ``copy_``, ``t[key] = v`` ...): torch's rule that a tensor
+which requires grad is never changed in place while grad mode is on, and the note that
+lets backward refuse values changed after a graph saved them."""
+import numpy as np
+
+from ..errors import BackwardError, ShapeError
+from . import grad_mode
+from .function import note_inplace
+from .tensor import Tensor
+from .tensor_shape import _index_key
+
+
+def _check_inplace(self):
+    if grad_mode.enabled and self.requires_grad:
+        if self.grad_fn is None:
+            raise BackwardError("a leaf Variable that requires grad is being used in an "
+                                "in-place operation.")
+        raise BackwardError("in-place operations on tensors that are part of a graph are not "
+                            "supported; use the out-of-place op")
+    note_inplace(self)   # a graph that saved these values must not use them any more
+    from ..trace.hooks import HOOKS
+    if HOOKS.listening:
+        HOOKS.tracer.protect([self._data])  # pending records keep the values they saw
+
+
+def _other(self, other):
+    if isinstance(other, Tensor):
+        return other._data
+    return other
+
+
+def add_(self, other, alpha=1):
+    """In-place add."""
+    _check_inplace(self)
+    o = _other(self, other)
+    self._data += o * alpha if alpha != 1 else o
+    return self
+
+
+def sub_(self, other, alpha=1):
+    """In-place subtract."""
+    _check_inplace(self)
+    o = _other(self, other)
+    self._data -= o * alpha if alpha != 1 else o
+    return self
+
+
+def mul_(self, other):
+    """In-place multiply."""
+    _check_inplace(self)
+    self._data *= _other(self, other)
+    return self
+
+
+def div_(self, other):
+    """In-place divide."""
+    _check_inplace(self)
+    self._data /= _other(self, other)
+    return self
+
+
+def zero_(self):
+    """Fill with zeros in place."""
+    _check_inplace(self)
+    self._data[...] = 0
+    return self
+
+
+def fill_(self, value):
+    """Fill with a value in place."""
+    _check_inplace(self)
+    self._data[...] = _other(self, value)
+    return self
+
+
+def copy_(self, src):
+    """Copy src's values into self in place (broadcasting)."""
+    _check_inplace(self)
+    from .backend import move
+    arr = src._data if isinstance(src, Tensor) else np.asarray(src)
+    self._data[...] = move(arr, self.device)
+    return self
+
+
+def clamp_(self, min=None, max=None):
+    """Clamp in place."""
+    _check_inplace(self)
+    self._data[...] = self._data.clip(min, max)
+    return self
+
+
+def setitem(self, key, value):
+    """In-place assignment ``t[key] = value`` (only on tensors that need no grad)."""
+    if grad_mode.enabled and isinstance(value, Tensor) and value.requires_grad:
+        # torch would make ``self`` part of the graph; copying only the values would
+        # silently lose the gradient, so say so (before anything is noted as changed)
+        raise BackwardError("assigning a tensor that requires grad into another tensor "
+                            "(t[key] = value) is not supported: its gradient would be lost. "
+                            "Build the result with gv.stack/gv.cat/gv.where instead, or "
+                            "assign value.detach() if no gradient should flow.")
+    _check_inplace(self)
+    key = _index_key(key, self)
+    value = value._data if isinstance(value, Tensor) else value
+    try:
+        self._data[key] = value
+    except ValueError as exc:
+        if getattr(value, "size", 0) != 1:
+            raise ShapeError(f"cannot assign a value of shape {np.shape(value)} to "
+                             f"t[{key}]: {exc}") from None
+        self._data[key] = value.reshape(())  # torch: x[0, 0] = tensor([v]) sets one element
