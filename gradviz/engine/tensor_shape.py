@@ -6,6 +6,7 @@ import numpy as np
 from ..errors import DimError, GradvizError, ShapeError
 from . import dtypes
 from . import ops as O
+from .ops.util import norm_dims
 from .tensor import Tensor
 
 
@@ -26,10 +27,7 @@ def _shape_args(args):
 
 def _check_dim(dim, ndim):
     """Raise torch's error for a dim outside [-ndim, ndim) (a 0-d tensor takes 0 and -1)."""
-    n = _b.max(ndim, 1)
-    if not -n <= dim < n:
-        raise DimError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
+    norm_dims(dim, ndim)
 
 
 def _infer_shape(shape, numel):
