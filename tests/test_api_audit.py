@@ -211,3 +211,25 @@ def test_shapes_that_do_not_broadcast_raise_a_runtime_error_naming_the_op(call):
         call(gv, gv.ones(2, 3), gv.ones(3, 2, requires_grad=True))
     assert isinstance(e.value, GradvizError) and isinstance(e.value, ValueError)
     assert str(e.value).split(":")[0] in ("Add", "Mul", "Maximum", "Where")
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.nn.Module()(1),                                  # no forward defined
+    lambda lib: lib.nn.ModuleList([lib.nn.ReLU()])(1),               # iterate over it instead
+    lambda lib: lib.nn.ModuleDict({"a": lib.nn.ReLU()})(1),          # index it instead
+    lambda lib: (lib.utils.data.Dataset() if lib is torch else lib.data.Dataset())[0],
+])
+def test_abstract_parts_raise_not_implemented_as_torch(call):
+    """The base classes a user completes say so with NotImplementedError, as torch's do."""
+    with pytest.raises(NotImplementedError):
+        call(torch)
+    with pytest.raises(NotImplementedError, match=r"\w"):
+        call(gv)
+
+
+def test_a_function_op_without_forward_says_so():
+    class NoForward(gv.autograd.Function):
+        pass
+
+    with pytest.raises(NotImplementedError, match="NoForward"):
+        NoForward.apply(gv.ones(2, requires_grad=True))
