@@ -5,18 +5,50 @@ device-generic code paths: an op that drops a cuda array to plain NumPy, mixes a
 host ndarray into a cuda op (CuPy raises TypeError there), calls a ``numpy.``
 function on cuda data (CuPy would copy or fail), or uses ``ufunc.at`` (host
 only; CuPy needs ``cupyx.scatter_add``) fails loudly, as it would on CuPy.
+Names CuPy lacks (``cupy.astype``, ``cupy.put_along_axis``, ``ndarray.resize``…) raise
+AttributeError as on CuPy: the fake only offers the names in tests/cupy_names.json, those
+every supported CuPy version has (scripts/cupy_names.py writes it from real CuPy wheels).
 ``install(monkeypatch)`` makes ``device="cuda"`` map to it.
 """
+import inspect
+import json
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
+
+_CUPY = json.loads((Path(__file__).with_name("cupy_names.json")).read_text())
+NAMES = {k: frozenset(v) for k, v in _CUPY["names"].items()}
+VERSIONS = ", ".join(_CUPY["versions"])
+_P = inspect.Parameter
+_KINDS = (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD, _P.VAR_POSITIONAL, _P.KEYWORD_ONLY,
+          _P.VAR_KEYWORD)   # as the ints scripts/cupy_names.py wrote
+
+
+def _signature(params):
+    return inspect.Signature([_P(name, _KINDS[kind], default=None if has_default else _P.empty)
+                              for name, kind, has_default in params])
+
+
+SIGNATURES = {k: [_signature(s) for s in sigs] for k, sigs in _CUPY["signatures"].items()}
+UFUNC_KEYWORDS = {"out", "dtype", "casting"}   # all a cupy.ufunc call takes
+
+
+def _missing(owner, name):
+    return AttributeError(f"{owner} has no attribute {name!r} "
+                          f"(fake cupy: not in every CuPy of {VERSIONS})")
 
 
 class FakeCudaArray(np.ndarray):
     """An ndarray that claims to be on cuda:0 (has ``__cuda_array_interface__``, ``.get()``)."""
 
     device = types.SimpleNamespace(id=0)
+
+    def __getattribute__(self, name):
+        if name[0] != "_" and name not in NAMES["ndarray"]:
+            raise _missing("'cupy.ndarray' object", name)
+        return super().__getattribute__(name)
 
     @property
     def __cuda_array_interface__(self):
@@ -73,21 +105,36 @@ def _host_in(a):
 
 
 class _Fn:
-    """A numpy function or ufunc seen through CuPy's rules (device arrays in and out)."""
+    """A numpy function or ufunc seen through CuPy's rules (device arrays in and out; the
+    arguments must fit CuPy's signature of the function)."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, qualname="cupy.?"):
         self.fn = fn
         self.__name__ = getattr(fn, "__name__", "fn")
+        self.qualname = qualname
+
+    def _check_call(self, args, kw):
+        if isinstance(self.fn, np.ufunc) and not UFUNC_KEYWORDS.issuperset(kw):
+            raise TypeError(f"fake cupy: {self.qualname} takes no {sorted(set(kw) - UFUNC_KEYWORDS)}"
+                            " (a cupy.ufunc takes out, dtype, casting)")
+        for sig in SIGNATURES.get(self.qualname, ()):
+            try:
+                sig.bind(*args, **kw)
+            except TypeError as exc:
+                raise TypeError(f"fake cupy: {self.qualname}{sig}: {exc}") from None
 
     def __call__(self, *args, **kw):
+        self._check_call(args, kw)
         args = [_unwrap(a) for a in args]
         kw = {k: _unwrap(v) for k, v in kw.items()}
         return _wrap(self.fn(*args, **kw))
 
     def __getattr__(self, name):  # ufunc.reduce / .accumulate / .outer
+        if isinstance(self.fn, np.ufunc) and name not in NAMES["ufunc"]:
+            raise _missing("'cupy.ufunc' object", name)
         if name == "at":
             raise TypeError("fake cupy: ufunc.at is host-only (use cupyx.scatter_add)")
-        return _Fn(getattr(self.fn, name))
+        return _Fn(getattr(self.fn, name), f"{self.qualname}.{name}")
 
 
 class _Namespace(types.ModuleType):
@@ -98,12 +145,14 @@ class _Namespace(types.ModuleType):
         self._host = host
 
     def __getattr__(self, name):
+        if self.__name__ in NAMES and name not in NAMES[self.__name__]:
+            raise _missing(f"module {self.__name__!r}", name)
         obj = getattr(self._host, name)
         if isinstance(obj, types.ModuleType):
             return _Namespace(f"{self.__name__}.{name}", obj)
         if isinstance(obj, type) or not callable(obj):
             return obj
-        return _Fn(obj)
+        return _Fn(obj, f"{self.__name__}.{name}")
 
 
 class _Device:
@@ -149,7 +198,8 @@ def make():
     cp.random = _Namespace("cupy.random", np.random)
     cp.random.random = lambda size=None, dtype=float: _wrap(np.random.random(size).astype(dtype))
     cpx = types.ModuleType("cupyx")
-    cpx.scipy = types.SimpleNamespace(special=_Namespace("cupyx.scipy.special", _special()))
+    cpx.scipy = types.ModuleType("cupyx.scipy")
+    cpx.scipy.special = _Namespace("cupyx.scipy.special", _special())
 
     def scatter_add(a, key, value):
         np.add.at(a.view(np.ndarray), _unwrap(key), _unwrap(value))

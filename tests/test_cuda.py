@@ -148,9 +148,16 @@ def test_the_fake_refuses_what_cupy_refuses(monkeypatch):
     a = cp.asarray(np.ones(3, dtype=np.float32))
     assert type(a + 1) is cp.ndarray and type(cp.exp(a)) is cp.ndarray and a.sum().ndim == 0
     for bad in (lambda: a + np.ones(3), lambda: np.concatenate([a, a]),
-                lambda: np.add.at(a, [0], 1.0), lambda: cp.stack([a, np.ones(3)])):
+                lambda: np.add.at(a, [0], 1.0), lambda: cp.stack([a, np.ones(3)]),
+                lambda: cp.indices((2, 2), sparse=True), lambda: cp.exp(a, where=a > 0),
+                lambda: cp.clip(a, min=0)):   # keywords CuPy 13's signatures lack
         with pytest.raises(TypeError, match="fake cupy"):
             bad()
+    for missing in (lambda: cp.astype, lambda: cp.put_along_axis, lambda: a.resize,
+                    lambda: a.setflags):       # NumPy 2 has these, CuPy 13 does not
+        with pytest.raises(AttributeError, match="fake cupy: not in every CuPy"):
+            missing()
+    assert callable(cp.take_along_axis) and callable(a.get) and a.device.id == 0
 
 
 # ---- layers, training steps, data ----------------------------------------------------------

@@ -1,5 +1,5 @@
 """Copies and conversions: dtype casts, device moves, clones, contiguous copies."""
-from ..backend import device_of, move
+from ..backend import device_of, move, on_graph
 from ..function import Function
 
 __all__ = ["Cast", "Clone", "Contiguous", "ToDevice"]
@@ -13,7 +13,8 @@ class Cast(Function):
         return x.astype(dtype)
 
     def backward(ctx, g):
-        return ctx.xp.astype(g, ctx.src)
+        xp = ctx.xp
+        return xp.astype(g, ctx.src) if on_graph(xp) else g.astype(ctx.src)  # no cupy.astype
 
 
 class Clone(Function):

@@ -1,8 +1,9 @@
 """Indexing ops: ``x[key]``, gather, masked_fill."""
 import numpy as np
 
-from ..backend import on_graph, xp_of
+from ..backend import on_graph
 from ..function import Function
+from .util import along
 
 __all__ = ["Getitem", "Gather", "MaskedFill", "IndexAdd", "index_add", "scatter"]
 
@@ -75,9 +76,7 @@ class Gather(Function):
         return xp.take_along_axis(x, index, axis=ctx.dim)
 
     def backward(ctx, g):
-        ix = list(xp_of(ctx.index).indices(ctx.index.shape, sparse=True))
-        ix[ctx.dim] = ctx.index
-        return scatter(ctx.xp, ctx.shape, tuple(ix), g), None
+        return scatter(ctx.xp, ctx.shape, along(ctx.index, ctx.dim), g), None
 
 
 class MaskedFill(Function):

@@ -1,8 +1,8 @@
 """Reductions and normalisers: sum, mean, var, std, prod, max/min, logsumexp, softmax, cumsum."""
-from ..backend import on_graph, xp_of
+from ..backend import on_graph
 from ..function import Function
 from .index import scatter
-from .util import keep, norm_dims
+from .util import along, keep, norm_dims
 
 __all__ = ["Sum", "Mean", "Var", "Std", "Prod", "Amax", "Amin", "MaxDim", "MinDim", "Argmax",
            "Argmin", "Logsumexp", "Softmax", "LogSoftmax", "Cumsum"]
@@ -179,9 +179,7 @@ class MaxDim(Function):
         if not len(ctx.shape):
             return g
         gk = g if ctx.keepdim else xp.expand_dims(g, ctx.d)
-        ix = list(xp_of(ctx.indices).indices(ctx.indices.shape, sparse=True))
-        ix[ctx.d] = ctx.indices
-        return scatter(xp, ctx.shape, tuple(ix), gk, unique=True)
+        return scatter(xp, ctx.shape, along(ctx.indices, ctx.d), gk, unique=True)
 
 
 class MinDim(MaxDim):

@@ -1,4 +1,5 @@
 """Small helpers shared by op backward formulas (written against ``xp``)."""
+from ..backend import xp_of
 
 
 def unbroadcast(xp, g, shape):
@@ -12,6 +13,15 @@ def unbroadcast(xp, g, shape):
     if axes:
         g = xp.sum(g, axis=axes, keepdims=True)
     return g
+
+
+def along(index, dim):
+    """The index tuple that picks ``index[..., i, ...]`` along ``dim`` and the index's own
+    position on every other axis: ``a[along(idx, d)]`` is ``take_along_axis(a, idx, d)``
+    and can be assigned to (NumPy's ``indices(sparse=True)``, which CuPy lacks)."""
+    xp, nd = xp_of(index), index.ndim
+    return tuple(index if d == dim else xp.arange(n).reshape((n,) + (1,) * (nd - 1 - d))
+                 for d, n in enumerate(index.shape))
 
 
 def shape_of(a):

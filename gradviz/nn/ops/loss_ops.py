@@ -9,7 +9,7 @@ import numpy as np
 
 from ...engine.backend import xp_of
 from ...engine.function import Function, link_output
-from ...engine.ops.util import shape_of, unbroadcast
+from ...engine.ops.util import along, shape_of, unbroadcast
 from ...engine.tensor import Tensor
 from ...trace.hooks import HOOKS
 
@@ -234,10 +234,7 @@ def _scatter(xp, base, idx, values):
     if isinstance(base, Tensor):  # create_graph: one-hot product keeps the graph
         return base + _one_hot(xp_of(idx), idx, base.shape, base.dtype.name) * values
     out = base if base.base is None and getattr(base.flags, "writeable", True) else base.copy()
-    if out.ndim == 2:  # one target per row: no repeated index, so += is exact
-        out[xp.arange(out.shape[0]), idx[:, 0]] += values[:, 0]
-    else:
-        xp.put_along_axis(out, idx, xp.take_along_axis(out, idx, axis=1) + values, axis=1)
+    out[along(idx, 1)] += values   # one target per item and position: no index repeats
     return out
 
 
