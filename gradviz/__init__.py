@@ -15,7 +15,8 @@ from .engine.creation import (arange, as_tensor, empty, empty_like, eye, from_nu
                               full_like, linspace, ones, ones_like, rand, rand_like, randint,
                               randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .engine.functional import *  # noqa: F401,F403
-from .engine.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .engine.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
+                               set_grad_enabled)
 from .engine.random import manual_seed, seed
 from .errors import GradvizError
 from . import autograd, cuda, trace  # noqa: E402
@@ -35,7 +36,7 @@ __all__ = ["Tensor", "Size", "tensor", "device", "autograd", "trace", "no_grad",
 def __getattr__(name):
     # heavy or optional parts load on first use: gv.nn, gv.optim, gv.data, gv.viz, gv.attach
     import importlib
-    if name in ("nn", "optim", "data", "viz", "debug"):
+    if name in ("nn", "optim", "data", "viz", "debug", "utils"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)

@@ -38,7 +38,8 @@ class _Mode:
     def __enter__(self):
         global enabled
         self.prev = enabled
-        enabled = self.mode
+        if self.mode is not None:   # None: leave grad mode as it is
+            enabled = self.mode
         return self
 
     def __exit__(self, *exc):
@@ -64,3 +65,15 @@ class enable_grad(_Mode):
     """Turn grad mode back on inside ``no_grad`` (as ``torch.enable_grad``)."""
 
     mode = True
+
+
+class inference_mode(no_grad):
+    """``torch.inference_mode``: ops build no graph, as in ``no_grad`` (gradviz has no separate
+    inference tensors); ``inference_mode(False)`` leaves grad mode as it is."""
+
+    def __new__(cls, mode=True):
+        return super().__new__(cls, mode if callable(mode) else None)
+
+    def __init__(self, mode=True):
+        if not callable(mode) and not mode:
+            self.mode = None

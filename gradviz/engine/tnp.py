@@ -107,7 +107,8 @@ def abs(a):
 def flip(a, axis):
     a = _t(a)
     idx = [slice(None)] * a.ndim
-    idx[axis] = slice(None, None, -1)
+    for d in (axis,) if isinstance(axis, int) else axis:
+        idx[d] = slice(None, None, -1)
     return a[tuple(idx)]
 
 

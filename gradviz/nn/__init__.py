@@ -1,5 +1,5 @@
 """gv.nn: Module, Parameter, containers, layers and losses with torch's names."""
-from . import functional, init
+from . import functional, init, utils
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import *
 from .layers import __all__ as _layers_all
@@ -9,5 +9,5 @@ from .module import Module
 from .parameter import Buffer, Parameter
 
 __all__ = ["Buffer", "Module", "ModuleDict", "ModuleList", "Parameter",  # noqa: PLE0604
-           "ParameterDict", "ParameterList", "Sequential", "functional", "init",
+           "ParameterDict", "ParameterList", "Sequential", "functional", "init", "utils",
            *_layers_all, *_losses_all]

@@ -7,7 +7,8 @@ from .util import shape_of, unbroadcast
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt",
            "Rsqrt", "Sin", "Cos", "Tanh", "Sigmoid", "Relu", "Clamp", "Maximum", "Minimum",
-           "Where", "Compare"]
+           "Where", "Compare", "Reciprocal", "Sign", "Floor", "Ceil", "Round", "Trunc", "Frac",
+           "Predicate"]
 
 
 class Add(Function):
@@ -333,3 +334,68 @@ class Compare(Function):
 
 
 _BITS = {2: np.int16, 4: np.int32, 8: np.int64}  # float itemsize -> same-size int
+
+
+class Predicate(Function):
+    """``isnan isinf isfinite logical_not logical_and/or/xor isclose``: booleans, no gradient."""
+
+    differentiable = False
+
+    def forward(ctx, *arrays, op="isnan", **kw):
+        return getattr(ctx.xp, op)(*arrays, **kw)
+
+
+class Reciprocal(Function):
+    rule = "dx = -dy * y^2"
+
+    def forward(ctx, x):
+        y = 1 / x
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        y = ctx.saved[0]
+        return -g * y * y
+
+
+class _Stepwise(Function):
+    """A piecewise-constant function of x: torch gives it a zero gradient everywhere."""
+
+    rule = "dx = 0"
+    fn = "sign"
+
+    def forward(ctx, x, **kw):
+        return getattr(ctx.xp, ctx.fn)(x, **kw)
+
+    def backward(ctx, g):
+        return ctx.xp.zeros(tuple(g.shape), dtype=g.dtype)   # zeros even where dy is NaN
+
+
+class Sign(_Stepwise):
+    fn = "sign"
+
+
+class Floor(_Stepwise):
+    fn = "floor"
+
+
+class Ceil(_Stepwise):
+    fn = "ceil"
+
+
+class Round(_Stepwise):
+    fn = "round"
+
+
+class Trunc(_Stepwise):
+    fn = "trunc"
+
+
+class Frac(Function):
+    rule = "dx = dy"
+
+    def forward(ctx, x):
+        return x - ctx.xp.trunc(x)
+
+    def backward(ctx, g):
+        return g

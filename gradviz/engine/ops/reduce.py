@@ -4,7 +4,7 @@ from ..function import Function
 from .index import scatter
 from .util import along, keep, norm_dims
 
-__all__ = ["Sum", "Mean", "Var", "Std", "Prod", "Amax", "Amin", "MaxDim", "MinDim", "Argmax",
+__all__ = ["Norm", "AnyAll", "Sum", "Mean", "Var", "Std", "Prod", "Amax", "Amin", "MaxDim", "MinDim", "Argmax",
            "Argmin", "Logsumexp", "Softmax", "LogSoftmax", "Cumsum"]
 
 
@@ -238,13 +238,18 @@ class Logsumexp(Function):
         return keep(xp, g, ctx.shape, ctx.axes, ctx.keepdim) * xp.exp(x - out)
 
 
+def _shifted(xp, x, dim):
+    """``x - max(x)`` along ``dim`` (a zero-size dim has no max and needs no shift)."""
+    return x - xp.amax(x, axis=dim, keepdims=True) if x.shape[dim] else x
+
+
 class Softmax(Function):
     rule = "dx = y * (dy - sum(dy * y))"
 
     def forward(ctx, x, dim=-1):
         xp = ctx.xp
         ctx.dim = dim
-        e = xp.exp(x - xp.amax(x, axis=dim, keepdims=True))
+        e = xp.exp(_shifted(xp, x, dim))
         y = e / xp.sum(e, axis=dim, keepdims=True)
         ctx.save_for_backward(y)
         return y
@@ -260,7 +265,7 @@ class LogSoftmax(Function):
     def forward(ctx, x, dim=-1):
         xp = ctx.xp
         ctx.dim = dim
-        s = x - xp.amax(x, axis=dim, keepdims=True)
+        s = _shifted(xp, x, dim)
         y = s - xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         return y
@@ -285,3 +290,54 @@ class Cumsum(Function):
         if ctx.dim is None:
             return g
         return xp.flip(xp.cumsum(xp.flip(g, ctx.dim), axis=ctx.dim), ctx.dim)
+
+
+class AnyAll(Function):
+    """``any``/``all`` over dims: a bool result, no gradient."""
+
+    differentiable = False
+
+    def forward(ctx, x, op="any", dim=None, keepdim=False):
+        axes = norm_dims(dim, x.ndim)
+        return getattr(ctx.xp, op)(x, axis=axes, keepdims=keepdim)
+
+
+class Norm(Function):
+    """Vector p-norm over ``dim`` (all elements when None): p = 2, 1, inf, -inf, 0 or any
+    other number."""
+
+    rule = "dx = dy * x |x|^(p-2) / ||x||^(p-1) (p=2: x/||x||, 0 where ||x|| = 0)"
+
+    def forward(ctx, x, p=2.0, dim=None, keepdim=False):
+        xp = ctx.xp
+        ctx.axes, ctx.p, ctx.keepdim = norm_dims(dim, x.ndim), p, keepdim
+        a = xp.abs(x)
+        if p == 2:
+            n = xp.sqrt(xp.sum(x * x, axis=ctx.axes, keepdims=keepdim))
+        elif p == 1:
+            n = xp.sum(a, axis=ctx.axes, keepdims=keepdim)
+        elif p in (float("inf"), float("-inf")):
+            n = (xp.amax if p > 0 else xp.amin)(a, axis=ctx.axes, keepdims=keepdim)
+        elif p == 0:
+            n = xp.sum(x != 0, axis=ctx.axes, keepdims=keepdim).astype(x.dtype)
+        else:
+            n = xp.sum(a ** p, axis=ctx.axes, keepdims=keepdim) ** (1.0 / p)
+        ctx.save_for_backward(x, n)
+        return n
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        x, n = ctx.saved
+        g = keep(xp, g, x.shape, ctx.axes, ctx.keepdim)
+        n = keep(xp, n, x.shape, ctx.axes, ctx.keepdim)
+        p = ctx.p
+        if p == 0:
+            return xp.zeros(tuple(x.shape), dtype=x.dtype)
+        if p == 1:
+            return g * xp.sign(x)
+        if p in (float("inf"), float("-inf")):   # split evenly among the extreme elements
+            hit = xp.where(xp.abs(x) == n, xp.sign(x), 0 * x)
+            count = xp.sum(xp.abs(hit), axis=ctx.axes, keepdims=True)
+            return g * hit / xp.where(count == 0, 1.0, count)
+        scale = x if p == 2 else x * xp.abs(x) ** (p - 2) / n ** (p - 2)
+        return xp.where(n == 0, 0.0, g * scale / xp.where(n == 0, 1.0, n))

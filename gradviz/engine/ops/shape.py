@@ -2,7 +2,7 @@
 from ..function import Function
 from .util import unbroadcast
 
-__all__ = ["Reshape", "View", "Flatten", "Unflatten", "Squeeze", "Unsqueeze", "Transpose",
+__all__ = ["Flip", "Reshape", "View", "Flatten", "Unflatten", "Squeeze", "Unsqueeze", "Transpose",
            "Permute", "Expand", "Repeat", "Cat", "Stack"]
 
 
@@ -127,3 +127,14 @@ class Stack(Function):
         d = ctx.dim % g.ndim
         return tuple(g[(slice(None),) * d + (i,)] if need else None
                      for i, need in enumerate(ctx.needs_input_grad))
+
+
+class Flip(Function):
+    rule = "dx = flip(dy)"
+
+    def forward(ctx, x, dims=()):
+        ctx.dims = dims
+        return ctx.xp.flip(x, axis=dims)
+
+    def backward(ctx, g):
+        return ctx.xp.flip(g, axis=ctx.dims)

@@ -1,0 +1,237 @@
+"""More of torch's Tensor methods: tests (isnan, any, isclose...), rounding, norm, flip,
+sorting, index selection and ``new_*`` constructors. Each is a thin call of one Function
+class or of existing methods (sort's values are a gather, so their gradient flows)."""
+import builtins as _b
+import numbers
+
+import numpy as np
+
+from ..errors import DimError, GradvizError, ShapeError
+from . import creation
+from . import ops as O
+from .backend import xp_of
+from .ops.util import norm_dims
+from .tensor import Tensor
+from .tensor_methods import _coerce, _unary
+from .tensor_reduce import values_indices
+
+
+# ---- tests: bool results, no gradient ----------------------------------------------------
+def _test(op, when_not_float):
+    def method(self):
+        if self._data.dtype.kind != "f":   # integers and bools are never NaN or infinite
+            xp = xp_of(self._data)
+            return Tensor._wrap(xp.full(self._data.shape, when_not_float, dtype=bool))
+        return O.Predicate.apply(self, op=op)
+    method.__name__ = op
+    method.__doc__ = f"Elementwise {op} (a bool tensor, no gradient)."
+    return method
+
+
+def logical_not(self):
+    """Elementwise not (zero is False), a bool tensor."""
+    return O.Predicate.apply(self, op="logical_not")
+
+
+def _logical(op):
+    def method(self, other):
+        return O.Predicate.apply(self, other, op=f"logical_{op}")
+    method.__name__ = f"logical_{op}"
+    method.__doc__ = f"Elementwise logical {op} (zero is False), a bool tensor."
+    return method
+
+
+def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|self - other| <= atol + rtol * |other|, elementwise (a bool tensor)."""
+    a, b = _coerce(self, other)
+    return O.Predicate.apply(a, b, op="isclose", rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when every element is close (``isclose``); a Python bool."""
+    return _b.bool(isclose(self, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(self, other):
+    """True when both have the same shape and elements; a Python bool."""
+    return tuple(self.shape) == tuple(other.shape) and _b.bool((self == other)._data.all())
+
+
+def _any_all(op):
+    def method(self, dim=None, keepdim=False):
+        return O.AnyAll.apply(self, op=op, dim=dim, keepdim=keepdim)
+    method.__name__ = op
+    method.__doc__ = f"Whether {op} element (over ``dim``) is non-zero; a bool tensor."
+    return method
+
+
+# ---- rounding: zero gradient, as torch ---------------------------------------------------
+def _stepwise(cls):
+    def method(self, **kw):
+        if self._data.dtype.kind != "f" and cls is not O.Sign:
+            return self.clone()   # integers are already whole (torch returns a copy)
+        return cls.apply(self, **kw)
+    method.__name__ = cls.__name__.lower()
+    method.__doc__ = f"Elementwise {method.__name__} (its gradient is zero, as torch's)."
+    return method
+
+
+_round = _stepwise(O.Round)
+
+
+def round(self, decimals=0):
+    """Round half to even, to ``decimals`` places (its gradient is zero, as torch's)."""
+    return _round(self, decimals=decimals) if decimals else _round(self)
+
+
+def frac(self):
+    """self - trunc(self) (gradient 1)."""
+    return O.Frac.apply(self)
+
+
+def square(self):
+    """self ** 2."""
+    return self ** 2
+
+
+# ---- norm ----------------------------------------------------------------------------------
+def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over ``dim`` (every element when None): p = 'fro' (2), a number, inf."""
+    if p == "fro":
+        p = 2.0
+    elif isinstance(p, str) or not isinstance(p, numbers.Real):
+        raise GradvizError(f"norm: p={p!r} is not supported (use a number, inf or 'fro')")
+    x = self if dtype is None else self.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise GradvizError(f"norm(): input dtype should be floating point, but got "
+                           f"{x.dtype}")
+    return O.Norm.apply(x, p=float(p), dim=dim, keepdim=keepdim)
+
+
+# ---- reordering --------------------------------------------------------------------------
+def flip(self, *dims):
+    """Reverse the order of elements along ``dims``."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    return O.Flip.apply(self, dims=norm_dims(dims, self.ndim) if dims else ())
+
+
+def _order(self, dim, descending):
+    """Indices that sort ``self`` along ``dim`` (stable: ties keep their order)."""
+    d = norm_dims(dim, self.ndim)
+    x = self._data
+    if not d:
+        return x, 0, xp_of(x).zeros(x.shape, dtype="int64")
+    if descending:
+        x = -(x.astype("int64") if x.dtype.kind in "bu" else x)
+    return x, d[0], xp_of(x).argsort(x, axis=d[0], kind="stable")
+
+
+def sort(self, dim=-1, descending=False, stable=False):
+    """(values, indices) sorted along ``dim``; gradients flow to the values' places."""
+    _, d, idx = _order(self, dim, descending)
+    return values_indices(self.gather(d, Tensor._wrap(idx)) if self.ndim else self.clone(),
+                          Tensor._wrap(idx))
+
+
+def argsort(self, dim=-1, descending=False, stable=False):
+    """The indices that sort ``self`` along ``dim``."""
+    return Tensor._wrap(_order(self, dim, descending)[2])
+
+
+def topk(self, k, dim=-1, largest=True, sorted=True):
+    """The ``k`` largest (or smallest) elements along ``dim``: (values, indices)."""
+    x, d, idx = _order(self, dim, largest)
+    size = x.shape[d] if x.ndim else 1
+    if not 0 <= k <= size:
+        raise GradvizError(f"topk: selected index k={k} out of range (size {size})")
+    if x.ndim:
+        idx = idx[(slice(None),) * d + (slice(0, k),)]
+    return values_indices(self.gather(d, Tensor._wrap(idx)) if self.ndim else self.clone(),
+                          Tensor._wrap(idx))
+
+
+# ---- selection (through __getitem__: one Getitem node) -----------------------------------
+def _one_dim(self, dim, what):
+    d = norm_dims(dim, self.ndim)
+    if not self.ndim:
+        raise DimError(f"{what}() cannot be applied to a 0-dim tensor")
+    return d[0]
+
+
+def index_select(self, dim, index):
+    """The slices at ``index`` (1-D integers) along ``dim``."""
+    d = _one_dim(self, dim, "index_select")
+    idx = index._data if isinstance(index, Tensor) else xp_of(self._data).asarray(index)
+    if idx.ndim > 1 or idx.dtype.kind not in "iu":
+        raise GradvizError("index_select(): index must be a 1-D tensor of integers, got "
+                           f"{idx.ndim}-D {idx.dtype}")
+    return self[(slice(None),) * d + (Tensor._wrap(idx.reshape(-1)),)]
+
+
+def masked_select(self, mask):
+    """The elements where the (broadcast) bool ``mask`` holds, as a 1-D tensor."""
+    m = mask._data if isinstance(mask, Tensor) else mask
+    if getattr(m, "dtype", None) is None or m.dtype.kind != "b":
+        raise GradvizError("masked_select: expected a bool mask")
+    shape = np.broadcast_shapes(self._data.shape, m.shape)   # shapes only: host-side
+    x = self if tuple(self.shape) == shape else self.expand(*shape)
+    m = m if m.shape == shape else xp_of(m).broadcast_to(m, shape)
+    return x[Tensor._wrap(m)]
+
+
+def narrow(self, dim, start, length):
+    """``length`` elements from ``start`` along ``dim`` (a view, as a slice)."""
+    d = _one_dim(self, dim, "narrow")
+    n = self._data.shape[d]
+    start = int(start) + (n if int(start) < 0 else 0)
+    if not 0 <= start <= n or length < 0 or start + length > n:
+        raise ShapeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return self[(slice(None),) * d + (slice(start, start + length),)]
+
+
+# ---- new_* constructors: this tensor's dtype and device unless told ------------------------
+def _new(fn):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        return fn(*size, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad, **kw)
+    method.__name__ = f"new_{fn.__name__}"
+    method.__doc__ = f"``gv.{fn.__name__}`` with this tensor's dtype and device by default."
+    return method
+
+
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    """``gv.full`` with this tensor's dtype and device by default."""
+    return creation.full(size, fill_value, dtype=dtype or self.dtype,
+                         device=device or self.device, requires_grad=requires_grad)
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """``gv.tensor(data)`` with this tensor's dtype and device by default."""
+    return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                           requires_grad=requires_grad)
+
+
+def type_as(self, other):
+    """This tensor cast to ``other``'s dtype."""
+    return self.to(other.dtype)
+
+
+_METHODS = {
+    "isnan": _test("isnan", False), "isinf": _test("isinf", False),
+    "isfinite": _test("isfinite", True), "logical_not": logical_not,
+    "logical_and": _logical("and"), "logical_or": _logical("or"),
+    "logical_xor": _logical("xor"), "isclose": isclose, "allclose": allclose, "equal": equal,
+    "any": _any_all("any"), "all": _any_all("all"),
+    "sign": _stepwise(O.Sign), "floor": _stepwise(O.Floor), "ceil": _stepwise(O.Ceil),
+    "round": round, "trunc": _stepwise(O.Trunc), "frac": frac,
+    "reciprocal": _unary(O.Reciprocal), "square": square, "norm": norm, "flip": flip,
+    "sort": sort, "argsort": argsort, "topk": topk, "index_select": index_select,
+    "masked_select": masked_select, "narrow": narrow,
+    "new_zeros": _new(creation.zeros), "new_ones": _new(creation.ones),
+    "new_empty": _new(creation.empty), "new_full": new_full, "new_tensor": new_tensor,
+    "type_as": type_as,
+}
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+NAMES = [n for n in _METHODS if not n.startswith("new_") and n != "type_as"]  # gv.<name> too

@@ -1,0 +1,73 @@
+"""``gv.nn.utils``: gradient clipping and parameter vectors, as ``torch.nn.utils``."""
+import math
+
+from ..engine.grad_mode import no_grad
+from ..engine.tensor import Tensor
+from ..errors import GradvizError
+
+
+def _grads(parameters):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
+                    foreach=None):
+    """Scale the gradients in place so that their joint ``norm_type`` norm is at most
+    ``max_norm``; returns that norm as it was before clipping (a 0-d tensor)."""
+    from ..engine.creation import tensor  # noqa: PLC0415
+    grads = _grads(parameters)
+    if not grads:
+        return tensor(0.0)
+    norm_type = float(norm_type)
+    with no_grad():
+        norms = [g.norm(norm_type) for g in grads]
+        if len(norms) == 1:
+            total = norms[0]
+        else:
+            from ..engine.functional import stack  # noqa: PLC0415
+            total = stack([n.to(norms[0].device) for n in norms]).norm(norm_type)
+        value = total.item()
+        if error_if_nonfinite and not math.isfinite(value):
+            raise GradvizError(
+                f"The total norm of order {norm_type} for gradients from `parameters` is "
+                "non-finite, so it cannot be clipped. To disable this error and scale the "
+                "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+        coef = min(float(max_norm) / (value + 1e-6), 1.0) if not math.isnan(value) \
+            else float("nan")
+        if coef < 1.0 or math.isnan(coef):
+            for g in grads:
+                g.mul_(coef)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient into [-clip_value, clip_value], in place."""
+    v = float(clip_value)
+    with no_grad():
+        for g in _grads(parameters):
+            g.clamp_(-v, v)
+
+
+def parameters_to_vector(parameters):
+    """All parameters flattened into one 1-D tensor (in order)."""
+    from ..engine.functional import cat  # noqa: PLC0415
+    return cat([p.reshape(-1) for p in parameters])
+
+
+def vector_to_parameters(vec, parameters):
+    """Copy the slices of the 1-D ``vec`` into ``parameters`` (their data, in order)."""
+    if not isinstance(vec, Tensor) or vec.ndim != 1:
+        raise GradvizError("vector_to_parameters: expected a 1-D tensor")
+    parameters = list(parameters)
+    need = sum(p.numel() for p in parameters)
+    if vec.numel() != need:
+        raise GradvizError(f"vector_to_parameters: the vector has {vec.numel()} elements, "
+                           f"the parameters {need}")
+    at = 0
+    with no_grad():
+        for p in parameters:
+            n = p.numel()
+            p.data = vec[at:at + n].detach().reshape(p.shape).to(p.dtype)
+            at += n

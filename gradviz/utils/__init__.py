@@ -1,0 +1,4 @@
+"""``gv.utils``: where torch keeps ``torch.utils.data`` (so ``import gradviz as torch`` ports)."""
+from . import data
+
+__all__ = ["data"]

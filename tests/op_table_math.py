@@ -1,0 +1,119 @@
+"""Op table rows: tests (isnan, any...), rounding, reciprocal, norm, flip, sorting, selection."""
+import numpy as np
+import torch
+from hypothesis import strategies as st
+from op_table import SHAPES, SHAPES_ND, C, Case, OpRow, T, X, along_dim, fixed, reduce_dim
+
+import gradviz as gv
+from gradviz.engine import ops as O
+
+INF = float("inf")
+
+
+def _m(name, *args):
+    """Call the method ``name`` with ``args`` and the case's keywords (same text both sides)."""
+    return lambda x, **k: getattr(x, name)(*args, **k)
+
+
+def _special(s):
+    """Inputs with NaN, ±Inf and zeros mixed in (for the tests)."""
+    return s.map(lambda shape: Case([T(np.resize(np.array([0.5, np.nan, -np.inf, 0.0, np.inf,
+                                                           -2.0]), shape))]))
+
+
+@st.composite
+def norm_cases(draw):
+    """A p (2, 1, inf, -inf, 0, 3, 0.5, 'fro') with a dim (None, int or tuple) and keepdim."""
+    p = draw(st.sampled_from([2, 1, INF, -INF, 0, 3, 0.5, "fro"]))
+    case = draw(reduce_dim("nonzero" if p not in (INF, -INF) else "sep", tuple_dims=True))
+    case.kw["p"] = p
+    return case
+
+
+@st.composite
+def flip_cases(draw):
+    shape = draw(SHAPES_ND)
+    dims = draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1,
+                         max_size=len(shape), unique_by=lambda d: d % len(shape)))
+    return Case([X(shape), C(tuple(dims))])
+
+
+@st.composite
+def topk_cases(draw):
+    case = draw(along_dim("sep"))
+    shape = case.args[0].shape
+    case.kw["k"] = draw(st.integers(0, shape[case.kw["dim"]]))
+    case.kw["largest"] = draw(st.booleans())
+    return case
+
+
+@st.composite
+def index_select_cases(draw):
+    shape = draw(SHAPES_ND)
+    d = draw(st.integers(-len(shape), len(shape) - 1))
+    idx = draw(st.lists(st.integers(0, shape[d] - 1), min_size=0, max_size=5))
+    return Case([X(shape), C(d), T(np.array(idx, dtype=np.int64))])
+
+
+@st.composite
+def narrow_cases(draw):
+    shape = draw(SHAPES_ND)
+    d = draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[d]
+    start = draw(st.integers(-n, n))
+    length = draw(st.integers(0, n - (start % n if start < 0 else start)))
+    return Case([X(shape), C(d), C(start), C(length)])
+
+
+def _tests(x):
+    return (x.isnan(), x.isinf(), gv.isfinite(x), x.logical_not(), x.any(), x.all(),
+            x.isfinite().all(dim=-1) if x.ndim else x.all(), gv.logical_and(x, x > 0),
+            x.logical_or(x < 0), x.logical_xor(x == 0), x.isclose(x * 1.0000001),
+            gv.isclose(x, 0.5, atol=0.1), x.isclose(x, equal_nan=True))
+
+
+def _torch_tests(x):
+    return (x.isnan(), x.isinf(), torch.isfinite(x), x.logical_not(), x.any(), x.all(),
+            x.isfinite().all(dim=-1) if x.ndim else x.all(), torch.logical_and(x, x > 0),
+            x.logical_or(x < 0), x.logical_xor(x == 0), x.isclose(x * 1.0000001),
+            torch.isclose(x, torch.tensor(0.5, dtype=x.dtype), atol=0.1),
+            x.isclose(x, equal_nan=True))
+
+
+ROWS = [
+    OpRow("tests", (O.Predicate, O.AnyAll), _tests, _torch_tests, _special(SHAPES),
+          grad=False),
+    OpRow("any_all_dims", (O.AnyAll,), lambda x, **k: (x > 0).any(**k),
+          lambda x, **k: (x > 0).any(**k), reduce_dim(tuple_dims=True), grad=False),
+    OpRow("sign", (O.Sign,), _m("sign"), _m("sign"), SHAPES.map(lambda s: Case([X(s)]))),
+    OpRow("floor", (O.Floor,), gv.floor, torch.floor, SHAPES.map(lambda s: Case([X(s)]))),
+    OpRow("ceil", (O.Ceil,), _m("ceil"), _m("ceil"), SHAPES.map(lambda s: Case([X(s)]))),
+    OpRow("trunc", (O.Trunc,), _m("trunc"), _m("trunc"), SHAPES.map(lambda s: Case([X(s)]))),
+    OpRow("round", (O.Round,), _m("round"), _m("round"),
+          st.one_of(SHAPES.map(lambda s: Case([X(s)])),
+                    SHAPES.map(lambda s: Case([X(s)], {"decimals": 1})))),
+    OpRow("frac", (O.Frac,), _m("frac"), _m("frac"), SHAPES.map(lambda s: Case([X(s)]))),
+    OpRow("reciprocal", (O.Reciprocal,), gv.reciprocal, torch.reciprocal,
+          SHAPES.map(lambda s: Case([X(s, "nonzero")]))),
+    OpRow("square", (O.Pow,), _m("square"), _m("square"), SHAPES.map(lambda s: Case([X(s)]))),
+    OpRow("norm", (O.Norm,), _m("norm"), _m("norm"), norm_cases()),
+    OpRow("norm_fn_zero", (O.Norm,), lambda x: gv.norm(x * 0.0), lambda x: torch.norm(x * 0.0),
+          fixed(Case([X((3,))]))),   # the gradient at 0 is 0, as torch's
+    OpRow("flip", (O.Flip,), lambda x, d: x.flip(d), lambda x, d: x.flip(d), flip_cases()),
+    OpRow("flip_fn", (O.Flip,), lambda x: gv.flip(x, (0,)), lambda x: torch.flip(x, (0,)),
+          fixed(Case([X((3, 2))]))),
+    OpRow("sort", (O.Gather,), _m("sort"), _m("sort"),
+          st.one_of(along_dim("sep"),
+                    along_dim("sep").map(lambda c: Case(c.args, {**c.kw, "descending": True})))),
+    OpRow("argsort", (), _m("argsort"), _m("argsort"), along_dim("sep"), grad=False),
+    OpRow("topk", (O.Gather,), _m("topk"), _m("topk"), topk_cases()),
+    OpRow("index_select", (O.Getitem,), lambda x, d, i: x.index_select(d, i),
+          lambda x, d, i: x.index_select(d, i), index_select_cases()),
+    OpRow("masked_select", (O.Getitem,), lambda x, m: gv.masked_select(x, m),
+          lambda x, m: torch.masked_select(x, m),
+          fixed(Case([X((3, 4)), T(np.array([True, False, True, True]))]),
+                Case([X((2, 3)), T(np.array([[True, False, False], [False, True, True]]))]),
+                Case([X((2, 1)), T(np.array([[True, False, True]]))]))),
+    OpRow("narrow", (O.Getitem,), lambda x, d, s, n: x.narrow(d, s, n),
+          lambda x, d, s, n: x.narrow(d, s, n), narrow_cases()),
+]

@@ -1,0 +1,148 @@
+"""torch's everyday extras beyond the op table: bool answers (allclose, equal), new_*
+constructors, errors, softmax over empty dims, double backward through norm/flip,
+gv.nn.utils (gradient clipping), gv.utils.data and inference_mode — each against torch."""
+import numpy as np
+import pytest
+import torch
+
+import gradviz as gv
+
+
+def _pair(arr, grad=False):
+    return (gv.tensor(arr, requires_grad=grad), torch.tensor(arr, requires_grad=grad))
+
+
+def test_allclose_and_equal_answer_python_bools_as_torch():
+    a = np.array([[1.0, 2.0], [np.nan, 4.0]], dtype=np.float32)
+    for b in (a, a + 1e-7, a + 1e-3, a[:1]):
+        if b.shape == a.shape:
+            for kw in ({}, {"equal_nan": True}, {"atol": 1e-2}):
+                assert gv.allclose(gv.tensor(a), gv.tensor(b), **kw) is \
+                    torch.allclose(torch.tensor(a), torch.tensor(b), **kw)
+        assert gv.equal(gv.tensor(a), gv.tensor(b)) is torch.equal(torch.tensor(a),
+                                                                   torch.tensor(b))
+    assert gv.tensor([1, 2]).equal(gv.tensor([1, 2]))
+
+
+def test_new_constructors_keep_dtype_and_device_unless_told():
+    g, t = gv.zeros(2, dtype=gv.float64), torch.zeros(2, dtype=torch.float64)
+    cases = [lambda x: x.new_zeros(2, 3), lambda x: x.new_ones((4,)),
+             lambda x: x.new_empty(1, 2), lambda x: x.new_full((2, 2), 7.5),
+             lambda x: x.new_tensor([1, 2]),
+             lambda x: x.new_zeros(3, dtype=x.new_ones(1).int().dtype),
+             lambda x: x.new_ones(2, requires_grad=True), lambda x: x.new_tensor([[3.0]]).type_as(x)]
+    for i, make in enumerate(cases):
+        a, b = make(g), make(t)
+        assert tuple(a.shape) == tuple(b.shape) and str(a.dtype).split(".")[-1] == \
+            str(b.dtype).split(".")[-1] and a.requires_grad == b.requires_grad
+        if i != 2:   # new_empty's values are whatever memory held
+            np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    assert gv.tensor([1, 2]).type_as(g).dtype == gv.float64
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda x: x.norm(p="nuc"), "not supported"),
+    (lambda x: gv.tensor([1, 2]).norm(), "floating point"),
+    (lambda x: x.topk(5), "out of range"),
+    (lambda x: x.narrow(1, 2, 2), "exceeds dimension size"),
+    (lambda x: x.index_select(0, gv.tensor([[0]])), "1-D"),
+    (lambda x: x.index_select(0, gv.tensor([0.5])), "integers"),
+    (lambda x: x.masked_select(gv.tensor([1, 0, 1])), "bool mask"),
+    (lambda x: gv.tensor(1.0).narrow(0, 0, 1), "0-dim"),
+    (lambda x: x.flip(0, 0), "multiple times"),
+])
+def test_bad_arguments_get_clear_errors(call, match):
+    with pytest.raises(gv.GradvizError, match=match):
+        call(gv.ones(2, 3))
+
+
+def test_rounding_integers_gives_a_copy_and_tests_on_integers_are_plain():
+    x = gv.tensor([-3, 0, 5])
+    for name in ("floor", "ceil", "round", "trunc", "sign"):
+        got, want = getattr(x, name)(), getattr(torch.tensor([-3, 0, 5]), name)()
+        assert got.dtype == gv.int64 and got.tolist() == want.tolist()
+        assert got is not x
+    assert x.isnan().tolist() == [False] * 3 and x.isfinite().all().item() is True
+    assert gv.tensor([True, False]).isinf().tolist() == [False, False]
+
+
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((0, 3), 1), ((0, 3), 0), ((2, 0, 3), -2)])
+def test_softmax_over_empty_dims_as_torch(shape, dim):
+    for name in ("softmax", "log_softmax"):
+        g, t = _pair(np.ones(shape, dtype=np.float32), grad=True)
+        og, ot = getattr(g, name)(dim), getattr(t, name)(dim)
+        assert tuple(og.shape) == tuple(ot.shape)
+        og.sum().backward()
+        ot.sum().backward()
+        assert tuple(g.grad.shape) == tuple(t.grad.shape)
+
+
+@pytest.mark.parametrize("p", [2.0, 3.0, 1.0])
+def test_double_backward_through_norm_and_flip_matches_torch(p):
+    x = np.random.default_rng(0).uniform(0.5, 2.0, (3, 4)) * [1, -1, 1, -1]
+    (g, t) = _pair(x, grad=True)
+    for a, lib in ((g, gv), (t, torch)):
+        y = (a.flip(1) * a).norm(p, dim=1).sum()
+        (dx,) = lib.autograd.grad(y, a, create_graph=True)
+        (dx * dx).sum().backward()
+    np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def _grads_pair():
+    rng = np.random.default_rng(0)
+    ws = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
+    out = []
+    for lib in (gv, torch):
+        ps = [lib.tensor(w, requires_grad=True) for w in ws]
+        (ps[0].sum() * 3 + (ps[1] ** 2).sum()).backward()
+        out.append(ps)
+    return out
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), 3])
+@pytest.mark.parametrize("max_norm", [0.5, 1e3])
+def test_clip_grad_norm_scales_and_returns_the_norm_as_torch(norm_type, max_norm):
+    gp, tp = _grads_pair()
+    got = gv.nn.utils.clip_grad_norm_(gp, max_norm, norm_type)
+    want = torch.nn.utils.clip_grad_norm_(tp, max_norm, norm_type)
+    assert got.item() == pytest.approx(want.item(), rel=1e-12)
+    for a, b in zip(gp, tp):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_clip_grad_value_nonfinite_norms_and_parameter_vectors_as_torch():
+    gp, tp = _grads_pair()
+    gv.nn.utils.clip_grad_value_(gp, 0.7)
+    torch.nn.utils.clip_grad_value_(tp, 0.7)
+    for a, b in zip(gp, tp):
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    gp[0].grad.fill_(float("nan"))
+    with pytest.raises(gv.GradvizError, match="non-finite"):
+        gv.nn.utils.clip_grad_norm_(gp, 1.0, error_if_nonfinite=True)
+    assert gv.nn.utils.clip_grad_norm_(gv.ones(2, requires_grad=True), 1.0).item() == 0.0
+    vec = gv.nn.utils.parameters_to_vector(gp)
+    np.testing.assert_array_equal(vec.detach().numpy(),
+                                  torch.nn.utils.parameters_to_vector(tp).detach().numpy())
+    gv.nn.utils.vector_to_parameters(vec * 2, gp)
+    assert gp[1].detach().numpy() == pytest.approx(2 * tp[1].detach().numpy())
+
+
+def test_torch_utils_data_names_and_inference_mode_port():
+    from gradviz.utils.data import DataLoader, TensorDataset
+    assert gv.utils.data.DataLoader is DataLoader is gv.data.DataLoader
+    batches = list(DataLoader(TensorDataset(gv.arange(6.0)), batch_size=4))
+    assert [b[0].tolist() for b in batches] == [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0]]
+    w = gv.ones(2, requires_grad=True)
+    with gv.inference_mode():
+        assert not (w * 2).requires_grad
+    with gv.inference_mode(False):
+        assert (w * 2).requires_grad
+
+    @gv.inference_mode
+    def bare():
+        return (w * 2).requires_grad
+
+    @gv.inference_mode()
+    def called():
+        return (w * 2).requires_grad
+    assert bare() is False and called() is False and gv.is_grad_enabled()
