@@ -197,6 +197,22 @@ def test_src_inside_modules_is_the_first_frame_outside_gradviz():
     assert got == one * 2
 
 
+def test_src_of_ops_in_a_thread_is_the_user_s_line_never_the_thread_bootstrap():
+    import threading
+    from gradviz.engine.tensor_methods import mul   # gradviz's own frame as thread target
+    x = gv.ones(2, requires_grad=True)
+
+    def user_target():
+        x * 2  # MARK-THREAD-USER
+    with gv.trace.record() as rec:
+        for target, args in ((user_target, ()), (mul, (x, 3))):
+            t = threading.Thread(target=target, args=args)
+            t.start()
+            t.join()
+    srcs = [e["src"] for e in rec.events if e["type"] == "op"]
+    assert srcs == [f"{HERE}:{_line_of('# MARK-THREAD-USER')}", None]   # not threading.py
+
+
 # ---- custom ops and anomalies ------------------------------------------------------------------
 class Cube(gv.autograd.Function):
     """x^3 with a hand-written backward."""

@@ -25,6 +25,9 @@ _node_ids = itertools.count(1)
 _now = time.monotonic_ns
 _getframe = sys._getframe
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+# frames that are never the user's line: gradviz's own, and the thread bootstrap below a
+# job's or a worker's code (a playground job has no user frame: its source is None)
+_NOT_USER = (_PKG_DIR, threading.__file__)
 
 
 def new_node_id():
@@ -54,8 +57,8 @@ def user_src():
 
 
 def _user_frame(f, scope):
-    """(file, line) of the first frame outside the gradviz package at or above frame ``f``,
-    or None: what records keep (the ``file:line`` text is built at drain time).
+    """(file, line) of the first frame outside the gradviz package (and the thread
+    bootstrap) at or above frame ``f``, or None: what records keep (the ``file:line`` text is built at drain time).
 
     ``scope`` is the innermost ``nn.Module`` call in flight (``HOOKS.scope``): its frame
     is gradviz's own, and while it runs the user's frame above it (and that frame's line)
@@ -79,7 +82,7 @@ def _user_frame(f, scope):
             where = None
         code = f.f_code
         if id(code) not in known:  # by id: hashing a code object hashes its whole body
-            if not code.co_filename.startswith(_PKG_DIR):
+            if not code.co_filename.startswith(_NOT_USER):
                 where = code.co_filename, f.f_lineno
                 break
             known[id(code)] = code  # gradviz's own code: a finite set; kept alive, so

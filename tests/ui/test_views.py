@@ -59,6 +59,11 @@ def test_recorded_graph_has_every_node_done_backward_and_shapes_on_edges(mlp_pag
     labels = pg.locator("[data-testid=graph] .edge-label").all_text_contents()
     assert "16×8" in labels
     assert pg.get_attribute("[data-testid=loss-chart]", "data-count") == "3"
+    # the legend (series names, values under the cursor) fits in the chart's box
+    legend, box = (pg.locator(sel).bounding_box() for sel in ("[data-testid=loss-chart] .u-legend",
+                                                                "[data-testid=loss-chart]"))
+    assert "loss" in pg.text_content("[data-testid=loss-chart] .u-legend")
+    assert legend["height"] > 0 and legend["y"] + legend["height"] <= box["y"] + box["height"] + 1
     assert pg.text_content("[data-testid=run-state]") == "recording"
     assert pg.text_content("[data-testid=live]") == "● last step"
     shot(pg, "10-recorded")
@@ -166,6 +171,40 @@ def test_scrubber_shows_an_earlier_step_with_the_same_layout(mlp_page):
     assert pg.get_attribute("[data-testid=inspector]", "data-node-id") in first_ids
     pg.click("[data-testid=live]")
     pg.wait_for_function("document.querySelector('#scrub-label').textContent.startsWith('step 3 /')")
+
+
+def test_a_long_session_names_real_step_numbers_on_the_scrubber(browser, server):
+    events = record_mlp(steps=305, batch=2)   # the page keeps the graphs of the last 300
+    ctx, pg, _, errors = open_session(browser, server, events)
+    try:
+        label = "document.querySelector('#scrub-label').textContent"
+        pg.wait_for_function(f"{label} === 'step 305 / 305 · kept from 6'")
+        assert pg.get_attribute("[data-testid=scrubber]", "max") == "300"
+        pg.fill("[data-testid=scrubber]", "1")           # the oldest graph kept: step 6
+        pg.dispatch_event("[data-testid=scrubber]", "input")
+        pg.wait_for_function(f"{label}.startsWith('step 6 / 305')")
+        assert pg.text_content("#step-info").startswith("step 6 ·")
+    finally:
+        ctx.close()
+    assert not errors
+
+
+def test_switching_session_drops_the_selection_of_the_last_one(browser, server):
+    other = server.gv.manager.create("replay", prefix="other")
+    server.gv.manager.ingest_local(other, MLP_EVENTS)          # same node names: same slots
+    ctx, pg, _, errors = open_session(browser, server, MLP_EVENTS)
+    try:
+        pg.locator("[data-testid=graph] [data-kind=param]").first.click()
+        pg.wait_for_selector("[data-testid=graph] .gnode.selected")
+        assert pg.get_attribute("[data-testid=inspector]", "data-node-id")
+        pg.select_option("[data-testid=session]", other.id)
+        pg.wait_for_function("n => Number(document.body.dataset.events) >= n", arg=len(MLP_EVENTS))
+        pg.wait_for_selector("[data-testid=graph] [data-kind=param]")
+        assert pg.locator("[data-testid=graph] .gnode.selected").count() == 0
+        assert not pg.get_attribute("[data-testid=inspector]", "data-node-id")
+    finally:
+        ctx.close()
+    assert not errors
 
 
 def test_export_svg_downloads_what_is_shown(mlp_page):

@@ -41,6 +41,7 @@ export class GraphController {
     this.live = true; this.shownIndex = null; this.template = null;
     this.layouts.clear(); this.layoutSig = null; this.layout = null; this.layoutMode = null;
     this.collapsed = null; this.userCollapse = false; this.expanded.clear(); this.selectedSlot = null; this.renderedStep = null;
+    this.view.select(null);   // another session: its nodes are not the one picked before
   }
 
   shownStep() {

@@ -111,7 +111,9 @@ function flush() {
     if (changed.has("gradnorms") || changed.has("view") || changed.has("structure")) {
       timeline.updateNorms(store.gradNorms, store.current ? store.current.index + 1 : 0, shown ? shown.index : null);
     }
-    timeline.updateScrubber(nSteps, shown ? store.steps.indexOf(shown) : 0, ctl.live);
+    timeline.updateScrubber(nSteps, shown ? store.steps.indexOf(shown) : 0, ctl.live,
+                            nSteps ? store.steps[0].index : 0, shown ? shown.index : 0,
+                            store.current ? store.current.index : 0);
     renderInspector();
     controls.update();
     $("#step-info").textContent = shown ? `step ${shown.index + 1} · ${shown.order.length} nodes · ${shown.phase}` : "";

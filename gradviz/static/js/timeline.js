@@ -15,13 +15,16 @@ export class Timeline {
     this.chartEl.dataset.last = "";
     scrubber.addEventListener("input", () => onScrub(Number(scrubber.value) - 1, false));
     liveBtn.addEventListener("click", () => onScrub(null, true));
-    new ResizeObserver(() => this.resize()).observe(chartEl);
+    this.sizer = new ResizeObserver(() => this.resize());   // the box, and the legend in it
+    this.sizer.observe(chartEl);
   }
 
+  /** Fit the plot to its box, leaving room for the legend (series names and values) under it. */
   resize() {
     if (!this.plot) return;
     const r = this.chartEl.getBoundingClientRect();
-    this.plot.setSize({ width: Math.max(100, r.width), height: Math.max(80, r.height - 4) });
+    const lh = this.legend ? this.legend.getBoundingClientRect().height : 0;
+    this.plot.setSize({ width: Math.max(100, r.width), height: Math.max(60, r.height - 4 - lh) });
   }
 
   /** Redraw from the store's scalars: loss first, then any other metric. */
@@ -43,6 +46,7 @@ export class Timeline {
     }
     if (!this.plot || names.join() !== this.names.join()) {
       this.names = names;
+      if (this.legend) this.sizer.unobserve(this.legend);
       this.plot?.destroy();
       const r = this.chartEl.getBoundingClientRect();
       this.plot = new uPlot({
@@ -62,6 +66,8 @@ export class Timeline {
           value: (u, v) => (v === null || v === undefined ? "—" : fmt(v)),
         }))],
       }, data, this.chartEl);
+      this.legend = this.plot.root.querySelector(".u-legend");
+      if (this.legend) this.sizer.observe(this.legend);   // its laid-out height comes later
     } else {
       this.plot.setData(data);
     }
@@ -108,11 +114,17 @@ export class Timeline {
     el.title = `log10 ‖grad‖ from ${lo.toFixed(1)} (dark blue) to ${hi.toFixed(1)} (yellow)`;
   }
 
-  updateScrubber(stepCount, shown, live) {
+  /** ``shown``: position among the ``stepCount`` steps kept; the label names real step
+   * numbers (the browser keeps the last few hundred graphs: then it says from which step). */
+  updateScrubber(stepCount, shown, live, firstIndex = 0, shownIndex = shown, lastIndex = stepCount - 1) {
     this.scrubber.max = String(Math.max(1, stepCount));
     this.scrubber.disabled = stepCount < 2;
     this.scrubber.value = String(shown + 1);
-    this.scrubLabel.textContent = stepCount ? `step ${shown + 1} / ${stepCount}` : "no steps yet";
+    const kept = firstIndex > 0 ? ` · kept from ${firstIndex + 1}` : "";
+    this.scrubLabel.textContent = stepCount ? `step ${shownIndex + 1} / ${lastIndex + 1}${kept}` : "no steps yet";
+    this.scrubLabel.title = firstIndex > 0
+      ? `the page keeps the graphs of the last ${stepCount} steps (${firstIndex + 1}–${lastIndex + 1}); the charts cover all`
+      : "";
     this.liveBtn.classList.toggle("active", live);
     // a recording has no live end: the button goes to its last step
     this.liveBtn.textContent = this.recording ? (live ? "● last step" : "go to last step") : live ? "● live" : "go live";
