@@ -146,3 +146,23 @@ def test_torch_utils_data_names_and_inference_mode_port():
     def called():
         return (w * 2).requires_grad
     assert bare() is False and called() is False and gv.is_grad_enabled()
+
+
+def test_assigning_requires_grad_is_checked_as_torch_checks_it():
+    for lib in (gv, torch):
+        with pytest.raises(RuntimeError, match="floating point"):
+            lib.tensor([1, 2]).requires_grad = True      # integers cannot require grad
+        a = lib.ones(2, requires_grad=True)
+        b = a * 2
+        for value in (False, True):                        # a non-leaf's flag is the graph's
+            with pytest.raises(RuntimeError, match="leaf variables"):
+                b.requires_grad = value
+        assert b.requires_grad_(True) is b                 # the method form allows True
+        x = lib.ones(2)
+        x.requires_grad = True
+        assert x.requires_grad and x.is_leaf and (x * 3).requires_grad
+        x.requires_grad = False
+        assert not (x * 3).requires_grad
+    p = gv.nn.Parameter(gv.ones(2))
+    p.requires_grad = False                                # freezing a parameter, as in torch
+    assert not p.requires_grad and p.requires_grad_() is p and p.requires_grad

@@ -244,7 +244,7 @@ def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed
                 handed.add(id(gi))
                 t = _new(Tensor)
                 t._data = gi
-                t.requires_grad = False
+                t._requires_grad = False
                 t.grad = None
                 t.grad_fn = None
                 t._node = None

@@ -86,7 +86,7 @@ class Function:
             if isinstance(a, Tensor):
                 d = a._data
                 arrays.append(d)
-                if a.requires_grad:
+                if a._requires_grad:
                     requires = True
                 if type(d) is not ndarray:
                     xp = _check_device(args)
@@ -110,7 +110,7 @@ class Function:
         t._name = None
         t._hooks = None
         if requires and grad_mode.enabled and cls.differentiable:
-            t.requires_grad = True
+            t._requires_grad = True
             t.grad_fn = ctx
             ctx.inputs = args
             if attrs:
@@ -118,7 +118,7 @@ class Function:
             ctx.out_data = out
             ctx.epoch = INPLACE[0]
         else:
-            t.requires_grad = False
+            t._requires_grad = False
             t.grad_fn = None
         if HOOKS.on:
             _after_forward(ctx, args, attrs, t)
@@ -148,14 +148,14 @@ def apply_binary(cls, a, b):
     t._node = None
     t._name = None
     t._hooks = None
-    if (a.requires_grad or b.requires_grad) and grad_mode.enabled and cls.differentiable:
-        t.requires_grad = True
+    if (a._requires_grad or b._requires_grad) and grad_mode.enabled and cls.differentiable:
+        t._requires_grad = True
         t.grad_fn = ctx
         ctx.inputs = (a, b)
         ctx.out_data = out
         ctx.epoch = INPLACE[0]
     else:
-        t.requires_grad = False
+        t._requires_grad = False
         t.grad_fn = None
     if HOOKS.on:
         _after_forward(ctx, (a, b), {}, t)
@@ -174,13 +174,13 @@ def link_output(ctx, out, inputs, requires):
     t._name = None
     t._hooks = None
     if requires and grad_mode.enabled:
-        t.requires_grad = True
+        t._requires_grad = True
         t.grad_fn = ctx
         ctx.inputs = inputs
         ctx.out_data = out
         ctx.epoch = INPLACE[0]
     else:
-        t.requires_grad = False
+        t._requires_grad = False
         t.grad_fn = None
     return t
 
@@ -201,14 +201,14 @@ def apply_unary(cls, a):
     t._node = None
     t._name = None
     t._hooks = None
-    if a.requires_grad and grad_mode.enabled and cls.differentiable:
-        t.requires_grad = True
+    if a._requires_grad and grad_mode.enabled and cls.differentiable:
+        t._requires_grad = True
         t.grad_fn = ctx
         ctx.inputs = (a,)
         ctx.out_data = out
         ctx.epoch = INPLACE[0]
     else:
-        t.requires_grad = False
+        t._requires_grad = False
         t.grad_fn = None
     if HOOKS.on:
         _after_forward(ctx, (a,), {}, t)

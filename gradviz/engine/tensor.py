@@ -1,4 +1,6 @@
 """Tensor: a NumPy/CuPy array with torch's API and a place in the autograd graph."""
+import operator
+
 import numpy as np
 
 from ..errors import BackwardError, GradvizError
@@ -26,7 +28,7 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array that can record the ops applied to it (torch.Tensor)."""
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_node", "_name", "_hooks",
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_node", "_name", "_hooks",
                  "__weakref__", "__dict__")
     __array_priority__ = 1000  # ndarray + Tensor defers to Tensor.__radd__
     _modified = 0              # function.INPLACE[0] at its last in-place change
@@ -40,7 +42,7 @@ class Tensor:
         self._node = None
         self._name = None
         self._hooks = None
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -51,7 +53,7 @@ class Tensor:
         if not hasattr(arr, "shape"):
             arr = np.asarray(arr)
         t._data = arr
-        t.requires_grad = requires_grad
+        t._requires_grad = requires_grad
         t.grad = None
         t.grad_fn = None
         t._node = None
@@ -209,7 +211,7 @@ class Tensor:
     def detach_(self):
         """Cut this tensor from the graph in place."""
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     def clone(self):
@@ -291,8 +293,19 @@ class Tensor:
         if requires_grad and self._data.dtype.kind != "f":
             raise BackwardError("only Tensors of floating point dtype can require gradients, "
                                 f"not {self.dtype}")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
+
+    def _set_requires_grad(self, value):
+        if self.grad_fn is not None:   # torch: even True (which requires_grad_ allows)
+            raise BackwardError("you can only change requires_grad flags of leaf variables. "
+                                "Use detach() to get a tensor that does not require grad.")
+        self.requires_grad_(value)
+
+    # ``t.requires_grad = v`` is checked as torch checks it (int tensors and non-leaves are
+    # refused); the engine's hot paths read and write the slot ``_requires_grad`` itself
+    requires_grad = property(operator.attrgetter("_requires_grad"), _set_requires_grad,
+                             doc="True when ops on this tensor are recorded for backward.")
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute d self / d leaves and accumulate it in each leaf's ``.grad``."""

@@ -11,7 +11,7 @@ from .tensor_shape import _index_key
 
 
 def _check_inplace(self):
-    if grad_mode.enabled and self.requires_grad:
+    if grad_mode.enabled and self._requires_grad:
         if self.grad_fn is None:
             raise BackwardError("a leaf Variable that requires grad is being used in an "
                                 "in-place operation.")

@@ -409,7 +409,7 @@ Tensor.__ge__ = _compare_operator("ge")
 def _inplace_or_new(inplace, outplace):
     """``a += b``: in place when allowed, a new graph node for non-leaf tensors (as torch)."""
     def method(a, b):
-        if grad_mode.enabled and a.requires_grad and a.grad_fn is not None:
+        if grad_mode.enabled and a._requires_grad and a.grad_fn is not None:
             return outplace(a, b)
         return inplace(a, b)
     return method

@@ -26,7 +26,7 @@ class Parameter(Tensor):
         self._node = None
         self._name = None
         self._hooks = None
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -54,5 +54,5 @@ class Buffer(Tensor):
         self._node = None
         self._name = None
         self._hooks = None
-        self.requires_grad = False
+        self._requires_grad = False
         self.persistent = persistent

@@ -240,7 +240,7 @@ class Tracer:
         if node in self.announced:
             return node
         self.announced.add(node)
-        self._push(("leaf", node, t._name, t._data, t.requires_grad, _now()))
+        self._push(("leaf", node, t._name, t._data, t._requires_grad, _now()))
         return node
 
     def op(self, fn, args, attrs, out):
@@ -260,7 +260,7 @@ class Tracer:
                     node = a._node = next(_node_ids)
                 if a.grad_fn is None and node not in announced:
                     announced.add(node)
-                    recs.append(("leaf", node, a._name, a._data, a.requires_grad, _now()))
+                    recs.append(("leaf", node, a._name, a._data, a._requires_grad, _now()))
                 ids.append(node)
             elif isinstance(a, (int, float)):  # Python constants: ``x * 3`` shows the 3
                 if scalars is None:

@@ -63,8 +63,8 @@ def apply_linear(x, weight, bias):
         return Linear.apply(x, weight, bias)
     if type(out) is not ndarray:
         return Linear.apply(x, weight, bias)
-    return link_output(ctx, out, (x, weight, bias), x.requires_grad or weight.requires_grad
-                       or (bias is not None and bias.requires_grad))
+    return link_output(ctx, out, (x, weight, bias), x._requires_grad or weight._requires_grad
+                       or (bias is not None and bias._requires_grad))
 
 
 _linear_forward = Linear.forward.__wrapped__  # the undecorated forward

@@ -353,7 +353,7 @@ def cross_entropy_plain(input, target, reduction):
     out = _ce_fast_forward(ctx, np, input._data, target._data, reduction)
     ctx.attrs = {"weight": None, "ignore_index": -100, "label_smoothing": 0.0,
                  "reduction": reduction}
-    return link_output(ctx, out, (input, target), input.requires_grad or target.requires_grad)
+    return link_output(ctx, out, (input, target), input._requires_grad or target._requires_grad)
 
 
 def _ce_fast_backward(ctx, xp, g, target, logp):
