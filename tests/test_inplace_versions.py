@@ -108,3 +108,41 @@ def test_an_output_saved_for_backward_changed_in_place_raises_as_torch(op):
             y.mul_(2)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             y.sum().backward()
+
+
+@pytest.mark.parametrize("build, change", [
+    (lambda w: (w * w).sum(), lambda w: w.detach().mul_(2)),           # through a detached view
+    (lambda w: (w * w.detach()).sum(), lambda w: w.mul_(2)),           # the detached one saved
+    (lambda w: (w * 2).exp().sum(), None),                             # an op's saved output
+    (lambda w: (w + 1).sum(), lambda w: w.detach().zero_()),           # nothing saved: fine
+])
+def test_detach_shares_the_version_counter_as_torch(build, change):
+    if change is None:                       # exp's output changed through its detached twin
+        out = []
+        for lib in (torch, gv):
+            w = lib.tensor(W.copy(), requires_grad=True)
+            e = (w * 2).exp()
+            e.detach().detach().add_(1)
+            try:
+                e.sum().backward()
+                out.append("ok")
+            except RuntimeError as exc:
+                out.append("raised" if "modified by an inplace" in str(exc) else str(exc))
+        assert out == ["raised", "raised"]
+        return
+    t, g = _both(build, change)
+    assert t[0] == g[0], (t, g)
+    if t[0] == "ok":
+        np.testing.assert_allclose(g[1], t[1])
+
+
+def test_a_kept_detached_loss_does_not_keep_its_graph_alive():
+    import gc
+    import weakref
+    x = gv.ones(3, requires_grad=True)
+    loss = (x * 2).sum()
+    node = weakref.ref(loss.grad_fn)
+    kept = loss.detach()
+    del loss
+    gc.collect()
+    assert node() is None and kept.item() == 6.0

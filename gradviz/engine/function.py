@@ -33,6 +33,7 @@ class Function:
     # None: any gradient may read any saved input
     saved_for = None
     out_modified = 0        # INPLACE[0] when its output was last changed in place
+    shared_version = None   # the counter its output shares with tensors detach() made of it
     attrs = types.MappingProxyType({})  # ops called without keyword attributes
     # the output's array, so that create_graph can rebuild the output as a graph Tensor
     # (a plain reference: the output Tensor holds the same array for as long as it lives)
@@ -228,6 +229,29 @@ def note_inplace(t):
     fn = t.grad_fn
     if fn is not None:   # an output ops like exp and tanh saved for their backward
         fn.out_modified = INPLACE[0]
+    shared = t.__dict__.get("_shared_version")
+    if shared is not None:   # t and the tensors detach() made of it (or it of): one counter
+        shared[0] = INPLACE[0]
+
+
+def share_version(base, other):
+    """``other`` (``base.detach()``) shares ``base``'s version counter, as in torch: an
+    in-place change through either is seen by the graph that saved the other. (The op
+    that made ``base`` holds the counter, not the other way: a kept ``loss.detach()``
+    does not keep the graph alive.)"""
+    shared = base.__dict__.get("_shared_version")
+    if shared is None:
+        shared = base.__dict__["_shared_version"] = [base._modified]
+        if base.grad_fn is not None:
+            base.grad_fn.shared_version = shared
+    other.__dict__["_shared_version"] = shared
+
+
+def _version(a):
+    """The last in-place change of ``a`` (or of a tensor sharing its version counter)."""
+    v = getattr(a, "_modified", 0)
+    shared = getattr(a, "__dict__", {}).get("_shared_version")
+    return v if shared is None or shared[0] < v else shared[0]
 
 
 def check_saved(fn):
@@ -238,11 +262,13 @@ def check_saved(fn):
     def is_saved(d):
         return any(s is d or getattr(s, "base", None) is d for s in saved)
 
-    if fn.out_modified > fn.epoch and is_saved(fn.out_data):
+    shared = fn.shared_version
+    out_modified = fn.out_modified if shared is None else max(fn.out_modified, shared[0])
+    if out_modified > fn.epoch and is_saved(fn.out_data):
         _raise_modified(fn, fn.out_data, "output 0")
     needs, readers = fn.needs_input_grad, fn.saved_for
     for i, a in enumerate(fn.inputs):
-        if getattr(a, "_modified", 0) <= fn.epoch:
+        if _version(a) <= fn.epoch:
             continue
         if readers is not None and not any(needs[j] for j in readers.get(i, ())):
             continue   # no gradient this backward computes reads it (torch: no error)

@@ -205,8 +205,12 @@ class Tensor:
         return bool(self.item())
 
     def detach(self):
-        """A tensor sharing the values, cut from the graph."""
-        return Tensor._wrap(self._data)
+        """A tensor sharing the values (and, as in torch, the in-place version counter: a
+        change through it is seen by graphs that saved this one), cut from the graph."""
+        from .function import share_version
+        out = Tensor._wrap(self._data)
+        share_version(self, out)
+        return out
 
     def detach_(self):
         """Cut this tensor from the graph in place."""
