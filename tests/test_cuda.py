@@ -175,6 +175,7 @@ LAYERS = [
     (lambda: nn.LSTM(4, 5, num_layers=2, batch_first=True), (2, 3, 4)),
     (lambda: nn.GRU(4, 5, bidirectional=True), (3, 2, 4)),
     (lambda: nn.RNN(4, 5), (3, 2, 4)),
+    (lambda: nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0), (3, 2, 8)),
 ]
 
 
@@ -285,3 +286,22 @@ def test_traced_run_on_device_records_device_events(dev):
     ops = [e for e in rec.events if e["type"] == "op"]
     assert ops and all(e["device"] == "cuda:0" for e in ops)
     assert any(e["type"] == "grad" for e in rec.events)
+
+
+def test_attention_masks_are_made_on_the_device(dev):
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.standard_normal((2, 4, 8)).astype(np.float32) for _ in range(3))
+    mask = np.triu(np.ones((4, 4), bool), 1)
+    mha = nn.MultiheadAttention(8, 2)
+    outs = []
+    for device in ("cpu", dev):
+        mha.to(device)
+        a, b, c = (gv.tensor(x, device=device) for x in (q, k, v))
+        sdpa = nn.functional.scaled_dot_product_attention(a, b, c, is_causal=True)
+        out, w = mha(a.transpose(0, 1), b.transpose(0, 1), c.transpose(0, 1),
+                     attn_mask=gv.tensor(mask, device=device))
+        outs.append([t.detach().cpu().numpy() for t in (sdpa, out, w)])
+        if device != "cpu":
+            assert on_device(sdpa) and on_device(out) and on_device(w)
+    for got, want in zip(outs[1], outs[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

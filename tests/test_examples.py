@@ -11,7 +11,7 @@ EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.py") if not p.name
 EXPECT = {"linear_regression.py": "learned y =", "perceptron.py": "decision boundary",
           "mlp_digits.py": "test accuracy", "cnn_digits.py": "test accuracy",
           "autoencoder.py": "test MSE", "ctc_sequence.py": "greedy decode accuracy",
-          "gd_variants.py": "mini-batch"}
+          "gd_variants.py": "mini-batch", "attention_sort.py": "sorted exactly"}
 
 
 def test_every_example_is_covered():

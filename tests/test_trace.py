@@ -150,6 +150,26 @@ def test_module_field_follows_the_module_stack():
     assert next(e for e in rec.events if e["type"] == "op")["module"] == "fc1"
 
 
+def test_module_paths_through_lists_and_dicts_match_the_parameter_names():
+    class Net(gv.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = gv.nn.ModuleList([gv.nn.Linear(2, 2), gv.nn.Sequential(gv.nn.Tanh())])
+            self.heads = gv.nn.ModuleDict({"out": gv.nn.Linear(2, 1)})
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return self.heads["out"](x)
+    net = Net()
+    with gv.trace.record() as rec:
+        net(gv.ones(1, 2))
+    mods = [e["module"] for e in rec.events if e["type"] == "op"]
+    assert mods == ["layers.0", "layers.1.0", "heads.out"]   # not "0", "1.0", "out"
+    params = {e["name"] for e in rec.events if e["type"] == "leaf" and e.get("name")}
+    assert {"layers.0.weight", "heads.out.weight"} <= params
+
+
 class _UserNet(gv.nn.Module):
     """A user-defined module: its own ops are the user's lines, its layers' ops too."""
 

@@ -80,6 +80,8 @@ class Sequential(Module):
 class ModuleList(Module):
     """A list of modules, registered so that their parameters are found."""
 
+    _gv_container = True   # its children are called by its owner (op paths)
+
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
@@ -141,6 +143,8 @@ class ModuleList(Module):
 
 class ModuleDict(Module):
     """A dict of modules, registered under their keys."""
+
+    _gv_container = True   # its children are called by its owner (op paths)
 
     def __init__(self, modules=None):
         super().__init__()

@@ -32,6 +32,7 @@ class Module(StateDictMixin):
 
     _version_named = 0
     _gv_local = None          # this module's attribute name in its parent, set while listening
+    _gv_container = False     # True for ModuleList/ModuleDict: holds modules, never called
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -83,10 +84,19 @@ class Module(StateDictMixin):
                     stack.pop()
 
     def _name_tree(self):
-        """Give every submodule its local name and unnamed parameters their dotted names."""
-        for path, m in self.named_modules():
+        """Give every submodule its local name and unnamed parameters their dotted names.
+
+        A local name is the path from the nearest ancestor that is called: a ModuleList's
+        or ModuleDict's children are called by the module holding the container, so theirs
+        include the container's name ("layers.0") and op paths match parameter names."""
+        modules = dict(self.named_modules())
+        for path, m in modules.items():
             if path:
-                object.__setattr__(m, "_gv_local", path.rsplit(".", 1)[-1])
+                parts = path.split(".")
+                i = len(parts) - 1
+                while i > 0 and modules.get(".".join(parts[:i]))._gv_container:
+                    i -= 1
+                object.__setattr__(m, "_gv_local", ".".join(parts[i:]))
         for name, p in self.named_parameters():
             if p._name is None:
                 p._name = name

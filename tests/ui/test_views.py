@@ -207,6 +207,35 @@ def test_switching_session_drops_the_selection_of_the_last_one(browser, server):
     assert not errors
 
 
+def _record_deep(layers=15, steps=2):
+    import gradviz as gv
+    gv.manual_seed(0)
+    model = gv.nn.Sequential(*[gv.nn.Linear(4, 4) for _ in range(layers)])
+    with gv.trace.record() as rec:
+        for _ in range(steps):
+            model.zero_grad()
+            model(gv.randn(2, 4)).pow(2).mean().backward()
+    events = [dict(e) for e in rec.events]
+    for e in events:
+        e.pop("session", None)
+        e.pop("seq", None)
+    return events
+
+
+def test_gradient_norms_of_many_parameters_stay_readable_and_scroll(browser, server):
+    ctx, pg, _, errors = open_session(browser, server, _record_deep())
+    try:
+        norms = "[data-testid=grad-norms]"
+        pg.wait_for_function(f"document.querySelector('{norms}').dataset.layers === '30'")
+        canvas = pg.locator(f"{norms} canvas").bounding_box()
+        assert canvas["height"] >= 30 * 11                  # a readable row per parameter
+        assert pg.eval_on_selector(norms, "e => e.scrollHeight > e.clientHeight")   # scrolls
+        assert pg.eval_on_selector(norms, "e => getComputedStyle(e).overflowY") == "auto"
+    finally:
+        ctx.close()
+    assert not errors
+
+
 def test_export_svg_downloads_what_is_shown(mlp_page):
     pg = mlp_page
     pg.click("summary:has-text('Export')")

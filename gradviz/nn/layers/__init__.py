@@ -13,6 +13,7 @@ from .activation import (
                          Softplus,
                          Tanh,
 )
+from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from .conv import (
                          Conv1d,
                          Conv2d,
@@ -81,6 +82,7 @@ __all__ = [
                          "MaxUnpool1d",
                          "MaxUnpool2d",
                          "MaxUnpool3d",
+                         "MultiheadAttention",
                          "RNNBase",
                          "ReLU",
                          "ReLU6",
@@ -92,5 +94,7 @@ __all__ = [
                          "SumPool2d",
                          "SumPool3d",
                          "Tanh",
+                         "TransformerEncoder",
+                         "TransformerEncoderLayer",
                          "Unflatten",
 ]

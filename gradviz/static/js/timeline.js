@@ -80,8 +80,10 @@ export class Timeline {
     el.dataset.layers = String(names.length);
     const canvas = el.querySelector("canvas") || el.appendChild(document.createElement("canvas"));
     const r = el.getBoundingClientRect();
-    const W = Math.max(100, r.width - 8), rowH = Math.max(6, Math.min(16, (r.height - 22) / Math.max(1, names.length)));
+    // rows stay readable (≥ 11 px: a label each); more rows than fit scroll in the box
+    const rowH = Math.max(11, Math.min(16, (r.height - 22) / Math.max(1, names.length)));
     const H = Math.max(20, rowH * names.length);
+    const W = Math.max(100, r.width - (H > r.height ? 16 : 8));
     const dpr = window.devicePixelRatio || 1;
     canvas.width = W * dpr; canvas.height = H * dpr;
     canvas.style.width = W + "px"; canvas.style.height = H + "px";

@@ -1,0 +1,211 @@
+"""MultiheadAttention, TransformerEncoderLayer, TransformerEncoder (torch's parameters,
+state_dict keys, masks and shapes), built from the engine's ops so every step of
+attention is a node in the graph."""
+import copy
+import math
+
+from ...engine import creation
+from ...errors import GradvizError, ShapeError
+from .. import functional as F
+from .. import init
+from ..containers import ModuleList
+from ..functional_attention import additive_mask
+from ..module import Module
+from ..parameter import Parameter
+from .dropout import Dropout
+from .linear import Linear
+from .norm import LayerNorm
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention: ``in_proj_weight`` (3E, E) maps query, key and value; each of
+    ``num_heads`` heads attends over E / num_heads dims; ``out_proj`` maps back to E.
+
+    ``forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+    average_attn_weights=True, is_causal=False)`` → ``(output, weights or None)``, with
+    inputs (L, N, E), or (N, L, E) when ``batch_first``, or unbatched (L, E). Masks as
+    torch: bool True (or -inf) means "do not attend"; float masks are added.
+    """
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
+                 dtype=None):
+        super().__init__()
+        if add_bias_kv or add_zero_attn:
+            raise GradvizError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
+                               "supported")
+        if (kdim not in (None, embed_dim)) or (vdim not in (None, embed_dim)):
+            raise GradvizError("MultiheadAttention: kdim and vdim must equal embed_dim here")
+        if embed_dim % num_heads:
+            raise GradvizError("embed_dim must be divisible by num_heads")
+        self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
+        self.kdim = self.vdim = self.embed_dim
+        self.head_dim = self.embed_dim // self.num_heads
+        self.dropout, self.batch_first = float(dropout), bool(batch_first)
+        self.in_proj_weight = Parameter(creation.empty(3 * embed_dim, embed_dim, dtype=dtype,
+                                                       device=device))
+        if bias:
+            self.in_proj_bias = Parameter(creation.empty(3 * embed_dim, dtype=dtype,
+                                                         device=device))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
+        self._reset_parameters()
+
+    def _reset_parameters(self):
+        """torch's: xavier-uniform in_proj_weight, zero biases, out_proj as a Linear."""
+        init.xavier_uniform_(self.in_proj_weight)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
+                attn_mask=None, average_attn_weights=True, is_causal=False):
+        """Attend from ``query`` to ``key``/``value``; returns (output, weights or None)."""
+        if is_causal and attn_mask is None:
+            raise GradvizError("MultiheadAttention: is_causal is a hint that attn_mask is the "
+                               "causal mask; pass that mask as attn_mask too (as torch)")
+        batched = query.ndim == 3
+        if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+            raise ShapeError(f"MultiheadAttention: query, key and value must all be 3-D "
+                             f"(batched) or 2-D (unbatched), got {query.ndim}-D, {key.ndim}-D "
+                             f"and {value.ndim}-D")
+        if not batched:   # (L, E) -> (L, 1, E)
+            query, key, value = (t.unsqueeze(1) for t in (query, key, value))
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+        elif self.batch_first:
+            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        out, weights = self._attend(query, key, value, key_padding_mask, need_weights,
+                                    attn_mask, average_attn_weights)
+        if not batched:
+            out = out.squeeze(1)
+            weights = None if weights is None else weights.squeeze(0)
+        elif self.batch_first:
+            out = out.transpose(0, 1)
+        return out, weights
+
+    def _attend(self, query, key, value, key_padding_mask, need_weights, attn_mask,
+                average):
+        L, N, E = query.shape
+        S = key.shape[0]
+        H, D = self.num_heads, self.head_dim
+        if E != self.embed_dim or key.shape[-1] != E or value.shape[-1] != E \
+                or key.shape[:2] != value.shape[:2] or key.shape[1] != N:
+            raise ShapeError(f"MultiheadAttention: query {tuple(query.shape)}, key "
+                             f"{tuple(key.shape)}, value {tuple(value.shape)} do not fit "
+                             f"embed_dim={self.embed_dim}")
+        w = self.in_proj_weight.chunk(3)
+        b = (None,) * 3 if self.in_proj_bias is None else self.in_proj_bias.chunk(3)
+        q, k, v = (F.linear(x, wi, bi) for x, wi, bi in zip((query, key, value), w, b))
+        # (L, N, E) -> (N*H, L, D): one batch entry per (item, head)
+        q = q.reshape(L, N * H, D).transpose(0, 1)
+        k = k.reshape(S, N * H, D).transpose(0, 1)
+        v = v.reshape(S, N * H, D).transpose(0, 1)
+        scores = (q * math.sqrt(1.0 / D)) @ k.transpose(-2, -1)
+        mask = self._mask(attn_mask, key_padding_mask, scores, N, L, S)
+        if mask is not None:
+            scores = scores + mask
+        weights = F.softmax(scores, dim=-1)
+        if self.dropout > 0.0 and self.training:
+            weights = F.dropout(weights, self.dropout, training=True)
+        out = (weights @ v).transpose(0, 1).reshape(L * N, E)
+        out = self.out_proj(out).reshape(L, N, E)
+        if not need_weights:
+            return out, None
+        weights = weights.reshape(N, H, L, S)
+        return out, (weights.mean(dim=1) if average else weights)
+
+    def _mask(self, attn_mask, key_padding_mask, like, N, L, S):
+        """One additive mask broadcastable to (N*H, L, S), or None."""
+        H = self.num_heads
+        mask = None
+        if attn_mask is not None:
+            mask = additive_mask(attn_mask, like, allowed=False)
+            if mask.ndim == 2:
+                if tuple(mask.shape) != (L, S):
+                    raise ShapeError(f"The shape of the 2D attn_mask is {tuple(mask.shape)}, "
+                                     f"but should be {(L, S)}.")
+            elif mask.ndim == 3:
+                if tuple(mask.shape) != (N * H, L, S):
+                    raise ShapeError(f"The shape of the 3D attn_mask is {tuple(mask.shape)}, "
+                                     f"but should be {(N * H, L, S)}.")
+            else:
+                raise ShapeError(f"attn_mask's dimension {mask.ndim} is not supported")
+        if key_padding_mask is not None:
+            if tuple(key_padding_mask.shape) != (N, S):
+                raise ShapeError(f"expecting key_padding_mask shape of {(N, S)}, but got "
+                                 f"{tuple(key_padding_mask.shape)}")
+            pad = additive_mask(key_padding_mask, like, allowed=False)
+            pad = pad.reshape(N, 1, 1, S).expand(N, H, 1, S).reshape(N * H, 1, S)
+            mask = pad if mask is None else mask + pad
+        return mask
+
+    def extra_repr(self):
+        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"
+
+
+def _activation(activation):
+    if isinstance(activation, str):
+        if activation not in ("relu", "gelu"):
+            raise GradvizError(f"activation should be relu/gelu, not {activation}")
+        return F.relu if activation == "relu" else F.gelu
+    return activation
+
+
+class TransformerEncoderLayer(Module):
+    """Self-attention and a feed-forward block, each with a residual and LayerNorm
+    (``norm_first``: pre-norm), as ``torch.nn.TransformerEncoderLayer``."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        kw = {"device": device, "dtype": dtype}
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, **kw)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
+        self.norm_first = bool(norm_first)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.activation = _activation(activation)
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        """One encoder layer over ``src`` ((S, N, E), or (N, S, E) when batch_first)."""
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            return x + self._ff_block(self.norm2(x))
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+        return self.norm2(x + self._ff_block(x))
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+    def _ff_block(self, x):
+        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+class TransformerEncoder(Module):
+    """``num_layers`` copies of ``encoder_layer`` (then ``norm``, if given)."""
+
+    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
+                 mask_check=True):
+        super().__init__()
+        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.num_layers = int(num_layers)
+        self.norm = norm
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        """Run ``src`` through every layer."""
+        x = src
+        for layer in self.layers:
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
+                      is_causal=bool(is_causal))
+        return self.norm(x) if self.norm is not None else x

@@ -1,0 +1,172 @@
+"""Attention against torch: F.scaled_dot_product_attention, nn.MultiheadAttention (masks,
+weights, batch_first, unbatched), nn.TransformerEncoderLayer / TransformerEncoder; their
+errors; and that the debugger sees attention's steps as ops of the attention module."""
+import numpy as np
+import pytest
+import torch
+from nn_twin import compare, load_from_torch
+
+import gradviz as gv
+
+F64 = {"dtype": gv.float64}
+RNG = np.random.default_rng(0)
+
+
+def _both(arr):
+    return gv.tensor(arr), torch.tensor(arr)
+
+
+def _close(a, b, tol=1e-12):
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("kw", [{}, {"is_causal": True}, {"scale": 0.3},
+                                {"attn_mask": np.tril(np.ones((4, 5), bool))},
+                                {"attn_mask": RNG.standard_normal((4, 5))},
+                                {"attn_mask": RNG.random((2, 1, 4, 5)) > 0.3},
+                                {"enable_gqa": True}])
+def test_scaled_dot_product_attention_matches_torch(kw):
+    heads_kv = 1 if kw.get("enable_gqa") else 3
+    q, k, v = (RNG.standard_normal(s) for s in ((2, 3, 4, 8), (2, heads_kv, 5, 8),
+                                                (2, heads_kv, 5, 6)))
+    if "attn_mask" in kw and kw["attn_mask"].dtype == bool:
+        kw["attn_mask"][..., 0] = True           # every query sees a key (no all -inf row)
+    G = [gv.tensor(a, requires_grad=True) for a in (q, k, v)]
+    T = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    gkw = {n: gv.tensor(x) if isinstance(x, np.ndarray) else x for n, x in kw.items()}
+    tkw = {n: torch.tensor(x) if isinstance(x, np.ndarray) else x for n, x in kw.items()}
+    go = gv.nn.functional.scaled_dot_product_attention(*G, **gkw)
+    to = torch.nn.functional.scaled_dot_product_attention(*T, **tkw)
+    _close(go, to)
+    w = RNG.standard_normal(tuple(to.shape))
+    (go * gv.tensor(w)).sum().backward()
+    (to * torch.tensor(w)).sum().backward()
+    for a, b in zip(G, T):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_scaled_dot_product_attention_passes_gradcheck_and_drops_out():
+    q, k, v = (gv.tensor(RNG.standard_normal((2, 3, 4)), requires_grad=True) for _ in range(3))
+    assert gv.autograd.gradcheck(
+        lambda a, b, c: gv.nn.functional.scaled_dot_product_attention(a, b, c, is_causal=True),
+        (q, k, v))
+    gv.manual_seed(0)
+    out = gv.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
+    assert tuple(out.shape) == (2, 3, 4)
+    with pytest.raises(gv.GradvizError, match="is_causal"):
+        gv.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=gv.ones(3, 3).bool(),
+                                                      is_causal=True)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_attention_matches_torch_with_separate_key_value(batch_first):
+    tm = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first).double()
+    gm = gv.nn.MultiheadAttention(8, 2, batch_first=batch_first, **F64)
+    assert sorted(gm.state_dict()) == sorted(tm.state_dict())
+    q = RNG.standard_normal((3, 4, 8))
+    kv = RNG.standard_normal((3, 5, 8) if batch_first else (5, 4, 8))
+    compare(gm, tm, q, kv, kv)
+
+
+_CAUSAL = np.triu(np.ones((4, 4), bool), 1)          # MultiheadAttention: True = masked
+_PAD = np.array([[False] * 4, [False, False, False, True], [False, False, True, True]])
+
+
+@pytest.mark.parametrize("kw", [
+    {"attn_mask": _CAUSAL}, {"key_padding_mask": _PAD},
+    {"attn_mask": _CAUSAL, "key_padding_mask": _PAD},
+    {"attn_mask": np.where(_CAUSAL, -1e9, 0.25)},
+    {"attn_mask": np.broadcast_to(_CAUSAL, (6, 4, 4)).copy()},
+    {"attn_mask": _CAUSAL, "is_causal": True},
+    {"average_attn_weights": False}, {"need_weights": False},
+])
+def test_multihead_attention_masks_and_weights_match_torch(kw):
+    tm = torch.nn.MultiheadAttention(8, 2).double()
+    gm = gv.nn.MultiheadAttention(8, 2, **F64)
+    load_from_torch(gm, tm)
+    x = RNG.standard_normal((4, 3, 8))
+    g, t = gv.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    gkw = {n: gv.tensor(a) if isinstance(a, np.ndarray) else a for n, a in kw.items()}
+    tkw = {n: torch.tensor(a) if isinstance(a, np.ndarray) else a for n, a in kw.items()}
+    (go, gw), (to, tw) = gm(g, g, g, **gkw), tm(t, t, t, **tkw)
+    _close(go, to)
+    assert (gw is None) == (tw is None)
+    if tw is not None:
+        assert tuple(gw.shape) == tuple(tw.shape)
+        _close(gw, tw)
+        (go.sum() + (gw * gv.tensor(np.arange(gw.numel()).reshape(gw.shape) % 3)).sum()).backward()
+        (to.sum() + (tw * torch.tensor(np.arange(tw.numel()).reshape(tw.shape) % 3)).sum()).backward()
+    else:
+        go.sum().backward()
+        to.sum().backward()
+    np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for (name, p), tp in zip(gm.named_parameters(), tm.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
+
+
+def test_multihead_attention_unbatched_and_errors():
+    tm = torch.nn.MultiheadAttention(8, 2).double()
+    gm = gv.nn.MultiheadAttention(8, 2, **F64)
+    load_from_torch(gm, tm)
+    g, t = _both(RNG.standard_normal((4, 8)))
+    (go, gw), (to, tw) = gm(g, g, g), tm(t, t, t)
+    _close(go, to)
+    _close(gw, tw)
+    for make, match in ((lambda: gv.nn.MultiheadAttention(8, 3), "divisible"),
+                        (lambda: gv.nn.MultiheadAttention(8, 2, add_bias_kv=True), "add_bias_kv"),
+                        (lambda: gv.nn.MultiheadAttention(8, 2, kdim=4), "kdim")):
+        with pytest.raises(gv.GradvizError, match=match):
+            make()
+    x = gv.randn(4, 3, 8, **F64)
+    for call, match in ((lambda: gm(x, x, x, is_causal=True), "is_causal"),
+                        (lambda: gm(x, x, x, attn_mask=gv.ones(3, 3).bool()), "2D attn_mask"),
+                        (lambda: gm(x, x, x, key_padding_mask=gv.ones(4, 3).bool()),
+                         "key_padding_mask"),
+                        (lambda: gm(x, x, gv.randn(4, 8, **F64)), "2-D")):
+        with pytest.raises(gv.GradvizError, match=match):
+            call()
+
+
+@pytest.mark.parametrize("norm_first, activation, batch_first",
+                         [(False, "relu", False), (True, "gelu", True), (False, "gelu", True)])
+def test_transformer_encoder_matches_torch(norm_first, activation, batch_first):
+    torch.manual_seed(0)
+    tl = torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0,
+                                          activation=activation, batch_first=batch_first,
+                                          norm_first=norm_first).double()
+    te = torch.nn.TransformerEncoder(tl, 2, norm=torch.nn.LayerNorm(8).double(),
+                                     enable_nested_tensor=False)
+    gl = gv.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0,
+                                       activation=activation, batch_first=batch_first,
+                                       norm_first=norm_first, **F64)
+    ge = gv.nn.TransformerEncoder(gl, 2, norm=gv.nn.LayerNorm(8, **F64))
+    assert sorted(ge.state_dict()) == sorted(te.state_dict())
+    load_from_torch(ge, te)
+    x = RNG.standard_normal((3, 5, 8))
+    n = 5 if batch_first else 3
+    causal = torch.nn.Transformer.generate_square_subsequent_mask(n).double()
+    pad = np.zeros((3 if batch_first else 5, n))   # float, as the causal mask (torch warns
+    pad[1, -1] = -np.inf                             # about mixing a bool one with it)
+    g, t = gv.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    go = ge(g, mask=gv.tensor(causal.numpy()), src_key_padding_mask=gv.tensor(pad))
+    to = te(t, mask=causal, src_key_padding_mask=torch.tensor(pad))
+    _close(go, to, 1e-10)
+    (go ** 2).sum().backward()
+    (to ** 2).sum().backward()
+    np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-11)
+    grads = dict(ge.named_parameters())
+    for name, p in te.named_parameters():
+        np.testing.assert_allclose(grads[name].grad.numpy(), p.grad.numpy(), rtol=1e-9,
+                                   atol=1e-11, err_msg=name)
+
+
+def test_the_debugger_sees_attention_step_by_step_inside_its_module():
+    layer = gv.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0)
+    x = gv.randn(3, 2, 8)
+    with gv.trace.record() as rec:
+        layer(x).sum().backward()
+    ops = [e for e in rec.events if e["type"] == "op"]
+    attn = [e["op"] for e in ops if (e.get("module") or "").startswith("self_attn")]
+    assert {"Linear", "Matmul", "Softmax", "Mul"} <= set(attn)
+    assert any(e["type"] == "grad" for e in rec.events)
