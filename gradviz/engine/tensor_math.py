@@ -1,7 +1,6 @@
 """More of torch's Tensor methods: tests (isnan, any, isclose...), rounding, norm, flip,
 sorting, index selection and ``new_*`` constructors. Each is a thin call of one Function
 class or of existing methods (sort's values are a gather, so their gradient flows)."""
-import builtins as _b
 import numbers
 
 import numpy as np
@@ -49,12 +48,12 @@ def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True when every element is close (``isclose``); a Python bool."""
-    return _b.bool(isclose(self, other, rtol, atol, equal_nan)._data.all())
+    return bool(isclose(self, other, rtol, atol, equal_nan)._data.all())
 
 
 def equal(self, other):
     """True when both have the same shape and elements; a Python bool."""
-    return tuple(self.shape) == tuple(other.shape) and _b.bool((self == other)._data.all())
+    return tuple(self.shape) == tuple(other.shape) and bool((self == other)._data.all())
 
 
 def _any_all(op):
