@@ -176,6 +176,9 @@ LAYERS = [
     (lambda: nn.GRU(4, 5, bidirectional=True), (3, 2, 4)),
     (lambda: nn.RNN(4, 5), (3, 2, 4)),
     (lambda: nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0), (3, 2, 8)),
+    (lambda: nn.LSTMCell(4, 5), (2, 4)), (lambda: nn.GRUCell(4, 5), (2, 4)),
+    (lambda: nn.GroupNorm(2, 4), (2, 4, 3)), (lambda: nn.PReLU(3), (2, 3, 4)),
+    (lambda: nn.ReflectionPad2d(1), (1, 2, 3, 3)), (lambda: nn.Mish(), (3, 4)),
 ]
 
 

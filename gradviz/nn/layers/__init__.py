@@ -1,17 +1,28 @@
 """gv.nn's layer modules (each a thin Module over its F.* twin)."""
 from .activation import (
+                         CELU,
                          ELU,
                          GELU,
+                         GLU,
+                         SELU,
+                         Hardsigmoid,
+                         Hardswish,
                          Hardtanh,
                          LeakyReLU,
+                         LogSigmoid,
                          LogSoftmax,
+                         Mish,
+                         PReLU,
                          ReLU,
                          ReLU6,
                          Sigmoid,
                          SiLU,
                          Softmax,
+                         Softmin,
                          Softplus,
+                         Softsign,
                          Tanh,
+                         Threshold,
 )
 from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from .conv import (
@@ -22,10 +33,13 @@ from .conv import (
                          ConvTranspose2d,
                          ConvTranspose3d,
 )
+from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
-from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
+from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
+from .padding import *  # noqa: F401,F403
+from .padding import __all__ as _padding_all
 from .pool import (
                          AdaptiveAvgPool1d,
                          AdaptiveAvgPool2d,
@@ -44,8 +58,13 @@ from .pool import (
                          SumPool3d,
 )
 from .rnn import GRU, LSTM, RNN, RNNBase
+from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 
-__all__ = [
+__all__ = _padding_all + [
+                         "CELU", "GLU", "SELU", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish",
+                         "PReLU", "Softmin", "Softsign", "Threshold", "CosineSimilarity",
+                         "PairwiseDistance", "GroupNorm", "GRUCell", "LSTMCell", "RNNCell",
+                         "RNNCellBase",
                          "ELU",
                          "GELU",
                          "GRU",

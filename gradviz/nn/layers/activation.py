@@ -1,7 +1,10 @@
 """Activation modules: ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softmax, LogSoftmax,
-Softplus, Hardtanh (each a thin call of its F.* twin)."""
+Softplus, Hardtanh, SELU, CELU, Mish, Hardsigmoid, Hardswish, LogSigmoid, Softsign, Softmin,
+GLU, Threshold, PReLU (each a thin call of its F.* twin)."""
+from ...engine import creation
 from .. import functional as F
 from ..module import Module
+from ..parameter import Parameter
 
 
 class ReLU(Module):
@@ -155,3 +158,139 @@ class Hardtanh(Module):
     def extra_repr(self):
         return f"min_val={self.min_val}, max_val={self.max_val}" + (
             ", inplace=True" if self.inplace else "")
+
+
+class _Pointwise(Module):
+    """An activation without arguments: ``F.<fn>(input)`` (``inplace`` accepted, as torch)."""
+
+    fn = None
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        """Apply the activation."""
+        return getattr(F, self.fn)(input)
+
+
+class SELU(_Pointwise):
+    """scale * elu(x, alpha) with the self-normalising constants."""
+
+    fn = "selu"
+
+
+class Mish(_Pointwise):
+    """x * tanh(softplus(x))."""
+
+    fn = "mish"
+
+
+class Hardsigmoid(_Pointwise):
+    """relu6(x + 3) / 6."""
+
+    fn = "hardsigmoid"
+
+
+class Hardswish(_Pointwise):
+    """x * relu6(x + 3) / 6."""
+
+    fn = "hardswish"
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x))."""
+
+    def forward(self, input):
+        """Apply log-sigmoid."""
+        return F.logsigmoid(input)
+
+
+class Softsign(Module):
+    """x / (1 + |x|)."""
+
+    def forward(self, input):
+        """Apply softsign."""
+        return F.softsign(input)
+
+
+class CELU(Module):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        """Apply CELU."""
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class Softmin(Module):
+    """softmax(-x) along ``dim``."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        """Apply softmin."""
+        return F.softmin(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class GLU(Module):
+    """a * sigmoid(b) for the two halves a, b of the input along ``dim``."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        """Apply GLU."""
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Threshold(Module):
+    """x where x > threshold, else ``value``."""
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        """Apply the threshold."""
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}"
+
+
+class PReLU(Module):
+    """x where x > 0, else a * x with a learnt ``a`` (one, or one per channel)."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = int(num_parameters), init
+        self.weight = Parameter(creation.full((self.num_parameters,), float(init),
+                                              dtype=dtype, device=device))
+
+    def reset_parameters(self):
+        """Every slope back to ``init``."""
+        from .. import init  # noqa: PLC0415
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        """Apply PReLU."""
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"

@@ -1,0 +1,110 @@
+"""``F.*`` functions composed of existing ops (no Function class of their own): the graph
+shows the steps they are made of (``mish`` is Softplus, Tanh and Mul), each with its
+gradient. Values and gradients match torch's."""
+from ..engine.tensor import Tensor
+from ..engine.tensor_methods import where
+from ..errors import GradvizError, ShapeError
+
+__all__ = ["selu", "celu", "mish", "hardsigmoid", "hardswish", "softsign", "glu",
+           "threshold", "prelu", "cosine_similarity", "pairwise_distance", "group_norm"]
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _F():
+    from . import functional  # noqa: PLC0415 - functional imports this module
+    return functional
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with the self-normalising constants."""
+    return _F().elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    if alpha == 0:
+        raise GradvizError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _F().elu(input / alpha) * alpha
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    return input * _F().softplus(input).tanh()
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6."""
+    return _F().relu6(input + 3) / 6
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6."""
+    return input * hardsigmoid(input)
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1)
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b), where a and b are the two halves of ``input`` along ``dim``."""
+    if input.ndim == 0 or input.shape[dim] % 2:
+        raise ShapeError(f"Halving dimension must be even, but dimension {dim} is size "
+                         f"{input.shape[dim] if input.ndim else 0}")
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else ``value``."""
+    return where(input > threshold, input, value)
+
+
+def prelu(input, weight):
+    """x where x > 0, else weight * x; ``weight`` has 1 or C (= size of dim 1) entries."""
+    n = weight.numel()
+    if n != 1:
+        channels = input.shape[1] if input.ndim >= 2 else input.shape[0] if input.ndim else 0
+        if channels != n:
+            raise ShapeError(f"Mismatch of parameter numbers and input channel size. Found "
+                             f"parameter numbers = {n} and channel size = {channels}.")
+        if input.ndim >= 2:
+            weight = weight.reshape((1, n) + (1,) * (input.ndim - 2))
+    return where(input > 0, input, weight * input)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 / |x1| * x2 / |x2|) along ``dim`` (each norm at least ``eps``)."""
+    n1 = x1.norm(dim=dim, keepdim=True).clamp(min=eps)
+    n2 = x2.norm(dim=dim, keepdim=True).clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim=dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim."""
+    return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each of ``num_groups`` groups of channels (dim 1) of each item, then scale
+    and shift per channel."""
+    if not isinstance(input, Tensor) or input.ndim < 2:
+        raise ShapeError("group_norm expects an input of shape (N, C, *)")
+    N, C = input.shape[0], input.shape[1]
+    if C % num_groups:
+        raise GradvizError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {tuple(input.shape)} and "
+                           f"num_groups={num_groups}")
+    x = input.reshape(N, num_groups, -1)
+    mean = x.mean(dim=-1, keepdim=True)
+    var = x.var(dim=-1, correction=0, keepdim=True)
+    out = ((x - mean) / (var + eps).sqrt()).reshape(*input.shape)
+    view = (1, C) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(view)
+    if bias is not None:
+        out = out + bias.reshape(view)
+    return out

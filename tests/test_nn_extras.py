@@ -1,0 +1,138 @@
+"""The layers beyond API.md's list that ported torch scripts use, against torch: RNN/LSTM/GRU
+cells, SELU/CELU/Mish/Hardswish/... activations, PReLU, GroupNorm, padding modules,
+CosineSimilarity/PairwiseDistance (values, input and parameter gradients), their F.*
+twins and errors."""
+import numpy as np
+import pytest
+import torch
+from nn_twin import compare, load_from_torch
+
+import gradviz as gv
+
+F64 = {"dtype": gv.float64}
+RNG = np.random.default_rng(0)
+
+
+def _x(*shape):
+    return RNG.standard_normal(shape) * 2
+
+
+@pytest.mark.parametrize("name, args, kw", [
+    ("RNNCell", (3, 5), {}), ("RNNCell", (3, 5), {"nonlinearity": "relu", "bias": False}),
+    ("LSTMCell", (3, 5), {}), ("GRUCell", (3, 5), {}), ("GRUCell", (3, 5), {"bias": False}),
+])
+@pytest.mark.parametrize("batched", [True, False])
+def test_cells_match_torch_with_and_without_a_state(name, args, kw, batched):
+    tm = getattr(torch.nn, name)(*args, **kw).double()
+    gm = getattr(gv.nn, name)(*args, **kw, **F64)
+    assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    x = _x(4, 3) if batched else _x(3)
+    hs = (4, 5) if batched else (5,)
+    compare(gm, tm, x)                                  # no state: zeros
+    state = (_x(*hs), _x(*hs)) if name == "LSTMCell" else _x(*hs)
+    load_from_torch(gm, tm)
+    g_in = gv.tensor(x, requires_grad=True)
+    t_in = torch.tensor(x, requires_grad=True)
+    wrap = (lambda lib, s: tuple(lib.tensor(a, requires_grad=True) for a in s)) \
+        if name == "LSTMCell" else (lambda lib, s: lib.tensor(s, requires_grad=True))
+    gs, ts = wrap(gv, state), wrap(torch, state)
+    go, to = gm(g_in, gs), tm(t_in, ts)
+    go, to = (go, to) if isinstance(go, tuple) else ((go,), (to,))
+    for a, b in zip(go, to):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-12)
+    sum(o.sum() * (i + 1) for i, o in enumerate(go)).backward()
+    sum(o.sum() * (i + 1) for i, o in enumerate(to)).backward()
+    np.testing.assert_allclose(g_in.grad.numpy(), t_in.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for a, b in zip(gs if isinstance(gs, tuple) else (gs,), ts if isinstance(ts, tuple) else (ts,)):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_an_lstm_cell_unrolled_by_hand_equals_the_lstm_layer():
+    cell = gv.nn.LSTMCell(3, 4, **F64)
+    layer = gv.nn.LSTM(3, 4, **F64)
+    layer.load_state_dict({f"{k}_l0": v for k, v in cell.state_dict().items()})
+    x = gv.tensor(_x(6, 2, 3))
+    h = c = gv.zeros(2, 4, **F64)
+    outs = []
+    for t in range(6):
+        h, c = cell(x[t], (h, c))
+        outs.append(h)
+    np.testing.assert_allclose(gv.stack(outs).detach().numpy(), layer(x)[0].detach().numpy(),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, args", [
+    ("SELU", ()), ("CELU", (0.7,)), ("Mish", ()), ("Hardsigmoid", ()), ("Hardswish", ()),
+    ("LogSigmoid", ()), ("Softsign", ()), ("Softmin", (1,)), ("GLU", (1,)),
+    ("Threshold", (0.3, -2.0)), ("PReLU", ()), ("PReLU", (4,)),
+])
+def test_activations_match_torch(name, args):
+    tm = getattr(torch.nn, name)(*args).double()
+    gm = getattr(gv.nn, name)(*args)
+    if name == "PReLU":
+        gm = gv.nn.PReLU(*args, **F64)
+    compare(gm, tm, _x(3, 4, 5))
+
+
+@pytest.mark.parametrize("fn, kw", [("selu", {}), ("celu", {"alpha": 2.0}), ("mish", {}),
+                                    ("hardsigmoid", {}), ("hardswish", {}), ("softsign", {}),
+                                    ("glu", {"dim": 0}), ("threshold", {"threshold": 0.1,
+                                                                        "value": 5.0})])
+def test_functional_twins_match_torch_and_pass_gradcheck(fn, kw):
+    x = _x(4, 3)
+    g, t = gv.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    go, to = getattr(gv.nn.functional, fn)(g, **kw), getattr(torch.nn.functional, fn)(t, **kw)
+    np.testing.assert_allclose(go.detach().numpy(), to.detach().numpy(), rtol=1e-12, atol=1e-12)
+    go.sum().backward()
+    to.sum().backward()   # (torch's hardsigmoid/hardswish grads use a float32 1/6 in float64)
+    np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-7, atol=1e-12)
+    assert gv.autograd.gradcheck(lambda a: getattr(gv.nn.functional, fn)(a, **kw),
+                                 (gv.tensor(x, requires_grad=True),))
+
+
+@pytest.mark.parametrize("groups, shape, affine", [(2, (3, 4, 5), True), (1, (2, 6, 3, 3), True),
+                                                   (3, (2, 6, 4), False), (6, (2, 6), True)])
+def test_group_norm_matches_torch(groups, shape, affine):
+    tm = torch.nn.GroupNorm(groups, shape[1], affine=affine).double()
+    gm = gv.nn.GroupNorm(groups, shape[1], affine=affine, **F64)
+    if affine:
+        with torch.no_grad():
+            tm.weight.copy_(torch.tensor(_x(shape[1])))
+            tm.bias.copy_(torch.tensor(_x(shape[1])))
+    compare(gm, tm, _x(*shape))
+
+
+@pytest.mark.parametrize("name, padding", [
+    ("ZeroPad1d", 2), ("ZeroPad2d", (1, 0, 2, 1)), ("ConstantPad2d", 1), ("ConstantPad3d", 1),
+    ("ReflectionPad1d", (2, 1)), ("ReflectionPad2d", 1), ("ReplicationPad2d", (1, 2, 0, 1)),
+    ("ReplicationPad3d", 1), ("CircularPad1d", 1), ("CircularPad2d", (1, 1, 2, 0)),
+])
+def test_padding_modules_match_torch(name, padding):
+    args = (padding, 3.5) if name.startswith("Constant") else (padding,)
+    shape = {"1d": (2, 3, 6), "2d": (2, 3, 5, 6), "3d": (1, 2, 4, 4, 5)}[name[-2:]]
+    compare(getattr(gv.nn, name)(*args), getattr(torch.nn, name)(*args), _x(*shape))
+    assert repr(getattr(gv.nn, name)(*args)).startswith(name)
+
+
+def test_distances_match_torch():
+    a, b = _x(4, 6), _x(4, 6)
+    for gm, tm in ((gv.nn.CosineSimilarity(), torch.nn.CosineSimilarity()),
+                   (gv.nn.CosineSimilarity(dim=0), torch.nn.CosineSimilarity(dim=0)),
+                   (gv.nn.PairwiseDistance(), torch.nn.PairwiseDistance()),
+                   (gv.nn.PairwiseDistance(p=1.0, keepdim=True),
+                    torch.nn.PairwiseDistance(p=1.0, keepdim=True))):
+        compare(gm, tm, a, b)
+
+
+def test_bad_arguments_get_clear_errors():
+    for call, match in ((lambda: gv.nn.GroupNorm(3, 4), "divisible"),
+                        (lambda: gv.nn.functional.group_norm(gv.ones(2, 4), 3), "divisible"),
+                        (lambda: gv.nn.functional.glu(gv.ones(3)), "even"),
+                        (lambda: gv.nn.PReLU(3)(gv.ones(2, 4)), "channel size"),
+                        (lambda: gv.nn.RNNCell(3, 4, nonlinearity="sigmoid"), "nonlinearity"),
+                        (lambda: gv.nn.LSTMCell(3, 4)(gv.ones(2, 5)), "input_size"),
+                        (lambda: gv.nn.GRUCell(3, 4)(gv.ones(2, 3), gv.ones(3, 4)),
+                         "hidden state"),
+                        (lambda: gv.nn.LSTMCell(3, 4)(gv.ones(2, 3), gv.ones(2, 4)), "2 state")):
+        with pytest.raises(gv.GradvizError, match=match):
+            call()
