@@ -179,7 +179,13 @@ def test_bad_arguments():
 @pytest.mark.parametrize("sched,kw", [("StepLR", dict(step_size=3, gamma=0.5)),
                                       ("ExponentialLR", dict(gamma=0.9)),
                                       ("CosineAnnealingLR", dict(T_max=4, eta_min=0.01)),
-                                      ("CosineAnnealingLR", dict(T_max=5))])
+                                      ("CosineAnnealingLR", dict(T_max=5)),
+                                      ("MultiStepLR", dict(milestones=[3, 7, 7], gamma=0.5)),
+                                      ("LambdaLR", dict(lr_lambda=lambda e: 0.95 ** e)),
+                                      ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.9)),
+                                      ("ConstantLR", dict(factor=0.5, total_iters=4)),
+                                      ("LinearLR", dict(start_factor=0.25, total_iters=6)),
+                                      ("PolynomialLR", dict(total_iters=8, power=2.0))])
 def test_schedulers_match_torch(sched, kw):
     tw = torch.zeros(1, requires_grad=True)
     gw = gv.zeros(1, requires_grad=True)
@@ -197,6 +203,56 @@ def test_schedulers_match_torch(sched, kw):
         assert gopt.param_groups[0]["lr"] == pytest.approx(topt.param_groups[0]["lr"])
     state = gs.state_dict()
     assert "optimizer" not in state and state["last_epoch"] == 13
+
+
+@pytest.mark.parametrize("opt, okw, kw", [
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, {"max_lr": 1.0, "total_steps": 21}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, {"max_lr": 1.0, "total_steps": 21, "three_phase": True,
+                                          "anneal_strategy": "linear"}),
+    ("Adam", {"lr": 0.1}, {"max_lr": 0.5, "epochs": 3, "steps_per_epoch": 7}),
+])
+def test_one_cycle_matches_torch_rates_momentum_and_weights(opt, okw, kw):
+    start = np.array([1.0, -2.0, 0.5])
+    tw, gw = torch.tensor(start, requires_grad=True), gv.tensor(start, requires_grad=True)
+    topt, gopt = getattr(torch.optim, opt)([tw], **okw), getattr(gv.optim, opt)([gw], **okw)
+    ts = torch.optim.lr_scheduler.OneCycleLR(topt, **kw)
+    gs = gv.optim.lr_scheduler.OneCycleLR(gopt, **kw)
+    for _ in range(21):
+        for w, o in ((tw, topt), (gw, gopt)):
+            o.zero_grad()
+            (w ** 2).sum().backward()
+            o.step()
+        ts.step()
+        gs.step()
+        assert gs.get_last_lr() == pytest.approx(ts.get_last_lr(), rel=1e-12)
+        key = "betas" if opt == "Adam" else "momentum"
+        assert gopt.param_groups[0][key] == pytest.approx(topt.param_groups[0][key], rel=1e-12)
+    np.testing.assert_allclose(gw.detach().numpy(), tw.detach().numpy(), rtol=1e-10)
+    with pytest.raises(gv.GradvizError, match="Tried to step"):
+        gs.step()
+    with pytest.raises(gv.GradvizError, match="total_steps"):
+        gv.optim.lr_scheduler.OneCycleLR(gopt, max_lr=1.0)
+
+
+@pytest.mark.parametrize("kw, metric", [
+    ({"patience": 2, "factor": 0.5, "cooldown": 1}, lambda i: 1.0 if i > 3 else 5.0 - i),
+    ({"mode": "max", "patience": 1, "threshold_mode": "abs", "threshold": 0.1, "min_lr": 0.02},
+     lambda i: (i % 4) * 0.05),
+])
+def test_reduce_on_plateau_matches_torch(kw, metric):
+    tw, gw = torch.zeros(1, requires_grad=True), gv.zeros(1, requires_grad=True)
+    topt, gopt = torch.optim.SGD([tw], lr=0.1), gv.optim.SGD([gw], lr=0.1)
+    ts = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kw)
+    gs = gv.optim.lr_scheduler.ReduceLROnPlateau(gopt, **kw)
+    lrs = []
+    for i in range(25):
+        ts.step(metric(i))
+        gs.step(metric(i))
+        assert gs.get_last_lr() == pytest.approx(ts.get_last_lr(), rel=1e-12)
+        lrs.append(gs.get_last_lr()[0])
+    assert len(set(lrs)) > 1                       # it did reduce
+    with pytest.raises(gv.GradvizError, match="Factor"):
+        gv.optim.lr_scheduler.ReduceLROnPlateau(gopt, factor=1.5)
 
 
 def test_param_update_events():

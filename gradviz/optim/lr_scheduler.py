@@ -1,8 +1,14 @@
-"""Learning-rate schedules (torch.optim.lr_scheduler): StepLR, ExponentialLR, CosineAnnealingLR.
+"""Learning-rate schedules (torch.optim.lr_scheduler): StepLR, MultiStepLR, ExponentialLR,
+CosineAnnealingLR, LambdaLR, MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR,
+OneCycleLR and ReduceLROnPlateau.
 
 Each ``step()`` moves ``last_epoch`` on by one and writes the new rate into every param
 group, with torch's recursive ("chainable") formulas, so values match torch step by step.
+OneCycleLR computes each rate from its phases (and cycles momentum or Adam's beta1);
+ReduceLROnPlateau steps on a metric.
 """
+import bisect
+import collections
 import math
 
 from ..errors import GradvizError
@@ -126,4 +132,267 @@ class CosineAnnealingLR(LRScheduler):
                 for b in self.base_lrs]
 
 
-__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR"]
+class MultiStepLR(LRScheduler):
+    """Multiply the rate by ``gamma`` at each epoch in ``milestones``."""
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        self.milestones = collections.Counter(milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch not in self.milestones:
+            return [g["lr"] for g in self._groups()]
+        return [g["lr"] * self.gamma ** self.milestones[self.last_epoch]
+                for g in self._groups()]
+
+    def _get_closed_form_lr(self):
+        passed = bisect.bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [b * self.gamma ** passed for b in self.base_lrs]
+
+
+class _LambdaBase(LRScheduler):
+    """``lr_lambda``: one function of the epoch, or one per param group."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        n = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != n:
+                raise GradvizError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * n
+        super().__init__(optimizer, last_epoch)
+
+    def state_dict(self):
+        """As the base, without the functions (torch does not save them either)."""
+        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+
+
+class LambdaLR(_LambdaBase):
+    """rate = initial rate * lr_lambda(epoch)."""
+
+    def get_lr(self):
+        return [b * f(self.last_epoch) for f, b in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_LambdaBase):
+    """rate = previous rate * lr_lambda(epoch) (from epoch 1 on)."""
+
+    def get_lr(self):
+        if self.last_epoch > 0:
+            return [g["lr"] * f(self.last_epoch) for f, g in zip(self.lr_lambdas,
+                                                                 self._groups())]
+        return [g["lr"] for g in self._groups()]
+
+
+class ConstantLR(LRScheduler):
+    """rate = initial rate * ``factor`` until epoch ``total_iters``, then the initial rate."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise GradvizError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups = self._groups()
+        if self.last_epoch == 0:
+            return [g["lr"] * self.factor for g in groups]
+        if self.last_epoch != self.total_iters:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * (1.0 / self.factor) for g in groups]
+
+    def _get_closed_form_lr(self):
+        return [b * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for b in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """The rate's factor goes linearly from ``start_factor`` to ``end_factor`` over
+    ``total_iters`` epochs (a warm-up, usually)."""
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
+                 last_epoch=-1):
+        if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
+            raise GradvizError("Starting multiplicative factor expected to be greater than 0 "
+                               "and less or equal to 1; the ending one between 0 and 1.")
+        self.start_factor, self.end_factor = start_factor, end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups, s, e, n = self._groups(), self.start_factor, self.end_factor, self.total_iters
+        if self.last_epoch == 0:
+            return [g["lr"] * s for g in groups]
+        if self.last_epoch > n:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * (1.0 + (e - s) / (n * s + (self.last_epoch - 1) * (e - s)))
+                for g in groups]
+
+    def _get_closed_form_lr(self):
+        s, e, n = self.start_factor, self.end_factor, self.total_iters
+        return [b * (s + (e - s) * min(n, self.last_epoch) / n) for b in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """rate = initial rate * (1 - epoch / total_iters) ** power, then held."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups, n = self._groups(), self.total_iters
+        if self.last_epoch == 0 or self.last_epoch > n:
+            return [g["lr"] for g in groups]
+        decay = ((1.0 - self.last_epoch / n) / (1.0 - (self.last_epoch - 1) / n)) ** self.power
+        return [g["lr"] * decay for g in groups]
+
+    def _get_closed_form_lr(self):
+        n = self.total_iters
+        return [b * (1.0 - min(n, self.last_epoch) / n) ** self.power for b in self.base_lrs]
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy: the rate rises from max_lr / div_factor to ``max_lr`` over
+    ``pct_start`` of the steps, then anneals to its initial value / final_div_factor (three
+    phases with ``three_phase``); momentum (or Adam's beta1) cycles the other way. Step it
+    once per batch."""
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
+                 pct_start=0.3, anneal_strategy="cos", cycle_momentum=True,
+                 base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
+                 final_div_factor=1e4, three_phase=False, last_epoch=-1):
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise GradvizError("You must define either total_steps OR (epochs AND "
+                                   "steps_per_epoch)")
+            total_steps = epochs * steps_per_epoch
+        if total_steps <= 0 or not 0 <= pct_start <= 1:
+            raise GradvizError(f"Expected positive total_steps and pct_start in [0, 1], got "
+                               f"{total_steps} and {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise GradvizError(f"anneal_strategy must be one of 'cos' or 'linear', instead "
+                               f"got {anneal_strategy}")
+        self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
+        up = float(pct_start * total_steps) - 1
+        self._phases = ([(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                         (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr",
+                          "base_momentum", "max_momentum"),
+                         (total_steps - 1.0, "initial_lr", "min_lr", "max_momentum",
+                          "max_momentum")] if three_phase else
+                        [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                         (total_steps - 1.0, "max_lr", "min_lr", "base_momentum",
+                          "max_momentum")])
+        groups = optimizer.param_groups
+        max_lrs = _per_group(max_lr, groups, "max_lr")
+        if last_epoch == -1:
+            for g, m in zip(groups, max_lrs):
+                g["initial_lr"] = m / div_factor
+                g["max_lr"] = m
+                g["min_lr"] = g["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            defaults = optimizer.defaults
+            if "momentum" not in defaults and "betas" not in defaults:
+                raise GradvizError("optimizer must support momentum or beta1 with "
+                                   "`cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in defaults
+            if last_epoch == -1:
+                for g, lo, hi in zip(groups, _per_group(base_momentum, groups, "base_momentum"),
+                                     _per_group(max_momentum, groups, "max_momentum")):
+                    self._set_momentum(g, hi)
+                    g["max_momentum"], g["base_momentum"] = hi, lo
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group, value):
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start, end, pct):
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self):
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise GradvizError(f"Tried to step {step} times. The specified number of total "
+                               f"steps is {self.total_steps}")
+        lrs = []
+        for g in self._groups():
+            start_step = 0.0
+            for i, (end_step, lr0, lr1, m0, m1) in enumerate(self._phases):
+                if step <= end_step or i == len(self._phases) - 1:
+                    pct = (step - start_step) / (end_step - start_step)
+                    lrs.append(self._anneal(g[lr0], g[lr1], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(g, self._anneal(g[m0], g[m1], pct))
+                    break
+                start_step = end_step
+        return lrs
+
+
+def _per_group(value, groups, name):
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(groups):
+            raise GradvizError(f"expected {len(groups)} values for {name}, got {len(value)}")
+        return list(value)
+    return [value] * len(groups)
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply the rate by ``factor`` when the metric given to ``step(metric)`` has not
+    improved for ``patience`` epochs (then wait ``cooldown`` epochs)."""
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
+        if factor >= 1.0:
+            raise GradvizError("Factor should be < 1.0.")
+        if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
+            raise GradvizError(f"mode must be 'min' or 'max' and threshold_mode 'rel' or "
+                               f"'abs', got {mode!r} and {threshold_mode!r}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        self.min_lrs = _per_group(min_lr, optimizer.param_groups, "min_lr")
+        self.mode, self.factor, self.patience = mode, factor, patience
+        self.threshold, self.threshold_mode = threshold, threshold_mode
+        self.cooldown, self.eps = cooldown, eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [g["lr"] for g in optimizer.param_groups]
+
+    def step(self, metrics, epoch=None):
+        """Take this epoch's metric; reduce the rates after ``patience`` bad epochs."""
+        current = float(metrics)
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
+        if self._is_better(current):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for g, floor in zip(self.optimizer.param_groups, self.min_lrs):
+                new = max(float(g["lr"]) * self.factor, floor)
+                if float(g["lr"]) - new > self.eps:
+                    g["lr"] = new
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def _is_better(self, a):
+        rel, best, t = self.threshold_mode == "rel", self.best, self.threshold
+        if self.mode == "min":
+            return a < best * (1 - t) if rel else a < best - t
+        return a > best * (1 + t) if rel else a > best + t
+
+
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+           "LambdaLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
+           "OneCycleLR", "ReduceLROnPlateau"]
