@@ -179,6 +179,8 @@ LAYERS = [
     (lambda: nn.LSTMCell(4, 5), (2, 4)), (lambda: nn.GRUCell(4, 5), (2, 4)),
     (lambda: nn.GroupNorm(2, 4), (2, 4, 3)), (lambda: nn.PReLU(3), (2, 3, 4)),
     (lambda: nn.ReflectionPad2d(1), (1, 2, 3, 3)), (lambda: nn.Mish(), (3, 4)),
+    (lambda: nn.Upsample(scale_factor=1.5, mode="bilinear"), (1, 2, 3, 4)),
+    (lambda: nn.Upsample(size=(5, 3)), (1, 2, 3, 4)),
 ]
 
 

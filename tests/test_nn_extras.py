@@ -136,3 +136,47 @@ def test_bad_arguments_get_clear_errors():
                         (lambda: gv.nn.LSTMCell(3, 4)(gv.ones(2, 3), gv.ones(2, 4)), "2 state")):
         with pytest.raises(gv.GradvizError, match=match):
             call()
+
+
+_INTERP = [((2, 3, 5), dict(size=8, mode="nearest")),
+           ((2, 3, 5), dict(scale_factor=2.5, mode="nearest")),
+           ((1, 2, 4, 5), dict(scale_factor=(1.5, 0.7), mode="nearest-exact")),
+           ((2, 3, 5), dict(size=9, mode="linear", align_corners=True)),
+           ((1, 2, 4, 5), dict(size=(7, 3), mode="bilinear")),
+           ((1, 2, 4, 5), dict(scale_factor=1.7, mode="bilinear", align_corners=True)),
+           ((1, 2, 4, 5), dict(scale_factor=1.5, mode="bilinear", recompute_scale_factor=True)),
+           ((1, 1, 3, 4, 2), dict(scale_factor=2, mode="trilinear")),
+           ((1, 1, 3, 4, 2), dict(size=(5, 2, 3), mode="nearest"))]
+
+
+@pytest.mark.parametrize("shape, kw", _INTERP)
+def test_interpolate_and_upsample_match_torch(shape, kw):
+    x = _x(*shape)
+    g, t = gv.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    go = gv.nn.functional.interpolate(g, **kw)
+    to = torch.nn.functional.interpolate(t, **kw)
+    assert tuple(go.shape) == tuple(to.shape)
+    np.testing.assert_allclose(go.detach().numpy(), to.detach().numpy(), rtol=1e-12, atol=1e-12)
+    w = _x(*to.shape)
+    (go * gv.tensor(w)).sum().backward()
+    (to * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+    size, sf = kw.get("size"), kw.get("scale_factor")
+    mode, ac = kw["mode"], kw.get("align_corners")
+    compare(gv.nn.Upsample(size, sf, mode, ac), torch.nn.Upsample(size, sf, mode, ac), x)
+
+
+def test_upsampling_2d_modules_and_interpolate_errors():
+    x = _x(1, 2, 3, 4)
+    compare(gv.nn.UpsamplingNearest2d(scale_factor=2), torch.nn.UpsamplingNearest2d(scale_factor=2), x)
+    compare(gv.nn.UpsamplingBilinear2d(size=(5, 7)), torch.nn.UpsamplingBilinear2d(size=(5, 7)), x)
+    F = gv.nn.functional
+    g = gv.tensor(x)
+    for call, match in ((lambda: F.interpolate(g), "only one of size"),
+                        (lambda: F.interpolate(g, size=4, scale_factor=2), "only one of size"),
+                        (lambda: F.interpolate(g, size=4, mode="bicubic"), "not supported"),
+                        (lambda: F.interpolate(g, size=4, mode="linear"), "expects 3-D"),
+                        (lambda: F.interpolate(g, size=(4, 4, 4)), "size shape"),
+                        (lambda: F.interpolate(g, size=4, align_corners=True), "align_corners")):
+        with pytest.raises(gv.GradvizError, match=match):
+            call()

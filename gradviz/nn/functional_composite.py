@@ -1,12 +1,16 @@
 """``F.*`` functions composed of existing ops (no Function class of their own): the graph
 shows the steps they are made of (``mish`` is Softplus, Tanh and Mul), each with its
 gradient. Values and gradients match torch's."""
+import math
+
+from ..engine.backend import xp_of
 from ..engine.tensor import Tensor
 from ..engine.tensor_methods import where
 from ..errors import GradvizError, ShapeError
 
 __all__ = ["selu", "celu", "mish", "hardsigmoid", "hardswish", "softsign", "glu",
-           "threshold", "prelu", "cosine_similarity", "pairwise_distance", "group_norm"]
+           "threshold", "prelu", "cosine_similarity", "pairwise_distance", "group_norm",
+           "interpolate"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -108,3 +112,76 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         out = out + bias.reshape(view)
     return out
+
+
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims (all after N, C) to ``size`` or by ``scale_factor``: modes
+    'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear' (separable, one dim at a
+    time: picks and weighted sums, so the gradient flows back through them)."""
+    spatial = input.ndim - 2
+    if spatial < 1:
+        raise ShapeError(f"interpolate expects (N, C, *spatial) input, got {input.ndim}-D")
+    if mode not in ("nearest", "nearest-exact", *_LINEAR_MODES):
+        raise GradvizError(f"interpolate: mode {mode!r} is not supported (nearest, "
+                           "nearest-exact, linear, bilinear, trilinear)")
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != spatial:
+        raise ShapeError(f"interpolate: mode {mode!r} expects {_LINEAR_MODES[mode] + 2}-D "
+                         f"input, got {input.ndim}-D")
+    if mode.startswith("nearest") and align_corners is not None:
+        raise GradvizError("align_corners option can only be set with the interpolating "
+                           "modes: linear | bilinear | bicubic | trilinear")
+    if antialias:
+        raise GradvizError("interpolate: antialias is not supported")
+    sizes_in = tuple(input.shape[2:])
+    sizes_out, scales = _out_sizes(sizes_in, size, scale_factor, recompute_scale_factor)
+    out = input
+    for d, (n_in, n_out, scale) in enumerate(zip(sizes_in, sizes_out, scales)):
+        out = _resize_dim(out, 2 + d, n_in, n_out, scale, mode, bool(align_corners))
+    return out
+
+
+def _out_sizes(sizes_in, size, scale_factor, recompute):
+    """Output sizes, and the input/output scale per dim that torch's kernels use."""
+    n = len(sizes_in)
+    if (size is None) == (scale_factor is None):
+        raise GradvizError("only one of size or scale_factor should be defined")
+    if size is not None:
+        out = (int(size),) * n if isinstance(size, int) else tuple(int(s) for s in size)
+        if len(out) != n:
+            raise ShapeError(f"size shape must match input shape. Input is {n}D, size is "
+                             f"{len(out)}")
+        return out, [None] * n
+    sf = (float(scale_factor),) * n if not isinstance(scale_factor, (tuple, list)) \
+        else tuple(float(s) for s in scale_factor)
+    if len(sf) != n:
+        raise ShapeError(f"scale_factor shape must match input shape. Input is {n}D, "
+                         f"scale_factor is {len(sf)}")
+    out = tuple(int(math.floor(i * s)) for i, s in zip(sizes_in, sf))
+    return out, [None if recompute else 1.0 / s for s in sf]
+
+
+def _resize_dim(x, dim, n_in, n_out, scale, mode, align_corners):
+    xp = xp_of(x._data)
+    dst = xp.arange(n_out, dtype=xp.float64)
+    lead = (slice(None),) * dim
+    if mode.startswith("nearest"):
+        s = n_in / n_out if scale is None else scale
+        src = xp.floor((dst + 0.5) * s if mode == "nearest-exact" else dst * s)
+        idx = xp.minimum(src.astype(xp.int64), n_in - 1)
+        return x[lead + (Tensor._wrap(idx),)]
+    if align_corners:
+        s = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        src = dst * s
+    else:
+        s = n_in / n_out if scale is None else scale
+        src = xp.maximum((dst + 0.5) * s - 0.5, 0.0)
+    i0 = xp.minimum(xp.floor(src).astype(xp.int64), n_in - 1)
+    i1 = xp.minimum(i0 + 1, n_in - 1)
+    w1 = (src - i0).astype(x._data.dtype).reshape((n_out,) + (1,) * (x.ndim - dim - 1))
+    w0 = 1 - w1
+    return x[lead + (Tensor._wrap(i0),)] * Tensor._wrap(w0) \
+        + x[lead + (Tensor._wrap(i1),)] * Tensor._wrap(w1)

@@ -59,12 +59,13 @@ from .pool import (
 )
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = _padding_all + [
                          "CELU", "GLU", "SELU", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish",
                          "PReLU", "Softmin", "Softsign", "Threshold", "CosineSimilarity",
                          "PairwiseDistance", "GroupNorm", "GRUCell", "LSTMCell", "RNNCell",
-                         "RNNCellBase",
+                         "RNNCellBase", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
                          "ELU",
                          "GELU",
                          "GRU",
