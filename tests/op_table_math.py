@@ -2,7 +2,8 @@
 import numpy as np
 import torch
 from hypothesis import strategies as st
-from op_table import SHAPES, SHAPES_ND, C, Case, OpRow, T, X, along_dim, fixed, reduce_dim
+from op_table import (SHAPES, SHAPES_ND, C, Case, OpRow, T, X, along_dim, binary, fixed,
+                      reduce_dim)
 
 import gradviz as gv
 from gradviz.engine import ops as O
@@ -80,7 +81,23 @@ def _torch_tests(x):
             x.isclose(x, equal_nan=True))
 
 
+def _fn(name, cls, domain="real"):
+    """``gv.<name>(x)`` against ``torch.<name>(x)``."""
+    return OpRow(name, (cls,), getattr(gv, name), getattr(torch, name),
+                 SHAPES.map(lambda s: Case([X(s, domain)])))
+
+
 ROWS = [
+    _fn("log2", O.Log2, "pos"), _fn("log10", O.Log10, "pos"), _fn("expm1", O.Expm1),
+    _fn("tan", O.Tan, "unit"), _fn("sinh", O.Sinh), _fn("cosh", O.Cosh),
+    _fn("asin", O.Asin, "unit"), _fn("acos", O.Acos, "unit"), _fn("atan", O.Atan),
+    _fn("erf", O.Erf),
+    OpRow("atan2", (O.Atan2,), gv.atan2, torch.atan2, binary("real", "nonzero")),
+    OpRow("math_methods", (O.Asin, O.Atan, O.Atan2),
+          lambda x: (x.arcsin(), x.arctan(), x.arctan2(x + 2.0), x.atan2(0.5)),
+          lambda x: (x.arcsin(), x.arctan(), x.arctan2(x + 2.0), x.atan2(torch.tensor(0.5,
+                                                                                     dtype=x.dtype))),
+          SHAPES.map(lambda s: Case([X(s, "unit")]))),
     OpRow("tests", (O.Predicate, O.AnyAll), _tests, _torch_tests, _special(SHAPES),
           grad=False),
     OpRow("any_all_dims", (O.AnyAll,), lambda x, **k: (x > 0).any(**k),

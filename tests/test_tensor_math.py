@@ -166,3 +166,17 @@ def test_assigning_requires_grad_is_checked_as_torch_checks_it():
     p = gv.nn.Parameter(gv.ones(2))
     p.requires_grad = False                                # freezing a parameter, as in torch
     assert not p.requires_grad and p.requires_grad_() is p and p.requires_grad
+
+
+@pytest.mark.parametrize("name", ["log2", "log10", "expm1", "tan", "sinh", "cosh", "asin",
+                                  "acos", "atan", "erf", "atan2", "norm", "reciprocal"])
+def test_second_derivatives_of_the_math_functions_match_torch(name):
+    x = np.random.default_rng(1).uniform(0.2, 0.8, (5,))
+    grads = []
+    for lib in (gv, torch):
+        t = lib.tensor(x, requires_grad=True)
+        y = lib.atan2(t, t * t + 1) if name == "atan2" else getattr(t, name)()
+        (d,) = lib.autograd.grad(y.sum(), t, create_graph=True)
+        (d * d).sum().backward()
+        grads.append(t.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9, atol=1e-12)

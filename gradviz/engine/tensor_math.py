@@ -6,12 +6,12 @@ import numbers
 import numpy as np
 
 from ..errors import DimError, GradvizError, ShapeError
-from . import creation
+from . import creation, dtypes
 from . import ops as O
 from .backend import xp_of
 from .ops.util import norm_dims
 from .tensor import Tensor
-from .tensor_methods import _coerce, _unary
+from .tensor_methods import _as_tensor, _binary, _coerce, _unary
 from .tensor_reduce import values_indices
 
 
@@ -91,6 +91,12 @@ def frac(self):
 def square(self):
     """self ** 2."""
     return self ** 2
+
+
+def atan2(self, other):
+    """The angle of (other, self) in (-pi, pi] (torch.atan2(input, other))."""
+    a = self if self._data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+    return _binary(O.Atan2, a, other if isinstance(other, Tensor) else _as_tensor(other, a))
 
 
 # ---- norm ----------------------------------------------------------------------------------
@@ -225,6 +231,11 @@ _METHODS = {
     "sign": _stepwise(O.Sign), "floor": _stepwise(O.Floor), "ceil": _stepwise(O.Ceil),
     "round": round, "trunc": _stepwise(O.Trunc), "frac": frac,
     "reciprocal": _unary(O.Reciprocal), "square": square, "norm": norm, "flip": flip,
+    "log2": _unary(O.Log2), "log10": _unary(O.Log10), "expm1": _unary(O.Expm1),
+    "tan": _unary(O.Tan), "sinh": _unary(O.Sinh), "cosh": _unary(O.Cosh),
+    "asin": _unary(O.Asin), "acos": _unary(O.Acos), "atan": _unary(O.Atan),
+    "arcsin": _unary(O.Asin), "arccos": _unary(O.Acos), "arctan": _unary(O.Atan),
+    "erf": _unary(O.Erf), "atan2": atan2, "arctan2": atan2,
     "sort": sort, "argsort": argsort, "topk": topk, "index_select": index_select,
     "masked_select": masked_select, "narrow": narrow,
     "new_zeros": _new(creation.zeros), "new_ones": _new(creation.ones),
