@@ -310,3 +310,12 @@ def test_attention_masks_are_made_on_the_device(dev):
             assert on_device(sdpa) and on_device(out) and on_device(w)
     for got, want in zip(outs[1], outs[0]):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_random_fills_and_sampling_stay_on_the_device(dev):
+    gv.manual_seed(0)
+    for t in (gv.zeros(5, device=dev).normal_(), gv.empty(5, device=dev).uniform_(-1, 1),
+              gv.zeros(5, device=dev).bernoulli_(0.5), gv.full((4,), 0.5, device=dev).bernoulli(),
+              gv.tensor([0.2, 0.8], device=dev).multinomial(3, replacement=True),
+              gv.ones(3, device=dev).exp_(), gv.ones(2, 3, device=dev).tril()):
+        assert on_device(t), t

@@ -180,3 +180,61 @@ def test_second_derivatives_of_the_math_functions_match_torch(name):
         (d * d).sum().backward()
         grads.append(t.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9, atol=1e-12)
+
+
+def test_random_fills_are_seeded_in_range_and_follow_the_grad_rule():
+    draws = []
+    for _ in range(2):
+        gv.manual_seed(7)
+        draws.append([gv.empty(2000).uniform_(-2, 3), gv.zeros(2000).normal_(1.0, 0.5),
+                      gv.zeros(2000).bernoulli_(0.25), gv.zeros(2000).exponential_(4.0),
+                      gv.full((2000,), 0.75).bernoulli()])
+    for a, b in zip(*draws):                             # gv.manual_seed repeats them
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    u, n, ber, ex, ber2 = (t.numpy() for t in draws[0])
+    assert u.min() >= -2 and u.max() < 3 and abs(u.mean() - 0.5) < 0.1
+    assert abs(n.mean() - 1.0) < 0.05 and abs(n.std() - 0.5) < 0.05
+    assert set(np.unique(ber)) <= {0.0, 1.0} and abs(ber.mean() - 0.25) < 0.05
+    assert ex.min() >= 0 and abs(ex.mean() - 0.25) < 0.03
+    assert abs(ber2.mean() - 0.75) < 0.05 and draws[0][4].dtype == gv.float32
+    w = gv.ones(3, requires_grad=True)
+    with pytest.raises(gv.GradvizError, match="in-place"):
+        w.normal_()                                      # a leaf that requires grad: as torch
+    with gv.no_grad():
+        w.uniform_(-0.1, 0.1)                            # custom init code does this
+    assert w.requires_grad and float(w.abs().max()) <= 0.1
+
+
+def test_multinomial_samples_by_weight_with_or_without_replacement():
+    gv.manual_seed(0)
+    probs = gv.tensor([0.0, 1.0, 3.0])
+    many = gv.multinomial(probs, 4000, replacement=True).numpy()
+    assert many.dtype == np.int64 and set(np.unique(many)) <= {1, 2}
+    assert abs((many == 2).mean() - 0.75) < 0.03
+    rows = gv.tensor([[1.0, 0.0, 1.0], [0.0, 5.0, 1.0]]).multinomial(2)
+    assert tuple(rows.shape) == (2, 2)
+    for r, allowed in zip(rows.tolist(), ({0, 2}, {1, 2})):
+        assert set(r) == allowed                         # without replacement: each once
+    for call, match in ((lambda: probs.multinomial(3), "without replacement"),
+                        (lambda: gv.tensor([-1.0, 2.0]).multinomial(1), "invalid"),
+                        (lambda: gv.ones(2, 2, 2).multinomial(1), "1 or 2 dim")):
+        with pytest.raises(gv.GradvizError, match=match):
+            call()
+
+
+def test_in_place_versions_of_the_elementwise_ops_match_torch():
+    x = np.array([[0.5, -1.5, 2.0], [-0.25, 1.0, 3.5]], dtype=np.float32)
+    for name, args in (("abs_", ()), ("neg_", ()), ("exp_", ()), ("sigmoid_", ()),
+                       ("tanh_", ()), ("relu_", ()), ("pow_", (2,)), ("clamp_min_", (0.1,)),
+                       ("floor_", ()), ("square_", ()), ("sign_", ())):
+        g, t = gv.tensor(x.copy()), torch.tensor(x.copy())
+        assert getattr(g, name)(*args) is g
+        getattr(t, name)(*args)
+        np.testing.assert_allclose(g.numpy(), t.numpy(), rtol=1e-6, err_msg=name)
+    m = np.array([[True, False, True], [False, False, True]])
+    g, t = gv.tensor(x.copy()), torch.tensor(x.copy())
+    g.masked_fill_(gv.tensor(m), -9.0)
+    t.masked_fill_(torch.tensor(m), -9.0)
+    np.testing.assert_array_equal(g.numpy(), t.numpy())
+    with pytest.raises(gv.GradvizError, match="can't be cast"):
+        gv.tensor([1, 2]).exp_()                         # torch refuses int results too

@@ -3,7 +3,7 @@ which requires grad is never changed in place while grad mode is on, and the not
 lets backward refuse values changed after a graph saved them."""
 import numpy as np
 
-from ..errors import BackwardError, ShapeError
+from ..errors import BackwardError, GradvizError, ShapeError
 from . import grad_mode
 from .function import note_inplace
 from .tensor import Tensor
@@ -108,3 +108,68 @@ def setitem(self, key, value):
             raise ShapeError(f"cannot assign a value of shape {np.shape(value)} to "
                              f"t[{key}]: {exc}") from None
         self._data[key] = value.reshape(())  # torch: x[0, 0] = tensor([v]) sets one element
+
+
+# ---- in-place random fills (gv's generator: ``gv.manual_seed`` repeats them) -------------
+def _fill_random(self, draw):
+    """Write ``draw(generator, shape)`` (host values) into self, keeping dtype and device."""
+    from .backend import move
+    from .random import generator
+    _check_inplace(self)
+    arr = np.asarray(draw(generator(), self._data.shape))
+    self._data[...] = move(arr.astype(self._data.dtype, copy=False), self.device)
+    return self
+
+
+def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    """Fill with values drawn uniformly from [a, b)."""
+    return _fill_random(self, lambda g, shape: g.uniform(a, b, shape))
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    """Fill with values drawn from N(mean, std²)."""
+    return _fill_random(self, lambda g, shape: g.normal(mean, std, shape))
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    """Fill with 1 (probability ``p``, a number or a tensor of them) or 0."""
+    prob = p.detach().cpu().numpy() if isinstance(p, Tensor) else p
+    return _fill_random(self, lambda g, shape: g.random(shape) < prob)
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    """Fill with values drawn from the exponential distribution of rate ``lambd``."""
+    return _fill_random(self, lambda g, shape: g.exponential(1.0 / lambd, shape))
+
+
+def masked_fill_(self, mask, value):
+    """Write ``value`` where ``mask`` is true, in place."""
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise ShapeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                         f"{m.dtype}")
+    _check_inplace(self)
+    self._data[...] = _where(self._data, m, _other(self, value))
+    return self
+
+
+def _where(data, mask, value):
+    from .backend import xp_of
+    return xp_of(data).where(mask, value, data)
+
+
+def _unary_(name, method):
+    """``t.<name>_()``: the out-of-place op's values written back (no graph, as torch's
+    in-place ops on tensors that need no grad)."""
+    def inplace(self, *args, **kwargs):
+        with grad_mode.no_grad():
+            out = getattr(Tensor, method)(self, *args, **kwargs)._data
+        if out.dtype != self._data.dtype:
+            raise GradvizError(f"result type {out.dtype} can't be cast to the desired output "
+                               f"type {self._data.dtype} ({name} on a {self.dtype} tensor)")
+        _check_inplace(self)
+        self._data[...] = out
+        return self
+    inplace.__name__ = name
+    inplace.__doc__ = f"In-place ``{method}``."
+    return inplace

@@ -12,6 +12,8 @@ from .backend import xp_of
 from .ops.util import norm_dims
 from .tensor import Tensor
 from .tensor_methods import _as_tensor, _binary, _coerce, _unary
+from .tensor_inplace import (_unary_, bernoulli_, exponential_, masked_fill_, normal_,
+                             uniform_)
 from .tensor_reduce import values_indices
 
 
@@ -195,6 +197,142 @@ def narrow(self, dim, start, length):
     return self[(slice(None),) * d + (slice(start, start + length),)]
 
 
+# ---- compositions of existing ops ----------------------------------------------------------
+def clamp_min(self, min):
+    """max(self, min)."""
+    return self.clamp(min=min)
+
+
+def clamp_max(self, max):
+    """min(self, max)."""
+    return self.clamp(max=max)
+
+
+def lerp(self, end, weight):
+    """self + weight * (end - self)."""
+    return self + weight * (end - self)
+
+
+def addcmul(self, tensor1, tensor2, value=1):
+    """self + value * tensor1 * tensor2."""
+    return self + tensor1 * tensor2 * value if value != 1 else self + tensor1 * tensor2
+
+
+def addcdiv(self, tensor1, tensor2, value=1):
+    """self + value * tensor1 / tensor2."""
+    return self + tensor1 / tensor2 * value if value != 1 else self + tensor1 / tensor2
+
+
+def _triangle(keep_lower):
+    def method(self, diagonal=0):
+        if self.ndim < 2:
+            raise ShapeError(f"{method.__name__}: input tensor must have at least 2 "
+                             "dimensions")
+        xp = xp_of(self._data)
+        n, m = self._data.shape[-2:]
+        tri = xp.tri(n, m, k=diagonal, dtype=bool) if keep_lower else \
+            ~xp.tri(n, m, k=diagonal - 1, dtype=bool)
+        return self.masked_fill(Tensor._wrap(~tri), 0)
+    method.__name__ = "tril" if keep_lower else "triu"
+    method.__doc__ = ("Zero the elements above" if keep_lower else "Zero the elements below") \
+        + " the ``diagonal``-th diagonal of the last two dims."
+    return method
+
+
+def roll(self, shifts, dims=None):
+    """Shift elements along ``dims`` (the flattened tensor when None), wrapping around."""
+    if dims is None:
+        return roll(self.flatten(), shifts, 0).reshape(*self.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise GradvizError(f"roll: shifts and dims must align: {len(shifts)} vs {len(dims)}")
+    out = self
+    for s, d in zip(shifts, dims):
+        d = norm_dims(d, self.ndim)[0]
+        n = self._data.shape[d]
+        k = s % n if n else 0
+        if k:
+            lead = (slice(None),) * d
+            from .functional import cat  # noqa: PLC0415
+            out = cat([out[lead + (slice(n - k, None),)], out[lead + (slice(0, n - k),)]], d)
+    return out
+
+
+def movedim(self, source, destination):
+    """Move dims ``source`` to ``destination`` (ints or tuples), keeping the others' order."""
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise GradvizError("movedim: Invalid source or destination dims")
+    src = [norm_dims(d, self.ndim)[0] for d in src]
+    dst = [norm_dims(d, self.ndim)[0] for d in dst]
+    order = [None] * self.ndim
+    for s_, d_ in zip(src, dst):
+        order[d_] = s_
+    rest = iter(d for d in range(self.ndim) if d not in src)
+    return self.permute(*[o if o is not None else next(rest) for o in order])
+
+
+def unbind(self, dim=0):
+    """The slices along ``dim``, as a tuple."""
+    d = _one_dim(self, dim, "unbind")
+    return tuple(self[(slice(None),) * d + (i,)] for i in range(self._data.shape[d]))
+
+
+def outer(self, vec2):
+    """The outer product of two 1-D tensors."""
+    if self.ndim != 1 or vec2.ndim != 1:
+        raise ShapeError("outer: expected two 1-D tensors")
+    return self.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+def var_mean(self, dim=None, unbiased=None, keepdim=False, correction=None):
+    """(var, mean)."""
+    kw = {} if correction is None else {"correction": correction}
+    if unbiased is not None:
+        kw["unbiased"] = unbiased
+    return self.var(dim=dim, keepdim=keepdim, **kw), self.mean(dim=dim, keepdim=keepdim)
+
+
+def std_mean(self, dim=None, unbiased=None, keepdim=False, correction=None):
+    """(std, mean)."""
+    kw = {} if correction is None else {"correction": correction}
+    if unbiased is not None:
+        kw["unbiased"] = unbiased
+    return self.std(dim=dim, keepdim=keepdim, **kw), self.mean(dim=dim, keepdim=keepdim)
+
+
+def count_nonzero(self, dim=None):
+    """How many elements (over ``dim``) are not zero (int64)."""
+    return (self != 0).sum(dim=dim)
+
+
+def bernoulli(self, p=None, *, generator=None):
+    """0/1 samples: 1 with probability ``self`` (or ``p``), same shape and dtype."""
+    out = self.detach().clone() if self._data.dtype.kind == "f" else self.float()
+    return out.bernoulli_(self if p is None else p)
+
+
+def multinomial(self, num_samples, replacement=False, *, generator=None):
+    """Indices drawn with probabilities proportional to the rows of ``self`` (1-D or 2-D)."""
+    from .random import generator as _gen  # noqa: PLC0415
+    w = self.detach().cpu().numpy().astype(np.float64)
+    if w.ndim not in (1, 2):
+        raise ShapeError("multinomial: prob_dist must be 1 or 2 dim")
+    rows = w.reshape(-1, w.shape[-1])
+    if (rows < 0).any() or not np.isfinite(rows).all() or (rows.sum(1) <= 0).any():
+        raise GradvizError("multinomial: invalid probabilities (negative, inf, nan or a row "
+                           "summing to 0)")
+    if not replacement and num_samples > (rows > 0).sum(1).min():
+        raise GradvizError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples "
+                           "without replacement")
+    g = _gen()
+    out = np.stack([g.choice(len(r), num_samples, replace=replacement, p=r / r.sum())
+                    for r in rows]).astype(np.int64)
+    return creation.tensor(out.reshape(w.shape[:-1] + (num_samples,)), device=self.device)
+
+
 # ---- new_* constructors: this tensor's dtype and device unless told ------------------------
 def _new(fn):
     def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
@@ -241,7 +379,19 @@ _METHODS = {
     "new_zeros": _new(creation.zeros), "new_ones": _new(creation.ones),
     "new_empty": _new(creation.empty), "new_full": new_full, "new_tensor": new_tensor,
     "type_as": type_as,
+    "clamp_min": clamp_min, "clamp_max": clamp_max, "lerp": lerp, "addcmul": addcmul,
+    "addcdiv": addcdiv, "tril": _triangle(True), "triu": _triangle(False), "roll": roll,
+    "movedim": movedim, "moveaxis": movedim, "unbind": unbind, "outer": outer, "ger": outer,
+    "var_mean": var_mean, "std_mean": std_mean, "count_nonzero": count_nonzero,
+    "bernoulli": bernoulli, "multinomial": multinomial,
+    "uniform_": uniform_, "normal_": normal_, "bernoulli_": bernoulli_,
+    "exponential_": exponential_, "masked_fill_": masked_fill_,
 }
+_METHODS.update({f"{m}_": _unary_(f"{m}_", m) for m in (
+    "abs", "neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "pow",
+    "floor", "ceil", "round", "trunc", "sign", "reciprocal", "square", "clamp_min",
+    "clamp_max")})
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
-NAMES = [n for n in _METHODS if not n.startswith("new_") and n != "type_as"]  # gv.<name> too
+NAMES = [n for n in _METHODS if not n.startswith("new_") and not n.endswith("_")
+         and n != "type_as"]   # gv.<name> too
