@@ -238,3 +238,40 @@ def test_in_place_versions_of_the_elementwise_ops_match_torch():
     np.testing.assert_array_equal(g.numpy(), t.numpy())
     with pytest.raises(gv.GradvizError, match="can't be cast"):
         gv.tensor([1, 2]).exp_()                         # torch refuses int results too
+
+
+def test_scatter_one_hot_in_place_larger_src_and_errors():
+    y = [1, 3, 0]
+    for lib in (gv, torch):
+        onehot = lib.zeros(3, 4).scatter_(1, lib.tensor(y).unsqueeze(1), 1.0)
+        assert onehot.tolist() == [[0, 1, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0]]
+    src = gv.arange(8.0).reshape(2, 4).requires_grad_()     # larger than index
+    out = gv.zeros(2, 3).scatter(1, gv.tensor([[2], [0]]), src)
+    assert out.tolist() == [[0, 0, 0], [4, 0, 0]]
+    out.sum().backward()
+    assert src.grad.tolist() == [[1, 0, 0, 0], [1, 0, 0, 0]]
+    x = gv.zeros(2, 3)
+    for call, match in ((lambda: x.scatter(1, gv.tensor([[3]]), 1.0), "out of bounds"),
+                        (lambda: x.scatter(1, gv.tensor([[-1]]), 1.0), "out of bounds"),
+                        (lambda: x.scatter(1, gv.tensor([[0.5]]), 1.0), "int64"),
+                        (lambda: x.scatter(1, gv.tensor([0]), 1.0), "same number"),
+                        (lambda: x.scatter(1, gv.tensor([[0]]), gv.ones(1, 1).double()), "dtype"),
+                        (lambda: x.scatter(1, gv.tensor([[0]]), 1.0, reduce="add"), "reduce"),
+                        (lambda: x.index_add(0, gv.tensor([[0]]), gv.ones(1, 3)), "1-D")):
+        with pytest.raises(gv.GradvizError, match=match):
+            call()
+
+
+def test_double_backward_through_scatter_and_scatter_add_matches_torch():
+    x = np.random.default_rng(2).standard_normal((3, 4))
+    idx = np.array([[0, 2], [1, 1], [3, 0]])
+    grads = []
+    for lib in (gv, torch):
+        a = lib.tensor(x, requires_grad=True)
+        s = (a[:, :2] ** 2)
+        unique = lib.tensor(np.array([[0, 2], [1, 3], [3, 0]]))
+        y = (a.scatter(1, unique, s) ** 2).sum() + (a.scatter_add(1, lib.tensor(idx), s) ** 3).sum()
+        (d,) = lib.autograd.grad(y, a, create_graph=True)
+        (d * d).sum().backward()
+        grads.append(a.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9, atol=1e-12)

@@ -333,6 +333,77 @@ def multinomial(self, num_samples, replacement=False, *, generator=None):
     return creation.tensor(out.reshape(w.shape[:-1] + (num_samples,)), device=self.device)
 
 
+# ---- scatter and index_add: the writes that gather and indexing read ----------------------
+def _scatter_index(self, dim, index, what):
+    """The index array, checked as torch checks it; and dim as a non-negative int."""
+    d = norm_dims(dim, self.ndim)[0] if self.ndim else 0
+    idx = index._data if isinstance(index, Tensor) else xp_of(self._data).asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise GradvizError(f"{what}(): Expected dtype int64 for index")
+    if idx.ndim != self.ndim:
+        raise ShapeError(f"{what}(): Index tensor must have the same number of dimensions as "
+                         "self tensor")
+    if any(n > m for i, (n, m) in enumerate(zip(idx.shape, self._data.shape)) if i != d):
+        raise ShapeError(f"{what}(): Expected index {list(idx.shape)} to be smaller than self "
+                         f"{list(self.shape)} apart from dimension {d}")
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self._data.shape[d]):
+        raise GradvizError(f"{what}(): index out of bounds for dimension {d} with size "
+                           f"{self._data.shape[d]}")
+    return d, idx
+
+
+def _as_src(self, src, idx, what):
+    src = src if isinstance(src, Tensor) else _as_tensor(src, self)
+    if src.dtype != self.dtype:
+        raise GradvizError(f"{what}(): Expected self.dtype to be equal to src.dtype")
+    if src.ndim != idx.ndim or any(n > m for n, m in zip(idx.shape, src._data.shape)):
+        raise ShapeError(f"{what}(): Expected index {list(idx.shape)} to be smaller than src "
+                         f"{list(src.shape)}")
+    return src
+
+
+def scatter(self, dim, index, src=None, value=None, reduce=None):
+    """``self`` with ``src`` (a tensor) or ``value`` (a number) written at ``index`` along
+    ``dim``: out[i][index[i][j]] = src[i][j] (dim 1)."""
+    if reduce is not None:
+        raise GradvizError("scatter(reduce=...) is not supported; use scatter_add")
+    d, idx = _scatter_index(self, dim, index, "scatter")
+    if isinstance(src, numbers.Number) and value is None:
+        src, value = None, src
+    if src is None:
+        return O.Scatter.apply(self, idx, dim=d, value=0.0 if value is None else value)
+    return O.Scatter.apply(self, idx, _as_src(self, src, idx, "scatter"), dim=d)
+
+
+def scatter_add(self, dim, index, src):
+    """``self`` with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
+    d, idx = _scatter_index(self, dim, index, "scatter_add")
+    return O.ScatterAdd.apply(self, idx, _as_src(self, src, idx, "scatter_add"), dim=d)
+
+
+def index_add(self, dim, index, source, alpha=1):
+    """``self`` with ``alpha * source`` added at the slices ``index`` (1-D) along ``dim``."""
+    d = _one_dim(self, dim, "index_add")
+    idx = index._data if isinstance(index, Tensor) else xp_of(self._data).asarray(index)
+    if idx.ndim > 1 or idx.dtype.kind not in "iu":
+        raise GradvizError("index_add(): index must be a 1-D tensor of integers")
+    key = (slice(None),) * d + (idx.reshape(-1),)
+    source = source * alpha if alpha != 1 else source
+    return self + O.IndexAdd.apply(source, shape=tuple(self._data.shape), key=key)
+
+
+def index_fill(self, dim, index, value):
+    """``self`` with ``value`` at the slices ``index`` (1-D) along ``dim``."""
+    d = _one_dim(self, dim, "index_fill")
+    xp = xp_of(self._data)
+    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    mask = xp.zeros(self._data.shape[d], dtype=bool)
+    mask[idx.reshape(-1)] = True
+    shape = [1] * self.ndim
+    shape[d] = -1
+    return self.masked_fill(Tensor._wrap(mask.reshape(shape)), value)
+
+
 # ---- new_* constructors: this tensor's dtype and device unless told ------------------------
 def _new(fn):
     def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
@@ -383,14 +454,15 @@ _METHODS = {
     "addcdiv": addcdiv, "tril": _triangle(True), "triu": _triangle(False), "roll": roll,
     "movedim": movedim, "moveaxis": movedim, "unbind": unbind, "outer": outer, "ger": outer,
     "var_mean": var_mean, "std_mean": std_mean, "count_nonzero": count_nonzero,
-    "bernoulli": bernoulli, "multinomial": multinomial,
+    "bernoulli": bernoulli, "multinomial": multinomial, "scatter": scatter,
+    "scatter_add": scatter_add, "index_add": index_add, "index_fill": index_fill,
     "uniform_": uniform_, "normal_": normal_, "bernoulli_": bernoulli_,
     "exponential_": exponential_, "masked_fill_": masked_fill_,
 }
 _METHODS.update({f"{m}_": _unary_(f"{m}_", m) for m in (
     "abs", "neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "pow",
     "floor", "ceil", "round", "trunc", "sign", "reciprocal", "square", "clamp_min",
-    "clamp_max")})
+    "clamp_max", "scatter", "scatter_add", "index_add", "index_fill")})
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 NAMES = [n for n in _METHODS if not n.startswith("new_") and not n.endswith("_")

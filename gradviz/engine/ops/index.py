@@ -5,7 +5,8 @@ from ..backend import on_graph
 from ..function import Function
 from .util import along
 
-__all__ = ["Getitem", "Gather", "MaskedFill", "IndexAdd", "index_add", "scatter"]
+__all__ = ["Getitem", "Gather", "MaskedFill", "IndexAdd", "Scatter", "ScatterAdd", "index_add",
+           "scatter"]
 
 
 def _is_basic(key):
@@ -88,3 +89,48 @@ class MaskedFill(Function):
 
     def backward(ctx, g):
         return ctx.xp.where(ctx.mask, 0, g), None
+
+
+def _src_part(index):
+    """The leading block of ``src`` that ``index`` uses (torch: src may be larger)."""
+    return tuple(slice(0, n) for n in index.shape)
+
+
+def _grad_src(ctx, g):
+    """d src: ``dy`` at the written places, in the leading block of src's shape."""
+    return scatter(ctx.xp, ctx.src_shape, _src_part(ctx.index), g[ctx.key], unique=True)
+
+
+class Scatter(Function):
+    """``x`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
+
+    rule = "dx = dy, 0 where written ; dsrc = dy[index along dim]"
+
+    def forward(ctx, x, index, src=None, dim=0, value=0.0):
+        ctx.key, ctx.index = along(index, dim % x.ndim), index
+        ctx.src_shape = None if src is None else src.shape
+        keep = ctx.xp.ones(x.shape, dtype=bool)
+        keep[ctx.key] = False
+        ctx.keep = keep
+        out = x.copy()
+        out[ctx.key] = value if src is None else src[_src_part(index)]
+        return out
+
+    def backward(ctx, g):
+        dx = ctx.xp.where(ctx.keep, g, 0) if ctx.needs_input_grad[0] else None
+        if ctx.src_shape is None:
+            return dx, None
+        return dx, None, _grad_src(ctx, g) if ctx.needs_input_grad[2] else None
+
+
+class ScatterAdd(Function):
+    """``x`` with ``src`` added at ``index`` along ``dim`` (repeated places add up)."""
+
+    rule = "dx = dy ; dsrc = dy[index along dim]"
+
+    def forward(ctx, x, index, src, dim=0):
+        ctx.key, ctx.index, ctx.src_shape = along(index, dim % x.ndim), index, src.shape
+        return index_add(ctx.xp, x.copy(), ctx.key, src[_src_part(index)])
+
+    def backward(ctx, g):
+        return g, None, _grad_src(ctx, g) if ctx.needs_input_grad[2] else None
