@@ -43,7 +43,8 @@ def test_cells_match_torch_with_and_without_a_state(name, args, kw, batched):
     sum(o.sum() * (i + 1) for i, o in enumerate(go)).backward()
     sum(o.sum() * (i + 1) for i, o in enumerate(to)).backward()
     np.testing.assert_allclose(g_in.grad.numpy(), t_in.grad.numpy(), rtol=1e-10, atol=1e-12)
-    for a, b in zip(gs if isinstance(gs, tuple) else (gs,), ts if isinstance(ts, tuple) else (ts,)):
+    as_tuple = (lambda s: s if isinstance(s, tuple) else (s,))
+    for a, b in zip(as_tuple(gs), as_tuple(ts)):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
@@ -168,7 +169,8 @@ def test_interpolate_and_upsample_match_torch(shape, kw):
 
 def test_upsampling_2d_modules_and_interpolate_errors():
     x = _x(1, 2, 3, 4)
-    compare(gv.nn.UpsamplingNearest2d(scale_factor=2), torch.nn.UpsamplingNearest2d(scale_factor=2), x)
+    compare(gv.nn.UpsamplingNearest2d(scale_factor=2),
+            torch.nn.UpsamplingNearest2d(scale_factor=2), x)
     compare(gv.nn.UpsamplingBilinear2d(size=(5, 7)), torch.nn.UpsamplingBilinear2d(size=(5, 7)), x)
     F = gv.nn.functional
     g = gv.tensor(x)

@@ -30,7 +30,8 @@ def test_new_constructors_keep_dtype_and_device_unless_told():
              lambda x: x.new_empty(1, 2), lambda x: x.new_full((2, 2), 7.5),
              lambda x: x.new_tensor([1, 2]),
              lambda x: x.new_zeros(3, dtype=x.new_ones(1).int().dtype),
-             lambda x: x.new_ones(2, requires_grad=True), lambda x: x.new_tensor([[3.0]]).type_as(x)]
+             lambda x: x.new_ones(2, requires_grad=True),
+             lambda x: x.new_tensor([[3.0]]).type_as(x)]
     for i, make in enumerate(cases):
         a, b = make(g), make(t)
         assert tuple(a.shape) == tuple(b.shape) and str(a.dtype).split(".")[-1] == \
@@ -270,8 +271,29 @@ def test_double_backward_through_scatter_and_scatter_add_matches_torch():
         a = lib.tensor(x, requires_grad=True)
         s = (a[:, :2] ** 2)
         unique = lib.tensor(np.array([[0, 2], [1, 3], [3, 0]]))
-        y = (a.scatter(1, unique, s) ** 2).sum() + (a.scatter_add(1, lib.tensor(idx), s) ** 3).sum()
+        y = (a.scatter(1, unique, s) ** 2).sum() \
+            + (a.scatter_add(1, lib.tensor(idx), s) ** 3).sum()
         (d,) = lib.autograd.grad(y, a, create_graph=True)
         (d * d).sum().backward()
         grads.append(a.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9, atol=1e-12)
+
+
+def test_einsum_second_derivatives_and_errors():
+    rng = np.random.default_rng(3)
+    q, k = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    grads = []
+    for lib in (gv, torch):
+        a, b = lib.tensor(q, requires_grad=True), lib.tensor(k, requires_grad=True)
+        y = lib.einsum("bqd,bkd->bqk", a, b).tanh().sum()
+        da, db = lib.autograd.grad(y, (a, b), create_graph=True)
+        ((da ** 2).sum() + (db * b).sum()).backward()
+        grads.append((a.grad.numpy(), b.grad.numpy()))
+    for g, t in zip(*grads):
+        np.testing.assert_allclose(g, t, rtol=1e-9, atol=1e-12)
+    assert gv.einsum("ii->i", gv.eye(3)).tolist() == [1.0, 1.0, 1.0]   # forward is fine
+    with pytest.raises(gv.GradvizError, match="repeated index"):
+        gv.einsum("ii->i", gv.eye(3, requires_grad=True)).sum().backward()
+    for eq, match in (("ij,jk->ik", "operand subscripts"), ("ijk->i", "do not fit")):
+        with pytest.raises(gv.GradvizError, match=match):
+            gv.einsum(eq, gv.ones(2, 3))

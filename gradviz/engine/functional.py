@@ -30,7 +30,7 @@ globals().update({n: _fn(n) for n in _NAMES})
 split = split_function  # torch.split(tensor, split_size_or_sections, dim): its own arg names
 where = M.where
 __all__ = _NAMES + ["where", "cat", "concat", "stack", "numel", "is_tensor", "multiply",
-                    "subtract", "divide", "negative"]
+                    "subtract", "divide", "negative", "einsum"]
 multiply, subtract, divide, negative = mul, sub, div, neg  # noqa: F821
 
 
@@ -88,3 +88,13 @@ def numel(input):
 def is_tensor(obj):
     """True for gradviz tensors."""
     return isinstance(obj, Tensor)
+
+
+def einsum(equation, *operands):
+    """Einstein summation over ``operands`` (``...`` broadcasts, the output may be implicit):
+    one Einsum node whose gradient is an einsum per operand."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ShapeError("einsum(): must provide at least one operand")
+    return O.Einsum.apply(*_same(list(operands), "einsum"), equation=str(equation))

@@ -127,6 +127,11 @@ def moveaxis(a, src, dst):
     return M.permute(a, tuple(order))
 
 
+def einsum(equation, *operands):
+    from .functional import einsum as e
+    return e(equation, *[_t(o) for o in operands])
+
+
 def zeros(shape, dtype=None):
     from .creation import zeros as z
     return z(*shape, dtype=dtype)
@@ -135,4 +140,5 @@ def zeros(shape, dtype=None):
 __all__ = ["sum", "mean", "reshape", "broadcast_to", "swapaxes", "transpose", "expand_dims",
            "squeeze", "matmul", "where", "maximum", "minimum", "sign", "astype", "exp", "log",
            "sqrt", "sin", "cos", "tanh", "abs", "flip", "cumsum", "zeros", "prod", "moveaxis",
+           "einsum",
            "F", "O"]

@@ -1,8 +1,9 @@
-"""Matrix products."""
+"""Matrix products: matmul and einsum."""
+from ...errors import BackwardError
 from ..function import Function
 from .util import unbroadcast
 
-__all__ = ["Matmul"]
+__all__ = ["Matmul", "Einsum", "parse_einsum"]
 
 
 class Matmul(Function):
@@ -32,3 +33,70 @@ class Matmul(Function):
             dy = unbroadcast(xp, xp.matmul(xp.swapaxes(x2, -1, -2), g2), y2.shape)
             dy = xp.reshape(dy, y.shape)
         return dx, dy
+
+
+def parse_einsum(equation, shapes):
+    """``equation`` with ``...`` written out as capital letters (right-aligned, as NumPy
+    broadcasts them) and the output made explicit: ([operand subscripts], output)."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(shapes):
+        raise ValueError(f"einsum(): {len(subs)} operand subscripts for {len(shapes)} "
+                         "operands")
+    spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq)
+    n_ell = max((len(shape) - len(s.replace("...", "")) for s, shape in zip(subs, shapes)
+                 if "..." in s), default=0)
+    ell = "".join(next(spare) for _ in range(n_ell))
+    full = []
+    for s, shape in zip(subs, shapes):
+        if "..." in s:
+            k = len(shape) - len(s.replace("...", ""))
+            s = s.replace("...", ell[n_ell - k:] if k else "")
+        if len(s) != len(shape) or not s.isalpha():
+            raise ValueError(f"einsum(): subscripts {s!r} do not fit an operand of "
+                             f"{len(shape)} dims")
+        full.append(s)
+    if not arrow:   # implicit output: the letters seen once, in order
+        letters = "".join(full)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
+                                   and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    return full, out
+
+
+class Einsum(Function):
+    rule = "d(operand i) = einsum(dy and the other operands -> operand i's subscripts)"
+
+    def forward(ctx, *operands, equation=""):
+        ctx.in_subs, ctx.out_subs = parse_einsum(equation, [o.shape for o in operands])
+        ctx.save_for_backward(*operands)
+        return ctx.xp.einsum(",".join(ctx.in_subs) + "->" + ctx.out_subs, *operands)
+
+    def backward(ctx, g):
+        xp, ops = ctx.xp, ctx.saved
+        grads = []
+        for i, (s, need) in enumerate(zip(ctx.in_subs, ctx.needs_input_grad)):
+            if not need:
+                grads.append(None)
+                continue
+            if len(set(s)) != len(s):
+                raise BackwardError(f"einsum(): no gradient through the repeated index in "
+                                    f"{s!r} (a diagonal): take the diagonal by indexing, "
+                                    "e.g. x[range(n), range(n)], instead")
+            others = [(t, o) for j, (t, o) in enumerate(zip(ctx.in_subs, ops)) if j != i]
+            seen = ctx.out_subs + "".join(t for t, _ in others)
+            kept = "".join(c for c in s if c in seen)
+            eq = ",".join([ctx.out_subs] + [t for t, _ in others]) + "->" + kept
+            d = xp.einsum(eq, g, *[o for _, o in others])
+            shape = tuple(ops[i].shape)
+            # letters only operand i has were summed away: bring them back (broadcast);
+            # size-1 dims that broadcast against the others: sum them back to 1
+            d = xp.reshape(d, tuple(d.shape[kept.index(c)] if c in kept else 1 for c in s))
+            grads.append(unbroadcast(xp, xp.broadcast_to(d, _bshape(d.shape, shape)), shape))
+        return tuple(grads)
+
+
+def _bshape(a, b):
+    return tuple(max(x, y) for x, y in zip(a, b))
