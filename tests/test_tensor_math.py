@@ -297,3 +297,28 @@ def test_einsum_second_derivatives_and_errors():
     for eq, match in (("ij,jk->ik", "operand subscripts"), ("ijk->i", "do not fit")):
         with pytest.raises(gv.GradvizError, match=match):
             gv.einsum(eq, gv.ones(2, 3))
+
+
+def test_function_forms_never_shadow_gradviz_s_own_modules():
+    import types
+    for name in ("trace", "nn", "optim", "data", "viz", "debug", "autograd", "cuda", "utils",
+                 "linalg"):
+        assert isinstance(getattr(gv, name), types.ModuleType), name
+    assert callable(gv.trace.record) and gv.ones(2, 2).trace().item() == 2.0
+
+
+def test_linalg_norms_match_torch():
+    x = np.random.default_rng(4).standard_normal((3, 4))
+    g, t = gv.tensor(x), torch.tensor(x)
+    pairs = [(gv.linalg.vector_norm(g), torch.linalg.vector_norm(t)),
+             (gv.linalg.vector_norm(g, 3, dim=1, keepdim=True),
+              torch.linalg.vector_norm(t, 3, dim=1, keepdim=True)),
+             (gv.linalg.vector_norm(g, float("inf")), torch.linalg.vector_norm(t, float("inf"))),
+             (gv.linalg.matrix_norm(g), torch.linalg.matrix_norm(t)),
+             (gv.linalg.norm(g), torch.linalg.norm(t)),
+             (gv.linalg.norm(g, dim=0), torch.linalg.norm(t, dim=0)),
+             (gv.linalg.norm(g, 1, dim=1), torch.linalg.norm(t, 1, dim=1))]
+    for a, b in pairs:
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+    with pytest.raises(gv.GradvizError, match="not supported"):
+        gv.linalg.matrix_norm(g, "nuc")

@@ -404,6 +404,80 @@ def index_fill(self, dim, index, value):
     return self.masked_fill(Tensor._wrap(mask.reshape(shape)), value)
 
 
+# ---- cumulative products, diagonals, NaN-skipping and median reductions ---------------------
+def cumprod(self, dim, dtype=None):
+    """Running product along ``dim`` (its gradient is exact with zeros in the input)."""
+    x = self if dtype is None else self.to(dtype)
+    return O.Cumprod.apply(x, dim=dim)
+
+
+def diagonal(self, offset=0, dim1=0, dim2=1):
+    """The ``offset``-th diagonal of the (dim1, dim2) planes, as the last dim (a pick)."""
+    if self.ndim < 2:
+        raise ShapeError("diagonal(): the input must have at least 2 dims")
+    d1, d2 = (norm_dims(d, self.ndim)[0] for d in (dim1, dim2))
+    if d1 == d2:
+        raise ShapeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    x = self.movedim((d1, d2), (-2, -1))
+    n, m = x.shape[-2:]
+    rows0, cols0 = (0, offset) if offset >= 0 else (-offset, 0)
+    k = max(0, min(n - rows0, m - cols0))
+    xp = xp_of(self._data)
+    rows, cols = xp.arange(rows0, rows0 + k), xp.arange(cols0, cols0 + k)
+    return x[(Ellipsis, Tensor._wrap(rows), Tensor._wrap(cols))]
+
+
+def diag(self, diagonal=0):
+    """1-D: a square matrix with ``self`` on the ``diagonal``-th diagonal; 2-D: that
+    diagonal."""
+    if self.ndim == 2:
+        return self.diagonal(diagonal)
+    if self.ndim != 1:
+        raise ShapeError("diag(): expected a 1-D or 2-D tensor")
+    n = self._data.shape[0]
+    size = n + abs(diagonal)
+    xp = xp_of(self._data)
+    idx = xp.arange(n)
+    key = (idx, idx + diagonal) if diagonal >= 0 else (idx - diagonal, idx)
+    return O.IndexAdd.apply(self, shape=(size, size), key=key, unique=True)
+
+
+def trace(self):
+    """Sum of the main diagonal of a 2-D tensor."""
+    if self.ndim != 2:
+        raise ShapeError("trace(): expected a matrix")
+    return self.diagonal().sum()
+
+
+def nansum(self, dim=None, keepdim=False):
+    """Sum treating NaN as zero."""
+    return self.masked_fill(self.isnan(), 0).sum(dim=dim, keepdim=keepdim)
+
+
+def nanmean(self, dim=None, keepdim=False):
+    """Mean of the non-NaN elements."""
+    count = (~self.isnan()).sum(dim=dim, keepdim=keepdim)
+    return nansum(self, dim, keepdim) / count
+
+
+def median(self, dim=None, keepdim=False):
+    """The lower median (of everything, or (values, indices) along ``dim``), as torch."""
+    if dim is None:
+        flat = self.reshape(-1)
+        if not flat.numel():
+            raise GradvizError("median() of an empty tensor")
+        order = _order(flat, 0, False)[2]
+        return flat[Tensor._wrap(order[(flat.numel() - 1) // 2])]
+    d = _one_dim(self, dim, "median") if self.ndim else 0
+    _, _, order = _order(self, d, False)
+    mid = (self._data.shape[d] - 1) // 2 if self.ndim else 0
+    idx = order[(slice(None),) * d + (slice(mid, mid + 1),)] if self.ndim else order
+    values = self.gather(d, Tensor._wrap(idx)) if self.ndim else self.clone()
+    if not keepdim and self.ndim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return values_indices(values, Tensor._wrap(idx))
+
+
 # ---- new_* constructors: this tensor's dtype and device unless told ------------------------
 def _new(fn):
     def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
@@ -456,6 +530,8 @@ _METHODS = {
     "var_mean": var_mean, "std_mean": std_mean, "count_nonzero": count_nonzero,
     "bernoulli": bernoulli, "multinomial": multinomial, "scatter": scatter,
     "scatter_add": scatter_add, "index_add": index_add, "index_fill": index_fill,
+    "cumprod": cumprod, "diagonal": diagonal, "diag": diag, "trace": trace,
+    "nansum": nansum, "nanmean": nanmean, "median": median,
     "uniform_": uniform_, "normal_": normal_, "bernoulli_": bernoulli_,
     "exponential_": exponential_, "masked_fill_": masked_fill_,
 }
@@ -465,5 +541,6 @@ _METHODS.update({f"{m}_": _unary_(f"{m}_", m) for m in (
     "clamp_max", "scatter", "scatter_add", "index_add", "index_fill")})
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
+# gv.<name> too; not ``trace``: gv.trace is the tracer (use ``x.trace()``)
 NAMES = [n for n in _METHODS if not n.startswith("new_") and not n.endswith("_")
-         and n != "type_as"]   # gv.<name> too
+         and n not in ("type_as", "trace")]

@@ -116,6 +116,10 @@ def cumsum(a, axis):
     return _t(a).cumsum(axis)
 
 
+def cumprod(a, axis):
+    return _t(a).cumprod(axis)
+
+
 def prod(a, axis):
     return M.prod(_t(a), dim=axis)
 
@@ -140,5 +144,5 @@ def zeros(shape, dtype=None):
 __all__ = ["sum", "mean", "reshape", "broadcast_to", "swapaxes", "transpose", "expand_dims",
            "squeeze", "matmul", "where", "maximum", "minimum", "sign", "astype", "exp", "log",
            "sqrt", "sin", "cos", "tanh", "abs", "flip", "cumsum", "zeros", "prod", "moveaxis",
-           "einsum",
+           "einsum", "cumprod",
            "F", "O"]

@@ -1,10 +1,12 @@
 """Reductions and normalisers: sum, mean, var, std, prod, max/min, logsumexp, softmax, cumsum."""
+import numpy as np
+
 from ..backend import on_graph
 from ..function import Function
 from .index import scatter
 from .util import along, keep, norm_dims
 
-__all__ = ["Norm", "AnyAll", "Sum", "Mean", "Var", "Std", "Prod", "Amax", "Amin", "MaxDim", "MinDim", "Argmax",
+__all__ = ["Cumprod", "Norm", "AnyAll", "Sum", "Mean", "Var", "Std", "Prod", "Amax", "Amin", "MaxDim", "MinDim", "Argmax",
            "Argmin", "Logsumexp", "Softmax", "LogSoftmax", "Cumsum"]
 
 
@@ -341,3 +343,30 @@ class Norm(Function):
             return g * hit / xp.where(count == 0, 1.0, count)
         scale = x if p == 2 else x * xp.abs(x) ** (p - 2) / n ** (p - 2)
         return xp.where(n == 0, 0.0, g * scale / xp.where(n == 0, 1.0, n))
+
+
+class Cumprod(Function):
+    rule = "dx_k = sum_{i>=k} dy_i * prod_{j<=i, j!=k} x_j (exact with zeros)"
+
+    def forward(ctx, x, dim=0):
+        ctx.dim = norm_dims(dim, x.ndim)[0] if x.ndim else None  # a 0-d input stays 0-d
+        if not x.ndim:
+            return x.copy()
+        ctx.save_for_backward(x)
+        return ctx.xp.cumprod(x, axis=ctx.dim)
+
+    def backward(ctx, g):
+        if ctx.dim is None:
+            return g
+        xp = ctx.xp
+        xm = xp.moveaxis(ctx.saved[0], ctx.dim, -1)
+        gm = xp.moveaxis(g, ctx.dim, -1)
+        n = xm.shape[-1]
+        mk = np if on_graph(xp) else xp   # masks: constants on the arrays' device
+        after = mk.triu(mk.ones((n, n), dtype=bool), 1)     # [k, j]: j > k
+        rows = xp.expand_dims(xm, -2)                        # (..., k, j) = x_j
+        # left[k] = prod_{j<k} x_j ; upto[k, i] = prod_{k<j<=i} x_j (for i >= k)
+        left = xp.prod(xp.where(after.T, rows, 1.0), -1)
+        upto = xp.cumprod(xp.where(after, rows, 1.0), -1)
+        dx = left * xp.sum(xp.where(~after.T, xp.expand_dims(gm, -2) * upto, 0.0), -1)
+        return xp.moveaxis(dx, -1, ctx.dim)
