@@ -319,3 +319,22 @@ def test_random_fills_and_sampling_stay_on_the_device(dev):
               gv.tensor([0.2, 0.8], device=dev).multinomial(3, replacement=True),
               gv.ones(3, device=dev).exp_(), gv.ones(2, 3, device=dev).tril()):
         assert on_device(t), t
+
+
+def test_composed_losses_run_on_the_device(dev):
+    rng = np.random.default_rng(0)
+    x, y, z = (rng.standard_normal((4, 5)).astype(np.float32) for _ in range(3))
+    sign = np.array([1.0, -1.0, 1.0, -1.0], dtype=np.float32)
+    var = rng.uniform(0.2, 2.0, (4, 5)).astype(np.float32)
+    calls = [lambda d: nn.TripletMarginLoss(swap=True)(*d(x, y, z)),
+             lambda d: nn.CosineEmbeddingLoss(0.2)(*d(x, y, sign)),
+             lambda d: nn.GaussianNLLLoss(full=True)(*d(x, y, var)),
+             lambda d: nn.PoissonNLLLoss(full=True)(*d(x, np.abs(y) * 3)),
+             lambda d: nn.MultiLabelSoftMarginLoss()(*d(x, (y > 0).astype(np.float32)))]
+    for call in calls:
+        vals = []
+        for device in ("cpu", dev):
+            out = call(lambda *arrs: [gv.tensor(a, device=device) for a in arrs])
+            assert device == "cpu" or on_device(out)
+            vals.append(out.cpu().item())
+        assert vals[0] == pytest.approx(vals[1], rel=1e-5)

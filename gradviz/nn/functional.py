@@ -341,6 +341,8 @@ from .functional_losses import __all__ as _loss_all
 from .functional_attention import scaled_dot_product_attention  # noqa: E402
 from .functional_composite import *  # noqa: E402,F401,F403
 from .functional_composite import __all__ as _composite_all  # noqa: E402
+from .functional_losses_composite import *  # noqa: E402,F401,F403
+from .functional_losses_composite import __all__ as _loss2_all  # noqa: E402
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu",
            "sigmoid", "tanh", "softplus", "hardtanh", "softmax", "log_softmax", "softmin",
@@ -350,4 +352,5 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "max_unpool1d", "max_unpool2d", "max_unpool3d",
            "avg_pool1d", "avg_pool2d", "avg_pool3d", "sum_pool1d", "sum_pool2d", "sum_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-           "scaled_dot_product_attention"] + list(_loss_all) + list(_composite_all)
+           "scaled_dot_product_attention"] + list(_loss_all) + list(_composite_all) \
+    + list(_loss2_all)
