@@ -322,3 +322,14 @@ def test_linalg_norms_match_torch():
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
     with pytest.raises(gv.GradvizError, match="not supported"):
         gv.linalg.matrix_norm(g, "nuc")
+
+
+def test_repeats_uniques_and_counts_refuse_bad_arguments():
+    for call, match in ((lambda: gv.tensor([1, -1]).bincount(), "non-negative"),
+                        (lambda: gv.tensor([0.5]).bincount(), "integral"),
+                        (lambda: gv.ones(3).repeat_interleave(gv.tensor([1, 2])), "1 or 3"),
+                        (lambda: gv.ones(3).repeat_interleave(-1), "non-negative"),
+                        (lambda: gv.ones(2, 3).kthvalue(4), "out of range"),
+                        (lambda: gv.ones(2, 3).unique(dim=0), "not supported")):
+        with pytest.raises(gv.GradvizError, match=match):
+            call()

@@ -478,6 +478,92 @@ def median(self, dim=None, keepdim=False):
     return values_indices(values, Tensor._wrap(idx))
 
 
+# ---- repeats, uniques and counts --------------------------------------------------------------
+def tile(self, *dims):
+    """Repeat the whole tensor ``dims`` times per dim (leading 1s added as torch does)."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    dims = (1,) * (self.ndim - len(dims)) + tuple(int(d) for d in dims)
+    x = self.reshape((1,) * (len(dims) - self.ndim) + tuple(self.shape))
+    return x.repeat(*dims)
+
+
+def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+    """Each element (each slice along ``dim``) repeated ``repeats`` times in place."""
+    x = self.reshape(-1) if dim is None else self
+    d = 0 if dim is None else _one_dim(x, dim, "repeat_interleave")
+    n = x._data.shape[d]
+    xp = xp_of(x._data)
+    reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    reps = xp.asarray(reps, dtype=xp.int64).reshape(-1)
+    if reps.size not in (1, n) or bool((reps < 0).any()):
+        raise GradvizError(f"repeat_interleave: repeats must have 1 or {n} non-negative "
+                           f"entries, got {int(reps.size)}")
+    idx = xp.repeat(xp.arange(n), reps if reps.size == n else int(reps[0]))
+    return x.index_select(d, Tensor._wrap(idx))
+
+
+def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values (sorted), with the inverse indices and counts if asked; no
+    gradient (as torch)."""
+    xp = xp_of(self._data)
+    if dim is not None:
+        raise GradvizError("unique(dim=...) is not supported; flatten or use a loop")
+    vals, inv, counts = xp.unique(self._data, return_inverse=True, return_counts=True)
+    out = [Tensor._wrap(vals)]
+    if return_inverse:
+        out.append(Tensor._wrap(inv.reshape(self._data.shape).astype(xp.int64)))
+    if return_counts:
+        out.append(Tensor._wrap(counts.astype(xp.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(self, weights=None, minlength=0):
+    """How often each non-negative integer occurs (weighted sums with ``weights``)."""
+    if self.ndim != 1 or self._data.dtype.kind not in "iu":
+        raise GradvizError("bincount only supports 1-d non-negative integral inputs.")
+    if self._data.size and int(self._data.min()) < 0:
+        raise GradvizError("bincount only supports 1-d non-negative integral inputs.")
+    xp = xp_of(self._data)
+    w = None if weights is None else (weights._data if isinstance(weights, Tensor)
+                                      else xp.asarray(weights))
+    out = xp.bincount(self._data, weights=w, minlength=minlength)
+    if w is None:
+        return Tensor._wrap(out.astype(xp.int64))
+    return Tensor._wrap(out.astype(w.dtype if w.dtype.kind == "f" else xp.float64))
+
+
+def histc(self, bins=100, min=0, max=0):
+    """A histogram of ``bins`` equal bins over [min, max] (the data's range when both are
+    0); values outside are ignored. No gradient."""
+    xp = xp_of(self._data)
+    x = self._data.reshape(-1)
+    lo, hi = float(min), float(max)
+    if lo == hi == 0 and x.size:
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    counts, _ = xp.histogram(x, bins=int(bins), range=(lo, hi))
+    return Tensor._wrap(counts.astype(self._data.dtype))
+
+
+def kthvalue(self, k, dim=-1, keepdim=False):
+    """The ``k``-th smallest element along ``dim`` (1-based): (values, indices)."""
+    d = _one_dim(self, dim, "kthvalue") if self.ndim else 0
+    n = self._data.shape[d] if self.ndim else 1
+    if not 1 <= k <= n:
+        raise GradvizError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if not self.ndim:
+        return values_indices(self.clone(), Tensor._wrap(xp_of(self._data).zeros((),
+                                                                                 "int64")))
+    order = _order(self, d, False)[2]
+    idx = order[(slice(None),) * d + (slice(k - 1, k),)]
+    values = self.gather(d, Tensor._wrap(idx))
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return values_indices(values, Tensor._wrap(idx))
+
+
 # ---- new_* constructors: this tensor's dtype and device unless told ------------------------
 def _new(fn):
     def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
@@ -531,7 +617,9 @@ _METHODS = {
     "bernoulli": bernoulli, "multinomial": multinomial, "scatter": scatter,
     "scatter_add": scatter_add, "index_add": index_add, "index_fill": index_fill,
     "cumprod": cumprod, "diagonal": diagonal, "diag": diag, "trace": trace,
-    "nansum": nansum, "nanmean": nanmean, "median": median,
+    "nansum": nansum, "nanmean": nanmean, "median": median, "tile": tile,
+    "repeat_interleave": repeat_interleave, "unique": unique, "bincount": bincount,
+    "histc": histc, "kthvalue": kthvalue,
     "uniform_": uniform_, "normal_": normal_, "bernoulli_": bernoulli_,
     "exponential_": exponential_, "masked_fill_": masked_fill_,
 }
