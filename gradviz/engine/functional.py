@@ -1,7 +1,7 @@
 """``gv.add``, ``gv.cat``, ``gv.where`` ...: function forms of the Tensor ops."""
 from ..errors import ShapeError
 from . import ops as O
-from . import tensor_math
+from . import tensor_math, tensor_select
 from . import tensor_methods as M
 from .tensor import Tensor
 from .tensor_shape import split_function
@@ -25,7 +25,7 @@ _NAMES = ["add", "sub", "mul", "div", "true_divide", "pow", "matmul", "mm", "bmm
           "cumsum", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
           "swapaxes", "t", "permute", "split", "chunk", "gather", "masked_fill", "eq", "ne",
           "lt", "le", "gt", "ge", "floor_divide", "remainder", "bitwise_and", "bitwise_or",
-          "bitwise_xor", "bitwise_not"] + tensor_math.NAMES
+          "bitwise_xor", "bitwise_not"] + tensor_math.NAMES + tensor_select.NAMES
 globals().update({n: _fn(n) for n in _NAMES})
 split = split_function  # torch.split(tensor, split_size_or_sections, dim): its own arg names
 where = M.where

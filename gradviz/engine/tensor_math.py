@@ -1,20 +1,20 @@
-"""More of torch's Tensor methods: tests (isnan, any, isclose...), rounding, norm, flip,
-sorting, index selection and ``new_*`` constructors. Each is a thin call of one Function
-class or of existing methods (sort's values are a gather, so their gradient flows)."""
+"""More of torch's Tensor methods: tests (isnan, any, isclose...), rounding, more math
+(log2 ... atan2), norm, small compositions (lerp, addcmul, outer...), NaN-skipping and
+counting reductions, sampling (bernoulli, multinomial), ``new_*`` constructors and in-place
+forms. Each is a thin call of one Function class or of existing methods. Reordering,
+selection and index writes are in tensor_select.py."""
 import numbers
 
 import numpy as np
 
-from ..errors import DimError, GradvizError, ShapeError
+from ..errors import GradvizError, ShapeError
 from . import creation, dtypes
 from . import ops as O
 from .backend import xp_of
-from .ops.util import norm_dims
 from .tensor import Tensor
-from .tensor_methods import _as_tensor, _binary, _coerce, _unary
 from .tensor_inplace import (_unary_, bernoulli_, exponential_, masked_fill_, normal_,
                              uniform_)
-from .tensor_reduce import values_indices
+from .tensor_methods import _as_tensor, _binary, _coerce, _unary
 
 
 # ---- tests: bool results, no gradient ----------------------------------------------------
@@ -115,88 +115,6 @@ def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
     return O.Norm.apply(x, p=float(p), dim=dim, keepdim=keepdim)
 
 
-# ---- reordering --------------------------------------------------------------------------
-def flip(self, *dims):
-    """Reverse the order of elements along ``dims``."""
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
-    return O.Flip.apply(self, dims=norm_dims(dims, self.ndim) if dims else ())
-
-
-def _order(self, dim, descending):
-    """Indices that sort ``self`` along ``dim`` (stable: ties keep their order)."""
-    d = norm_dims(dim, self.ndim)
-    x = self._data
-    if not d:
-        return x, 0, xp_of(x).zeros(x.shape, dtype="int64")
-    if descending:
-        x = -(x.astype("int64") if x.dtype.kind in "bu" else x)
-    return x, d[0], xp_of(x).argsort(x, axis=d[0], kind="stable")
-
-
-def sort(self, dim=-1, descending=False, stable=False):
-    """(values, indices) sorted along ``dim``; gradients flow to the values' places."""
-    _, d, idx = _order(self, dim, descending)
-    return values_indices(self.gather(d, Tensor._wrap(idx)) if self.ndim else self.clone(),
-                          Tensor._wrap(idx))
-
-
-def argsort(self, dim=-1, descending=False, stable=False):
-    """The indices that sort ``self`` along ``dim``."""
-    return Tensor._wrap(_order(self, dim, descending)[2])
-
-
-def topk(self, k, dim=-1, largest=True, sorted=True):
-    """The ``k`` largest (or smallest) elements along ``dim``: (values, indices)."""
-    x, d, idx = _order(self, dim, largest)
-    size = x.shape[d] if x.ndim else 1
-    if not 0 <= k <= size:
-        raise GradvizError(f"topk: selected index k={k} out of range (size {size})")
-    if x.ndim:
-        idx = idx[(slice(None),) * d + (slice(0, k),)]
-    return values_indices(self.gather(d, Tensor._wrap(idx)) if self.ndim else self.clone(),
-                          Tensor._wrap(idx))
-
-
-# ---- selection (through __getitem__: one Getitem node) -----------------------------------
-def _one_dim(self, dim, what):
-    d = norm_dims(dim, self.ndim)
-    if not self.ndim:
-        raise DimError(f"{what}() cannot be applied to a 0-dim tensor")
-    return d[0]
-
-
-def index_select(self, dim, index):
-    """The slices at ``index`` (1-D integers) along ``dim``."""
-    d = _one_dim(self, dim, "index_select")
-    idx = index._data if isinstance(index, Tensor) else xp_of(self._data).asarray(index)
-    if idx.ndim > 1 or idx.dtype.kind not in "iu":
-        raise GradvizError("index_select(): index must be a 1-D tensor of integers, got "
-                           f"{idx.ndim}-D {idx.dtype}")
-    return self[(slice(None),) * d + (Tensor._wrap(idx.reshape(-1)),)]
-
-
-def masked_select(self, mask):
-    """The elements where the (broadcast) bool ``mask`` holds, as a 1-D tensor."""
-    m = mask._data if isinstance(mask, Tensor) else mask
-    if getattr(m, "dtype", None) is None or m.dtype.kind != "b":
-        raise GradvizError("masked_select: expected a bool mask")
-    shape = np.broadcast_shapes(self._data.shape, m.shape)   # shapes only: host-side
-    x = self if tuple(self.shape) == shape else self.expand(*shape)
-    m = m if m.shape == shape else xp_of(m).broadcast_to(m, shape)
-    return x[Tensor._wrap(m)]
-
-
-def narrow(self, dim, start, length):
-    """``length`` elements from ``start`` along ``dim`` (a view, as a slice)."""
-    d = _one_dim(self, dim, "narrow")
-    n = self._data.shape[d]
-    start = int(start) + (n if int(start) < 0 else 0)
-    if not 0 <= start <= n or length < 0 or start + length > n:
-        raise ShapeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    return self[(slice(None),) * d + (slice(start, start + length),)]
-
-
 # ---- compositions of existing ops ----------------------------------------------------------
 def clamp_min(self, min):
     """max(self, min)."""
@@ -221,63 +139,6 @@ def addcmul(self, tensor1, tensor2, value=1):
 def addcdiv(self, tensor1, tensor2, value=1):
     """self + value * tensor1 / tensor2."""
     return self + tensor1 / tensor2 * value if value != 1 else self + tensor1 / tensor2
-
-
-def _triangle(keep_lower):
-    def method(self, diagonal=0):
-        if self.ndim < 2:
-            raise ShapeError(f"{method.__name__}: input tensor must have at least 2 "
-                             "dimensions")
-        xp = xp_of(self._data)
-        n, m = self._data.shape[-2:]
-        tri = xp.tri(n, m, k=diagonal, dtype=bool) if keep_lower else \
-            ~xp.tri(n, m, k=diagonal - 1, dtype=bool)
-        return self.masked_fill(Tensor._wrap(~tri), 0)
-    method.__name__ = "tril" if keep_lower else "triu"
-    method.__doc__ = ("Zero the elements above" if keep_lower else "Zero the elements below") \
-        + " the ``diagonal``-th diagonal of the last two dims."
-    return method
-
-
-def roll(self, shifts, dims=None):
-    """Shift elements along ``dims`` (the flattened tensor when None), wrapping around."""
-    if dims is None:
-        return roll(self.flatten(), shifts, 0).reshape(*self.shape)
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    if len(shifts) != len(dims):
-        raise GradvizError(f"roll: shifts and dims must align: {len(shifts)} vs {len(dims)}")
-    out = self
-    for s, d in zip(shifts, dims):
-        d = norm_dims(d, self.ndim)[0]
-        n = self._data.shape[d]
-        k = s % n if n else 0
-        if k:
-            lead = (slice(None),) * d
-            from .functional import cat  # noqa: PLC0415
-            out = cat([out[lead + (slice(n - k, None),)], out[lead + (slice(0, n - k),)]], d)
-    return out
-
-
-def movedim(self, source, destination):
-    """Move dims ``source`` to ``destination`` (ints or tuples), keeping the others' order."""
-    src = (source,) if isinstance(source, int) else tuple(source)
-    dst = (destination,) if isinstance(destination, int) else tuple(destination)
-    if len(src) != len(dst):
-        raise GradvizError("movedim: Invalid source or destination dims")
-    src = [norm_dims(d, self.ndim)[0] for d in src]
-    dst = [norm_dims(d, self.ndim)[0] for d in dst]
-    order = [None] * self.ndim
-    for s_, d_ in zip(src, dst):
-        order[d_] = s_
-    rest = iter(d for d in range(self.ndim) if d not in src)
-    return self.permute(*[o if o is not None else next(rest) for o in order])
-
-
-def unbind(self, dim=0):
-    """The slices along ``dim``, as a tuple."""
-    d = _one_dim(self, dim, "unbind")
-    return tuple(self[(slice(None),) * d + (i,)] for i in range(self._data.shape[d]))
 
 
 def outer(self, vec2):
@@ -333,120 +194,11 @@ def multinomial(self, num_samples, replacement=False, *, generator=None):
     return creation.tensor(out.reshape(w.shape[:-1] + (num_samples,)), device=self.device)
 
 
-# ---- scatter and index_add: the writes that gather and indexing read ----------------------
-def _scatter_index(self, dim, index, what):
-    """The index array, checked as torch checks it; and dim as a non-negative int."""
-    d = norm_dims(dim, self.ndim)[0] if self.ndim else 0
-    idx = index._data if isinstance(index, Tensor) else xp_of(self._data).asarray(index)
-    if idx.dtype.kind not in "iu":
-        raise GradvizError(f"{what}(): Expected dtype int64 for index")
-    if idx.ndim != self.ndim:
-        raise ShapeError(f"{what}(): Index tensor must have the same number of dimensions as "
-                         "self tensor")
-    if any(n > m for i, (n, m) in enumerate(zip(idx.shape, self._data.shape)) if i != d):
-        raise ShapeError(f"{what}(): Expected index {list(idx.shape)} to be smaller than self "
-                         f"{list(self.shape)} apart from dimension {d}")
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self._data.shape[d]):
-        raise GradvizError(f"{what}(): index out of bounds for dimension {d} with size "
-                           f"{self._data.shape[d]}")
-    return d, idx
-
-
-def _as_src(self, src, idx, what):
-    src = src if isinstance(src, Tensor) else _as_tensor(src, self)
-    if src.dtype != self.dtype:
-        raise GradvizError(f"{what}(): Expected self.dtype to be equal to src.dtype")
-    if src.ndim != idx.ndim or any(n > m for n, m in zip(idx.shape, src._data.shape)):
-        raise ShapeError(f"{what}(): Expected index {list(idx.shape)} to be smaller than src "
-                         f"{list(src.shape)}")
-    return src
-
-
-def scatter(self, dim, index, src=None, value=None, reduce=None):
-    """``self`` with ``src`` (a tensor) or ``value`` (a number) written at ``index`` along
-    ``dim``: out[i][index[i][j]] = src[i][j] (dim 1)."""
-    if reduce is not None:
-        raise GradvizError("scatter(reduce=...) is not supported; use scatter_add")
-    d, idx = _scatter_index(self, dim, index, "scatter")
-    if isinstance(src, numbers.Number) and value is None:
-        src, value = None, src
-    if src is None:
-        return O.Scatter.apply(self, idx, dim=d, value=0.0 if value is None else value)
-    return O.Scatter.apply(self, idx, _as_src(self, src, idx, "scatter"), dim=d)
-
-
-def scatter_add(self, dim, index, src):
-    """``self`` with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
-    d, idx = _scatter_index(self, dim, index, "scatter_add")
-    return O.ScatterAdd.apply(self, idx, _as_src(self, src, idx, "scatter_add"), dim=d)
-
-
-def index_add(self, dim, index, source, alpha=1):
-    """``self`` with ``alpha * source`` added at the slices ``index`` (1-D) along ``dim``."""
-    d = _one_dim(self, dim, "index_add")
-    idx = index._data if isinstance(index, Tensor) else xp_of(self._data).asarray(index)
-    if idx.ndim > 1 or idx.dtype.kind not in "iu":
-        raise GradvizError("index_add(): index must be a 1-D tensor of integers")
-    key = (slice(None),) * d + (idx.reshape(-1),)
-    source = source * alpha if alpha != 1 else source
-    return self + O.IndexAdd.apply(source, shape=tuple(self._data.shape), key=key)
-
-
-def index_fill(self, dim, index, value):
-    """``self`` with ``value`` at the slices ``index`` (1-D) along ``dim``."""
-    d = _one_dim(self, dim, "index_fill")
-    xp = xp_of(self._data)
-    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
-    mask = xp.zeros(self._data.shape[d], dtype=bool)
-    mask[idx.reshape(-1)] = True
-    shape = [1] * self.ndim
-    shape[d] = -1
-    return self.masked_fill(Tensor._wrap(mask.reshape(shape)), value)
-
-
 # ---- cumulative products, diagonals, NaN-skipping and median reductions ---------------------
 def cumprod(self, dim, dtype=None):
     """Running product along ``dim`` (its gradient is exact with zeros in the input)."""
     x = self if dtype is None else self.to(dtype)
     return O.Cumprod.apply(x, dim=dim)
-
-
-def diagonal(self, offset=0, dim1=0, dim2=1):
-    """The ``offset``-th diagonal of the (dim1, dim2) planes, as the last dim (a pick)."""
-    if self.ndim < 2:
-        raise ShapeError("diagonal(): the input must have at least 2 dims")
-    d1, d2 = (norm_dims(d, self.ndim)[0] for d in (dim1, dim2))
-    if d1 == d2:
-        raise ShapeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    x = self.movedim((d1, d2), (-2, -1))
-    n, m = x.shape[-2:]
-    rows0, cols0 = (0, offset) if offset >= 0 else (-offset, 0)
-    k = max(0, min(n - rows0, m - cols0))
-    xp = xp_of(self._data)
-    rows, cols = xp.arange(rows0, rows0 + k), xp.arange(cols0, cols0 + k)
-    return x[(Ellipsis, Tensor._wrap(rows), Tensor._wrap(cols))]
-
-
-def diag(self, diagonal=0):
-    """1-D: a square matrix with ``self`` on the ``diagonal``-th diagonal; 2-D: that
-    diagonal."""
-    if self.ndim == 2:
-        return self.diagonal(diagonal)
-    if self.ndim != 1:
-        raise ShapeError("diag(): expected a 1-D or 2-D tensor")
-    n = self._data.shape[0]
-    size = n + abs(diagonal)
-    xp = xp_of(self._data)
-    idx = xp.arange(n)
-    key = (idx, idx + diagonal) if diagonal >= 0 else (idx - diagonal, idx)
-    return O.IndexAdd.apply(self, shape=(size, size), key=key, unique=True)
-
-
-def trace(self):
-    """Sum of the main diagonal of a 2-D tensor."""
-    if self.ndim != 2:
-        raise ShapeError("trace(): expected a matrix")
-    return self.diagonal().sum()
 
 
 def nansum(self, dim=None, keepdim=False):
@@ -460,47 +212,7 @@ def nanmean(self, dim=None, keepdim=False):
     return nansum(self, dim, keepdim) / count
 
 
-def median(self, dim=None, keepdim=False):
-    """The lower median (of everything, or (values, indices) along ``dim``), as torch."""
-    if dim is None:
-        flat = self.reshape(-1)
-        if not flat.numel():
-            raise GradvizError("median() of an empty tensor")
-        order = _order(flat, 0, False)[2]
-        return flat[Tensor._wrap(order[(flat.numel() - 1) // 2])]
-    d = _one_dim(self, dim, "median") if self.ndim else 0
-    _, _, order = _order(self, d, False)
-    mid = (self._data.shape[d] - 1) // 2 if self.ndim else 0
-    idx = order[(slice(None),) * d + (slice(mid, mid + 1),)] if self.ndim else order
-    values = self.gather(d, Tensor._wrap(idx)) if self.ndim else self.clone()
-    if not keepdim and self.ndim:
-        values, idx = values.squeeze(d), idx.squeeze(d)
-    return values_indices(values, Tensor._wrap(idx))
-
-
 # ---- repeats, uniques and counts --------------------------------------------------------------
-def tile(self, *dims):
-    """Repeat the whole tensor ``dims`` times per dim (leading 1s added as torch does)."""
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
-    dims = (1,) * (self.ndim - len(dims)) + tuple(int(d) for d in dims)
-    x = self.reshape((1,) * (len(dims) - self.ndim) + tuple(self.shape))
-    return x.repeat(*dims)
-
-
-def repeat_interleave(self, repeats, dim=None, *, output_size=None):
-    """Each element (each slice along ``dim``) repeated ``repeats`` times in place."""
-    x = self.reshape(-1) if dim is None else self
-    d = 0 if dim is None else _one_dim(x, dim, "repeat_interleave")
-    n = x._data.shape[d]
-    xp = xp_of(x._data)
-    reps = repeats._data if isinstance(repeats, Tensor) else repeats
-    reps = xp.asarray(reps, dtype=xp.int64).reshape(-1)
-    if reps.size not in (1, n) or bool((reps < 0).any()):
-        raise GradvizError(f"repeat_interleave: repeats must have 1 or {n} non-negative "
-                           f"entries, got {int(reps.size)}")
-    idx = xp.repeat(xp.arange(n), reps if reps.size == n else int(reps[0]))
-    return x.index_select(d, Tensor._wrap(idx))
 
 
 def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
@@ -547,23 +259,6 @@ def histc(self, bins=100, min=0, max=0):
     return Tensor._wrap(counts.astype(self._data.dtype))
 
 
-def kthvalue(self, k, dim=-1, keepdim=False):
-    """The ``k``-th smallest element along ``dim`` (1-based): (values, indices)."""
-    d = _one_dim(self, dim, "kthvalue") if self.ndim else 0
-    n = self._data.shape[d] if self.ndim else 1
-    if not 1 <= k <= n:
-        raise GradvizError(f"kthvalue(): selected number k out of range for dimension {d}")
-    if not self.ndim:
-        return values_indices(self.clone(), Tensor._wrap(xp_of(self._data).zeros((),
-                                                                                 "int64")))
-    order = _order(self, d, False)[2]
-    idx = order[(slice(None),) * d + (slice(k - 1, k),)]
-    values = self.gather(d, Tensor._wrap(idx))
-    if not keepdim:
-        values, idx = values.squeeze(d), idx.squeeze(d)
-    return values_indices(values, Tensor._wrap(idx))
-
-
 # ---- new_* constructors: this tensor's dtype and device unless told ------------------------
 def _new(fn):
     def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
@@ -599,27 +294,20 @@ _METHODS = {
     "any": _any_all("any"), "all": _any_all("all"),
     "sign": _stepwise(O.Sign), "floor": _stepwise(O.Floor), "ceil": _stepwise(O.Ceil),
     "round": round, "trunc": _stepwise(O.Trunc), "frac": frac,
-    "reciprocal": _unary(O.Reciprocal), "square": square, "norm": norm, "flip": flip,
+    "reciprocal": _unary(O.Reciprocal), "square": square, "norm": norm,
     "log2": _unary(O.Log2), "log10": _unary(O.Log10), "expm1": _unary(O.Expm1),
     "tan": _unary(O.Tan), "sinh": _unary(O.Sinh), "cosh": _unary(O.Cosh),
     "asin": _unary(O.Asin), "acos": _unary(O.Acos), "atan": _unary(O.Atan),
     "arcsin": _unary(O.Asin), "arccos": _unary(O.Acos), "arctan": _unary(O.Atan),
     "erf": _unary(O.Erf), "atan2": atan2, "arctan2": atan2,
-    "sort": sort, "argsort": argsort, "topk": topk, "index_select": index_select,
-    "masked_select": masked_select, "narrow": narrow,
+    "clamp_min": clamp_min, "clamp_max": clamp_max, "lerp": lerp, "addcmul": addcmul,
+    "addcdiv": addcdiv, "outer": outer, "ger": outer, "var_mean": var_mean,
+    "std_mean": std_mean, "count_nonzero": count_nonzero, "cumprod": cumprod,
+    "nansum": nansum, "nanmean": nanmean, "unique": unique, "bincount": bincount,
+    "histc": histc, "bernoulli": bernoulli, "multinomial": multinomial,
     "new_zeros": _new(creation.zeros), "new_ones": _new(creation.ones),
     "new_empty": _new(creation.empty), "new_full": new_full, "new_tensor": new_tensor,
     "type_as": type_as,
-    "clamp_min": clamp_min, "clamp_max": clamp_max, "lerp": lerp, "addcmul": addcmul,
-    "addcdiv": addcdiv, "tril": _triangle(True), "triu": _triangle(False), "roll": roll,
-    "movedim": movedim, "moveaxis": movedim, "unbind": unbind, "outer": outer, "ger": outer,
-    "var_mean": var_mean, "std_mean": std_mean, "count_nonzero": count_nonzero,
-    "bernoulli": bernoulli, "multinomial": multinomial, "scatter": scatter,
-    "scatter_add": scatter_add, "index_add": index_add, "index_fill": index_fill,
-    "cumprod": cumprod, "diagonal": diagonal, "diag": diag, "trace": trace,
-    "nansum": nansum, "nanmean": nanmean, "median": median, "tile": tile,
-    "repeat_interleave": repeat_interleave, "unique": unique, "bincount": bincount,
-    "histc": histc, "kthvalue": kthvalue,
     "uniform_": uniform_, "normal_": normal_, "bernoulli_": bernoulli_,
     "exponential_": exponential_, "masked_fill_": masked_fill_,
 }
@@ -629,6 +317,5 @@ _METHODS.update({f"{m}_": _unary_(f"{m}_", m) for m in (
     "clamp_max", "scatter", "scatter_add", "index_add", "index_fill")})
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
-# gv.<name> too; not ``trace``: gv.trace is the tracer (use ``x.trace()``)
 NAMES = [n for n in _METHODS if not n.startswith("new_") and not n.endswith("_")
-         and n not in ("type_as", "trace")]
+         and n != "type_as"]   # gv.<name> too
