@@ -171,3 +171,50 @@ def test_the_debugger_sees_attention_step_by_step_inside_its_module():
     attn = [e["op"] for e in ops if (e.get("module") or "").startswith("self_attn")]
     assert {"Linear", "Matmul", "Softmax", "Mul"} <= set(attn)
     assert any(e["type"] == "grad" for e in rec.events)
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")   # torch's own notice
+@pytest.mark.parametrize("norm_first, batch_first", [(False, False), (True, True)])
+def test_encoder_decoder_transformer_matches_torch(norm_first, batch_first):
+    torch.manual_seed(0)
+    tm = torch.nn.Transformer(8, 2, 2, 2, 16, dropout=0.0, batch_first=batch_first,
+                              norm_first=norm_first).double()
+    gm = gv.nn.Transformer(8, 2, 2, 2, 16, dropout=0.0, batch_first=batch_first,
+                           norm_first=norm_first, **F64)
+    assert sorted(gm.state_dict()) == sorted(tm.state_dict())
+    load_from_torch(gm, tm)
+    S, T, N = 5, 4, 3
+    src = RNG.standard_normal((N, S, 8) if batch_first else (S, N, 8))
+    tgt = RNG.standard_normal((N, T, 8) if batch_first else (T, N, 8))
+    tmask = torch.nn.Transformer.generate_square_subsequent_mask(T).double()
+    gmask = gv.nn.Transformer.generate_square_subsequent_mask(T, dtype=gv.float64)
+    np.testing.assert_array_equal(gmask.numpy(), tmask.numpy())
+    pad = np.zeros((N, S))
+    pad[1, -1] = -np.inf
+    gs, gt = gv.tensor(src, requires_grad=True), gv.tensor(tgt, requires_grad=True)
+    ts, tt = torch.tensor(src, requires_grad=True), torch.tensor(tgt, requires_grad=True)
+    go = gm(gs, gt, tgt_mask=gmask, memory_key_padding_mask=gv.tensor(pad), tgt_is_causal=True)
+    to = tm(ts, tt, tgt_mask=tmask, memory_key_padding_mask=torch.tensor(pad),
+            tgt_is_causal=True)
+    _close(go, to, 1e-10)
+    (go ** 2).sum().backward()
+    (to ** 2).sum().backward()
+    for a, b in ((gs, ts), (gt, tt)):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-11)
+    grads = dict(gm.named_parameters())
+    for name, p in tm.named_parameters():
+        np.testing.assert_allclose(grads[name].grad.numpy(), p.grad.numpy(), rtol=1e-9,
+                                   atol=1e-11, err_msg=name)
+
+
+def test_a_fresh_transformer_has_torch_s_init_and_the_debugger_sees_cross_attention():
+    gv.manual_seed(0)
+    model = gv.nn.Transformer(8, 2, 1, 1, 16, dropout=0.0)
+    w = model.decoder.layers[0].multihead_attn.in_proj_weight
+    bound = (6 / (w.shape[0] + w.shape[1])) ** 0.5        # xavier-uniform for matrices
+    assert float(w.abs().max()) <= bound and float(w.abs().max()) > 0.8 * bound
+    with gv.trace.record() as rec:
+        model(gv.randn(5, 2, 8), gv.randn(4, 2, 8)).sum().backward()
+    mods = {e.get("module") for e in rec.events if e["type"] == "op" and e["op"] == "Softmax"}
+    assert {"encoder.layers.0.self_attn", "decoder.layers.0.self_attn",
+            "decoder.layers.0.multihead_attn"} <= mods

@@ -176,12 +176,24 @@ LAYERS = [
     (lambda: nn.GRU(4, 5, bidirectional=True), (3, 2, 4)),
     (lambda: nn.RNN(4, 5), (3, 2, 4)),
     (lambda: nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0), (3, 2, 8)),
+    (lambda: _SelfDecoder(), (3, 2, 8)),
     (lambda: nn.LSTMCell(4, 5), (2, 4)), (lambda: nn.GRUCell(4, 5), (2, 4)),
     (lambda: nn.GroupNorm(2, 4), (2, 4, 3)), (lambda: nn.PReLU(3), (2, 3, 4)),
     (lambda: nn.ReflectionPad2d(1), (1, 2, 3, 3)), (lambda: nn.Mish(), (3, 4)),
     (lambda: nn.Upsample(scale_factor=1.5, mode="bilinear"), (1, 2, 3, 4)),
     (lambda: nn.Upsample(size=(5, 3)), (1, 2, 3, 4)),
 ]
+
+
+class _SelfDecoder(nn.Module):
+    """A decoder layer attending to its own input as memory (one input, as LAYERS need)."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, dropout=0.0)
+
+    def forward(self, x):
+        return self.layer(x, x * 0.5)
 
 
 def _first(out):

@@ -24,7 +24,8 @@ from .activation import (
                          Tanh,
                          Threshold,
 )
-from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
+from .attention import (MultiheadAttention, Transformer, TransformerDecoder,
+                        TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
 from .conv import (
                          Conv1d,
                          Conv2d,
@@ -114,6 +115,7 @@ __all__ = _padding_all + [
                          "SumPool2d",
                          "SumPool3d",
                          "Tanh",
+                         "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
                          "TransformerEncoder",
                          "TransformerEncoderLayer",
                          "Unflatten",
