@@ -182,3 +182,23 @@ def test_upsampling_2d_modules_and_interpolate_errors():
                         (lambda: F.interpolate(g, size=4, align_corners=True), "align_corners")):
         with pytest.raises(gv.GradvizError, match=match):
             call()
+
+
+def test_unfold_fold_modules_double_backward_and_errors():
+    x = _x(1, 2, 4, 5)
+    compare(gv.nn.Unfold(2, padding=1), torch.nn.Unfold(2, padding=1), x)
+    compare(gv.nn.Fold((4, 5), 2), torch.nn.Fold((4, 5), 2), _x(1, 8, 12))
+    grads = []
+    for lib in (gv, torch):
+        a = lib.tensor(x, requires_grad=True)
+        y = (lib.nn.functional.unfold(a, 2) ** 2).tanh().sum()
+        (d,) = lib.autograd.grad(y, a, create_graph=True)
+        (lib.nn.functional.fold(lib.nn.functional.unfold(d, 2), (4, 5), 2) ** 2).sum().backward()
+        grads.append(a.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
+    F = gv.nn.functional
+    for call, match in ((lambda: F.unfold(gv.ones(1, 1, 2, 2), 3), "does not fit"),
+                        (lambda: F.fold(gv.ones(1, 8, 5), (4, 5), 2), "expected input"),
+                        (lambda: F.unfold(gv.ones(2, 2), 2), "Expected 3D")):
+        with pytest.raises(gv.GradvizError, match=match):
+            call()

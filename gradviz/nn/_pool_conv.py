@@ -356,3 +356,34 @@ def adaptive_avg_pool2d(input, output_size):
 def adaptive_avg_pool3d(input, output_size):
     """Average pooling to a given (D, H, W)."""
     return _adaptive(input, output_size, 3)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding blocks of (N, C, H, W) input as columns (N, C*kh*kw, L): im2col."""
+    x, unbatched = _batched(input, 2, "unfold")
+    args = [ntuple(v, 2, name) for v, name in ((kernel_size, "kernel_size"),
+                                              (dilation, "dilation"), (padding, "padding"),
+                                              (stride, "stride"))]
+    k, d, p, s = args
+    if any((x.shape[2 + i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 < 1
+           for i in range(2)):
+        raise ShapeError(f"unfold: the kernel {k} with dilation {d} and padding {p} does not "
+                         f"fit the input of spatial size {tuple(x.shape[2:])}")
+    out = O.Unfold.apply(x, kernel_size=k, dilation=d, padding=p, stride=s)
+    return out[0] if unbatched else out
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum columns (N, C*kh*kw, L) back into (N, C, *output_size): col2im (the adjoint of
+    unfold; overlapping blocks add up)."""
+    cols, unbatched = _batched(input, 1, "fold")
+    size, k, d, p, s = (ntuple(v, 2, name) for v, name in (
+        (output_size, "output_size"), (kernel_size, "kernel_size"), (dilation, "dilation"),
+        (padding, "padding"), (stride, "stride")))
+    blocks = math.prod(out for out in (
+        (size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)))
+    if cols.shape[1] % (k[0] * k[1]) or cols.shape[2] != blocks:
+        raise ShapeError(f"fold: expected input of shape (N, C*{k[0] * k[1]}, {blocks}), got "
+                         f"{tuple(input.shape)}")
+    out = O.Fold.apply(cols, output_size=size, kernel_size=k, dilation=d, padding=p, stride=s)
+    return out[0] if unbatched else out

@@ -35,6 +35,8 @@ from ._pool_conv import (
     sum_pool1d,
     sum_pool2d,
     sum_pool3d,
+    fold,
+    unfold,
 )
 
 
@@ -352,5 +354,5 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "max_unpool1d", "max_unpool2d", "max_unpool3d",
            "avg_pool1d", "avg_pool2d", "avg_pool3d", "sum_pool1d", "sum_pool2d", "sum_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-           "scaled_dot_product_attention"] + list(_loss_all) + list(_composite_all) \
+           "scaled_dot_product_attention", "unfold", "fold"] + list(_loss_all) + list(_composite_all) \
     + list(_loss2_all)

@@ -36,6 +36,7 @@ from .conv import (
 )
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout
+from .fold import Fold, Unfold
 from .embedding import Embedding
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
@@ -66,7 +67,7 @@ __all__ = _padding_all + [
                          "CELU", "GLU", "SELU", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish",
                          "PReLU", "Softmin", "Softsign", "Threshold", "CosineSimilarity",
                          "PairwiseDistance", "GroupNorm", "GRUCell", "LSTMCell", "RNNCell",
-                         "RNNCellBase", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+                         "RNNCellBase", "Fold", "Unfold", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
                          "ELU",
                          "GELU",
                          "GRU",

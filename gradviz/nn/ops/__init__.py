@@ -6,6 +6,7 @@ from .misc import Dropout, Embedding, Pad
 from .norm import BatchNorm, LayerNorm
 from .pool import AdaptiveAvgPool, AvgPool, MaxPool, MaxUnpool, SumPool
 from .rnn import GRUScan, LSTMScan, RNNScan
+from .unfold import Fold, Unfold
 
 __all__ = [
            "AdaptiveAvgPool",
@@ -14,6 +15,7 @@ __all__ = [
            "Bilinear",
            "Conv",
            "ConvTranspose",
+           "Fold",
            "Dropout",
            "Elu",
            "Embedding",
@@ -31,4 +33,5 @@ __all__ = [
            "Silu",
            "Softplus",
            "SumPool",
+           "Unfold",
 ]
