@@ -115,8 +115,7 @@ def test_multihead_attention_unbatched_and_errors():
     _close(go, to)
     _close(gw, tw)
     for make, match in ((lambda: gv.nn.MultiheadAttention(8, 3), "divisible"),
-                        (lambda: gv.nn.MultiheadAttention(8, 2, add_bias_kv=True), "add_bias_kv"),
-                        (lambda: gv.nn.MultiheadAttention(8, 2, kdim=4), "kdim")):
+                        (lambda: gv.nn.MultiheadAttention(8, 2, add_bias_kv=True), "add_bias_kv")):
         with pytest.raises(gv.GradvizError, match=match):
             make()
     x = gv.randn(4, 3, 8, **F64)
@@ -124,7 +123,8 @@ def test_multihead_attention_unbatched_and_errors():
                         (lambda: gm(x, x, x, attn_mask=gv.ones(3, 3).bool()), "2D attn_mask"),
                         (lambda: gm(x, x, x, key_padding_mask=gv.ones(4, 3).bool()),
                          "key_padding_mask"),
-                        (lambda: gm(x, x, gv.randn(4, 8, **F64)), "2-D")):
+                        (lambda: gm(x, x, gv.randn(4, 8, **F64)), "2-D"),
+                        (lambda: gm(x, gv.randn(4, 3, 5, **F64), x), "kdim")):
         with pytest.raises(gv.GradvizError, match=match):
             call()
 
@@ -218,3 +218,13 @@ def test_a_fresh_transformer_has_torch_s_init_and_the_debugger_sees_cross_attent
     mods = {e.get("module") for e in rec.events if e["type"] == "op" and e["op"] == "Softmax"}
     assert {"encoder.layers.0.self_attn", "decoder.layers.0.self_attn",
             "decoder.layers.0.multihead_attn"} <= mods
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_cross_attention_with_other_key_and_value_widths_matches_torch(batch_first):
+    tm = torch.nn.MultiheadAttention(8, 2, kdim=5, vdim=3, batch_first=batch_first).double()
+    gm = gv.nn.MultiheadAttention(8, 2, kdim=5, vdim=3, batch_first=batch_first, **F64)
+    assert sorted(gm.state_dict()) == sorted(tm.state_dict())   # q/k/v_proj_weight
+    q = RNG.standard_normal((3, 4, 8))
+    k_shape = (3, 6) if batch_first else (6, 4)     # (N, S) or (S, N), N = 3 or 4
+    compare(gm, tm, q, RNG.standard_normal(k_shape + (5,)), RNG.standard_normal(k_shape + (3,)))

@@ -34,16 +34,24 @@ class MultiheadAttention(Module):
         if add_bias_kv or add_zero_attn:
             raise GradvizError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
                                "supported")
-        if (kdim not in (None, embed_dim)) or (vdim not in (None, embed_dim)):
-            raise GradvizError("MultiheadAttention: kdim and vdim must equal embed_dim here")
         if embed_dim % num_heads:
             raise GradvizError("embed_dim must be divisible by num_heads")
         self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
-        self.kdim = self.vdim = self.embed_dim
+        self.kdim = int(kdim) if kdim is not None else self.embed_dim
+        self.vdim = int(vdim) if vdim is not None else self.embed_dim
+        self._qkv_same_embed_dim = self.kdim == self.embed_dim == self.vdim
         self.head_dim = self.embed_dim // self.num_heads
         self.dropout, self.batch_first = float(dropout), bool(batch_first)
-        self.in_proj_weight = Parameter(creation.empty(3 * embed_dim, embed_dim, dtype=dtype,
-                                                       device=device))
+        kw = {"dtype": dtype, "device": device}
+        if self._qkv_same_embed_dim:   # one (3E, E) matrix, as torch
+            self.in_proj_weight = Parameter(creation.empty(3 * embed_dim, embed_dim, **kw))
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+        else:                          # key/value of other widths: one matrix each
+            self.q_proj_weight = Parameter(creation.empty(embed_dim, embed_dim, **kw))
+            self.k_proj_weight = Parameter(creation.empty(embed_dim, self.kdim, **kw))
+            self.v_proj_weight = Parameter(creation.empty(embed_dim, self.vdim, **kw))
+            self.register_parameter("in_proj_weight", None)
         if bias:
             self.in_proj_bias = Parameter(creation.empty(3 * embed_dim, dtype=dtype,
                                                          device=device))
@@ -53,8 +61,11 @@ class MultiheadAttention(Module):
         self._reset_parameters()
 
     def _reset_parameters(self):
-        """torch's: xavier-uniform in_proj_weight, zero biases, out_proj as a Linear."""
-        init.xavier_uniform_(self.in_proj_weight)
+        """torch's: xavier-uniform projections, zero biases, out_proj as a Linear."""
+        for w in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight,
+                  self.v_proj_weight):
+            if w is not None:
+                init.xavier_uniform_(w)
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
@@ -90,12 +101,14 @@ class MultiheadAttention(Module):
         L, N, E = query.shape
         S = key.shape[0]
         H, D = self.num_heads, self.head_dim
-        if E != self.embed_dim or key.shape[-1] != E or value.shape[-1] != E \
+        if E != self.embed_dim or key.shape[-1] != self.kdim or value.shape[-1] != self.vdim \
                 or key.shape[:2] != value.shape[:2] or key.shape[1] != N:
             raise ShapeError(f"MultiheadAttention: query {tuple(query.shape)}, key "
                              f"{tuple(key.shape)}, value {tuple(value.shape)} do not fit "
-                             f"embed_dim={self.embed_dim}")
-        w = self.in_proj_weight.chunk(3)
+                             f"embed_dim={self.embed_dim}, kdim={self.kdim}, "
+                             f"vdim={self.vdim}")
+        w = self.in_proj_weight.chunk(3) if self._qkv_same_embed_dim else (
+            self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
         b = (None,) * 3 if self.in_proj_bias is None else self.in_proj_bias.chunk(3)
         q, k, v = (F.linear(x, wi, bi) for x, wi, bi in zip((query, key, value), w, b))
         # (L, N, E) -> (N*H, L, D): one batch entry per (item, head)
