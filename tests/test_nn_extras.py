@@ -202,3 +202,21 @@ def test_unfold_fold_modules_double_backward_and_errors():
                         (lambda: F.unfold(gv.ones(2, 2), 2), "Expected 3D")):
         with pytest.raises(gv.GradvizError, match=match):
             call()
+
+
+@pytest.mark.parametrize("kw", [{}, {"batch_first": True},
+                                {"padding_value": -1.0, "padding_side": "left"}])
+def test_pad_sequence_matches_torch(kw):
+    arrs = [_x(n, 3) for n in (4, 2, 5)]
+    G = [gv.tensor(a, requires_grad=True) for a in arrs]
+    T = [torch.tensor(a, requires_grad=True) for a in arrs]
+    go = gv.nn.utils.rnn.pad_sequence(G, **kw)
+    to = torch.nn.utils.rnn.pad_sequence(T, **kw)
+    np.testing.assert_array_equal(go.detach().numpy(), to.detach().numpy())
+    w = _x(*to.shape)
+    (go * gv.tensor(w)).sum().backward()
+    (to * torch.tensor(w)).sum().backward()
+    for a, b in zip(G, T):
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    with pytest.raises(gv.GradvizError, match="trailing"):
+        gv.nn.utils.rnn.pad_sequence([gv.ones(2, 3), gv.ones(2, 4)])

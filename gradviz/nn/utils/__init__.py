@@ -1,9 +1,11 @@
-"""``gv.nn.utils``: gradient clipping and parameter vectors, as ``torch.nn.utils``."""
+"""``gv.nn.utils``: gradient clipping and parameter vectors, as ``torch.nn.utils``
+(``gv.nn.utils.rnn``: pad_sequence)."""
 import math
 
-from ..engine.grad_mode import no_grad
-from ..engine.tensor import Tensor
-from ..errors import GradvizError
+from ...engine.grad_mode import no_grad
+from ...engine.tensor import Tensor
+from ...errors import GradvizError
+from . import rnn  # noqa: F401 - gv.nn.utils.rnn, as torch.nn.utils.rnn
 
 
 def _grads(parameters):
@@ -16,7 +18,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                     foreach=None):
     """Scale the gradients in place so that their joint ``norm_type`` norm is at most
     ``max_norm``; returns that norm as it was before clipping (a 0-d tensor)."""
-    from ..engine.creation import tensor  # noqa: PLC0415
+    from ...engine.creation import tensor  # noqa: PLC0415
     grads = _grads(parameters)
     if not grads:
         return tensor(0.0)
@@ -26,7 +28,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         if len(norms) == 1:
             total = norms[0]
         else:
-            from ..engine.functional import stack  # noqa: PLC0415
+            from ...engine.functional import stack  # noqa: PLC0415
             total = stack([n.to(norms[0].device) for n in norms]).norm(norm_type)
         value = total.item()
         if error_if_nonfinite and not math.isfinite(value):
@@ -52,7 +54,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
 
 def parameters_to_vector(parameters):
     """All parameters flattened into one 1-D tensor (in order)."""
-    from ..engine.functional import cat  # noqa: PLC0415
+    from ...engine.functional import cat  # noqa: PLC0415
     return cat([p.reshape(-1) for p in parameters])
 
 
