@@ -22,11 +22,14 @@ class _PadNd(Module):
         return F.pad(input, self.padding, mode=self.mode)
 
     def extra_repr(self):
-        return f"{self.padding}" + (f", value={self.value}" if self.mode == "constant" else "")
+        return f"{self.padding}"
 
 
 class _ConstantPadNd(_PadNd):
     """Pad with ``value``."""
+
+    def extra_repr(self):
+        return f"padding={self.padding}, value={self.value}"
 
 
 class _ZeroPadNd(_PadNd):
