@@ -333,3 +333,20 @@ def test_repeats_uniques_and_counts_refuse_bad_arguments():
                         (lambda: gv.ones(2, 3).unique(dim=0), "not supported")):
         with pytest.raises(gv.GradvizError, match=match):
             call()
+
+
+def test_gather_and_scatter_share_torch_s_index_checks():
+    x = gv.ones(2, 3)
+    for lib, t in ((gv, x), (torch, torch.ones(2, 3))):
+        for bad in ([[0, 3]], [[0, -1]]):
+            with pytest.raises(RuntimeError):
+                t.gather(1, lib.tensor(bad))            # too large, negative: refused
+            with pytest.raises(RuntimeError):
+                t.scatter(1, lib.tensor(bad), 1.0)
+    with pytest.raises(gv.GradvizError, match="index 3 is out of bounds for dimension 1"):
+        x.gather(1, gv.tensor([[0, 3]]))
+    s = gv.tensor(2.0, requires_grad=True)               # a 0-d tensor gathers itself
+    out = s.gather(0, gv.tensor(0))
+    out.backward()
+    assert out.item() == 2.0 and s.grad.item() == 1.0
+    assert torch.tensor(2.0).gather(0, torch.tensor(0)).item() == 2.0

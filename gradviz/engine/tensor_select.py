@@ -13,6 +13,7 @@ from .ops.util import norm_dims
 from .tensor import Tensor
 from .tensor_methods import _as_tensor
 from .tensor_reduce import values_indices
+from .tensor_shape import index_along
 
 
 # ---- reordering and reshaping ---------------------------------------------------------
@@ -254,24 +255,6 @@ def narrow(self, dim, start, length):
 
 
 # ---- scatter and index_add: the writes that gather and indexing read -------------------
-def _scatter_index(self, dim, index, what):
-    """The index array, checked as torch checks it; and dim as a non-negative int."""
-    d = norm_dims(dim, self.ndim)[0] if self.ndim else 0
-    idx = index._data if isinstance(index, Tensor) else xp_of(self._data).asarray(index)
-    if idx.dtype.kind not in "iu":
-        raise GradvizError(f"{what}(): Expected dtype int64 for index")
-    if idx.ndim != self.ndim:
-        raise ShapeError(f"{what}(): Index tensor must have the same number of dimensions as "
-                         "self tensor")
-    if any(n > m for i, (n, m) in enumerate(zip(idx.shape, self._data.shape)) if i != d):
-        raise ShapeError(f"{what}(): Expected index {list(idx.shape)} to be smaller than self "
-                         f"{list(self.shape)} apart from dimension {d}")
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self._data.shape[d]):
-        raise GradvizError(f"{what}(): index out of bounds for dimension {d} with size "
-                           f"{self._data.shape[d]}")
-    return d, idx
-
-
 def _as_src(self, src, idx, what):
     src = src if isinstance(src, Tensor) else _as_tensor(src, self)
     if src.dtype != self.dtype:
@@ -287,7 +270,7 @@ def scatter(self, dim, index, src=None, value=None, reduce=None):
     ``dim``: out[i][index[i][j]] = src[i][j] (dim 1)."""
     if reduce is not None:
         raise GradvizError("scatter(reduce=...) is not supported; use scatter_add")
-    d, idx = _scatter_index(self, dim, index, "scatter")
+    d, idx = index_along(self, dim, index, "scatter")
     if isinstance(src, numbers.Number) and value is None:
         src, value = None, src
     if src is None:
@@ -297,7 +280,7 @@ def scatter(self, dim, index, src=None, value=None, reduce=None):
 
 def scatter_add(self, dim, index, src):
     """``self`` with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
-    d, idx = _scatter_index(self, dim, index, "scatter_add")
+    d, idx = index_along(self, dim, index, "scatter_add")
     return O.ScatterAdd.apply(self, idx, _as_src(self, src, idx, "scatter_add"), dim=d)
 
 

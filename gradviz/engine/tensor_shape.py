@@ -6,6 +6,7 @@ import numpy as np
 from ..errors import DimError, GradvizError, ShapeError
 from . import dtypes
 from . import ops as O
+from .backend import xp_of
 from .ops.util import norm_dims
 from .tensor import Tensor
 
@@ -225,23 +226,36 @@ def chunk(self, chunks, dim=0):
     return split(self, size, dim)
 
 
-def gather(self, dim, index):
-    """Values at ``index`` along ``dim`` (torch.gather)."""
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+def index_along(self, dim, index, what):
+    """(dim as a non-negative int, the index array) for gather/scatter, checked as torch
+    checks them: integer dtype, same number of dims, no larger than ``self`` apart from
+    ``dim``, every index in [0, size) (NumPy would count negatives from the end)."""
+    idx = index._data if isinstance(index, Tensor) else xp_of(self._data).asarray(index)
     if idx.dtype.kind not in "iu":
-        raise GradvizError("gather(): Expected dtype int64 for index")
+        raise GradvizError(f"{what}(): Expected dtype int64 for index")
     if idx.ndim != self.ndim:
-        raise ShapeError("Index tensor must have the same number of dimensions as input tensor")
+        raise ShapeError(f"{what}(): Index tensor must have the same number of dimensions as "
+                         "input tensor")
     _check_dim(dim, self.ndim)
     d = dim % _b.max(self.ndim, 1)
-    if idx.size and idx.min() < 0:  # NumPy would count from the end; torch refuses
-        raise GradvizError(f"gather(): index {int(idx.min())} is out of bounds for dimension {d} "
-                         f"with size {self._data.shape[d] if self.ndim else 1}")
     for i, (n, m) in enumerate(zip(idx.shape, self._data.shape)):
         if i != d and n > m:
-            raise ShapeError(f"Size does not match at dimension {i} expected index "
+            raise ShapeError(f"{what}(): Size does not match at dimension {i} expected index "
                              f"{list(idx.shape)} to be smaller than self {list(self.shape)} "
                              f"apart from dimension {d}")
+    size = self._data.shape[d] if self.ndim else 1
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= size):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise GradvizError(f"{what}(): index {bad} is out of bounds for dimension {d} with "
+                           f"size {size}")
+    return d, idx
+
+
+def gather(self, dim, index):
+    """Values at ``index`` along ``dim`` (torch.gather)."""
+    _, idx = index_along(self, dim, index, "gather")
+    if not self.ndim:   # a 0-d tensor gathers itself (as torch)
+        return self.reshape(1).gather(0, Tensor._wrap(idx.reshape(1))).reshape(())
     return O.Gather.apply(self, idx, dim=dim)
 
 
