@@ -150,18 +150,14 @@ def outer(self, vec2):
 
 def var_mean(self, dim=None, unbiased=None, keepdim=False, correction=None):
     """(var, mean)."""
-    kw = {} if correction is None else {"correction": correction}
-    if unbiased is not None:
-        kw["unbiased"] = unbiased
-    return self.var(dim=dim, keepdim=keepdim, **kw), self.mean(dim=dim, keepdim=keepdim)
+    return (self.var(dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction),
+            self.mean(dim=dim, keepdim=keepdim))
 
 
 def std_mean(self, dim=None, unbiased=None, keepdim=False, correction=None):
     """(std, mean)."""
-    kw = {} if correction is None else {"correction": correction}
-    if unbiased is not None:
-        kw["unbiased"] = unbiased
-    return self.std(dim=dim, keepdim=keepdim, **kw), self.mean(dim=dim, keepdim=keepdim)
+    return (self.std(dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction),
+            self.mean(dim=dim, keepdim=keepdim))
 
 
 def count_nonzero(self, dim=None):

@@ -5,6 +5,7 @@ import math
 
 from ..engine.tensor import Tensor
 from ..engine.tensor_methods import _as_tensor, where
+from .functional_composite import _F
 from .functional_losses import LossArgumentError, _reduction, legacy_reduction
 
 __all__ = ["margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
@@ -20,11 +21,6 @@ def _reduce(loss, reduction):
 
 def _t(x, like):
     return x if isinstance(x, Tensor) else _as_tensor(x, like)
-
-
-def _F():
-    from . import functional  # noqa: PLC0415 - functional imports this module
-    return functional
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
