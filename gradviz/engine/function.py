@@ -234,19 +234,6 @@ def note_inplace(t):
         shared[0] = INPLACE[0]
 
 
-def share_version(base, other):
-    """``other`` (``base.detach()``) shares ``base``'s version counter, as in torch: an
-    in-place change through either is seen by the graph that saved the other. (The op
-    that made ``base`` holds the counter, not the other way: a kept ``loss.detach()``
-    does not keep the graph alive.)"""
-    shared = base.__dict__.get("_shared_version")
-    if shared is None:
-        shared = base.__dict__["_shared_version"] = [base._modified]
-        if base.grad_fn is not None:
-            base.grad_fn.shared_version = shared
-    other.__dict__["_shared_version"] = shared
-
-
 def _version(a):
     """The last in-place change of ``a`` (or of a tensor sharing its version counter)."""
     v = getattr(a, "_modified", 0)

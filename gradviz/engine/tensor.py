@@ -207,9 +207,14 @@ class Tensor:
     def detach(self):
         """A tensor sharing the values (and, as in torch, the in-place version counter: a
         change through it is seen by graphs that saved this one), cut from the graph."""
-        from .function import share_version
         out = Tensor._wrap(self._data)
-        share_version(self, out)
+        d = self.__dict__   # the counter cell: made on the first detach (function.note_inplace)
+        cell = d.get("_shared_version")
+        if cell is None:
+            cell = d["_shared_version"] = [self._modified]
+            if self.grad_fn is not None:   # the op holds the cell, not the other way: a
+                self.grad_fn.shared_version = cell   # kept loss.detach() frees the graph
+        out.__dict__["_shared_version"] = cell
         return out
 
     def detach_(self):
