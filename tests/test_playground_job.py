@@ -107,7 +107,15 @@ def test_generated_script_runs_as_is(tmp_path):
                   {"type": "AvgPool2d"}, {"type": "Flatten"}, {"type": "Dropout", "p": 0.1},
                   {"type": "Linear", "out_features": 10}]},
              {"dataset": {"name": "digits_rows", "n": 100}, "epochs": 1, "layers": [
-                 {"type": "GRU", "hidden_size": 4}, {"type": "Linear", "out_features": 10}]}]
+                 {"type": "GRU", "hidden_size": 4}, {"type": "Linear", "out_features": 10}]},
+             {"dataset": {"name": "digits_rows", "n": 100}, "epochs": 1, "layers": [
+                 {"type": "TransformerEncoderLayer", "nhead": 2, "dropout": 0.1},
+                 {"type": "AdaptiveAvgPool1d", "output_size": 2}, {"type": "Flatten"},
+                 {"type": "Linear", "out_features": 10}]},
+             {"dataset": {"name": "digits", "n": 100}, "epochs": 1, "layers": [
+                 {"type": "Conv2d", "out_channels": 4}, {"type": "GroupNorm"},
+                 {"type": "AdaptiveAvgPool2d", "output_size": 2}, {"type": "Flatten"},
+                 {"type": "Linear", "out_features": 10}]}]
     for i, spec in enumerate(specs):
         path = tmp_path / f"model{i}.py"
         path.write_text(script(validate(spec, DEFAULT_LIMITS)))
@@ -173,14 +181,15 @@ def test_mnist_offered_only_when_its_files_exist(tmp_path, monkeypatch):
 
 
 def test_default_spiral_mlp_trains(tmp_path):
-    """The builder's default model (an MLP on the spiral set) learns it (full batch here)."""
-    spec = {"dataset": {"name": "spiral", "n": 400, "noise": 0.1, "classes": 2},
-            "layers": [{"type": "Linear", "out_features": 32}, {"type": "Tanh"},
-                       {"type": "Linear", "out_features": 32}, {"type": "Tanh"},
-                       {"type": "Linear", "out_features": 2}],
-            "optimizer": {"type": "Adam", "lr": 0.05}, "batch_size": 400, "epochs": 150}
+    """The builder's default model is the default session's (an MLP on the 3-class spiral
+    set), offered with the datasets, and it learns the set."""
+    from gradviz.web.runner import DEFAULT_SPEC
     with make_app(tmp_path) as (app, server):
         c = sio_client(app)
+        spec = c.emit("playground", {"action": "datasets"}, callback=True)["default"]
+        assert spec["layers"] == DEFAULT_SPEC["layers"]
+        assert spec["dataset"]["classes"] == DEFAULT_SPEC["dataset"]["classes"] == 3
+        assert spec["optimizer"] == DEFAULT_SPEC["optimizer"]
         r = c.emit("playground", {"spec": spec, "paused": False}, callback=True)
         s = server.manager.get(r["session"])
         t0 = time.monotonic()
@@ -200,3 +209,23 @@ def test_code_mode_cpu_limit_stops_a_runaway_loop(tmp_path):
         out = wait_for(lambda: received(c, "playground_output"), 60)[0]
         assert out["session"] == r["session"] and out["rc"] != 0
         assert "CPU-time limit" in out["message"] and "start" in out["output"]
+
+
+def test_transformer_layer_on_digit_rows_learns(tmp_path):
+    """Self-attention over the 8 rows of each digit, from the builder: it learns, and its
+    attention parameters reach the graph with their dotted names."""
+    spec = {"dataset": {"name": "digits_rows", "n": 600}, "epochs": 4, "batch_size": 32,
+            "optimizer": {"type": "Adam", "lr": 0.01}, "layers": [
+                {"type": "TransformerEncoderLayer", "nhead": 2, "dim_feedforward": 32},
+                {"type": "Flatten"}, {"type": "Linear", "out_features": 10}]}
+    with make_app(tmp_path) as (app, server):
+        c = sio_client(app)
+        r = c.emit("playground", {"spec": spec, "paused": False}, callback=True)
+        assert r["ok"] and r["session"].startswith("transformer-digits-rows"), r
+        s = server.manager.get(r["session"])
+        wait_for(lambda: not s.job.alive(), 120)
+        assert s.job.status == "done", s.job.message
+        acc = [e["value"] for e in events(server, s.id, "scalar") if e["name"] == "test_accuracy"]
+        assert acc[-1] >= 0.6, acc
+        names = {e["name"] for e in events(server, s.id, "leaf") if e["name"]}
+        assert {"0.self_attn.in_proj_weight", "0.linear1.weight", "0.norm2.bias"} <= names

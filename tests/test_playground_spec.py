@@ -36,6 +36,37 @@ def test_good_specs_get_shapes_and_parameter_counts():
     assert c["shapes"][2:4] == [[4, 3, 3], [4, 1, 1]]
 
 
+NEW_LAYERS = [
+    ("digits", [{"type": "Conv2d", "out_channels": 6, "padding": 1},
+                {"type": "GroupNorm", "num_groups": 3}, {"type": "AdaptiveAvgPool2d",
+                                                         "output_size": 3},
+                {"type": "Flatten"}, {"type": "Linear", "out_features": 10}],
+     [[6, 8, 8], [6, 8, 8], [6, 3, 3], [54], [10]]),
+    ("digits_rows", [{"type": "AdaptiveAvgPool1d", "output_size": 2}, {"type": "Flatten"},
+                     {"type": "Linear", "out_features": 10}], [[8, 2], [16], [10]]),
+    ("digits_rows", [{"type": "TransformerEncoderLayer", "nhead": 4, "dim_feedforward": 24},
+                     {"type": "Flatten"}, {"type": "Linear", "out_features": 10}],
+     [[8, 8], [64], [10]]),
+]
+
+
+@pytest.mark.parametrize("dataset, layers, shapes", NEW_LAYERS)
+def test_adaptive_pool_groupnorm_transformer_layers(dataset, layers, shapes):
+    """Shapes as the built model gives them, and the parameter count of the built model."""
+    import numpy as np
+
+    import gradviz as gv
+    from gradviz.web.playground.build import build_model
+    c = validate({"dataset": dataset, "layers": layers}, DEFAULT_LIMITS)
+    assert c["shapes"][1:] == shapes
+    model = build_model(c)
+    assert c["params"] == sum(p.numel() for p in model.parameters())
+    h = gv.tensor(np.zeros([2] + c["shapes"][0], np.float32))
+    for m, shape in zip(model, shapes):
+        h = m(h)
+        assert list(h.shape) == [2] + shape, m
+
+
 def test_runner_format_still_accepted():
     from gradviz.web.runner import DEFAULT_SPEC
     c = validate(DEFAULT_SPEC, DEFAULT_LIMITS)
@@ -82,6 +113,11 @@ def test_bad_specs_name_the_field(spec, code, field):
     ("digits", [{"type": "Conv1d", "out_channels": 4}], 0, "Conv1d"),
     ("circles", [{"type": "Linear", "out_features": 16}, {"type": "BatchNorm2d"}], 1, "BatchNorm1d"),
     ("circles", [{"type": "Linear", "out_features": 16}, {"type": "Tanh"}], 1, "2 classes"),
+    ("digits", [{"type": "Conv2d", "out_channels": 6}, {"type": "GroupNorm", "num_groups": 4}],
+     1, "divide"),
+    ("digits_rows", [{"type": "TransformerEncoderLayer", "nhead": 3}], 0, "divide"),
+    ("digits", [{"type": "TransformerEncoderLayer"}], 0, "sequence"),
+    ("circles", [{"type": "AdaptiveAvgPool2d"}], 0, "AdaptiveAvgPool2d"),
 ])
 def test_shape_mismatch_names_the_layer(dataset, layers, layer, words):
     e = err({"dataset": dataset, "layers": layers})

@@ -27,6 +27,10 @@ def set_layer_param(page, i, name, value):
 
 def test_build_an_mlp_and_train_circles_to_90(page):
     open_pg(page)
+    # the builder starts from the model the first page runs: the MLP on the 3-class spiral
+    types = page.eval_on_selector_all("[data-testid=layer]", "els => els.map(e => e.dataset.type)")
+    assert types == ["Linear", "Tanh", "Linear"] and page.input_value("[data-testid=classes]") == "3"
+    assert page.locator("[data-testid=layer-shape]").nth(2).text_content() == "→ (3,)"
     page.select_option("[data-testid=dataset]", "circles")
     assert page.eval_on_selector("[data-testid=dataset]", "e => e.tagName") == "SELECT"
     n0 = layer_count(page)
@@ -64,6 +68,31 @@ def test_cnn_on_digits_to_90_with_feature_maps(page):
                            " === '3'")
     assert page.locator("[data-testid=feature-map-layer]").count() >= 3
     shot(page, "playground-digits")
+
+
+def test_transformer_layer_from_the_builder_on_digit_rows(page):
+    """A user swaps the sequence preset's GRU for a TransformerEncoderLayer, adds a Flatten,
+    sets the heads, sees the shapes and trains it past chance by far."""
+    open_pg(page)
+    page.select_option("[data-testid=dataset]", "digits_rows")
+    page.locator("[data-testid=layer]").nth(0).locator("[data-testid=layer-type]").select_option(
+        "TransformerEncoderLayer")
+    page.select_option("[data-testid=add-layer-type]", "Flatten")
+    page.click("[data-testid=add-layer]")
+    page.locator("[data-testid=layer]").nth(2).locator("[data-testid=layer-up]").click()
+    set_layer_param(page, 0, "nhead", 3)     # 3 does not divide the 8 features of a row
+    page.wait_for_function("document.querySelector('[data-testid=layer] "
+                           "[data-testid=layer-error]').textContent.includes('divide')")
+    set_layer_param(page, 0, "nhead", 4)
+    page.wait_for_function("document.querySelectorAll('[data-testid=layer-shape]')[1]"
+                           ".textContent.includes('(64,)')")
+    assert page.locator("[data-testid=layer]").nth(0).locator(
+        "input[data-param=dim_feedforward]").input_value() == "32"
+    page.fill("[data-testid=epochs]", "3")
+    page.dispatch_event("[data-testid=epochs]", "change")
+    page.click("[data-testid=train]")
+    page.wait_for_function(f"{ACC} >= 0.6", timeout=60000)
+    shot(page, "playground-transformer")
 
 
 def test_step_granularity_op_node_and_training_step(page, server):
@@ -140,6 +169,7 @@ def test_code_view_save_share_and_weights(page, server, browser, tmp_path):
     page.wait_for_selector("[data-testid=pg-toast]")
     spec["dataset"] = {"name": "moons", "n": 120, "noise": 0.2}
     spec["layers"][0]["out_features"] = 5
+    spec["layers"][-1]["out_features"] = 2   # moons has 2 classes (the default spiral 3)
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(spec))
     page.set_input_files("[data-testid=load-file]", str(path))

@@ -4,12 +4,13 @@
 import { h } from "./format.js";
 import { COLORS, drawBoundary, drawChart, heat } from "./playground_viz.js";
 
-import { $, ACTS, CLASSES, CODE_EXAMPLE, DEFAULT_SPEC, KIND, OPT_FIELDS, PARAMS, PRESETS, TYPES, clone, decodeSpec, encodeSpec } from "./playground_spec.js";
+import { $, ACTS, CLASSES, CODE_EXAMPLE, FRACTIONS, KIND, OPT_FIELDS, PARAM_LABELS, PARAMS, PRESETS, TYPES, clone, decodeSpec, encodeSpec } from "./playground_spec.js";
 
 class Playground {
   constructor(root, app) {
     this.root = root; this.app = app; this.socket = app.conn.socket;
-    this.spec = clone(DEFAULT_SPEC); this.clean = null; this.datasets = [];
+    // the starting spec (the model of the server's default session) comes with the datasets
+    this.spec = null; this.defaults = {}; this.clean = null; this.datasets = [];
     this.session = null; this.sessionSpec = null; this.reset();
     this.build();
     this.socket.on("events", (batch) => this.onEvents(Array.isArray(batch) ? batch : batch?.events || []));
@@ -17,7 +18,11 @@ class Playground {
     this.socket.on("playground_output", (m) => this.onOutput(m));
     const fromUrl = new URLSearchParams(location.hash.slice(1)).get("spec") || new URLSearchParams(location.search).get("spec");
     if (fromUrl) { try { this.spec = decodeSpec(fromUrl); } catch (e) { this.specError({ code: "BAD_SHARE_URL", message: `the shared spec in the URL is not valid base64 JSON: ${e.message}`, field: null }); } }
-    const start = () => this.request({ action: "datasets" }).then((r) => { this.datasets = r.datasets || []; this.renderAll(); });
+    const start = () => this.request({ action: "datasets" }).then((r) => {
+      this.datasets = r.datasets || []; this.defaults = r.default || {};
+      this.spec ??= clone(this.defaults);
+      this.renderAll();
+    });
     if (this.socket.connected) start(); else this.socket.once("connect", start);
     this.socket.on("connect", () => this.validate());
   }
@@ -148,7 +153,8 @@ class Playground {
     E.loss.value = this.spec.loss || "cross_entropy"; E.opt.value = o.type || "SGD"; E.lr.value = o.lr ?? "";
     E.momentum.value = o.momentum ?? ""; E.alpha.value = o.alpha ?? ""; E.wd.value = o.weight_decay ?? "";
     for (const [k, f] of Object.entries(E.optFields)) f.hidden = !(OPT_FIELDS[o.type] || []).includes(k);
-    E.bs.value = this.spec.batch_size ?? ""; E.epochs.value = this.spec.epochs ?? "";
+    E.bs.value = this.spec.batch_size ?? ""; E.bs.placeholder = KIND[this.spec.dataset?.name] === "2d" ? "all" : "64";
+    E.epochs.value = this.spec.epochs ?? "";
   }
 
   renderLayers() {
@@ -157,9 +163,9 @@ class Playground {
       type.value = TYPES.includes(layer.type) ? layer.type : (() => { type.prepend(h("option", { value: layer.type }, layer.type)); return layer.type; })();
       type.addEventListener("change", () => { this.spec.layers[i] = { type: type.value, ...clone(PARAMS[type.value] || {}) }; this.renderLayers(); this.changed(); });
       const params = Object.keys({ ...(PARAMS[layer.type] || {}) }).map((k) => {
-        const inp = h("input", { type: "number", step: k === "p" ? "0.05" : "1", value: layer[k] ?? "", "data-param": k, "aria-label": k, title: k });
+        const inp = h("input", { type: "number", step: FRACTIONS.has(k) ? "0.05" : "1", value: layer[k] ?? "", "data-param": k, "aria-label": k, title: k });
         inp.addEventListener("change", () => { layer[k] = inp.value === "" ? null : Number(inp.value); this.changed(); });
-        return h("label", { class: "pg-param" }, h("span", {}, k.replace("_features", "").replace("_channels", " ch").replace("kernel_size", "kernel").replace("hidden_size", "hidden").replace("num_layers", "layers")), inp);
+        return h("label", { class: "pg-param" }, h("span", {}, PARAM_LABELS[k] ?? k), inp);
       });
       const mv = (d) => () => { const L = this.spec.layers, j = i + d; if (j < 0 || j >= L.length) return; [L[i], L[j]] = [L[j], L[i]]; this.renderLayers(); this.changed(); };
       return h("div", { class: "pg-layer", "data-testid": "layer", "data-index": i, "data-type": layer.type },
@@ -217,6 +223,7 @@ class Playground {
   }
 
   async validate() {
+    if (!this.spec) return;   // before the starting spec has come
     const seq = (this.vseq = (this.vseq || 0) + 1);
     const r = await this.request({ action: "code", spec: this.spec });
     if (seq !== this.vseq) return;
@@ -264,7 +271,7 @@ class Playground {
     spec.dataset = spec.dataset && typeof spec.dataset === "object" ? spec.dataset : { name: "spiral" };
     spec.optimizer = spec.optimizer && typeof spec.optimizer === "object" ? spec.optimizer : { type: "SGD", lr: 0.1 };
     spec.layers = Array.isArray(spec.layers) ? spec.layers : [];
-    if (!("steps" in spec)) for (const k of ["loss", "batch_size", "epochs"]) if (!(k in spec)) spec[k] = DEFAULT_SPEC[k];
+    if (!("steps" in spec)) for (const k of ["loss", "batch_size", "epochs"]) if (!(k in spec)) spec[k] = this.defaults[k] ?? null;
     if (KIND[spec.dataset.name] === "2d") spec.dataset = { n: 400, noise: 0.1, ...(spec.dataset.name === "spiral" ? { classes: 2 } : {}), test_split: 0.2, ...spec.dataset };
     this.spec = spec;
     this.renderAll();

@@ -2,13 +2,20 @@
 // default spec, and the share-link encoding of a spec.
 export const ACTS = ["ReLU", "Tanh", "Sigmoid", "LeakyReLU", "GELU", "ELU", "SiLU", "Softplus", "Identity"];
 export const TYPES = ["Linear", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "SumPool1d", "SumPool2d",
-  "Flatten", "Dropout", "BatchNorm", "LayerNorm", "RNN", "LSTM", "GRU", ...ACTS];
+  "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Flatten", "Dropout", "BatchNorm", "LayerNorm", "GroupNorm", "RNN", "LSTM", "GRU",
+  "TransformerEncoderLayer", ...ACTS];
 export const PARAMS = {
   Linear: { out_features: 16 }, Conv1d: { out_channels: 8, kernel_size: 3, stride: 1, padding: 1 },
   Conv2d: { out_channels: 8, kernel_size: 3, stride: 1, padding: 1 }, Dropout: { p: 0.2 },
   RNN: { hidden_size: 32, num_layers: 1 }, LSTM: { hidden_size: 32, num_layers: 1 }, GRU: { hidden_size: 32, num_layers: 1 },
+  GroupNorm: { num_groups: 2 }, TransformerEncoderLayer: { nhead: 2, dim_feedforward: 32, dropout: 0 },
 };
-for (const t of TYPES) if (t.includes("Pool")) PARAMS[t] = { kernel_size: 2, stride: 2 };
+for (const t of TYPES) if (t.includes("Pool")) PARAMS[t] = t.startsWith("Adaptive") ? { output_size: 4 } : { kernel_size: 2, stride: 2 };
+// short labels of layer settings in the builder (others show their own name)
+export const PARAM_LABELS = { out_features: "out", out_channels: "out ch", kernel_size: "kernel", hidden_size: "hidden", num_layers: "layers",
+  num_groups: "groups", dim_feedforward: "ff", output_size: "out" };
+// settings that are fractions (the others are whole numbers)
+export const FRACTIONS = new Set(["p", "dropout"]);
 export const OPT_FIELDS = { SGD: ["momentum", "weight_decay"], Adam: ["weight_decay"], AdamW: ["weight_decay"], RMSprop: ["momentum", "alpha", "weight_decay"], Adagrad: ["weight_decay"] };
 export const PRESETS = {
   "2d": (c) => [{ type: "Linear", out_features: 32 }, { type: "Tanh" }, { type: "Linear", out_features: 32 }, { type: "Tanh" }, { type: "Linear", out_features: c }],
@@ -18,11 +25,6 @@ export const PRESETS = {
 };
 export const KIND = { spiral: "2d", circles: "2d", moons: "2d", xor: "2d", gaussians: "2d", digits: "image", digits_rows: "sequence", mnist: "image", cifar10: "image" };
 export const CLASSES = { circles: 2, moons: 2, xor: 2, gaussians: 4, digits: 10, digits_rows: 10, mnist: 10, cifar10: 10 };
-export const DEFAULT_SPEC = {
-  dataset: { name: "spiral", n: 400, noise: 0.1, classes: 2, test_split: 0.2 },
-  layers: PRESETS["2d"](2),
-  loss: "cross_entropy", optimizer: { type: "Adam", lr: 0.03 }, batch_size: 32, epochs: 60,
-};
 export const CODE_EXAMPLE = `# Code mode: any gradviz Python. It runs in a separate, limited process and
 # streams into a new session (open the Debugger tab to step through it).
 import gradviz as gv

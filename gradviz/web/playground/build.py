@@ -101,6 +101,8 @@ def build_model(spec):
         elif t in ("Conv1d", "Conv2d"):
             mods.append(getattr(nn, t)(shape[0], layer["out_channels"], layer["kernel_size"],
                                        stride=layer["stride"], padding=layer["padding"]))
+        elif t.startswith("Adaptive"):
+            mods.append(getattr(nn, t)(layer["output_size"]))
         elif "Pool" in t:
             mods.append(getattr(nn, t)(layer["kernel_size"], stride=layer["stride"]))
         elif t == "Flatten":
@@ -111,6 +113,12 @@ def build_model(spec):
             mods.append((nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d)(shape[0]))
         elif t == "LayerNorm":
             mods.append(nn.LayerNorm(shape[-1]))
+        elif t == "GroupNorm":
+            mods.append(nn.GroupNorm(layer["num_groups"], shape[0]))
+        elif t == "TransformerEncoderLayer":
+            mods.append(nn.TransformerEncoderLayer(
+                shape[1], layer["nhead"], dim_feedforward=layer["dim_feedforward"],
+                dropout=layer["dropout"], batch_first=True))
         elif t in ("RNN", "LSTM", "GRU"):
             last_step = last_step or make_last_step()
             mods.append(last_step(getattr(nn, t)(shape[1], layer["hidden_size"],

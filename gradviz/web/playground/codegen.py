@@ -17,6 +17,8 @@ def _args(layer, shape):
         extra = "".join(f", {k}={layer[k]}" for k in ("stride", "padding")
                         if layer[k] != (1 if k == "stride" else 0))
         return f"nn.{t}({shape[0]}, {layer['out_channels']}, {layer['kernel_size']}{extra})"
+    if t.startswith("Adaptive"):
+        return f"nn.{t}({layer['output_size']})"
     if "Pool" in t:
         extra = "" if layer["stride"] == layer["kernel_size"] else f", stride={layer['stride']}"
         return f"nn.{t}({layer['kernel_size']}{extra})"
@@ -26,6 +28,11 @@ def _args(layer, shape):
         return f"nn.BatchNorm{'2d' if len(shape) == 3 else '1d'}({shape[0]})"
     if t == "LayerNorm":
         return f"nn.LayerNorm({shape[-1]})"
+    if t == "GroupNorm":
+        return f"nn.GroupNorm({layer['num_groups']}, {shape[0]})"
+    if t == "TransformerEncoderLayer":
+        return (f"nn.TransformerEncoderLayer({shape[1]}, {layer['nhead']}, dim_feedforward="
+                f"{layer['dim_feedforward']}, dropout={layer['dropout']:g}, batch_first=True)")
     if t in ("RNN", "LSTM", "GRU"):
         nl = f", num_layers={layer['num_layers']}" if layer["num_layers"] != 1 else ""
         return f"LastStep(nn.{t}({shape[1]}, {layer['hidden_size']}{nl}, batch_first=True))"

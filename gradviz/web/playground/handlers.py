@@ -8,7 +8,8 @@ its first step unless ``paused`` is false. ``playground {action, ...}``:
 |---|---|---|
 | ``validate`` | ``spec`` | ``{ok, spec}`` (clean, with ``shapes`` and ``params``), or
   ``{ok: false, error}`` (answered, not sent as an ``error`` message) |
-| ``datasets`` | | ``{ok, datasets: [{name, label, available, reason, kind}]}`` |
+| ``datasets`` | | ``{ok, datasets: [{name, label, available, reason, kind}], default}``
+  (``default``: the builder's starting spec, the default session's model) |
 | ``code`` | ``spec`` | ``{ok, code, spec}``: the equivalent Python script (or as validate) |
 | ``step`` | ``session`` | run one training step, then pause (gate state) |
 | ``feature_maps`` | ``session, sample`` | a ``feature_maps`` event follows |
@@ -86,7 +87,8 @@ def _act(server, action, data, reply_to):
         return {"ok": True, "code": script(clean), "spec": clean}
     if action == "datasets":
         from .build import available_datasets
-        return {"ok": True, "datasets": available_datasets()}
+        from .spec import default_spec
+        return {"ok": True, "datasets": available_datasets(), "default": default_spec()}
     if action == "run_code":
         from .codemode import run_code
         return {"ok": True, "session": run_code(server, data.get("code"), reply_to)}

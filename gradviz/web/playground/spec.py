@@ -17,9 +17,11 @@ DATASETS = TOY + IMAGES
 ACTIVATIONS = ("ReLU", "Tanh", "Sigmoid", "LeakyReLU", "GELU", "ELU", "SiLU", "Softplus",
                "Identity")
 POOLS = ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "SumPool1d", "SumPool2d")
+ADAPTIVE = ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d")
 RNNS = ("RNN", "LSTM", "GRU")
-LAYERS = ("Linear", "Conv1d", "Conv2d") + POOLS + ("Flatten", "Dropout", "BatchNorm",
-                                                   "LayerNorm") + RNNS + ACTIVATIONS
+LAYERS = ("Linear", "Conv1d", "Conv2d") + POOLS + ADAPTIVE + (
+    "Flatten", "Dropout", "BatchNorm", "LayerNorm", "GroupNorm") + RNNS + (
+    "TransformerEncoderLayer",) + ACTIVATIONS
 LOSSES = ("cross_entropy", "nll_after_log_softmax", "mse_onehot")
 OPTIMIZERS = {"SGD": ("lr", "momentum", "weight_decay", "nesterov", "dampening"),
               "Adam": ("lr", "betas", "eps", "weight_decay"),
@@ -185,6 +187,11 @@ def _layer(i, layer, shape, limits):
         s = geti("stride", k, 1, 16)
         spatial = tuple(_conv_out(d, k, s, 0, f + ".kernel_size", i, t) for d in shape[1:])
         return {"type": t, "kernel_size": k, "stride": s}, (shape[0],) + spatial, 0
+    if t in ADAPTIVE:
+        nd = int(t[-2])
+        need(nd + 1, f"(channels, {'length' if nd == 1 else 'height, width'})")
+        o = geti("output_size", 4, 1, 64)
+        return {"type": t, "output_size": o}, (shape[0],) + (o,) * nd, 0
     if t == "Flatten":
         return {"type": t}, (math.prod(shape),), 0
     if t == "Dropout":
@@ -202,6 +209,24 @@ def _layer(i, layer, shape, limits):
         return {"type": "BatchNorm"}, shape, 2 * shape[0]
     if t == "LayerNorm":
         return {"type": t}, shape, 2 * shape[-1]
+    if t == "GroupNorm":
+        g = geti("num_groups", 2, 1, width)
+        if shape[0] % g:
+            raise SpecError("SHAPE_MISMATCH", f"{name}: num_groups {g} must divide the input's "
+                            f"{shape[0]} channels", field=f + ".num_groups", layer=i)
+        return {"type": t, "num_groups": g}, shape, 2 * shape[0]
+    if t == "TransformerEncoderLayer":
+        need(2, "a sequence (time steps, features), e.g. the digits_rows dataset")
+        d = shape[1]
+        heads = geti("nhead", 2, 1, d)
+        if d % heads:
+            raise SpecError("SHAPE_MISMATCH", f"{name}: nhead {heads} must divide the "
+                            f"{d} features of each time step", field=f + ".nhead", layer=i)
+        ff = geti("dim_feedforward", 32, 1, width, "max_width", "LAYER_TOO_WIDE")
+        p = _num(layer.get("dropout", 0.0), f + ".dropout", 0.0, 0.99, layer=i)
+        # attention (in and out projections), feed-forward block, two LayerNorms
+        params = 4 * d * d + 4 * d + 2 * d * ff + ff + d + 4 * d
+        return {"type": t, "nhead": heads, "dim_feedforward": ff, "dropout": p}, shape, params
     if t in RNNS:
         need(2, "a sequence (time steps, features), e.g. the digits_rows dataset")
         hidden = geti("hidden_size", 32, 1, width, "max_width", "LAYER_TOO_WIDE")
@@ -330,13 +355,25 @@ def validate(spec, limits):
     ee = _num(spec.get("eval_every", 0 if ds["name"] not in TOY else 10), "eval_every", 0,
               100000, True)
     title = spec.get("title")
-    kind = "CNN" if any(c["type"].startswith("Conv") for c in clean) else \
-        ("RNN" if any(c["type"] in RNNS for c in clean) else "MLP")
+    types = {c["type"] for c in clean}
+    kind = "CNN" if types & {"Conv1d", "Conv2d"} else "RNN" if types & set(RNNS) else \
+        "Transformer" if "TransformerEncoderLayer" in types else "MLP"
     title = title[:100] if isinstance(title, str) and title else f"{kind} on {ds['name']}"
     return {"title": title, "dataset": ds, "layers": clean, "loss": loss,
             "optimizer": optimizer, "batch_size": bs, "epochs": epochs, "steps": steps,
             "seed": seed, "boundary_every": be, "eval_every": ee, "max_seconds": secs,
             "shapes": shapes, "params": params, "classes": classes, "kind": kind}
+
+
+def default_spec():
+    """The builder's starting spec: the model of the server's default session
+    (``runner.DEFAULT_SPEC``: data, layers, loss, optimizer, full batches), with a fifth of
+    the points held out for the test accuracy and 500 epochs (one step each)."""
+    from ..runner import DEFAULT_SPEC
+    spec = {k: DEFAULT_SPEC[k] for k in ("dataset", "layers", "loss", "optimizer",
+                                         "batch_size", "seed")}
+    spec["dataset"] = dict(spec["dataset"], test_split=0.2)
+    return dict(spec, epochs=500)
 
 
 def _train_size(ds):
