@@ -159,7 +159,7 @@ class Playground {
 
   renderLayers() {
     const rows = (this.spec.layers || []).map((layer, i) => {
-      const type = h("select", { "data-testid": "layer-type", "aria-label": `layer ${i + 1} type` }, ...TYPES.map((t) => h("option", { value: t }, t)));
+      const type = h("select", { "data-testid": "layer-type", "aria-label": `layer ${i + 1} type`, title: layer.type }, ...TYPES.map((t) => h("option", { value: t }, t)));
       type.value = TYPES.includes(layer.type) ? layer.type : (() => { type.prepend(h("option", { value: layer.type }, layer.type)); return layer.type; })();
       type.addEventListener("change", () => { this.spec.layers[i] = { type: type.value, ...clone(PARAMS[type.value] || {}) }; this.renderLayers(); this.changed(); });
       const params = Object.keys({ ...(PARAMS[layer.type] || {}) }).map((k) => {
