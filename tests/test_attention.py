@@ -1,6 +1,7 @@
 """Attention against torch: F.scaled_dot_product_attention, nn.MultiheadAttention (masks,
 weights, batch_first, unbatched), nn.TransformerEncoderLayer / TransformerEncoder; their
 errors; and that the debugger sees attention's steps as ops of the attention module."""
+import fake_cupy
 import numpy as np
 import pytest
 import torch
@@ -114,10 +115,8 @@ def test_multihead_attention_unbatched_and_errors():
     (go, gw), (to, tw) = gm(g, g, g), tm(t, t, t)
     _close(go, to)
     _close(gw, tw)
-    for make, match in ((lambda: gv.nn.MultiheadAttention(8, 3), "divisible"),
-                        (lambda: gv.nn.MultiheadAttention(8, 2, add_bias_kv=True), "add_bias_kv")):
-        with pytest.raises(gv.GradvizError, match=match):
-            make()
+    with pytest.raises(gv.GradvizError, match="divisible"):
+        gv.nn.MultiheadAttention(8, 3)
     x = gv.randn(4, 3, 8, **F64)
     for call, match in ((lambda: gm(x, x, x, is_causal=True), "is_causal"),
                         (lambda: gm(x, x, x, attn_mask=gv.ones(3, 3).bool()), "2D attn_mask"),
@@ -228,3 +227,79 @@ def test_cross_attention_with_other_key_and_value_widths_matches_torch(batch_fir
     q = RNG.standard_normal((3, 4, 8))
     k_shape = (3, 6) if batch_first else (6, 4)     # (N, S) or (S, N), N = 3 or 4
     compare(gm, tm, q, RNG.standard_normal(k_shape + (5,)), RNG.standard_normal(k_shape + (3,)))
+
+
+@pytest.mark.parametrize("kw", [{"add_bias_kv": True}, {"add_zero_attn": True},
+                                {"add_bias_kv": True, "add_zero_attn": True},
+                                {"add_bias_kv": True, "kdim": 5, "vdim": 3, "batch_first": True}])
+@pytest.mark.parametrize("masks", [False, True])
+def test_multihead_attention_with_bias_kv_and_zero_attn_matches_torch(kw, masks):
+    tm = torch.nn.MultiheadAttention(8, 2, **kw).double()
+    gm = gv.nn.MultiheadAttention(8, 2, **kw, **F64)
+    assert list(gm.state_dict()) == list(tm.state_dict())
+    assert repr(gm) == repr(tm)
+    if kw.get("add_bias_kv"):
+        assert tuple(gm.bias_k.shape) == tuple(gm.bias_v.shape) == (1, 1, 8)
+    else:
+        assert gm.bias_k is None and gm.bias_v is None
+    load_from_torch(gm, tm)
+    bf = kw.get("batch_first", False)
+    N, L, S = 3, 4, 5
+    kv = (N, S) if bf else (S, N)
+    q, k, v = (RNG.standard_normal(s) for s in ((N, L, 8) if bf else (L, N, 8),
+                                                kv + (kw.get("kdim", 8),),
+                                                kv + (kw.get("vdim", 8),)))
+    mask_kw = {}
+    if masks:
+        pad = np.zeros((N, S), bool)
+        pad[1, 2:] = True
+        causal = np.triu(np.ones((L, S), bool), 1)
+        causal[0, 0] = True         # query 0 sees none of the keys, only the added one(s)
+        mask_kw = {"attn_mask": causal, "key_padding_mask": pad, "average_attn_weights": False}
+    G = [gv.tensor(a, requires_grad=True) for a in (q, k, v)]
+    T = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    (go, gw) = gm(*G, **{n: gv.tensor(a) if isinstance(a, np.ndarray) else a
+                         for n, a in mask_kw.items()})
+    (to, tw) = tm(*T, **{n: torch.tensor(a) if isinstance(a, np.ndarray) else a
+                         for n, a in mask_kw.items()})
+    assert tuple(gw.shape) == tuple(tw.shape)
+    _close(go, to)
+    _close(gw, tw)
+    w = RNG.standard_normal(tuple(tw.shape))
+    (go.sum() + (gw * gv.tensor(w)).sum()).backward()
+    (to.sum() + (tw * torch.tensor(w)).sum()).backward()
+    for a, b in zip(G, T):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+    grads = dict(tm.named_parameters())
+    for name, p in gm.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), grads[name].grad.numpy(), rtol=1e-10,
+                                   atol=1e-12, err_msg=name)
+
+
+def test_bias_k_and_bias_v_start_xavier_normal_as_torch():
+    gv.manual_seed(0)
+    m = gv.nn.MultiheadAttention(1024, 4, add_bias_kv=True)
+    std = (2 / (1024 + 1024)) ** 0.5             # fans of a (1, 1, E) tensor: E and E
+    for p in (m.bias_k, m.bias_v):
+        a = p.detach().numpy()
+        assert abs(a.std() / std - 1) < 0.1 and abs(a.mean()) < 4 * std / 32
+    assert m.add_zero_attn is False and gv.nn.MultiheadAttention(8, 2).bias_k is None
+
+
+def test_bias_kv_and_zero_attn_stay_on_the_device(monkeypatch):
+    fake_cupy.install(monkeypatch)
+    gv.manual_seed(0)
+    m = gv.nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True)
+    x = RNG.standard_normal((4, 3, 8)).astype(np.float32)
+    mask = np.triu(np.ones((4, 4), bool), 1)
+    outs = []
+    for device in ("cpu", "cuda"):
+        m.to(device)
+        m.zero_grad()
+        a = gv.tensor(x, device=device)
+        out, w = m(a, a, a, attn_mask=gv.tensor(mask, device=device))
+        (out.sum() + w.sum()).backward()
+        assert out.device.type == w.device.type == m.bias_k.grad.device.type == device
+        outs.append([t.detach().cpu().numpy() for t in (out, w, m.bias_k.grad, m.bias_v.grad)])
+    for got, want in zip(*outs):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -2,6 +2,7 @@
 cells, SELU/CELU/Mish/Hardswish/... activations, PReLU, GroupNorm, padding modules,
 CosineSimilarity/PairwiseDistance (values, input and parameter gradients), their F.*
 twins and errors."""
+import fake_cupy
 import numpy as np
 import pytest
 import torch
@@ -147,7 +148,16 @@ _INTERP = [((2, 3, 5), dict(size=8, mode="nearest")),
            ((1, 2, 4, 5), dict(scale_factor=1.7, mode="bilinear", align_corners=True)),
            ((1, 2, 4, 5), dict(scale_factor=1.5, mode="bilinear", recompute_scale_factor=True)),
            ((1, 1, 3, 4, 2), dict(scale_factor=2, mode="trilinear")),
-           ((1, 1, 3, 4, 2), dict(size=(5, 2, 3), mode="nearest"))]
+           ((1, 1, 3, 4, 2), dict(size=(5, 2, 3), mode="nearest")),
+           ((1, 2, 4, 5), dict(size=(7, 3), mode="bicubic")),
+           ((1, 2, 4, 5), dict(size=(9, 2), mode="bicubic", align_corners=True)),
+           ((2, 1, 6, 5), dict(scale_factor=(1.7, 0.6), mode="bicubic")),
+           ((2, 1, 6, 5), dict(scale_factor=2.3, mode="bicubic", recompute_scale_factor=True)),
+           ((1, 1, 1, 3), dict(size=(4, 1), mode="bicubic", align_corners=True)),
+           ((2, 3, 7), dict(size=3, mode="area")),
+           ((2, 3, 7), dict(scale_factor=1.5, mode="area")),
+           ((1, 2, 7, 5), dict(size=(3, 4), mode="area")),
+           ((1, 2, 4, 5, 6), dict(scale_factor=(0.5, 1.4, 0.7), mode="area"))]
 
 
 @pytest.mark.parametrize("shape, kw", _INTERP)
@@ -164,7 +174,41 @@ def test_interpolate_and_upsample_match_torch(shape, kw):
     np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
     size, sf = kw.get("size"), kw.get("scale_factor")
     mode, ac = kw["mode"], kw.get("align_corners")
-    compare(gv.nn.Upsample(size, sf, mode, ac), torch.nn.Upsample(size, sf, mode, ac), x)
+    gm, tm = gv.nn.Upsample(size, sf, mode, ac), torch.nn.Upsample(size, sf, mode, ac)
+    assert repr(gm) == repr(tm)
+    compare(gm, tm, x)
+
+
+def test_bicubic_weights_sum_to_one_clamp_at_the_border_and_pass_gradcheck():
+    x = gv.tensor(_x(1, 1, 3, 4), requires_grad=True)
+    const = gv.nn.functional.interpolate(gv.ones(1, 1, 3, 4), size=(8, 5), mode="bicubic")
+    np.testing.assert_allclose(const.numpy(), 1.0, atol=1e-6)
+    # torch's backward copies when a dim keeps its size with scale_factor != 1 (gradcheck
+    # fails there in torch); gradviz's gradient is the one of the forward that matches torch
+    for kw in (dict(size=(6, 7)), dict(scale_factor=1.1), dict(size=2, align_corners=True)):
+        assert gv.autograd.gradcheck(
+            lambda a, kw=kw: gv.nn.functional.interpolate(a, mode="bicubic", **kw), (x,))
+    with gv.trace.record() as rec:
+        gv.nn.functional.interpolate(x, scale_factor=2, mode="area")
+    assert [e["op"] for e in rec.events if e["type"] == "op"] == ["AdaptiveAvgPool"]
+
+
+@pytest.mark.parametrize("kw", [dict(size=(5, 7), mode="bicubic", align_corners=True),
+                                dict(scale_factor=0.6, mode="bicubic"),
+                                dict(scale_factor=1.5, mode="bilinear"),
+                                dict(size=(2, 3), mode="area")])
+def test_interpolate_modes_stay_on_the_device(kw, monkeypatch):
+    fake_cupy.install(monkeypatch)
+    x = _x(1, 2, 4, 5).astype(np.float32)
+    outs = []
+    for device in ("cpu", "cuda"):
+        a = gv.tensor(x, device=device, requires_grad=True)
+        out = gv.nn.functional.interpolate(a, **kw)
+        (out * out).sum().backward()
+        assert out.device.type == a.grad.device.type == device
+        outs.append([out.detach().cpu().numpy(), a.grad.cpu().numpy()])
+    for got, want in zip(*outs):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
 def test_upsampling_2d_modules_and_interpolate_errors():
@@ -176,7 +220,11 @@ def test_upsampling_2d_modules_and_interpolate_errors():
     g = gv.tensor(x)
     for call, match in ((lambda: F.interpolate(g), "only one of size"),
                         (lambda: F.interpolate(g, size=4, scale_factor=2), "only one of size"),
-                        (lambda: F.interpolate(g, size=4, mode="bicubic"), "not supported"),
+                        (lambda: F.interpolate(g, size=4, mode="lanczos"), "not supported"),
+                        (lambda: F.interpolate(g[0], size=4, mode="bicubic"), "expects 4-D"),
+                        (lambda: F.interpolate(g[None, None], size=4, mode="area"), "or 5-D"),
+                        (lambda: F.interpolate(g, size=4, mode="area", align_corners=False),
+                         "align_corners"),
                         (lambda: F.interpolate(g, size=4, mode="linear"), "expects 3-D"),
                         (lambda: F.interpolate(g, size=(4, 4, 4)), "size shape"),
                         (lambda: F.interpolate(g, size=4, align_corners=True), "align_corners")):

@@ -114,30 +114,38 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return out
 
 
-_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_SPATIAL_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_NO_CORNER_MODES = ("nearest", "nearest-exact", "area")
+_CUBIC_A = -0.75   # torch's (and OpenCV's) cubic convolution kernel
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims (all after N, C) to ``size`` or by ``scale_factor``: modes
-    'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear' (separable, one dim at a
-    time: picks and weighted sums, so the gradient flows back through them)."""
+    'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear' (separable, one
+    dim at a time: picks and weighted sums, so the gradient flows back through them) and
+    'area' (adaptive average pooling to the output size)."""
     spatial = input.ndim - 2
-    if spatial < 1:
-        raise ShapeError(f"interpolate expects (N, C, *spatial) input, got {input.ndim}-D")
-    if mode not in ("nearest", "nearest-exact", *_LINEAR_MODES):
+    if not 1 <= spatial <= 3:
+        raise ShapeError(f"interpolate expects (N, C, *spatial) input with 1 to 3 spatial "
+                         f"dims (3-D, 4-D or 5-D), got {input.ndim}-D")
+    if mode not in (*_NO_CORNER_MODES, *_SPATIAL_MODES):
         raise GradvizError(f"interpolate: mode {mode!r} is not supported (nearest, "
-                           "nearest-exact, linear, bilinear, trilinear)")
-    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != spatial:
-        raise ShapeError(f"interpolate: mode {mode!r} expects {_LINEAR_MODES[mode] + 2}-D "
+                           "nearest-exact, area, linear, bilinear, bicubic, trilinear)")
+    if mode in _SPATIAL_MODES and _SPATIAL_MODES[mode] != spatial:
+        raise ShapeError(f"interpolate: mode {mode!r} expects {_SPATIAL_MODES[mode] + 2}-D "
                          f"input, got {input.ndim}-D")
-    if mode.startswith("nearest") and align_corners is not None:
+    if mode in _NO_CORNER_MODES and align_corners is not None:
         raise GradvizError("align_corners option can only be set with the interpolating "
                            "modes: linear | bilinear | bicubic | trilinear")
     if antialias:
         raise GradvizError("interpolate: antialias is not supported")
     sizes_in = tuple(input.shape[2:])
-    sizes_out, scales = _out_sizes(sizes_in, size, scale_factor, recompute_scale_factor)
+    # torch's 'area' takes sizes only: a scale_factor gives floor(size * scale_factor)
+    sizes_out, scales = _out_sizes(sizes_in, size, scale_factor,
+                                   recompute_scale_factor or mode == "area")
+    if mode == "area":
+        return getattr(_F(), f"adaptive_avg_pool{spatial}d")(input, sizes_out)
     out = input
     for d, (n_in, n_out, scale) in enumerate(zip(sizes_in, sizes_out, scales)):
         out = _resize_dim(out, 2 + d, n_in, n_out, scale, mode, bool(align_corners))
@@ -173,15 +181,31 @@ def _resize_dim(x, dim, n_in, n_out, scale, mode, align_corners):
         src = xp.floor((dst + 0.5) * s if mode == "nearest-exact" else dst * s)
         idx = xp.minimum(src.astype(xp.int64), n_in - 1)
         return x[lead + (Tensor._wrap(idx),)]
+    cubic = mode == "bicubic"
     if align_corners:
-        s = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
-        src = dst * s
-    else:
-        s = n_in / n_out if scale is None else scale
-        src = xp.maximum((dst + 0.5) * s - 0.5, 0.0)
-    i0 = xp.minimum(xp.floor(src).astype(xp.int64), n_in - 1)
-    i1 = xp.minimum(i0 + 1, n_in - 1)
-    w1 = (src - i0).astype(x._data.dtype).reshape((n_out,) + (1,) * (x.ndim - dim - 1))
-    w0 = 1 - w1
-    return x[lead + (Tensor._wrap(i0),)] * Tensor._wrap(w0) \
-        + x[lead + (Tensor._wrap(i1),)] * Tensor._wrap(w1)
+        src = dst * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:   # pixel centres; linear modes clamp at the first one, cubic reads past it
+        src = (dst + 0.5) * (n_in / n_out if scale is None else scale) - 0.5
+        src = src if cubic else xp.maximum(src, 0.0)
+    base = xp.minimum(xp.floor(src), n_in - 1)
+    t = xp.clip(src - base, 0.0, 1.0)
+    if cubic:   # taps base-1 .. base+2
+        first, weights = -1, xp.stack([_cubic_far(t + 1), _cubic_near(t), _cubic_near(1 - t),
+                                       _cubic_far(2 - t)], axis=1)
+    else:       # taps base, base+1
+        first, weights = 0, xp.stack([1 - t, t], axis=1)
+    taps = weights.shape[1]
+    # border: a tap outside the input reads the nearest edge pixel (torch's clamping)
+    idx = xp.clip(base.astype(xp.int64)[:, None] + xp.arange(first, first + taps), 0, n_in - 1)
+    w = weights.astype(x._data.dtype).reshape((n_out, taps) + (1,) * (x.ndim - dim - 1))
+    return (x[lead + (Tensor._wrap(idx),)] * Tensor._wrap(w)).sum(dim + 1)
+
+
+def _cubic_near(x):
+    """The cubic kernel for |x| <= 1: ((a + 2) x - (a + 3)) x^2 + 1."""
+    return ((_CUBIC_A + 2) * x - (_CUBIC_A + 3)) * x * x + 1
+
+
+def _cubic_far(x):
+    """The cubic kernel for 1 < |x| < 2: ((a x - 5a) x + 8a) x - 4a."""
+    return ((_CUBIC_A * x - 5 * _CUBIC_A) * x + 8 * _CUBIC_A) * x - 4 * _CUBIC_A

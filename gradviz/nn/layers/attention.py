@@ -5,6 +5,7 @@ import copy
 import math
 
 from ...engine import creation
+from ...engine.functional import cat
 from ...errors import GradvizError, ShapeError
 from .. import functional as F
 from .. import init
@@ -13,7 +14,7 @@ from ..functional_attention import additive_mask
 from ..module import Module
 from ..parameter import Parameter
 from .dropout import Dropout
-from .linear import Linear
+from .linear import Linear, NonDynamicallyQuantizableLinear
 from .norm import LayerNorm
 
 
@@ -25,15 +26,14 @@ class MultiheadAttention(Module):
     average_attn_weights=True, is_causal=False)`` → ``(output, weights or None)``, with
     inputs (L, N, E), or (N, L, E) when ``batch_first``, or unbatched (L, E). Masks as
     torch: bool True (or -inf) means "do not attend"; float masks are added.
+    ``add_bias_kv``: learnt ``bias_k``, ``bias_v`` (1, 1, E) end every key and value sequence;
+    ``add_zero_attn``: then a zero key and value too (both always attendable, as torch).
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
                  add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
                  dtype=None):
         super().__init__()
-        if add_bias_kv or add_zero_attn:
-            raise GradvizError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
-                               "supported")
         if embed_dim % num_heads:
             raise GradvizError("embed_dim must be divisible by num_heads")
         self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
@@ -57,11 +57,17 @@ class MultiheadAttention(Module):
                                                          device=device))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **kw)
+        if add_bias_kv:
+            self.bias_k = Parameter(creation.empty(1, 1, embed_dim, **kw))
+            self.bias_v = Parameter(creation.empty(1, 1, embed_dim, **kw))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = bool(add_zero_attn)
         self._reset_parameters()
 
     def _reset_parameters(self):
-        """torch's: xavier-uniform projections, zero biases, out_proj as a Linear."""
+        """torch's: xavier-uniform projections, zero biases, xavier-normal bias_k/bias_v."""
         for w in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight,
                   self.v_proj_weight):
             if w is not None:
@@ -69,6 +75,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
@@ -111,14 +120,21 @@ class MultiheadAttention(Module):
             self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
         b = (None,) * 3 if self.in_proj_bias is None else self.in_proj_bias.chunk(3)
         q, k, v = (F.linear(x, wi, bi) for x, wi, bi in zip((query, key, value), w, b))
+        if self.bias_k is not None:   # one more key and value (S + 1, N, E)
+            k = cat([k, self.bias_k.expand(1, N, E)])
+            v = cat([v, self.bias_v.expand(1, N, E)])
         # (L, N, E) -> (N*H, L, D): one batch entry per (item, head)
         q = q.reshape(L, N * H, D).transpose(0, 1)
-        k = k.reshape(S, N * H, D).transpose(0, 1)
-        v = v.reshape(S, N * H, D).transpose(0, 1)
+        k = k.reshape(k.shape[0], N * H, D).transpose(0, 1)
+        v = v.reshape(v.shape[0], N * H, D).transpose(0, 1)
+        if self.add_zero_attn:
+            zero = creation.zeros(N * H, 1, D, dtype=k.dtype, device=k.device)
+            k, v = cat([k, zero], 1), cat([v, zero], 1)
         scores = (q * math.sqrt(1.0 / D)) @ k.transpose(-2, -1)
         mask = self._mask(attn_mask, key_padding_mask, scores, N, L, S)
         if mask is not None:
-            scores = scores + mask
+            extra = k.shape[1] - S    # the added keys are never masked (torch pads with 0)
+            scores = scores + (F.pad(mask, (0, extra)) if extra else mask)
         weights = F.softmax(scores, dim=-1)
         if self.dropout > 0.0 and self.training:
             weights = F.dropout(weights, self.dropout, training=True)
@@ -126,7 +142,7 @@ class MultiheadAttention(Module):
         out = self.out_proj(out).reshape(L, N, E)
         if not need_weights:
             return out, None
-        weights = weights.reshape(N, H, L, S)
+        weights = weights.reshape(N, H, L, k.shape[1])
         return out, (weights.mean(dim=1) if average else weights)
 
     def _mask(self, attn_mask, key_padding_mask, like, N, L, S):
@@ -153,9 +169,6 @@ class MultiheadAttention(Module):
             pad = pad.reshape(N, 1, 1, S).expand(N, H, 1, S).reshape(N * H, 1, S)
             mask = pad if mask is None else mask + pad
         return mask
-
-    def extra_repr(self):
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"
 
 
 def _activation(activation):

@@ -64,6 +64,10 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear under torch's name for MultiheadAttention's ``out_proj`` (as its repr shows)."""
+
+
 class Bilinear(Module):
     """y_k = x1^T weight_k x2 + bias_k, weight (out_features, in1_features, in2_features)."""
 

@@ -2,11 +2,16 @@
 bidirectional, stacked layers, optional initial states).
 
 Each layer and direction is one Linear op (the input projection of every time
-step at once) followed by one fused scan op (gradviz.nn.ops.rnn).
+step at once) followed by one fused scan op (gradviz.nn.ops.rnn). A PackedSequence is
+unpacked to a padded batch; its reverse direction scans each sequence's real steps reversed
+in place (one Getitem each way), so no sequence starts on padding.
 """
 import math
 
+import numpy as np
+
 from ...engine import creation
+from ...engine.backend import xp_of
 from ...engine.functional import cat, stack
 from ...engine.tensor import Tensor
 from ...errors import GradvizError, ShapeError
@@ -15,17 +20,32 @@ from .. import init
 from ..module import Module
 from ..ops import GRUScan, LSTMScan, RNNScan
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, lengths_of, pack_rows, unpack_rows
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def run_layers(mode, x, states, weights, num_layers, dirs, dropout=0.0):
+def _ragged(x, lengths):
+    """Index tuples into (T, B, ...) for sequences of ``lengths`` (host ints) real steps: each
+    one's last real step, and its real steps reversed in place (padding stays after them)."""
+    xp = xp_of(x._data)
+    t = np.arange(x.shape[0])[:, None]
+    batch = Tensor._wrap(xp.asarray(np.arange(x.shape[1])))
+    flip = np.where(t < lengths, lengths - 1 - t, t)
+    return ((Tensor._wrap(xp.asarray(lengths - 1)), batch),
+            (Tensor._wrap(xp.asarray(flip)), batch))
+
+
+def run_layers(mode, x, states, weights, num_layers, dirs, dropout=0.0, lengths=None):
     """Stacked recurrent layers on x (T, B, F): (output (T, B, D*H), final states (L*D, B, H)).
 
     ``weights`` lists (w_ih, w_hh, b_ih, b_hh) per layer and direction (biases may be
-    None); ``states`` holds h0 (and c0 for LSTM) as (L*D, B, H) tensors.
+    None); ``states`` holds h0 (and c0 for LSTM) as (L*D, B, H) tensors. ``lengths`` (host
+    ints, for a packed batch): sequence b has only its first lengths[b] steps; its final
+    state is the one after them, and its reverse direction starts from its last real step.
     """
     finals = [[] for _ in states]
+    last, flip = ((-1,), None) if lengths is None else _ragged(x, lengths)
     for layer in range(num_layers):
         outs = []
         for d in range(dirs):
@@ -33,19 +53,26 @@ def run_layers(mode, x, states, weights, num_layers, dirs, dropout=0.0):
             k = layer * dirs + d
             H = w_hh.shape[1]
             xproj = F.linear(x, w_ih, b_ih)
-            last = 0 if d else -1
+            flipped = bool(d) and flip is not None   # scan the flipped steps forwards
+            if flipped:
+                xproj = xproj[flip]
+            reverse = bool(d) and not flipped
             if mode == "LSTM":
-                hc = LSTMScan.apply(xproj, states[0][k], states[1][k], w_hh, b_hh,
-                                    reverse=bool(d))
-                out = hc[..., :H]
-                finals[1].append(hc[last, :, H:])
+                out = LSTMScan.apply(xproj, states[0][k], states[1][k], w_hh, b_hh,
+                                     reverse=reverse)
             elif mode == "GRU":
-                out = GRUScan.apply(xproj, states[0][k], w_hh, b_hh, reverse=bool(d))
+                out = GRUScan.apply(xproj, states[0][k], w_hh, b_hh, reverse=reverse)
             else:
                 out = RNNScan.apply(xproj, states[0][k], w_hh, b_hh,
                                     nonlinearity="tanh" if mode == "RNN_TANH" else "relu",
-                                    reverse=bool(d))
-            finals[0].append(out[last])
+                                    reverse=reverse)
+            if flipped:
+                out = out[flip]
+            at = (0,) if d else last                 # where this direction's scan ended
+            if mode == "LSTM":                       # out is [h_t, c_t]
+                finals[1].append(out[at + (Ellipsis, slice(H, None))])
+                out = out[..., :H]
+            finals[0].append(out[at])
             outs.append(out)
         x = outs[0] if dirs == 1 else cat(outs, dim=-1)
         if dropout and layer < num_layers - 1:
@@ -99,19 +126,27 @@ class RNNBase(Module):
         return (get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx),
                 get("bias_hh" + sfx))
 
-    def _prepare(self, input, hx):
-        """(input as (T, B, F), initial states as (L*D, B, H) tuples, unbatched flag)."""
+    def _check_input(self, input, dims, expected):
         if not isinstance(input, Tensor):
             raise GradvizError(f"{type(self).__name__}: input must be a Tensor")
-        if input.ndim not in (2, 3):
-            raise ShapeError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
+        if input.ndim not in dims:
+            raise ShapeError(f"{type(self).__name__}: Expected input to be {expected}, got "
                              f"{input.ndim}D instead")
         if input.shape[-1] != self.input_size:
             raise ShapeError(f"input.size(-1) must be equal to input_size. Expected "
                              f"{self.input_size}, got {input.shape[-1]}")
+
+    def _prepare(self, input, hx):
+        """(input as (T, B, F), initial states as (L*D, B, H) tuples, unbatched flag)."""
+        self._check_input(input, (2, 3), "2D or 3D")
         unbatched = input.ndim == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first
                                                   else input)
+        return x, self._states(hx, x, unbatched), unbatched
+
+    def _states(self, hx, x, unbatched, order=None):
+        """h0 (and c0) as (L*D, B, H) tensors: zeros, or ``hx`` checked (its batch taken in
+        ``order``, a packed batch's sorted_indices, when given)."""
         dirs = 2 if self.bidirectional else 1
         shape = (self.num_layers * dirs, x.shape[1], self.hidden_size)
         n_states = 2 if self.mode == "LSTM" else 1
@@ -127,22 +162,43 @@ class RNNBase(Module):
             for s in states:
                 if tuple(s.shape) != shape:
                     raise ShapeError(f"Expected hidden size {shape}, got {tuple(s.shape)}")
-        return x, states, unbatched
+            if order is not None:
+                states = tuple(s.index_select(1, order) for s in states)
+        return states
 
     def forward(self, input, hx=None):
-        """(output, h_n) — for LSTM (output, (h_n, c_n)) — with torch's shapes."""
-        x, states, unbatched = self._prepare(input, hx)
+        """(output, h_n) — for LSTM (output, (h_n, c_n)) — with torch's shapes. A
+        PackedSequence gives a PackedSequence, and each sequence's state after its last
+        step (in the batch's original order)."""
+        if isinstance(input, PackedSequence):
+            out, finals = self._forward_packed(input, hx)
+        else:
+            x, states, unbatched = self._prepare(input, hx)
+            out, finals = self._run(x, states)
+            if unbatched:
+                out = out.squeeze(1)
+                finals = tuple(f.squeeze(1) for f in finals)
+            elif self.batch_first:
+                out = out.transpose(0, 1)
+        return out, (finals if self.mode == "LSTM" else finals[0])
+
+    def _forward_packed(self, packed, hx):
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        self._check_input(data, (2,), "2D (the data of a PackedSequence)")
+        lengths = lengths_of(batch_sizes)
+        x = unpack_rows(data, lengths, len(batch_sizes))
+        out, finals = self._run(x, self._states(hx, x, False, sorted_indices), lengths)
+        if unsorted_indices is not None:
+            finals = tuple(f.index_select(1, unsorted_indices) for f in finals)
+        return PackedSequence(pack_rows(out, lengths), batch_sizes, sorted_indices,
+                              unsorted_indices), finals
+
+    def _run(self, x, states, lengths=None):
         dirs = 2 if self.bidirectional else 1
         weights = [self._weights(layer, d) for layer in range(self.num_layers)
                    for d in range(dirs)]
-        out, finals = run_layers(self.mode, x, states, weights, self.num_layers, dirs,
-                                 self.dropout if self.training else 0.0)
-        if unbatched:
-            out = out.squeeze(1)
-            finals = tuple(f.squeeze(1) for f in finals)
-        elif self.batch_first:
-            out = out.transpose(0, 1)
-        return out, (finals if self.mode == "LSTM" else finals[0])
+        return run_layers(self.mode, x, states, weights, self.num_layers, dirs,
+                          self.dropout if self.training else 0.0, lengths)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"

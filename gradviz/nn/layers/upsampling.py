@@ -9,7 +9,9 @@ class Upsample(Module):
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
         super().__init__()
-        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.size, self.mode = size, mode
+        self.scale_factor = tuple(float(f) for f in scale_factor) \
+            if isinstance(scale_factor, tuple) else float(scale_factor) if scale_factor else None
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
     def forward(self, input):
@@ -18,8 +20,9 @@ class Upsample(Module):
                              self.align_corners, self.recompute_scale_factor)
 
     def extra_repr(self):
-        what = f"scale_factor={self.scale_factor}" if self.size is None else f"size={self.size}"
-        return f"{what}, mode='{self.mode}'"
+        what = f"size={self.size!r}" if self.scale_factor is None \
+            else f"scale_factor={self.scale_factor!r}"
+        return f"{what}, mode={self.mode!r}"
 
 
 class UpsamplingNearest2d(Upsample):

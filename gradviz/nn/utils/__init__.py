@@ -1,5 +1,5 @@
 """``gv.nn.utils``: gradient clipping and parameter vectors, as ``torch.nn.utils``
-(``gv.nn.utils.rnn``: pad_sequence)."""
+(``gv.nn.utils.rnn``: padded and packed batches of sequences)."""
 import math
 
 from ...engine.grad_mode import no_grad
