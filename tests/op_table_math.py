@@ -66,6 +66,31 @@ def narrow_cases(draw):
     return Case([X(shape), C(d), C(start), C(length)])
 
 
+def _nan_at(rows):
+    """A constant added to the input: NaN (or ±inf) in places, 0 elsewhere."""
+    return T(np.array(rows))
+
+
+_SORT_NAN = [Case([X((6,)), _nan_at([0.0, np.nan, np.inf, 0.0, np.nan, -np.inf])]),
+             Case([X((3, 4)), _nan_at([[np.nan, 0.0, 0.0, np.nan], [0.0, 0.0, 0.0, 0.0],
+                                       [0.0, -np.inf, np.nan, np.inf]])])]
+_TOPK_NAN = [Case([X((5,)), _nan_at([0.0, 0.0, np.nan, 0.0, np.inf])]),
+             Case([X((2, 4)), _nan_at([[0.0, np.nan, 0.0, 0.0], [0.0, 0.0, 0.0, np.nan]])])]
+_INTS = np.array([3, -2 ** 63, 5, 3, 2 ** 63 - 1, 0, 5])
+_ROWS = np.array([[1, 2, 1], [0, 5, 0], [1, 2, 1], [0, 1, 0]])
+
+
+def _sort_forms(lib):
+    return lambda x, m: (*(x + m).sort(), *(x + m).sort(0, descending=True),
+                         *lib.sort(x + m, descending=True, stable=True),
+                         (x + m).argsort(descending=True), lib.argsort(x + m, stable=True))
+
+
+def _unique_forms(lib):
+    return lambda a, **k: (*lib.unique(a, return_inverse=True, return_counts=True, **k),
+                           a.unique(sorted=False, **k), *a.unique(return_counts=True, **k))
+
+
 def _tests(x):
     return (x.isnan(), x.isinf(), gv.isfinite(x), x.logical_not(), x.any(), x.all(),
             x.isfinite().all(dim=-1) if x.ndim else x.all(), gv.logical_and(x, x > 0),
@@ -162,7 +187,7 @@ ROWS = [
           lambda x: (x.diagonal(1), torch.diag(x, -1), x.trace(), torch.diag(x[0], 1),
                      x.diagonal(0, 1, 0)),
           fixed(Case([X((3, 4))]), Case([X((4, 2))]))),
-    OpRow("median_nan", (O.Gather,),
+    OpRow("median_nan", (O.Median, O.Gather),
           lambda x: (x.median(), x.median(1)[0], x.median(0, keepdim=True)[0],
                      x.median(0)[1], gv.nansum(x), x.nanmean(dim=0)),
           lambda x: (x.median(), x.median(1)[0], x.median(0, keepdim=True)[0],
@@ -177,12 +202,22 @@ ROWS = [
     OpRow("kthvalue", (O.Gather,), lambda x, **k: x.kthvalue(**k), lambda x, **k: x.kthvalue(**k),
           fixed(Case([X((3, 5), "sep")], {"k": 2, "dim": 1}),
                 Case([X((4, 2), "sep")], {"k": 4, "dim": 0, "keepdim": True}))),
-    OpRow("unique_counts", (),
+    OpRow("unique_counts", (O.Unique,),
           lambda i: (*gv.unique(i, return_inverse=True, return_counts=True), gv.bincount(i),
                      gv.bincount(i, minlength=7), i.float().histc(bins=3)),
           lambda i: (*torch.unique(i, return_inverse=True, return_counts=True),
                      torch.bincount(i), torch.bincount(i, minlength=7), i.float().histc(bins=3)),
           fixed(Case([T(np.array([3, 1, 3, 0, 1, 3]))]), Case([T(np.array([5, 5, 2]))])),
+          grad=False),
+    OpRow("unique", (O.Unique,), _unique_forms(gv), _unique_forms(torch),
+          fixed(Case([T(np.array([2.5, np.nan, -0.0, 1.0, np.nan, 0.0, 2.5]))]),
+                Case([T(np.array(3.5))]), Case([T(np.zeros((0, 2)))]),
+                Case([T(_ROWS)], {"dim": 0}), Case([T(_ROWS)], {"dim": 1}),
+                Case([T(_ROWS.reshape(2, 2, 3))], {"dim": -1}),
+                Case([T(_ROWS.reshape(2, 3, 2) > 0)], {"dim": 1}),
+                Case([T(np.array([[0.5, -1.0], [0.0, 2.0], [0.5, -1.0], [-0.0, 2.0]]))],
+                     {"dim": 0}),
+                Case([T(np.zeros((0, 3)))], {"dim": 0}), Case([T(np.zeros((2, 0)))], {"dim": 1})),
           grad=False),
     OpRow("unfold", (gv.nn.ops.Unfold,), lambda x, **k: gv.nn.functional.unfold(x, **k),
           lambda x, **k: torch.nn.functional.unfold(x, **k),
@@ -220,6 +255,34 @@ ROWS = [
           st.one_of(along_dim("sep"),
                     along_dim("sep").map(lambda c: Case(c.args, {**c.kw, "descending": True})))),
     OpRow("argsort", (), _m("argsort"), _m("argsort"), along_dim("sep"), grad=False),
+    # NaN is larger than everything: last ascending, first descending (no fd through NaN)
+    OpRow("sort_nan", (O.Gather,), _sort_forms(gv), _sort_forms(torch), fixed(*_SORT_NAN),
+          fd=False),
+    OpRow("topk_nan", (O.Gather,), lambda x, m: (*(x + m).topk(2), *(x + m).topk(2, 0, False)),
+          lambda x, m: (*(x + m).topk(2), *(x + m).topk(2, 0, False)), fixed(*_TOPK_NAN),
+          fd=False),
+    OpRow("sort_stable_ties", (O.Gather,),   # equal values keep their order, either way
+          lambda x: (*gv.cat([x, x.flip(0), x]).sort(dim=0, stable=True),
+                     *gv.cat([x, x.flip(0), x]).sort(dim=0, descending=True, stable=True)),
+          lambda x: (*torch.cat([x, x.flip(0), x]).sort(dim=0, stable=True),
+                     *torch.cat([x, x.flip(0), x]).sort(dim=0, descending=True, stable=True)),
+          fixed(Case([X((3,))]), Case([X((2, 3))]))),
+    OpRow("sort_ints_descending", (O.Gather,),   # no overflow at the int64 limits
+          lambda i: (*i.sort(descending=True, stable=True), i.argsort(descending=True),
+                     *(i > 2).sort(descending=True, stable=True),
+                     *i.to(gv.uint8).sort(descending=True, stable=True)),
+          lambda i: (*i.sort(descending=True, stable=True), i.argsort(descending=True),
+                     *(i > 2).sort(descending=True, stable=True),
+                     *i.to(torch.uint8).sort(descending=True, stable=True)),
+          fixed(Case([T(_INTS)])), grad=False),
+    # a median of data with NaN is NaN (and its index the first NaN's), as torch
+    OpRow("median_kthvalue_nan", (O.Median, O.Gather),
+          lambda x, m: ((x + m).median(), *(x + m).median(-1), *(x + m).kthvalue(3, 0)),
+          lambda x, m: ((x + m).median(), *(x + m).median(-1), *(x + m).kthvalue(3, 0)),
+          fixed(*_SORT_NAN[1:]), fd=False),
+    OpRow("median_ties", (O.Median,), lambda x: gv.cat([x, x, x.flip(0)]).median(),
+          lambda x: torch.cat([x, x, x.flip(0)]).median(),   # the equal values share dy
+          fixed(Case([X((3,))]), Case([X((2, 2))]))),
     OpRow("topk", (O.Gather,), _m("topk"), _m("topk"), topk_cases()),
     OpRow("index_select", (O.Getitem,), lambda x, d, i: x.index_select(d, i),
           lambda x, d, i: x.index_select(d, i), index_select_cases()),

@@ -1,4 +1,5 @@
-"""Op table rows: reductions, normalisers (softmax...), cumsum, matrix products."""
+"""Op table rows: reductions, normalisers (softmax...), running reductions (cumsum, cummax,
+logcumsumexp...), matrix products."""
 import numpy as np
 import torch
 from hypothesis import strategies as st
@@ -47,6 +48,14 @@ def _mask(rows):
     """A bool mask input."""
     return T(np.array(rows))
 
+
+# (x, m): x + m has NaN or ±inf where m does
+_RUN_NAN = [Case([X((5,)), T(np.array([0.0, np.nan, 0.0, np.nan, 0.0]))]),
+            Case([X((5, 2)), T(np.array([[0.0, 0.0], [0.0, np.nan], [np.nan, 0.0], [0.0, 0.0],
+                                         [0.0, np.nan]]))]),
+            Case([X((4,)), T(np.array([np.nan, 0.0, 0.0, 0.0]))])]
+_RUN_INF = [Case([X((4,)), T(np.array([-np.inf, -np.inf, 0.0, -np.inf]))]),
+            Case([X((3, 2)), T(np.array([[np.inf, 0.0], [0.0, -np.inf], [-np.inf, 0.0]]))])]
 
 _MATMUL = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((1, 1), (1, 1)),
            ((2, 2, 3), (3, 4)), ((3,), (2, 3, 4)), ((2, 3, 4), (4,)), ((2, 1, 2, 3), (3, 3, 2)),
@@ -110,6 +119,33 @@ ROWS = [
     OpRow("cumsum", (O.Cumsum,), _m("cumsum"), _m("cumsum"), along_dim()),
     OpRow("cumsum_fn", (O.Cumsum,), lambda x: gv.cumsum(x, 1), lambda x: torch.cumsum(x, 1),
           fixed(Case([X((2, 3))]))),
+    OpRow("cummax", (O.Cummax, O.Gather), _m("cummax"), _m("cummax"), along_dim()),
+    OpRow("cummin", (O.Cummin, O.Gather), lambda x, **k: gv.cummin(x, **k),
+          lambda x, **k: torch.cummin(x, **k), along_dim()),
+    # equal values: the index (and the gradient) goes to the last of them, as torch
+    OpRow("cummax_ties", (O.Cummax, O.Cummin, O.Gather),
+          lambda x: (*gv.cat([x, x.flip(0)]).cummax(0), *gv.cat([x.flip(0), x]).cummin(0),
+                     *(x > 0).cummax(-1), *x.clamp(-0.5, 0.5).cummin(dim=-1)),
+          lambda x: (*torch.cat([x, x.flip(0)]).cummax(0), *torch.cat([x.flip(0), x]).cummin(0),
+                     *(x > 0).cummax(-1), *x.clamp(-0.5, 0.5).cummin(dim=-1)),
+          fixed(Case([X((4,))]), Case([X((3, 2))]))),
+    # once a NaN is seen it is the running max and min (no finite differences through NaN)
+    OpRow("cummax_nan", (O.Cummax, O.Cummin, O.Gather),
+          lambda x, m: (*(x + m).cummax(0), *gv.cummin(x + m, 0)),
+          lambda x, m: (*(x + m).cummax(0), *torch.cummin(x + m, 0)), fixed(*_RUN_NAN),
+          fd=False),
+    OpRow("cummax_0d", (O.Cummax, O.Cummin), lambda x: (*x.cummax(0), *gv.cummin(x, -1)),
+          lambda x: (*x.cummax(0), *torch.cummin(x, -1)), fixed(Case([X(())]))),
+    OpRow("logcumsumexp", (O.Logcumsumexp,), _m("logcumsumexp"), _m("logcumsumexp"),
+          st.one_of(along_dim(), fixed(Case([X(())], {"dim": 0}), Case([X(())], {"dim": -1})))),
+    OpRow("logcumsumexp_large", (O.Logcumsumexp,),   # exp(800) overflows even float64
+          lambda x: ((x + 1000).logcumsumexp(0), gv.logcumsumexp(x * 400, -1),
+                     (x - 1000).logcumsumexp(-1)),
+          lambda x: ((x + 1000).logcumsumexp(0), torch.logcumsumexp(x * 400, -1),
+                     (x - 1000).logcumsumexp(-1)),
+          fixed(Case([X((4,))]), Case([X((3, 2))]))),
+    OpRow("logcumsumexp_inf", (O.Logcumsumexp,), lambda x, m: (x + m).logcumsumexp(0),
+          lambda x, m: (x + m).logcumsumexp(0), fixed(*_RUN_INF, *_RUN_NAN), fd=False),
     OpRow("matmul", (O.Matmul,), lambda a, b: a @ b, lambda a, b: a @ b,
           fixed(*[Case([X(a), X(b)]) for a, b in _MATMUL])),
     OpRow("matmul_fn", (O.Matmul,), gv.matmul, torch.matmul,

@@ -329,8 +329,7 @@ def test_repeats_uniques_and_counts_refuse_bad_arguments():
                         (lambda: gv.tensor([0.5]).bincount(), "integral"),
                         (lambda: gv.ones(3).repeat_interleave(gv.tensor([1, 2])), "1 or 3"),
                         (lambda: gv.ones(3).repeat_interleave(-1), "non-negative"),
-                        (lambda: gv.ones(2, 3).kthvalue(4), "out of range"),
-                        (lambda: gv.ones(2, 3).unique(dim=0), "not supported")):
+                        (lambda: gv.ones(2, 3).kthvalue(4), "out of range")):
         with pytest.raises(gv.GradvizError, match=match):
             call()
 
@@ -350,3 +349,86 @@ def test_gather_and_scatter_share_torch_s_index_checks():
     out.backward()
     assert out.item() == 2.0 and s.grad.item() == 1.0
     assert torch.tensor(2.0).gather(0, torch.tensor(0)).item() == 2.0
+
+
+def test_cummax_and_cummin_give_torch_s_named_results_and_grads():
+    x = np.array([[1.0, 3.0, 3.0, np.nan, 5.0, np.nan, 4.0], [2.0, 2.0, 1.0, 1.0, 0.0, 3.0, 3.0]])
+    seed = np.random.default_rng(5).standard_normal(x.shape)
+    got = []
+    for lib in (gv, torch):
+        a = lib.tensor(x, requires_grad=True)
+        res = [lib.cummax(a, 1), a.cummin(dim=-1)]
+        sum((r.values * lib.tensor(seed)).sum() for r in res).backward()
+        got.append((res, a.grad.numpy()))
+    for g, t in zip(got[0][0], got[1][0]):
+        assert type(g).__name__ == type(t).__name__ and g._fields == ("values", "indices")
+        assert g.indices.dtype == gv.int64 and not g.indices.requires_grad
+        np.testing.assert_array_equal(g.indices.numpy(), t.indices.numpy())
+        np.testing.assert_array_equal(g.values.detach().numpy(), t.values.detach().numpy())
+    np.testing.assert_array_equal(got[0][1], got[1][1])   # to the last of equal values
+    with gv.trace.record() as rec:
+        gv.ones(3).cummin(0)
+    assert [e["op"] for e in rec.events if e["type"] == "op"] == ["Cummin", "Gather"]
+
+
+def test_logcumsumexp_is_stable_over_long_runs_and_infinities_as_torch():
+    x = np.random.default_rng(6).standard_normal((2, 1000)) * 50 + 1000
+    x[0, :5] = [-np.inf, -np.inf, 3.0, np.inf, 1.0]
+    for dt in (np.float32, np.float64):
+        outs = []
+        for lib in (gv, torch):
+            a = lib.tensor(x.astype(dt), requires_grad=True)
+            y = a.logcumsumexp(1)
+            (y[1] * 1e-3).sum().backward()
+            outs.append((y.detach().numpy(), a.grad.numpy()))
+        tols = (1e-6, 2e-3) if dt == np.float32 else (1e-15, 1e-9)   # exp(x - y), x ~ 1000
+        for g, t, rtol in zip(*outs, tols):
+            assert g.dtype == t.dtype
+            np.testing.assert_allclose(g, t, rtol=rtol)
+    with pytest.raises(gv.GradvizError, match="floating point"):
+        gv.tensor([1, 2]).logcumsumexp(0)
+    with pytest.raises(IndexError):
+        gv.tensor(1.0).logcumsumexp(1)
+
+
+def test_logcumsumexp_second_derivative_matches_torch():
+    x = np.array([0.3, 1.2, -0.7, 2.0])
+    grads = []
+    for lib in (gv, torch):
+        a = lib.tensor(x, requires_grad=True)
+        y = (lib.logcumsumexp(a * 2, 0) * lib.tensor([1.0, -2.0, 3.0, 0.0])).sum()
+        (d,) = lib.autograd.grad(y, a, create_graph=True)
+        (d * d).sum().backward()
+        grads.append(a.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10)
+
+
+def test_unique_along_a_dim_and_its_errors_as_torch():
+    rows = np.array([[-0.0, 1.0], [2.0, 1.0], [0.0, 1.0], [2.0, 1.0]])
+    g = gv.unique(gv.tensor(rows), dim=0, return_inverse=True, return_counts=True)
+    t = torch.unique(torch.tensor(rows), dim=0, return_inverse=True, return_counts=True)
+    for a, b in zip(g, t):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert np.signbit(g[0].numpy()[0, 0])      # the first of equal slices is kept, as torch
+    assert gv.tensor([[1, 1], [2, 2]]).unique(dim=1).tolist() == [[1], [2]]
+    w = gv.tensor([1.0, 1.0, 2.0], requires_grad=True)
+    u = w.unique()
+    assert u.requires_grad and torch.tensor([1.0], requires_grad=True).unique().requires_grad
+    with pytest.raises(gv.GradvizError, match="no gradient rule for Unique"):
+        u.sum().backward()
+    for call, match in ((lambda lib: lib.unique(lib.tensor(1.0), dim=0), "no dimensions"),
+                        (lambda lib: lib.unique(lib.zeros(2, 0), dim=0), "0 sized dim"),
+                        (lambda lib: lib.unique(lib.ones(2, 3), dim=2), "out of range")):
+        for lib in (gv, torch):
+            with pytest.raises((IndexError, RuntimeError), match=match):
+                call(lib)
+
+
+def test_median_of_everything_shares_the_gradient_among_ties_and_nans_as_torch():
+    for x in ([1.0, 2.0, 2.0, 3.0], [1.0, np.nan, 2.0, np.nan], [2.0, 2.0, 2.0]):
+        grads = []
+        for lib in (gv, torch):
+            a = lib.tensor(x, requires_grad=True)
+            a.median().backward()
+            grads.append(a.grad.numpy())
+        np.testing.assert_array_equal(grads[0], grads[1])

@@ -1,16 +1,19 @@
 """More of torch's Tensor methods: tests (isnan, any, isclose...), rounding, more math
-(log2 ... atan2), norm, small compositions (lerp, addcmul, outer...), NaN-skipping and
-counting reductions, sampling (bernoulli, multinomial), ``new_*`` constructors and in-place
-forms. Each is a thin call of one Function class or of existing methods. Reordering,
-selection and index writes are in tensor_select.py."""
+(log2 ... atan2), norm, small compositions (lerp, addcmul, outer...), running reductions
+(cumprod, cummax/cummin, logcumsumexp), NaN-skipping and counting reductions (unique...),
+sampling (bernoulli, multinomial), ``new_*`` constructors and in-place forms. Each is a thin
+call of one Function class or of existing methods. Reordering, selection and index writes
+are in tensor_select.py."""
+import collections
 import numbers
 
 import numpy as np
 
-from ..errors import GradvizError, ShapeError
+from ..errors import DimError, GradvizError, ShapeError
 from . import creation, dtypes
 from . import ops as O
 from .backend import xp_of
+from .ops.util import norm_dims
 from .tensor import Tensor
 from .tensor_inplace import (_unary_, bernoulli_, exponential_, masked_fill_, normal_,
                              uniform_)
@@ -190,11 +193,33 @@ def multinomial(self, num_samples, replacement=False, *, generator=None):
     return creation.tensor(out.reshape(w.shape[:-1] + (num_samples,)), device=self.device)
 
 
-# ---- cumulative products, diagonals, NaN-skipping and median reductions ---------------------
+# ---- running products, extremes and logsumexp; NaN-skipping reductions ---------------------
 def cumprod(self, dim, dtype=None):
     """Running product along ``dim`` (its gradient is exact with zeros in the input)."""
     x = self if dtype is None else self.to(dtype)
     return O.Cumprod.apply(x, dim=dim)
+
+
+def _running_extreme(cls, name):
+    result = collections.namedtuple(name, ["values", "indices"])   # torch.return_types.<name>
+
+    def method(self, dim):
+        indices = cls.apply(self, dim=dim)
+        values = O.Gather.apply(self, indices, dim=dim) if self.ndim else self.clone()
+        return result(values, indices)
+    method.__name__ = name
+    method.__doc__ = (f"(values, indices) of the running {name[3:]} along ``dim`` (the last "
+                      "place of equal values; NaN propagates); gradients reach the picked "
+                      "places.")
+    return method
+
+
+def logcumsumexp(self, dim):
+    """log(cumsum(exp(self))) along ``dim``, computed stably (a running logaddexp)."""
+    if self._data.dtype.kind != "f":
+        raise GradvizError(f"logcumsumexp(): not implemented for {self.dtype}; use a floating "
+                           "point tensor")
+    return O.Logcumsumexp.apply(self, dim=dim)
 
 
 def nansum(self, dim=None, keepdim=False):
@@ -212,17 +237,21 @@ def nanmean(self, dim=None, keepdim=False):
 
 
 def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    """The distinct values (sorted), with the inverse indices and counts if asked; no
-    gradient (as torch)."""
-    xp = xp_of(self._data)
+    """The distinct values (or slices along ``dim``) in ascending order, with the inverse
+    indices and counts if asked; NaNs are never equal. No gradient (as torch)."""
     if dim is not None:
-        raise GradvizError("unique(dim=...) is not supported; flatten or use a loop")
-    vals, inv, counts = xp.unique(self._data, return_inverse=True, return_counts=True)
-    out = [Tensor._wrap(vals)]
+        if not self.ndim:
+            raise DimError(f"Dimension specified as {dim} but tensor has no dimensions")
+        dim = norm_dims(dim, self.ndim)[0]
+        if 0 in self.shape[:dim] + self.shape[dim + 1:]:
+            raise GradvizError("There are 0 sized dimensions, and they aren't selected, so "
+                               "unique cannot be applied")
+    extra = []   # Unique's inverse and counts
+    out = [O.Unique.apply(self, extra, dim=dim)]
     if return_inverse:
-        out.append(Tensor._wrap(inv.reshape(self._data.shape).astype(xp.int64)))
+        out.append(Tensor._wrap(extra[0]))
     if return_counts:
-        out.append(Tensor._wrap(counts.astype(xp.int64)))
+        out.append(Tensor._wrap(extra[1]))
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -299,6 +328,8 @@ _METHODS = {
     "clamp_min": clamp_min, "clamp_max": clamp_max, "lerp": lerp, "addcmul": addcmul,
     "addcdiv": addcdiv, "outer": outer, "ger": outer, "var_mean": var_mean,
     "std_mean": std_mean, "count_nonzero": count_nonzero, "cumprod": cumprod,
+    "cummax": _running_extreme(O.Cummax, "cummax"),
+    "cummin": _running_extreme(O.Cummin, "cummin"), "logcumsumexp": logcumsumexp,
     "nansum": nansum, "nanmean": nanmean, "unique": unique, "bincount": bincount,
     "histc": histc, "bernoulli": bernoulli, "multinomial": multinomial,
     "new_zeros": _new(creation.zeros), "new_ones": _new(creation.ones),

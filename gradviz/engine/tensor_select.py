@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import DimError, GradvizError, ShapeError
 from . import ops as O
 from .backend import xp_of
-from .ops.util import norm_dims
+from .ops.util import norm_dims, positions
 from .tensor import Tensor
 from .tensor_methods import _as_tensor
 from .tensor_reduce import values_indices
@@ -153,21 +153,37 @@ def trace(self):
 
 # ---- sorting (values are a gather, so their gradient flows) ----------------------------
 def _order(self, dim, descending):
-    """Indices that sort ``self`` along ``dim`` (stable: ties keep their order)."""
+    """Indices that sort ``self`` along ``dim`` (stable: ties keep their order). NaN counts
+    as larger than everything, as torch: last ascending, first descending."""
     d = norm_dims(dim, self.ndim)
     x = self._data
+    xp = xp_of(x)
     if not d:
-        return x, 0, xp_of(x).zeros(x.shape, dtype="int64")
-    if descending:
-        x = -(x.astype("int64") if x.dtype.kind in "bu" else x)
-    return x, d[0], xp_of(x).argsort(x, axis=d[0], kind="stable")
+        return x, 0, xp.zeros(x.shape, dtype="int64")
+    d = d[0]
+    if not descending:
+        return x, d, xp.argsort(x, axis=d, kind="stable")   # NumPy and CuPy put NaN last
+    if x.dtype.kind != "f":   # ~x reverses the order of ints and bools, with no overflow
+        return x, d, xp.argsort(~x, axis=d, kind="stable")
+    idx = xp.argsort(-x, axis=d, kind="stable")   # NaNs last: move them to the front
+    n = x.shape[d]
+    if not n:
+        return x, d, idx
+    nans = xp.sum(xp.isnan(x), axis=d, keepdims=True)
+    return x, d, xp.take_along_axis(idx, (positions(xp, n, d, x.ndim) - nans) % n, axis=d)
+
+
+def _picked(self, d, idx):
+    """(values at ``idx`` along ``d``, indices): a Gather, so gradients reach those places
+    (the indices are ours: no bounds check, no trip to the host)."""
+    values = O.Gather.apply(self, Tensor._wrap(idx), dim=d) if self.ndim else self.clone()
+    return values_indices(values, Tensor._wrap(idx))
 
 
 def sort(self, dim=-1, descending=False, stable=False):
     """(values, indices) sorted along ``dim``; gradients flow to the values' places."""
     _, d, idx = _order(self, dim, descending)
-    return values_indices(self.gather(d, Tensor._wrap(idx)) if self.ndim else self.clone(),
-                          Tensor._wrap(idx))
+    return _picked(self, d, idx)
 
 
 def argsort(self, dim=-1, descending=False, stable=False):
@@ -183,8 +199,14 @@ def topk(self, k, dim=-1, largest=True, sorted=True):
         raise GradvizError(f"topk: selected index k={k} out of range (size {size})")
     if x.ndim:
         idx = idx[(slice(None),) * d + (slice(0, k),)]
-    return values_indices(self.gather(d, Tensor._wrap(idx)) if self.ndim else self.clone(),
-                          Tensor._wrap(idx))
+    return _picked(self, d, idx)
+
+
+def _squeezed(picked, d, keepdim):
+    """(values, indices) without their size-1 dim ``d`` unless ``keepdim``."""
+    if keepdim or not picked.values.ndim:
+        return picked
+    return values_indices(picked.values.squeeze(d), picked.indices.squeeze(d))
 
 
 def kthvalue(self, k, dim=-1, keepdim=False):
@@ -193,33 +215,32 @@ def kthvalue(self, k, dim=-1, keepdim=False):
     n = self._data.shape[d] if self.ndim else 1
     if not 1 <= k <= n:
         raise GradvizError(f"kthvalue(): selected number k out of range for dimension {d}")
-    if not self.ndim:
-        return values_indices(self.clone(), Tensor._wrap(xp_of(self._data).zeros((),
-                                                                                 "int64")))
-    order = _order(self, d, False)[2]
-    idx = order[(slice(None),) * d + (slice(k - 1, k),)]
-    values = self.gather(d, Tensor._wrap(idx))
-    if not keepdim:
-        values, idx = values.squeeze(d), idx.squeeze(d)
-    return values_indices(values, Tensor._wrap(idx))
+    idx = _order(self, d, False)[2]
+    if self.ndim:
+        idx = idx[(slice(None),) * d + (slice(k - 1, k),)]
+    return _squeezed(_picked(self, d, idx), d, keepdim)
+
+
+def _middle(self, d):
+    """Where the lower median sits along ``d`` (a size-1 dim there): the first NaN's place
+    in a slice that has one, as torch (a median of data with NaN is NaN)."""
+    x = self._data
+    xp = xp_of(x)
+    n = x.shape[d]
+    nans = xp.sum(x != x, axis=d, keepdims=True)
+    at = xp.where(nans > 0, n - nans, (n - 1) // 2)   # NaNs sort last, in their order
+    return xp.take_along_axis(_order(self, d, False)[2], at, axis=d)
 
 
 def median(self, dim=None, keepdim=False):
     """The lower median (of everything, or (values, indices) along ``dim``), as torch."""
     if dim is None:
-        flat = self.reshape(-1)
-        if not flat.numel():
+        if not self.numel():
             raise GradvizError("median() of an empty tensor")
-        order = _order(flat, 0, False)[2]
-        return flat[Tensor._wrap(order[(flat.numel() - 1) // 2])]
+        return O.Median.apply(self)
     d = _one_dim(self, dim, "median") if self.ndim else 0
-    _, _, order = _order(self, d, False)
-    mid = (self._data.shape[d] - 1) // 2 if self.ndim else 0
-    idx = order[(slice(None),) * d + (slice(mid, mid + 1),)] if self.ndim else order
-    values = self.gather(d, Tensor._wrap(idx)) if self.ndim else self.clone()
-    if not keepdim and self.ndim:
-        values, idx = values.squeeze(d), idx.squeeze(d)
-    return values_indices(values, Tensor._wrap(idx))
+    idx = _middle(self, d) if self.ndim else xp_of(self._data).zeros((), "int64")
+    return _squeezed(_picked(self, d, idx), d, keepdim)
 
 
 # ---- selection (through __getitem__: one Getitem node) -------------------------------

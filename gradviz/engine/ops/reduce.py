@@ -1,13 +1,15 @@
-"""Reductions and normalisers: sum, mean, var, std, prod, max/min, logsumexp, softmax, cumsum."""
+"""Reductions and normalisers: sum, mean, var, std, prod, max/min, logsumexp, softmax;
+the running sums and products (cumsum, cumprod)."""
 import numpy as np
 
 from ..backend import on_graph
 from ..function import Function
 from .index import scatter
-from .util import along, keep, norm_dims
+from .util import along, keep, norm_dims, running_dim
 
-__all__ = ["Cumprod", "Norm", "AnyAll", "Sum", "Mean", "Var", "Std", "Prod", "Amax", "Amin", "MaxDim", "MinDim", "Argmax",
-           "Argmin", "Logsumexp", "Softmax", "LogSoftmax", "Cumsum"]
+__all__ = ["Cumprod", "Norm", "AnyAll", "Sum", "Mean", "Var", "Std", "Prod", "Amax", "Amin",
+           "MaxDim", "MinDim", "Argmax", "Argmin", "Logsumexp", "Softmax", "LogSoftmax",
+           "Cumsum"]
 
 
 class Sum(Function):
@@ -278,19 +280,26 @@ class LogSoftmax(Function):
         return g - xp.exp(y) * xp.sum(g, axis=ctx.dim, keepdims=True)
 
 
-class Cumsum(Function):
-    rule = "dx = reverse_cumsum(dy)"
+class _Running(Function):
+    """An op that runs along one dim (cumsum...): ``running(x)`` and ``running_grad(g)``
+    see ``ctx.dim``; a 0-d input is its own result and passes its gradient, as torch."""
 
     def forward(ctx, x, dim=0):
-        ctx.dim = norm_dims(dim, x.ndim)[0] if x.ndim else None  # a 0-d input stays 0-d
-        if not x.ndim:
-            return x.copy()
-        return ctx.xp.cumsum(x, axis=dim, dtype=x.dtype if x.dtype.kind == "f" else None)
+        ctx.dim = running_dim(dim, x.ndim)
+        return x.copy() if ctx.dim is None else ctx.running(x)
 
     def backward(ctx, g):
+        return g if ctx.dim is None else ctx.running_grad(g)
+
+
+class Cumsum(_Running):
+    rule = "dx = reverse_cumsum(dy)"
+
+    def running(ctx, x):
+        return ctx.xp.cumsum(x, axis=ctx.dim, dtype=x.dtype if x.dtype.kind == "f" else None)
+
+    def running_grad(ctx, g):
         xp = ctx.xp
-        if ctx.dim is None:
-            return g
         return xp.flip(xp.cumsum(xp.flip(g, ctx.dim), axis=ctx.dim), ctx.dim)
 
 
@@ -345,19 +354,14 @@ class Norm(Function):
         return xp.where(n == 0, 0.0, g * scale / xp.where(n == 0, 1.0, n))
 
 
-class Cumprod(Function):
+class Cumprod(_Running):
     rule = "dx_k = sum_{i>=k} dy_i * prod_{j<=i, j!=k} x_j (exact with zeros)"
 
-    def forward(ctx, x, dim=0):
-        ctx.dim = norm_dims(dim, x.ndim)[0] if x.ndim else None  # a 0-d input stays 0-d
-        if not x.ndim:
-            return x.copy()
+    def running(ctx, x):
         ctx.save_for_backward(x)
         return ctx.xp.cumprod(x, axis=ctx.dim)
 
-    def backward(ctx, g):
-        if ctx.dim is None:
-            return g
+    def running_grad(ctx, g):
         xp = ctx.xp
         xm = xp.moveaxis(ctx.saved[0], ctx.dim, -1)
         gm = xp.moveaxis(g, ctx.dim, -1)

@@ -24,6 +24,12 @@ def along(index, dim):
                  for d, n in enumerate(index.shape))
 
 
+def positions(xp, n, dim, ndim):
+    """0 .. n-1 (int64) along ``dim``, shaped to broadcast against an array of ``ndim``
+    dims."""
+    return xp.arange(n, dtype=xp.int64).reshape((n,) + (1,) * (ndim - 1 - dim))
+
+
 def shape_of(a):
     """Shape of an array or a Python scalar (scalars are shape ())."""
     return getattr(a, "shape", ())
@@ -49,6 +55,13 @@ def norm_dims(dim, ndim):
                 raise ShapeError(f"dim {d % ndim} appears multiple times in the list of dims")
             out.append(d % ndim)
     return tuple(sorted(out))
+
+
+def running_dim(dim, ndim):
+    """The dim of a running op (cumsum...) as an axis, None for a 0-d input (which accepts
+    dim 0 and -1, as torch, and stays 0-d)."""
+    d = norm_dims(dim, ndim)
+    return d[0] if d else None
 
 
 def keep(xp, g, shape, axes, keepdim):
