@@ -270,16 +270,23 @@ def test_creation_and_moves_on_cuda(dev):
         x.detach().numpy()
 
 
-@pytest.mark.parametrize("shape", [(), (5,), (3, 40), (2, 3, 50, 70), (20000,)])
-def test_event_summaries_of_device_tensors_match_cpu(shape, dev):
+@pytest.mark.parametrize("shape, huge", [((), False), ((5,), False), ((3, 40), False),
+                                         ((2, 3, 50, 70), False), ((20000,), False),
+                                         ((3, 40), True), ((20000,), True)])
+def test_event_summaries_of_device_tensors_match_cpu(shape, huge, dev):
     from gradviz.trace import summary
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    if huge:   # squares and sums past the largest double: scaled on the device too
+        x = x.astype(np.float64) * 1e307
     if x.size > 4:
         x.reshape(-1)[:3] = [np.nan, np.inf, 0.0]
     d = gv.tensor(x, device=dev)._data
     got = summary.stats(d), summary.preview(d)
     want = summary.stats(x), summary.preview(x)
     assert got[0].keys() == want[0].keys() and got[1].keys() == want[1].keys()
+    if huge:
+        unit = x[np.isfinite(x)] / 1e307
+        assert got[0]["std"] == pytest.approx(unit.std() * 1e307, rel=1e-9)
     for k, w in want[0].items():
         assert got[0][k] == pytest.approx(w, rel=1e-6, abs=1e-9) if isinstance(w, float) \
             else got[0][k] == w, k

@@ -75,3 +75,27 @@ def test_recording_keeps_freed_heap_once_and_can_be_turned_off(monkeypatch):
     with gv.trace.record():
         gv.ones(2) * 2
     assert core.keep_freed_heap() is False  # once per process
+
+
+@pytest.mark.parametrize("shape", [(3,), (5,), (40,), (60, 70)])
+def test_values_near_the_largest_double_are_summarised(shape):
+    """A blow-up is what a debugger is for: finite values whose squares (or sums) overflow
+    still give the right stats, a histogram and a thumbnail, and no warning (the small
+    path's fsum used to raise OverflowError in the drain)."""
+    x = np.full(shape, 1e308)
+    x.reshape(-1)[::2] = -1e308
+    with gv.trace.record() as rec:
+        gv.tensor(x) * 1.0
+    ev = [e for e in rec.events if e["type"] == "op"][-1]
+    s, unit = ev["stats"], x / 1e308
+    assert (s["min"], s["max"], s["nan"], s["inf"]) == (-1e308, 1e308, 0, 0)
+    assert s["mean"] == pytest.approx(unit.mean() * 1e308, rel=1e-12, abs=1e290)
+    assert s["std"] == pytest.approx(unit.std() * 1e308, rel=1e-12)
+    norm = np.sqrt(unit.size) * 1e308   # past the largest double from 4 values on: "inf"
+    assert s["norm"] == (pytest.approx(norm, rel=1e-12) if np.isfinite(norm) else "inf")
+    if x.size > 64:
+        counts = ev["preview"]["hist"]["counts"]
+        assert counts[0] + counts[-1] == sum(counts) and counts[0] and counts[-1]
+        t = ev["preview"]["thumb8"]
+        assert t["lo"] <= t["hi"] and "nonfinite" not in t
+    json.dumps(ev, allow_nan=False)

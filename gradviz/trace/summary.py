@@ -68,17 +68,33 @@ def stats(a):
         lo, hi = _min(f), _max(f)
     # one float64 copy serves both sums (a dot product is the fastest sum of squares)
     d = f if f.dtype == np.float64 else f.astype(np.float64)
-    mean = float(_sum(d)) / d.size
-    sq = float(np.dot(d, d))
-    var = max(sq / d.size - mean * mean, 0.0)
-    norm = math.sqrt(sq) if not (nan or inf) else (float("nan") if nan else float("inf"))
-    return {"min": jfloat(lo), "max": jfloat(hi), "mean": jfloat(mean),
-            "std": jfloat(math.sqrt(var)), "norm": jfloat(norm),
-            "nan": nan, "inf": inf, "zeros": zeros, "count": n}
+    k = _scale(float(lo), float(hi))
+    if k != 1.0:
+        d = d / k
+    return _moments(float(_sum(d)), float(np.dot(d, d)), d.size, k, lo, hi, nan, inf, zeros, n)
 
 
 _min, _max, _sum = np.minimum.reduce, np.maximum.reduce, np.add.reduce
 SMALL = 32  # stats of at most this many values are computed on a Python list
+BIG = 1e100  # finite values beyond this are summed divided by the largest one
+
+
+def _scale(lo, hi):
+    """What to divide finite values in [lo, hi] by before summing them and their squares:
+    1, or the largest magnitude when squares could overflow (a debugger sees blow-ups)."""
+    m = max(-lo, hi)
+    return m if m > BIG else 1.0
+
+
+def _moments(s1, s2, m, k, lo, hi, nan, inf, zeros, n):
+    """The stats dict from the sum and the sum of squares of ``m`` finite values divided by
+    ``k`` (mean, std and norm scaled back; a norm beyond the largest double is inf)."""
+    mean = s1 / m
+    var = max(s2 / m - mean * mean, 0.0)
+    norm = k * math.sqrt(s2) if not (nan or inf) else (float("nan") if nan else float("inf"))
+    return {"min": jfloat(lo), "max": jfloat(hi), "mean": jfloat(k * mean),
+            "std": jfloat(k * math.sqrt(var)), "norm": jfloat(norm),
+            "nan": nan, "inf": inf, "zeros": zeros, "count": n}
 
 
 def _small_stats(v, n):
@@ -91,14 +107,12 @@ def _small_stats(v, n):
     if not fin:
         return {"min": "nan", "max": "nan", "mean": "nan", "std": "nan", "norm": "nan",
                 "nan": nan, "inf": inf, "zeros": zeros, "count": n}
-    m = len(fin)
-    mean = math.fsum(fin) / m
-    sq = math.fsum([x * x for x in fin])
-    var = max(sq / m - mean * mean, 0.0)
-    norm = math.sqrt(sq) if not bad else (float("nan") if nan else float("inf"))
-    return {"min": jfloat(min(fin)), "max": jfloat(max(fin)), "mean": jfloat(mean),
-            "std": jfloat(math.sqrt(var)), "norm": jfloat(norm),
-            "nan": nan, "inf": inf, "zeros": zeros, "count": n}
+    lo, hi = min(fin), max(fin)
+    k = _scale(lo, hi)
+    if k != 1.0:
+        fin = [x / k for x in fin]
+    return _moments(math.fsum(fin), math.fsum([x * x for x in fin]), len(fin), k, lo, hi,
+                    nan, inf, zeros, n)
 
 
 HIST_SAMPLE = 8192  # histograms of bigger tensors use an evenly strided sample
@@ -123,8 +137,12 @@ def histogram(a, bins=HIST_BINS):
         counts = [0] * bins
         counts[bins // 2] = int(f.size)
         return {"lo": lo, "hi": hi, "counts": counts, "sampled": sampled}
-    f -= lo  # f is a private float64 copy
-    f *= bins / (hi - lo)
+    base, span = lo, hi - lo   # f is a private float64 copy
+    if not math.isfinite(span):  # a range beyond the largest double: halve it first
+        f *= 0.5
+        base, span = lo * 0.5, hi * 0.5 - lo * 0.5
+    f -= base
+    f *= bins / span
     idx = f.astype(np.intp)
     np.minimum(idx, bins - 1, out=idx)
     counts = np.bincount(idx, minlength=bins)
@@ -146,14 +164,24 @@ def thumbnail(a, size=THUMB_MAX):
         return None
     # one float64 copy, rows summed in blocks of sh (contiguous adds), then columns in
     # blocks of sw (a product with ones): several times faster than one 4-D reduction
-    block = a[:H * sh, :W * sw].astype(np.float64)
+    src = a[:H * sh, :W * sw]
+    with np.errstate(over="ignore"):
+        block = _block_sums(src.astype(np.float64), H, W, sh, sw)
+        if sh * sw > 1:
+            if np.isfinite(block).all():
+                block /= sh * sw
+            else:   # NaN or Inf in the map, or sums past the largest double: divide first
+                block = _block_sums(src / np.float64(sh * sw), H, W, sh, sw)
+    return thumb8(block)
+
+
+def _block_sums(block, H, W, sh, sw):
+    """Sums of the sh×sw blocks of an (H*sh, W*sw) float64 array."""
     if sh > 1:
         block = np.add.reduce(block.reshape(H, sh, W * sw), axis=1)
     if sw > 1:
         block = np.matmul(block.reshape(H, W, sw), np.ones(sw))
-    if sh * sw > 1:
-        block /= sh * sw
-    return thumb8(block)
+    return block
 
 
 def thumb8(block):
@@ -246,17 +274,20 @@ def _device_digest(a):
     f = f.astype(xp.float64) if f.dtype.kind != "f" or f.dtype.itemsize < 4 else f
     fin = xp.isfinite(f)
     z = xp.where(fin, f, 0).astype(xp.float64)
+    lo = xp.where(fin, f, xp.inf).min().astype(xp.float64)
+    hi = xp.where(fin, f, -xp.inf).max().astype(xp.float64)
+    big = xp.maximum(-lo, hi)   # as ``_scale``, with no trip to the host
+    k = xp.where(big > BIG, big, 1.0)
+    zk = z / k
     step = -(-n // HIST_SAMPLE)
-    s, sfin = z[::step], fin[::step]
+    s, sfin = z[::step] * 0.5, fin[::step]   # halves: no range overflows
     slo, shi = xp.where(sfin, s, xp.inf).min(), xp.where(sfin, s, -xp.inf).max()
     span = shi - slo  # 0 (one value) or nan (no finite value): scale 0, fixed on the host
     scale = HIST_BINS / xp.where(span > 0, span, xp.inf)
     idx = xp.clip(((s - xp.where(sfin.any(), slo, 0)) * scale).astype(xp.int64), 0, HIST_BINS - 1)
-    parts = [xp.stack([xp.where(fin, f, xp.inf).min().astype(xp.float64),
-                       xp.where(fin, f, -xp.inf).max().astype(xp.float64),
-                       z.sum(), (z * z).sum(), xp.isnan(f).sum().astype(xp.float64),
+    parts = [xp.stack([lo, hi, zk.sum(), (zk * zk).sum(), xp.isnan(f).sum().astype(xp.float64),
                        (~fin).sum().astype(xp.float64), (f == 0).sum().astype(xp.float64),
-                       slo, shi, sfin.sum().astype(xp.float64)]),
+                       slo * 2, shi * 2, sfin.sum().astype(xp.float64), k]),
              xp.bincount(idx, weights=sfin.astype(xp.float64), minlength=HIST_BINS)]
     t = a
     while t.ndim > 2:
@@ -267,10 +298,13 @@ def _device_digest(a):
         sh, sw = max(1, math.ceil(h / THUMB_MAX)), max(1, math.ceil(w / THUMB_MAX))
         if h // sh and w // sw:
             thumb = (h // sh, w // sw)
-            parts.append(t[:thumb[0] * sh, :thumb[1] * sw].astype(xp.float64)
-                         .reshape(thumb[0], sh, thumb[1], sw).mean(axis=(1, 3)).reshape(-1))
+            cells = t[:thumb[0] * sh, :thumb[1] * sw].astype(xp.float64) / (sh * sw)
+            parts.append(cells.reshape(thumb[0], sh, thumb[1], sw).sum(axis=(1, 3)).reshape(-1))
     v = xp.concatenate(parts).get()  # the one device -> host copy of this event
     return _digest_stats(v, n), _digest_preview(v, n, step, thumb)
+
+
+_HIST_AT = 11   # where the histogram counts start in a digest (after 11 scalars)
 
 
 def _digest_stats(v, n):
@@ -280,18 +314,13 @@ def _digest_stats(v, n):
     if m == 0:
         return {"min": "nan", "max": "nan", "mean": "nan", "std": "nan", "norm": "nan",
                 "nan": nan, "inf": inf, "zeros": zeros, "count": n}
-    mean = float(s1) / m
-    var = max(float(s2) / m - mean * mean, 0.0)
-    norm = math.sqrt(float(s2)) if not (nan or inf) else (float("nan") if nan else float("inf"))
-    return {"min": jfloat(lo), "max": jfloat(hi), "mean": jfloat(mean),
-            "std": jfloat(math.sqrt(var)), "norm": jfloat(norm),
-            "nan": nan, "inf": inf, "zeros": zeros, "count": n}
+    return _moments(float(s1), float(s2), m, float(v[10]), lo, hi, nan, inf, zeros, n)
 
 
 def _digest_preview(v, n, step, thumb):
     slo, shi, count = float(v[7]), float(v[8]), int(v[9])
-    hist = {"lo": slo, "hi": shi, "counts": v[10:10 + HIST_BINS].astype(np.int64).tolist(),
-            "sampled": step > 1}
+    hist = {"lo": slo, "hi": shi, "sampled": step > 1,
+            "counts": v[_HIST_AT:_HIST_AT + HIST_BINS].astype(np.int64).tolist()}
     if count == 0:
         hist.update(lo=0.0, hi=0.0)
     elif slo == shi:
@@ -299,5 +328,5 @@ def _digest_preview(v, n, step, thumb):
         hist["counts"][HIST_BINS // 2] = count
     out = {"hist": hist}
     if thumb is not None:
-        out["thumb8"] = thumb8(v[10 + HIST_BINS:].reshape(thumb))  # quantised on the host
+        out["thumb8"] = thumb8(v[_HIST_AT + HIST_BINS:].reshape(thumb))  # on the host
     return out
