@@ -235,6 +235,8 @@ ROWS = [
     OpRow("any_all_dims", (O.AnyAll,), lambda x, **k: (x > 0).any(**k),
           lambda x, **k: (x > 0).any(**k), reduce_dim(tuple_dims=True), grad=False),
     OpRow("sign", (O.Sign,), _m("sign"), _m("sign"), SHAPES.map(lambda s: Case([X(s)]))),
+    OpRow("sign_nan", (O.Sign,), _m("sign"), _m("sign"),   # torch: the sign of NaN is 0
+          fixed(Case([T(np.array([np.nan, -2.0, 0.0, 3.0]))])), fd=False),
     OpRow("floor", (O.Floor,), gv.floor, torch.floor, SHAPES.map(lambda s: Case([X(s)]))),
     OpRow("ceil", (O.Ceil,), _m("ceil"), _m("ceil"), SHAPES.map(lambda s: Case([X(s)]))),
     OpRow("trunc", (O.Trunc,), _m("trunc"), _m("trunc"), SHAPES.map(lambda s: Case([X(s)]))),

@@ -296,6 +296,27 @@ def test_cross_entropy_all_ignored_is_nan_like_torch():
     assert F.cross_entropy(x, t, ignore_index=1, reduction="sum").item() == 0.0
 
 
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("target, weight, smooth", [
+    ([-100, -100, -100], None, 0.0),           # a mean over nothing: NaN, zero gradient
+    ([-100, -100, -100], [0.0, 1, 1, 1], 0.3),
+    ([0, 0, -100], [0.0, 1, 1, 1], 0.0),       # kept targets of zero weight: NaN gradient
+    ([1, -100, 2], [0.0, 1, 1, 1], 0.0)])
+def test_mean_over_no_weight_has_torchs_gradient(fn, target, weight, smooth):
+    x = _rng(3).standard_normal((3, 4))
+    kw = {"label_smoothing": smooth} if fn == "cross_entropy" else {}
+    grads = []
+    for lib, f in ((gv, F), (torch, TF)):
+        xt = lib.tensor(x, requires_grad=True)
+        w = None if weight is None else lib.tensor(weight, dtype=lib.float64)
+        loss = getattr(f, fn)(xt, lib.tensor(target), weight=w, **kw)
+        loss.backward()
+        grads.append((loss.detach().numpy(), xt.grad.numpy()))
+    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-12, atol=1e-15,
+                               equal_nan=True)
+
+
 def test_double_backward_matches_torch():
     rng = _rng(5)
     x, y, t = rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), np.array([0, 3, 1])

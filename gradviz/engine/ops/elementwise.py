@@ -374,6 +374,10 @@ class _Stepwise(Function):
 class Sign(_Stepwise):
     fn = "sign"
 
+    def forward(ctx, x):
+        s = ctx.xp.sign(x)   # torch's (0 < x) - (x < 0): NaN has sign 0
+        return ctx.xp.nan_to_num(s, nan=0.0) if s.dtype.kind == "f" else s
+
 
 class Floor(_Stepwise):
     fn = "floor"

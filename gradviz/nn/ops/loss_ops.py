@@ -255,11 +255,18 @@ def _prob_coef(xp, x, target, weight, smoothing):
     return q
 
 
-def _item_grad(xp, g, reduction, loss_shape, denom):
-    """The upstream grad per item, shaped to broadcast along the class dim."""
+def _item_grad(xp, g, reduction, loss_shape, denom, valid=None):
+    """The upstream grad per item, shaped to broadcast along the class dim; 0 for the items
+    ``valid`` leaves out (ignored targets), so a 'mean' over nothing (NaN) has a zero
+    gradient, as torch, while a zero-weight target kept in it gets NaN, as torch."""
     if reduction == "none":
-        return xp.expand_dims(xp.reshape(g, loss_shape), 1)
-    return g / denom if reduction == "mean" else g
+        gi = xp.expand_dims(xp.reshape(g, loss_shape), 1)
+    elif reduction == "mean":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gi = g / denom
+    else:
+        gi = g
+    return gi if valid is None else xp.where(xp.expand_dims(valid, 1), gi, 0)
 
 
 class NLLLoss(Function):
@@ -269,7 +276,7 @@ class NLLLoss(Function):
         xp = ctx.xp
         ctx.shape, ctx.reduction = x.shape, reduction
         x2, t2 = _batched(xp, x, target)
-        idx, wt, ctx.denom, _ = _picked(xp, x2, t2, weight, ignore_index)
+        idx, wt, ctx.denom, ctx.valid = _picked(xp, x2, t2, weight, ignore_index)
         ctx.idx, ctx.wt, ctx.shape2, ctx.loss_shape = idx, wt, x2.shape, t2.shape
         # gather, not sum(one_hot * x): a -inf log-probability elsewhere must not make nan
         loss = xp.where(wt != 0, -wt * _take(xp, x2, idx), 0)
@@ -280,7 +287,7 @@ class NLLLoss(Function):
 
     def backward(ctx, g):
         xp = ctx.xp
-        gi = _item_grad(xp, g, ctx.reduction, ctx.loss_shape, ctx.denom)
+        gi = _item_grad(xp, g, ctx.reduction, ctx.loss_shape, ctx.denom, ctx.valid)
         zero = xp.zeros(ctx.shape2, dtype=ctx.wt.dtype)
         return xp.reshape(_scatter(xp, zero, ctx.idx, -ctx.wt[:, None] * gi),
                           ctx.shape), None
@@ -392,7 +399,8 @@ class CrossEntropy(Function):
             ctx.denom = q[:, 0].size
             loss = -(q * logp).sum(axis=1)
         else:
-            ctx.idx, ctx.wt, ctx.denom, valid = _picked(xp, x2, t2, weight, ignore_index)
+            ctx.idx, ctx.wt, ctx.denom, ctx.valid = _picked(xp, x2, t2, weight, ignore_index)
+            valid = ctx.valid
             loss = -ctx.wt * _take(xp, logp, ctx.idx)
             if label_smoothing:
                 ctx.q = _smooth_coef(xp, x2, ctx.idx, ctx.wt, valid, weight, label_smoothing)
@@ -413,9 +421,11 @@ class CrossEntropy(Function):
         if ctx.fast:  # create_graph (or a target grad): the general formulas' unit weights
             t = ctx.idx
             ctx.idx, ctx.wt, ctx.fast = t[:, None], xp_of(t).ones(t.shape, ctx.denom.dtype), False
+            ctx.valid = None   # every target is a class there
         if isinstance(logp, Tensor):  # create_graph: recompute from x so the grad has a graph
             logp = xp.reshape(x, ctx.shape2).log_softmax(1)
-        gi = _item_grad(xp, g, ctx.reduction, ctx.loss_shape, ctx.denom)
+        gi = _item_grad(xp, g, ctx.reduction, ctx.loss_shape, ctx.denom,
+                        None if ctx.prob else ctx.valid)
         dx = dt = None
         if nx:
             p = xp.exp(logp)
