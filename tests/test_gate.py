@@ -202,3 +202,35 @@ def test_keep_values_bounded():
         gate.after_forward(node, "Add", np.zeros(4))   # 32 bytes each
     assert gate.value(9) is not None and gate.value(0) is None
     assert gate._value_bytes <= 100
+
+
+@pytest.mark.parametrize("action, ran", [("step_forward", [("f", 1), ("f", 2)]),
+                                        ("step_backward", [("b", 5), ("b", 4)])])
+def test_a_second_step_given_while_the_first_is_stopping_is_not_lost(action, ran):
+    """Two quick clicks of "step" step twice: the second command, arriving after the
+    computing thread decided to stop for the first but before it paused (it was flushing
+    events), used to be swallowed by that pause."""
+    deciding, go = threading.Event(), threading.Event()
+    armed = [False]
+
+    def flush():   # the slow flush before a pause, where the second click lands
+        if armed[0]:
+            armed[0] = False
+            deciding.set()
+            go.wait(5)
+
+    events = []
+    gate = StepGate(paused=True, emit=events.append, flush=flush)
+    with FakeLoop(gate, steps=1) as loop:
+        assert gate.wait_paused(5) is not None           # before the step
+        if action == "step_backward":
+            paused_after(gate, "continue")               # to the end of the forward pass
+        n = gate.pause_count
+        armed[0] = True
+        gate.command(action)
+        assert deciding.wait(5)
+        gate.command(action)                             # the second click
+        go.set()
+        p = gate.wait_paused(5, after=n)
+        assert p is not None and gate.pause_count == n + 1   # one pause for two clicks
+        assert [e for e in loop.log if e[0] == ran[0][0]] == ran

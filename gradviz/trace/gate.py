@@ -108,12 +108,12 @@ class StepGate:
         if self._until is None and not self.breakpoints:
             return
         hit = self._check(node, op, out, "forward") if self.breakpoints else None
-        u = self._until
+        seen, u = self._token, self._until
         stop = hit is not None or u == "pause" or u == "forward_op" or \
             (u == "backward_node" and self._passed > 0) or \
             (u == "end_of_pass" and self._origin == "backward" and last_phase == "backward")
         if stop:
-            self._wait("after_forward", node, op, None, hit)
+            self._wait("after_forward", node, op, None, hit, seen=seen)
 
     def before_backward(self, node, op, grad_out):
         """Called before each backward node runs; may block."""
@@ -128,12 +128,12 @@ class StepGate:
         if self.keep_values and grad_out is not None:
             self._keep("grad", node, grad_out)
         hit = self._check(node, op, grad_out, "backward") if self.breakpoints else None
-        u = self._until
+        seen, u = self._token, self._until
         stop = hit is not None or u == "pause" or \
             (u == "backward_node" and self._passed > 0) or \
             (u == "end_of_pass" and self._origin != "backward" and last_phase != "backward")
         if stop:
-            self._wait("before_backward", last, op, node, hit, phase=last_phase)
+            self._wait("before_backward", last, op, node, hit, phase=last_phase, seen=seen)
         self.phase, self.node = "backward", node
         if self._until == "backward_node":
             self._passed += 1
@@ -144,18 +144,22 @@ class StepGate:
             raise JobStopped("the job was stopped")
         if kind == "step":
             self.step = step
-        u = self._until
+        seen, u = self._token, self._until
         stop = u == "pause" or (u == "backward_node" and self._passed > 0) or \
             (u == "end_of_pass" and (self.phase == "backward" or self._origin == "backward"))
         if stop:
-            self._wait(kind, self.node, None, None, None, phase=self.phase)
+            self._wait(kind, self.node, None, None, None, phase=self.phase, seen=seen)
         if kind == "step":
             self.phase = "step"
         elif kind == "backward_end":
             self.phase = "backward_end"
 
     # ---- the pause itself ---------------------------------------------------------------
-    def _wait(self, at, node, op, nxt, hit, phase=None):
+    def _wait(self, at, node, op, nxt, hit, phase=None, seen=None):
+        """Pause here until a command releases the gate. ``seen``: the command count when
+        the caller decided to stop; a command given since (a second click of "step" while
+        the first one runs) is not swallowed by this pause: it goes on, and its own rule
+        says where to stop next (a breakpoint hit pauses all the same)."""
         phase = phase or self.phase
         info = {"type": "paused", "node": node, "phase": phase, "at": at, "next": nxt,
                 "step": self.step}
@@ -173,8 +177,8 @@ class StepGate:
             if self.stopped:
                 raise JobStopped("the job was stopped")
             token = self._token
-            if hit is None and self._until is None:
-                return  # released (run) while we were deciding
+            if hit is None and (self._until is None or token != seen):
+                return  # released (run), or commanded again, while we were deciding
             self._until = "paused"
             self.paused = info
             self.pause_count += 1
