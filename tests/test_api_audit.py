@@ -233,3 +233,22 @@ def test_a_function_op_without_forward_says_so():
 
     with pytest.raises(NotImplementedError, match="NoForward"):
         NoForward.apply(gv.ones(2, requires_grad=True))
+
+
+@pytest.mark.parametrize("call", [lambda lib: lib.ones(2, 0).median(1),
+                                  lambda lib: lib.ones(2, 0).kthvalue(1, 1),
+                                  lambda lib: lib.ones(2, 0).median(-1, keepdim=True)])
+def test_order_statistics_refuse_an_empty_reduction_dim(call):
+    with pytest.raises(IndexError, match="non-zero size"):
+        call(torch)
+    with pytest.raises(GradvizError, match="non-zero size") as e:   # an IndexError, as torch's
+        call(gv)
+    assert isinstance(e.value, IndexError)
+
+
+def test_order_statistics_along_a_full_dim_of_an_empty_tensor():
+    for op in ("median", "kthvalue"):
+        args = (1, 1) if op == "kthvalue" else (1,)
+        g, t = getattr(gv.ones(0, 3), op)(*args), getattr(torch.ones(0, 3), op)(*args)
+        assert tuple(g.values.shape) == tuple(t.values.shape) == (0,)
+        assert tuple(g.indices.shape) == (0,) and g.indices.dtype == gv.int64

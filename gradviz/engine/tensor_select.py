@@ -24,6 +24,17 @@ def _one_dim(self, dim, what):
     return d[0]
 
 
+def _reduced_dim(self, dim, what):
+    """``dim`` normalised (0 for a 0-d tensor), refused as torch when it has no elements."""
+    if not self.ndim:
+        norm_dims(dim, 1)
+        return 0
+    d = norm_dims(dim, self.ndim)[0]
+    if not self.shape[d]:
+        raise DimError(f"{what}(): Expected reduction dim {d} to have non-zero size.")
+    return d
+
+
 def flip(self, *dims):
     """Reverse the order of elements along ``dims``."""
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
@@ -211,7 +222,7 @@ def _squeezed(picked, d, keepdim):
 
 def kthvalue(self, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element along ``dim`` (1-based): (values, indices)."""
-    d = _one_dim(self, dim, "kthvalue") if self.ndim else 0
+    d = _reduced_dim(self, dim, "kthvalue")
     n = self._data.shape[d] if self.ndim else 1
     if not 1 <= k <= n:
         raise GradvizError(f"kthvalue(): selected number k out of range for dimension {d}")
@@ -238,7 +249,7 @@ def median(self, dim=None, keepdim=False):
         if not self.numel():
             raise GradvizError("median() of an empty tensor")
         return O.Median.apply(self)
-    d = _one_dim(self, dim, "median") if self.ndim else 0
+    d = _reduced_dim(self, dim, "median")
     idx = _middle(self, d) if self.ndim else xp_of(self._data).zeros((), "int64")
     return _squeezed(_picked(self, d, idx), d, keepdim)
 
