@@ -27,3 +27,8 @@ class BackwardError(GradvizError):
 
 class AnomalyError(GradvizError):
     """detect_anomaly found a NaN or Inf; the message names the op."""
+
+
+class ArgumentError(GradvizError, ValueError):
+    """An argument a function cannot take (a probability outside [0, 1], an unknown mode...):
+    a ValueError too, as torch raises there."""

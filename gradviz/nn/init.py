@@ -1,5 +1,10 @@
-"""gv.nn.init: in-place weight initialisers with torch's names, fans and gains (gv's RNG)."""
+"""gv.nn.init: in-place weight initialisers with torch's names, fans and gains (gv's RNG).
+
+torch's deprecated names without the trailing underscore (``normal``, ``xavier_uniform``…)
+are here too: they warn (FutureWarning, as torch) and call the new ones.
+"""
 import math
+import warnings
 
 import numpy as np
 
@@ -11,18 +16,36 @@ from ..trace.hooks import HOOKS
 __all__ = [
     "calculate_gain",
     "constant_",
+    "dirac_",
     "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
     "ones_",
     "orthogonal_",
+    "sparse_",
     "trunc_normal_",
     "uniform_",
     "xavier_normal_",
     "xavier_uniform_",
     "zeros_",
+    # deprecated aliases (torch keeps them)
+    "constant",
+    "dirac",
+    "eye",
+    "kaiming_normal",
+    "kaiming_uniform",
+    "normal",
+    "orthogonal",
+    "sparse",
+    "uniform",
+    "xavier_normal",
+    "xavier_uniform",
 ]
+
+
+class InitError(GradvizError, ValueError):
+    """A tensor or argument an initialiser cannot take (a ValueError, as torch raises)."""
 
 
 def _fill(tensor, arr):
@@ -47,18 +70,18 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
         if isinstance(slope, bool) or not isinstance(slope, (int, float)):
-            raise GradvizError(f"negative_slope {slope} not a valid number")
+            raise InitError(f"negative_slope {slope} not a valid number")
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise GradvizError(f"Unsupported nonlinearity {nonlinearity}")
+    raise InitError(f"Unsupported nonlinearity {nonlinearity}")
 
 
 def _calculate_fan_in_and_fan_out(tensor):
     """(fan_in, fan_out) as torch computes them: dims 1 and 0 times the receptive field."""
     if tensor.ndim < 2:
-        raise GradvizError("Fan in and fan out can not be computed for tensor with fewer than "
-                           "2 dimensions")
+        raise InitError("Fan in and fan out can not be computed for tensor with fewer than "
+                        "2 dimensions")
     receptive = 1
     for s in tensor.shape[2:]:
         receptive *= s
@@ -68,7 +91,8 @@ def _calculate_fan_in_and_fan_out(tensor):
 def _fan(tensor, mode):
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
-        raise GradvizError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise InitError(f"Mode {mode} not supported, please use one of "
+                        f"{['fan_in', 'fan_out']}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -112,8 +136,38 @@ def zeros_(tensor):
 def eye_(tensor):
     """Fill a 2-D tensor with the identity."""
     if tensor.ndim != 2:
-        raise GradvizError("Only tensors with 2 dimensions are supported")
+        raise InitError("Only tensors with 2 dimensions are supported")
     return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor, groups=1):
+    """A 3-, 4- or 5-D conv weight that passes its input through: in each of ``groups``
+    groups, output channel d takes input channel d at the kernel's centre."""
+    if tensor.ndim not in (3, 4, 5):
+        raise InitError("Only tensors with 3, 4, or 5 dimensions are supported")
+    shape = tuple(tensor.shape)
+    if shape[0] % groups != 0:
+        raise InitError("dim 0 must be divisible by groups")
+    per_group = shape[0] // groups
+    out = np.zeros(shape)
+    centre = tuple(s // 2 for s in shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, shape[1])):
+            out[(g * per_group + d, d) + centre] = 1
+    return _fill(tensor, out)
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """N(0, std^2) with ``ceil(sparsity · rows)`` random zeros in each column (Martens, 2010)."""
+    if tensor.ndim != 2:
+        raise InitError("Only tensors with 2 dimensions are supported")
+    rows, cols = tuple(tensor.shape)
+    num_zeros = math.ceil(sparsity * rows)
+    gen = generator or _random.generator()
+    out = gen.normal(0.0, std, (rows, cols))
+    for col in range(cols):
+        out[gen.permutation(rows)[:num_zeros], col] = 0
+    return _fill(tensor, out)
 
 
 def xavier_uniform_(tensor, gain=1.0):
@@ -149,7 +203,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
 def orthogonal_(tensor, gain=1):
     """A (semi-)orthogonal matrix from the QR of a Gaussian one, times ``gain``."""
     if tensor.ndim < 2:
-        raise GradvizError("Only tensors with 2 or more dimensions are supported")
+        raise InitError("Only tensors with 2 or more dimensions are supported")
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     flat = _random.generator().normal(0.0, 1.0, (rows, cols))
@@ -160,3 +214,30 @@ def orthogonal_(tensor, gain=1):
     if rows < cols:
         q = q.T
     return _fill(tensor, gain * q.reshape(tuple(tensor.shape)))
+
+
+def _deprecated(new):
+    """torch's old name for ``new`` (without the underscore): warns, then calls it."""
+    old = new.__name__[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old
+    deprecated_init.__doc__ = f"Deprecated: use ``{new.__name__}``."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

@@ -1,23 +1,40 @@
-"""Adam (with AMSGrad) and AdamW, step for step as torch's single-tensor implementation."""
+"""Adam (with AMSGrad) and AdamW, step for step as torch's single-tensor implementation;
+the helpers Adam's variants (adam_variants.py) share."""
 import math
 
 from ..engine.backend import xp_of
-from .optimizer import Optimizer, new_state, step_count
+from .optimizer import (ArgumentError, Optimizer, apply_weight_decay, check_nonnegative,
+                        lazy_state, lerp_, new_state, step_count)
 
 
-def _check(lr, eps, betas, weight_decay):
-    if lr < 0.0:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if eps < 0.0:
-        raise ValueError(f"Invalid epsilon value: {eps}")
+def check_adam(lr, eps, betas, wd):
+    """torch's checks of lr, eps, betas and weight_decay (ValueError, in its order)."""
+    check_nonnegative(("learning rate", lr), ("epsilon value", eps))
     for i, b in enumerate(betas):
         if not 0.0 <= b < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {b}")
-    if weight_decay < 0.0:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+            raise ArgumentError(f"Invalid beta parameter at index {i}: {b}")
+    check_nonnegative(("weight_decay value", wd))
 
 
-class Adam(Optimizer):
+def moments(state, g, beta1, beta2):
+    """Update and return the moment arrays: ``m = lerp(m, g, 1-β1); v = β2·v + (1-β2)·g²``."""
+    m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    lerp_(m, g, 1 - beta1)
+    v *= beta2
+    v += (1 - beta2) * (g * g)
+    return m, v
+
+
+class AdamBase(Optimizer):
+    """The Adam family's hyper-parameters (lr, betas, eps, weight_decay), checked as torch."""
+
+    def __init__(self, params, lr, betas, eps, weight_decay, **options):
+        check_adam(lr, eps, betas, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, **options))
+
+
+class Adam(AdamBase):
     """Adam: moment estimates ``exp_avg`` (m) and ``exp_avg_sq`` (v) with bias correction.
 
     Update (torch): ``m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
@@ -28,30 +45,16 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, maximize=False):
-        _check(lr, eps, betas, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad=amsgrad,
+                         maximize=maximize)
 
     def _update(self, p, w, g, group, state):
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], \
-            group["weight_decay"]
-        if "exp_avg" not in state:
-            state["step"] = None
-            state["exp_avg"] = new_state(w)
-            state["exp_avg_sq"] = new_state(w)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = new_state(w)
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        if lazy_state(state, w, "exp_avg", "exp_avg_sq") and group["amsgrad"]:
+            state["max_exp_avg_sq"] = new_state(w)
         step = step_count(state)
-        if wd != 0:
-            if self._decoupled:
-                w *= 1 - lr * wd
-            else:
-                g = g + wd * w
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        m += (1 - beta1) * (g - m)
-        v *= beta2
-        v += (1 - beta2) * (g * g)
+        g = apply_weight_decay(w, g, lr, group["weight_decay"], self._decoupled)
+        m, v = moments(state, g, beta1, beta2)
         bias1 = 1 - beta1 ** step
         bias2_sqrt = math.sqrt(1 - beta2 ** step)
         xp = xp_of(w)

@@ -1,6 +1,7 @@
 """Learning-rate schedules (torch.optim.lr_scheduler): StepLR, MultiStepLR, ExponentialLR,
 CosineAnnealingLR, LambdaLR, MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR,
-OneCycleLR and ReduceLROnPlateau.
+OneCycleLR and ReduceLROnPlateau here; SequentialLR and ChainedScheduler (lr_compose.py),
+CosineAnnealingWarmRestarts and CyclicLR (lr_cycles.py) imported at the end.
 
 Each ``step()`` moves ``last_epoch`` on by one and writes the new rate into every param
 group, with torch's recursive ("chainable") formulas, so values match torch step by step.
@@ -12,7 +13,7 @@ import collections
 import math
 
 from ..errors import GradvizError
-from .optimizer import Optimizer
+from .optimizer import ArgumentError, Optimizer
 
 
 class LRScheduler:
@@ -33,10 +34,16 @@ class LRScheduler:
                                        "last_epoch >= 0: load the optimizer state first")
         self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self):
+        """The step a scheduler takes when made (SequentialLR repeats it when switching)."""
         self._step_count = 0
         self._is_initial = True
-        self.step()
-        self._is_initial = False
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self):
         """The rates for the current ``last_epoch`` (subclasses)."""
@@ -49,12 +56,16 @@ class LRScheduler:
     def step(self, epoch=None):
         """Advance one epoch (or jump to ``epoch`` with the closed form) and set the rates."""
         self._step_count += 1
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch=None):
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
         else:
             self.last_epoch = epoch
-            values = self._get_closed_form_lr()
+            closed_form = getattr(self, "_get_closed_form_lr", None)
+            values = closed_form() if closed_form is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
@@ -158,7 +169,7 @@ class _LambdaBase(LRScheduler):
         n = len(optimizer.param_groups)
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != n:
-                raise GradvizError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
+                raise ArgumentError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * n
@@ -191,7 +202,7 @@ class ConstantLR(LRScheduler):
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
         if not 0 <= factor <= 1:
-            raise GradvizError("Constant multiplicative factor expected to be between 0 and 1.")
+            raise ArgumentError("Constant multiplicative factor expected to be between 0 and 1.")
         self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
@@ -215,8 +226,8 @@ class LinearLR(LRScheduler):
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
                  last_epoch=-1):
         if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
-            raise GradvizError("Starting multiplicative factor expected to be greater than 0 "
-                               "and less or equal to 1; the ending one between 0 and 1.")
+            raise ArgumentError("Starting multiplicative factor expected to be greater than 0 "
+                                "and less or equal to 1; the ending one between 0 and 1.")
         self.start_factor, self.end_factor = start_factor, end_factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
@@ -254,7 +265,38 @@ class PolynomialLR(LRScheduler):
         return [b * (1.0 - min(n, self.last_epoch) / n) ** self.power for b in self.base_lrs]
 
 
-class OneCycleLR(LRScheduler):
+class _MomentumCycle:
+    """For schedulers that cycle momentum (or Adam's beta1) against the rate."""
+
+    def _init_momentum(self, optimizer, cycle_momentum, base_momentum, max_momentum,
+                       last_epoch):
+        """Check the optimizer, start every group at ``max_momentum``; the per-group
+        (base, max) lists, or None without ``cycle_momentum``."""
+        self.cycle_momentum = cycle_momentum
+        if not cycle_momentum:
+            return None
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ArgumentError("optimizer must support momentum or beta1 with "
+                                "`cycle_momentum` option enabled")
+        self.use_beta1 = "betas" in optimizer.defaults
+        groups = optimizer.param_groups
+        lows = _per_group(base_momentum, groups, "base_momentum")
+        highs = _per_group(max_momentum, groups, "max_momentum")
+        if last_epoch == -1:
+            for g, lo, hi in zip(groups, lows, highs):
+                self._set_momentum(g, hi)
+                g["max_momentum"], g["base_momentum"] = hi, lo
+        return lows, highs
+
+    def _set_momentum(self, group, value):
+        """Set a group's momentum, or beta1 of its betas."""
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+
+class OneCycleLR(_MomentumCycle, LRScheduler):
     """The 1cycle policy: the rate rises from max_lr / div_factor to ``max_lr`` over
     ``pct_start`` of the steps, then anneals to its initial value / final_div_factor (three
     phases with ``three_phase``); momentum (or Adam's beta1) cycles the other way. Step it
@@ -266,15 +308,15 @@ class OneCycleLR(LRScheduler):
                  final_div_factor=1e4, three_phase=False, last_epoch=-1):
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
-                raise GradvizError("You must define either total_steps OR (epochs AND "
-                                   "steps_per_epoch)")
+                raise ArgumentError("You must define either total_steps OR (epochs AND "
+                                    "steps_per_epoch)")
             total_steps = epochs * steps_per_epoch
         if total_steps <= 0 or not 0 <= pct_start <= 1:
-            raise GradvizError(f"Expected positive total_steps and pct_start in [0, 1], got "
-                               f"{total_steps} and {pct_start}")
+            raise ArgumentError(f"Expected positive total_steps and pct_start in [0, 1], got "
+                                f"{total_steps} and {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
-            raise GradvizError(f"anneal_strategy must be one of 'cos' or 'linear', instead "
-                               f"got {anneal_strategy}")
+            raise ArgumentError(f"anneal_strategy must be one of 'cos' or 'linear', instead "
+                                f"got {anneal_strategy}")
         self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
         up = float(pct_start * total_steps) - 1
         self._phases = ([(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
@@ -292,25 +334,8 @@ class OneCycleLR(LRScheduler):
                 g["initial_lr"] = m / div_factor
                 g["max_lr"] = m
                 g["min_lr"] = g["initial_lr"] / final_div_factor
-        self.cycle_momentum = cycle_momentum
-        if cycle_momentum:
-            defaults = optimizer.defaults
-            if "momentum" not in defaults and "betas" not in defaults:
-                raise GradvizError("optimizer must support momentum or beta1 with "
-                                   "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in defaults
-            if last_epoch == -1:
-                for g, lo, hi in zip(groups, _per_group(base_momentum, groups, "base_momentum"),
-                                     _per_group(max_momentum, groups, "max_momentum")):
-                    self._set_momentum(g, hi)
-                    g["max_momentum"], g["base_momentum"] = hi, lo
+        self._init_momentum(optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start, end, pct):
         if self.anneal_strategy == "cos":
@@ -320,8 +345,8 @@ class OneCycleLR(LRScheduler):
     def get_lr(self):
         step = self.last_epoch
         if step > self.total_steps:
-            raise GradvizError(f"Tried to step {step} times. The specified number of total "
-                               f"steps is {self.total_steps}")
+            raise ArgumentError(f"Tried to step {step} times. The specified number of total "
+                                f"steps is {self.total_steps}")
         lrs = []
         for g in self._groups():
             start_step = 0.0
@@ -337,9 +362,12 @@ class OneCycleLR(LRScheduler):
 
 
 def _per_group(value, groups, name):
+    """One value per param group: a list of them as given, or one value repeated."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(groups):
-            raise GradvizError(f"expected {len(groups)} values for {name}, got {len(value)}")
+            raise ArgumentError(f"{name} must have the same length as optimizer.param_groups. "
+                                f"{name} has {len(value)} values, param_groups has "
+                                f"{len(groups)}.")
         return list(value)
     return [value] * len(groups)
 
@@ -351,10 +379,10 @@ class ReduceLROnPlateau(LRScheduler):
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
         if factor >= 1.0:
-            raise GradvizError("Factor should be < 1.0.")
+            raise ArgumentError("Factor should be < 1.0.")
         if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
-            raise GradvizError(f"mode must be 'min' or 'max' and threshold_mode 'rel' or "
-                               f"'abs', got {mode!r} and {threshold_mode!r}")
+            raise ArgumentError(f"mode must be 'min' or 'max' and threshold_mode 'rel' or "
+                                f"'abs', got {mode!r} and {threshold_mode!r}")
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
@@ -396,3 +424,9 @@ class ReduceLROnPlateau(LRScheduler):
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
            "LambdaLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
            "OneCycleLR", "ReduceLROnPlateau"]
+
+# the other schedulers live in their own modules, on top of the classes above
+from .lr_compose import ChainedScheduler, SequentialLR  # noqa: E402
+from .lr_cycles import CosineAnnealingWarmRestarts, CyclicLR  # noqa: E402
+
+__all__ += ["SequentialLR", "ChainedScheduler", "CosineAnnealingWarmRestarts", "CyclicLR"]

@@ -25,6 +25,17 @@ class _Required:
 required = _Required()
 
 
+class ArgumentError(GradvizError, ValueError):
+    """A hyper-parameter out of range: a ValueError, as torch raises, and a GradvizError."""
+
+
+def check_nonnegative(*named):
+    """Raise torch's ``Invalid <name>: <value>`` for the first ``(name, value)`` below 0."""
+    for name, value in named:
+        if not 0.0 <= value:
+            raise ArgumentError(f"Invalid {name}: {value}")
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (list of dicts) and per-parameter ``state``."""
 
@@ -195,7 +206,7 @@ class Optimizer:
         for g, s in zip(self.param_groups, saved_groups):
             ng = {k: v for k, v in s.items() if k != "params"}
             for k, v in list(ng.items()):
-                if isinstance(v, list) and k in ("betas",):
+                if isinstance(v, list) and isinstance(g.get(k), tuple):  # betas, etas...
                     ng[k] = tuple(v)
             ng["params"] = g["params"]
             new_groups.append(ng)
@@ -210,19 +221,31 @@ def _raise_shape(g, w):
 def _copy(v):
     if isinstance(v, Tensor):
         return Tensor._wrap(v._data.copy())
+    if isinstance(v, (list, tuple)):   # LBFGS's history
+        return type(v)(_copy(x) for x in v)
     return v
 
 
+# Scalar state that torch keeps as 0-d tensors: here host arrays, so that a step on a device
+# reads them without a device-to-host copy. torch casts all but ``step`` to the parameter's
+# dtype on load; so does this.
+HOST_SCALARS = ("step", "mu_product", "eta", "mu")
+
+
 def _cast_like(v, p, key):
-    """State tensors take the parameter's dtype and device; ``step`` stays as saved."""
+    """State tensors take the parameter's dtype and device (host scalars: its dtype)."""
+    if isinstance(v, (list, tuple)):
+        return type(v)(_cast_like(x, p, None) for x in v)
     if key == "step":
-        return Tensor._wrap(np.asarray(float(v), dtype=np.float32))
+        return scalar_state(float(v))
     if isinstance(v, Tensor):
         arr = v._data
     elif hasattr(v, "shape"):
         arr = np.asarray(v)
     else:
         return v
+    if key in HOST_SCALARS:
+        return scalar_state(float(arr), p._data.dtype)
     from ..engine.backend import as_device, move
     arr = move(np.asarray(arr) if isinstance(arr, np.ndarray) else arr, as_device(p.device))
     return Tensor._wrap(arr.astype(p._data.dtype, copy=True))
@@ -235,9 +258,43 @@ def new_state(w, fill=0.0):
     return Tensor._wrap(arr)
 
 
+def scalar_state(value, dtype=np.float32):
+    """A 0-d host tensor (torch keeps ``step`` and similar counters as float32 scalars)."""
+    return Tensor._wrap(np.asarray(value, dtype=dtype))
+
+
+def lazy_state(state, w, *names):
+    """On a parameter's first step (empty state, as torch checks): ``step`` and a zeroed
+    tensor like ``w`` for each of ``names``. True when it created them."""
+    if state:
+        return False
+    state["step"] = None
+    for name in names:
+        state[name] = new_state(w)
+    return True
+
+
 def step_count(state):
     """Increment and return the step counter kept (as torch) as a float32 scalar tensor."""
     t = state.get("step")
     n = (float(t._data) if isinstance(t, Tensor) else float(t or 0)) + 1
-    state["step"] = Tensor._wrap(np.asarray(n, dtype=np.float32))
+    state["step"] = scalar_state(n)
     return n
+
+
+def apply_weight_decay(w, g, lr, wd, decoupled=False):
+    """L2 penalty (returns ``g + wd·w``) or decoupled decay (``w *= 1 - lr·wd``, AdamW)."""
+    if wd != 0:
+        if decoupled:
+            w *= 1 - lr * wd
+        else:
+            g = g + wd * w
+    return g
+
+
+def lerp_(a, end, weight):
+    """``a += weight·(end - a)`` in place, in torch's two-sided form (exact at weight 1)."""
+    if weight < 0.5:
+        a += weight * (end - a)
+    else:
+        a[...] = end - (end - a) * (1 - weight)

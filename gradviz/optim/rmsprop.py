@@ -1,9 +1,7 @@
-"""RMSprop and Adagrad: per-coordinate step sizes from running squared gradients."""
-import numpy as np
-
+"""RMSprop, Adagrad and Adadelta: per-coordinate step sizes from running squared gradients."""
 from ..engine.backend import xp_of
-from ..engine.tensor import Tensor
-from .optimizer import Optimizer, new_state, step_count
+from .optimizer import (ArgumentError, Optimizer, apply_weight_decay, check_nonnegative,
+                        lazy_state, new_state, scalar_state, step_count)
 
 
 class RMSprop(Optimizer):
@@ -15,10 +13,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, *, maximize=False):
-        for name, v in (("learning rate", lr), ("epsilon value", eps), ("momentum value",
-                        momentum), ("weight_decay value", weight_decay), ("alpha value", alpha)):
-            if v < 0.0:
-                raise ValueError(f"Invalid {name}: {v}")
+        check_nonnegative(("learning rate", lr), ("epsilon value", eps),
+                          ("momentum value", momentum), ("weight_decay value", weight_decay),
+                          ("alpha value", alpha))
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
@@ -33,8 +30,7 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = new_state(w)
         step_count(state)
-        if wd != 0:
-            g = g + wd * w
+        g = apply_weight_decay(w, g, lr, wd)
         s = state["square_avg"]._data
         s *= alpha
         s += (1 - alpha) * (g * g)
@@ -60,11 +56,10 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
                  initial_accumulator_value=0, eps=1e-10, *, maximize=False):
-        for name, v in (("learning rate", lr), ("lr_decay", lr_decay), ("weight_decay value",
-                        weight_decay), ("initial_accumulator_value", initial_accumulator_value),
-                        ("epsilon value", eps)):
-            if v < 0.0:
-                raise ValueError(f"Invalid {name}: {v}")
+        check_nonnegative(("learning rate", lr), ("lr_decay", lr_decay),
+                          ("weight_decay value", weight_decay),
+                          ("initial_accumulator_value", initial_accumulator_value),
+                          ("epsilon value", eps))
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
                                       weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
@@ -72,16 +67,44 @@ class Adagrad(Optimizer):
         # torch creates the state eagerly, so a fresh state_dict already holds it
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p] = {"step": Tensor._wrap(np.zeros((), np.float32)),
+                self.state[p] = {"step": scalar_state(0.0),
                                  "sum": new_state(p._data, group["initial_accumulator_value"])}
 
     def _update(self, p, w, g, group, state):
         step = step_count(state)
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * w
+        g = apply_weight_decay(w, g, group["lr"], group["weight_decay"])
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         acc = state["sum"]._data
         acc += g * g
         std = xp_of(w).sqrt(acc)
         std += group["eps"]
         w -= clr * (g / std)
+
+
+class Adadelta(Optimizer):
+    """Adadelta: ``s = ρ·s + (1-ρ)·g²; δ = sqrt(a + eps)/sqrt(s + eps)·g;
+    a = ρ·a + (1-ρ)·δ²; w -= lr·δ`` (``square_avg`` s, ``acc_delta`` a)."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
+        check_nonnegative(("learning rate", lr))
+        if not 0.0 <= rho <= 1.0:
+            raise ArgumentError(f"Invalid rho value: {rho}")
+        check_nonnegative(("epsilon value", eps), ("weight_decay value", weight_decay))
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+    def _update(self, p, w, g, group, state):
+        rho, eps = group["rho"], group["eps"]
+        lazy_state(state, w, "square_avg", "acc_delta")
+        step_count(state)
+        g = apply_weight_decay(w, g, group["lr"], group["weight_decay"])
+        s, a = state["square_avg"]._data, state["acc_delta"]._data
+        s *= rho
+        s += (1 - rho) * (g * g)
+        xp = xp_of(w)
+        delta = xp.sqrt(a + eps)
+        delta /= xp.sqrt(s + eps)
+        delta *= g
+        a *= rho
+        a += (1 - rho) * (delta * delta)
+        w -= group["lr"] * delta

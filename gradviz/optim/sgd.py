@@ -1,8 +1,10 @@
-"""SGD with momentum, dampening, Nesterov and weight decay (torch.optim.SGD's update)."""
+"""SGD with momentum, dampening, Nesterov and weight decay (torch.optim.SGD's update), and
+ASGD (averaged SGD)."""
 from ..engine.function import note_inplace
 from ..engine.tensor import Tensor
 from ..trace.hooks import HOOKS
-from .optimizer import Optimizer, _raise_shape, required
+from .optimizer import (Optimizer, _raise_shape, apply_weight_decay, check_nonnegative,
+                        lazy_state, required, scalar_state, step_count)
 
 
 class SGD(Optimizer):
@@ -66,3 +68,35 @@ class SGD(Optimizer):
                 b += (1 - group["dampening"]) * g
             g = g + mu * buf._data if group["nesterov"] else buf._data
         w -= lr * g
+
+
+class ASGD(Optimizer):
+    """Averaged SGD: ``w = w·(1 - λ·η) - η·g``; ``ax`` averages the iterates from step ``t0``
+    on (``ax += μ·(w - ax)``); ``η = lr/(1 + λ·lr·t)^α``, ``μ = 1/max(1, t - t0)``.
+
+    ``eta`` and ``mu`` are float32 scalars as in torch, kept on the host (torch reads them back
+    with ``.item()`` each step)."""
+
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, *,
+                 maximize=False):
+        check_nonnegative(("learning rate", lr), ("weight_decay value", weight_decay))
+        super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0,
+                                      weight_decay=weight_decay, maximize=maximize))
+
+    def _update(self, p, w, g, group, state):
+        lr, lambd = group["lr"], group["lambd"]
+        if lazy_state(state, w, "ax"):
+            state["eta"], state["mu"] = scalar_state(lr), scalar_state(1.0)
+        step = step_count(state)
+        g = apply_weight_decay(w, g, lr, group["weight_decay"])
+        eta = float(state["eta"]._data)
+        w *= 1 - lambd * eta
+        w -= eta * g
+        ax, mu = state["ax"]._data, float(state["mu"]._data)
+        if mu != 1:
+            ax += (w - ax) * mu
+        else:
+            ax[...] = w
+        dtype = state["eta"]._data.dtype    # float32, or the parameter's after a load
+        state["eta"] = scalar_state(lr / ((1 + lambd * lr * step) ** group["alpha"]), dtype)
+        state["mu"] = scalar_state(1 / max(1, step - group["t0"]), dtype)
