@@ -327,19 +327,32 @@ def sum_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False):
     return _sum_pool(input, kernel_size, stride, padding, ceil_mode, 3)
 
 
-def _adaptive(input, output_size, n):
+def adaptive_size(input, output_size, n, what):
+    """The output size of adaptive pooling as n ints (None keeps the input's size), after
+    torch's checks of the input's rank and sizes."""
     if not isinstance(input, Tensor) or input.ndim not in (n + 1, n + 2):
-        raise ShapeError(f"adaptive_avg_pool{n}d(): Expected {n + 1}D or {n + 2}D tensor, "
+        raise ShapeError(f"{what}(): Expected {n + 1}D or {n + 2}D tensor, "
                          f"but got {list(getattr(input, 'shape', []))}")
+    for d in range(1, input.ndim):
+        if input.shape[d] == 0:
+            raise ShapeError(f"{what}(): Expected input to have non-zero size for non-batch "
+                             f"dimensions, but input has sizes {list(input.shape)} with "
+                             f"dimension {d} being empty")
     if isinstance(output_size, numbers.Integral) or output_size is None:
         output_size = (output_size,) * n
     output_size = tuple(output_size)
     if len(output_size) != n:
-        raise GradvizError(f"adaptive_avg_pool{n}d: output_size must have {n} entries")
+        raise GradvizError(f"{what}: output_size must have {n} entries")
     spatial = input.shape[input.ndim - n:]
     size = tuple(int(s if o is None else o) for o, s in zip(output_size, spatial))
-    if any(o <= 0 for o in size):
-        raise GradvizError(f"adaptive_avg_pool{n}d: output_size must be positive, got {size}")
+    if any(o < 0 for o in size):
+        raise GradvizError(f"{what}: elements of output_size must be greater than or equal "
+                           f"to 0 but received {size}")
+    return size
+
+
+def _adaptive(input, output_size, n):
+    size = adaptive_size(input, output_size, n, f"adaptive_avg_pool{n}d")
     return O.AdaptiveAvgPool.apply(input, output_size=size)
 
 

@@ -10,7 +10,7 @@ from ..engine.backend import xp_of
 from ..engine.function import apply_unary
 from ..engine.tensor import Tensor
 from ..engine.tensor_methods import _as_tensor
-from ..errors import GradvizError, ShapeError
+from ..errors import ArgumentError, GradvizError, ShapeError
 from ..trace.hooks import HOOKS
 from . import ops as O
 from ._pool_conv import (
@@ -182,19 +182,27 @@ def logsigmoid(input):
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training only)."""
     if p < 0 or p > 1:
-        raise GradvizError(f"dropout probability has to be between 0 and 1, but got {p}")
+        raise ArgumentError(f"dropout probability has to be between 0 and 1, but got {p}")
     input = _t(input)
     if not training or p == 0:
         return input
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    if type(input._data) is np.ndarray:
-        keep = np.asarray(_random.generator().random(tuple(input.shape)) >= p)
-        mask = np.asarray((keep * scale).astype(input._data.dtype))
-    else:  # drawn on the device (CuPy's generator, seeded by gv.manual_seed): no upload
-        xp = xp_of(input._data)
-        keep = xp.random.random(tuple(input.shape), dtype=xp.float32) >= p
-        mask = (keep * scale).astype(input._data.dtype)
-    return O.Dropout.apply(input, mask, p=float(p))
+    keep = _uniform(input, tuple(input.shape)) >= p
+    return O.Dropout.apply(input, _scaled_mask(input, keep, scale), p=float(p))
+
+
+def _scaled_mask(input, keep, scale):
+    """``keep * scale`` as an array of ``input``'s dtype (a 0-d array for a 0-d input)."""
+    return xp_of(input._data).asarray((keep * scale).astype(input._data.dtype))
+
+
+def _uniform(like, shape):
+    """U[0, 1) draws of ``shape`` on ``like``'s device: gv's generator on the host, CuPy's
+    (seeded by gv.manual_seed) on the device, so nothing is uploaded."""
+    if type(like._data) is np.ndarray:
+        return np.asarray(_random.generator().random(shape))
+    xp = xp_of(like._data)
+    return xp.random.random(shape, dtype=xp.float32)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -241,6 +249,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` axes, then scale and shift."""
+    k = len(_trailing_shape(input, normalized_shape))
+    return O.LayerNorm.apply(input, weight, bias, normalized_ndim=k, eps=float(eps))
+
+
+def _trailing_shape(input, normalized_shape):
+    """``normalized_shape`` as a tuple, checked to be the input's trailing dims."""
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (int(normalized_shape),)
     normalized_shape = tuple(int(s) for s in normalized_shape)
@@ -249,7 +263,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise ShapeError(f"Given normalized_shape={list(normalized_shape)}, expected input "
                          f"with shape [*, {', '.join(map(str, normalized_shape))}], but got "
                          f"input of size{list(input.shape)}")
-    return O.LayerNorm.apply(input, weight, bias, normalized_ndim=k, eps=float(eps))
+    return normalized_shape
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
@@ -345,6 +359,13 @@ from .functional_composite import *  # noqa: E402,F401,F403
 from .functional_composite import __all__ as _composite_all  # noqa: E402
 from .functional_losses_composite import *  # noqa: E402,F401,F403
 from .functional_losses_composite import __all__ as _loss2_all  # noqa: E402
+from .functional_more import *  # noqa: E402,F401,F403
+from .functional_more import __all__ as _more_all  # noqa: E402
+from .functional_norm import *  # noqa: E402,F401,F403
+from .functional_norm import __all__ as _norm_all  # noqa: E402
+from .functional_pool import *  # noqa: E402,F401,F403
+from .functional_pool import __all__ as _pool_all  # noqa: E402
+from .functional_embedding_bag import embedding_bag  # noqa: E402
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu",
            "sigmoid", "tanh", "softplus", "hardtanh", "softmax", "log_softmax", "softmin",
@@ -354,5 +375,5 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "max_unpool1d", "max_unpool2d", "max_unpool3d",
            "avg_pool1d", "avg_pool2d", "avg_pool3d", "sum_pool1d", "sum_pool2d", "sum_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-           "scaled_dot_product_attention", "unfold", "fold"] + list(_loss_all) + list(_composite_all) \
-    + list(_loss2_all)
+           "scaled_dot_product_attention", "unfold", "fold", "embedding_bag", *_loss_all,
+           *_composite_all, *_loss2_all, *_more_all, *_norm_all, *_pool_all]

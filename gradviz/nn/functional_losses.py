@@ -10,7 +10,7 @@ import numpy as np
 from ..engine import tensor_methods as M
 from ..engine.backend import move
 from ..engine.tensor import Tensor
-from ..errors import GradvizError, ShapeError
+from ..errors import ArgumentError, GradvizError, ShapeError
 from .ops import loss_ops as L
 from .ops.ctc import CTCLoss
 
@@ -18,7 +18,7 @@ __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "ctc_loss"]
 
 
-class LossArgumentError(GradvizError, ValueError):
+class LossArgumentError(ArgumentError):
     """A loss called with an argument it cannot take (reduction name, negative beta...)."""
 
 

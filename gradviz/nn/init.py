@@ -10,7 +10,7 @@ import numpy as np
 
 from ..engine import random as _random
 from ..engine.backend import move
-from ..errors import GradvizError
+from ..errors import ArgumentError
 from ..trace.hooks import HOOKS
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 
-class InitError(GradvizError, ValueError):
+class InitError(ArgumentError):
     """A tensor or argument an initialiser cannot take (a ValueError, as torch raises)."""
 
 

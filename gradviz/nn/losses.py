@@ -2,12 +2,14 @@
 from ..engine.tensor import Tensor
 from . import functional_losses as F
 from . import functional_losses_composite as FC
+from .layers.distance import PairwiseDistance
 from .module import Module
 
 __all__ = ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
            "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "CTCLoss", "MarginRankingLoss",
            "HingeEmbeddingLoss", "SoftMarginLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
-           "PoissonNLLLoss", "GaussianNLLLoss", "MultiLabelSoftMarginLoss"]
+           "PoissonNLLLoss", "GaussianNLLLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
+           "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss"]
 
 
 class _Loss(Module):
@@ -246,3 +248,51 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
         """The multi-label soft margin loss, reduced."""
         return FC.multilabel_soft_margin_loss(input, target, self.weight,
                                               reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss: sum over the other classes j of
+    max(0, margin - x[y] + x[j])^p (times weight[y]), divided by the number of classes."""
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise F.LossArgumentError("only p == 1 and p == 2 supported")
+        if weight is not None and self.weight.ndim != 1:
+            raise F.LossArgumentError("weight must be one-dimensional")
+        self.p, self.margin = p, margin
+
+    def forward(self, input, target):
+        """The multi-class margin loss, reduced."""
+        return FC.multi_margin_loss(input, target, self.p, self.margin, self.weight,
+                                    reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss: each target class (listed in ``target`` up to a -1) should
+    score at least 1 above each other class."""
+
+    def forward(self, input, target):
+        """The multi-label margin loss, reduced."""
+        return FC.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)) for a distance function
+    ``d`` (a PairwiseDistance module by default)."""
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        super().__init__(reduction=reduction)
+        if margin <= 0:
+            raise F.LossArgumentError(f"TripletMarginWithDistanceLoss: expected margin to be "
+                                      f"greater than 0, got {margin} instead")
+        self.distance_function = distance_function if distance_function is not None \
+            else PairwiseDistance()
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor, positive, negative):
+        """The triplet loss under ``distance_function``, reduced."""
+        return FC.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)

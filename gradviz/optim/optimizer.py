@@ -11,7 +11,7 @@ import numpy as np
 
 from ..engine.function import note_inplace
 from ..engine.tensor import Tensor
-from ..errors import GradvizError
+from ..errors import ArgumentError, GradvizError
 from ..trace import HOOKS
 
 
@@ -23,10 +23,6 @@ class _Required:
 
 
 required = _Required()
-
-
-class ArgumentError(GradvizError, ValueError):
-    """A hyper-parameter out of range: a ValueError, as torch raises, and a GradvizError."""
 
 
 def check_nonnegative(*named):

@@ -5,6 +5,7 @@ from .activation import (
                          GELU,
                          GLU,
                          SELU,
+                         Hardshrink,
                          Hardsigmoid,
                          Hardswish,
                          Hardtanh,
@@ -15,13 +16,17 @@ from .activation import (
                          PReLU,
                          ReLU,
                          ReLU6,
+                         RReLU,
                          Sigmoid,
                          SiLU,
                          Softmax,
+                         Softmax2d,
                          Softmin,
                          Softplus,
+                         Softshrink,
                          Softsign,
                          Tanh,
+                         Tanhshrink,
                          Threshold,
 )
 from .attention import (MultiheadAttention, Transformer, TransformerDecoder,
@@ -35,20 +40,27 @@ from .conv import (
                          ConvTranspose3d,
 )
 from .distance import CosineSimilarity, PairwiseDistance
-from .dropout import Dropout
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .fold import Fold, Unfold
-from .embedding import Embedding
+from .embedding import Embedding, EmbeddingBag
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
-from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
+from .norm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,
+                   InstanceNorm2d, InstanceNorm3d, LayerNorm, LocalResponseNorm, RMSNorm)
 from .padding import *  # noqa: F401,F403
 from .padding import __all__ as _padding_all
 from .pool import (
                          AdaptiveAvgPool1d,
                          AdaptiveAvgPool2d,
                          AdaptiveAvgPool3d,
+                         AdaptiveMaxPool1d,
+                         AdaptiveMaxPool2d,
+                         AdaptiveMaxPool3d,
                          AvgPool1d,
                          AvgPool2d,
                          AvgPool3d,
+                         LPPool1d,
+                         LPPool2d,
+                         LPPool3d,
                          MaxPool1d,
                          MaxPool2d,
                          MaxPool3d,
@@ -61,13 +73,21 @@ from .pool import (
 )
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from .shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = _padding_all + [
                          "CELU", "GLU", "SELU", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish",
                          "PReLU", "Softmin", "Softsign", "Threshold", "CosineSimilarity",
                          "PairwiseDistance", "GroupNorm", "GRUCell", "LSTMCell", "RNNCell",
-                         "RNNCellBase", "Fold", "Unfold", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+                         "RNNCellBase", "Fold", "Unfold", "Upsample", "UpsamplingBilinear2d",
+                         "UpsamplingNearest2d", "InstanceNorm1d", "InstanceNorm2d",
+                         "InstanceNorm3d", "RMSNorm", "LocalResponseNorm", "Dropout1d",
+                         "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
+                         "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
+                         "LPPool1d", "LPPool2d", "LPPool3d", "PixelShuffle", "PixelUnshuffle",
+                         "ChannelShuffle", "Hardshrink", "Softshrink", "Tanhshrink", "RReLU",
+                         "Softmax2d", "EmbeddingBag",
                          "ELU",
                          "GELU",
                          "GRU",

@@ -1,7 +1,9 @@
 """Activation modules: ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softmax, LogSoftmax,
 Softplus, Hardtanh, SELU, CELU, Mish, Hardsigmoid, Hardswish, LogSigmoid, Softsign, Softmin,
-GLU, Threshold, PReLU (each a thin call of its F.* twin)."""
+GLU, Threshold, PReLU, Hardshrink, Softshrink, Tanhshrink, RReLU, Softmax2d (each a thin call
+of its F.* twin)."""
 from ...engine import creation
+from ...errors import ShapeError
 from .. import functional as F
 from ..module import Module
 from ..parameter import Parameter
@@ -294,3 +296,68 @@ class PReLU(Module):
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
+
+
+class _Shrink(Module):
+    """Shrinkage by ``lambd``: ``F.<fn>(input, lambd)``."""
+
+    fn = None
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        """Apply the shrinkage."""
+        return getattr(F, self.fn)(input, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Hardshrink(_Shrink):
+    """x where |x| > lambd, else 0."""
+
+    fn = "hardshrink"
+
+
+class Softshrink(_Shrink):
+    """x - lambd above lambd, x + lambd below -lambd, else 0."""
+
+    fn = "softshrink"
+
+
+class Tanhshrink(Module):
+    """x - tanh(x)."""
+
+    def forward(self, input):
+        """Apply tanhshrink."""
+        return F.tanhshrink(input)
+
+
+class RReLU(Module):
+    """x for x > 0, a * x otherwise, a ~ U(lower, upper) per element in training and
+    (lower + upper) / 2 in eval."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        """Apply randomized leaky ReLU."""
+        return F.rrelu(input, self.lower, self.upper, self.training)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace
+                                                             else "")
+
+
+class Softmax2d(Module):
+    """Softmax over the channels (dim -3) of (N, C, H, W) or (C, H, W)."""
+
+    def forward(self, input):
+        """Apply softmax over the channels at each position."""
+        if input.ndim not in (3, 4):
+            raise ShapeError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D "
+                             "instead")
+        return F.softmax(input, -3)

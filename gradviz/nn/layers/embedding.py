@@ -1,4 +1,5 @@
-"""Embedding: a lookup table of vectors indexed by integers."""
+"""Embedding and EmbeddingBag: a lookup table of vectors indexed by integers (the second
+reduces each bag of looked-up rows by sum, mean or max)."""
 from ...engine import creation
 from ...errors import GradvizError
 from .. import functional as F
@@ -7,12 +8,11 @@ from ..module import Module
 from ..parameter import Parameter
 
 
-class Embedding(Module):
-    """weight[indices], weight (num_embeddings, embedding_dim) ~ N(0, 1) (padding row zero)."""
+class _Table(Module):
+    """The weight (num_embeddings, embedding_dim) ~ N(0, 1), its padding row zero."""
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
-                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
-                 _freeze=False, device=None, dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx, max_norm, norm_type,
+                 scale_grad_by_freq, sparse, _weight, _freeze, device, dtype):
         super().__init__()
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         if padding_idx is not None:
@@ -21,8 +21,8 @@ class Embedding(Module):
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
         if max_norm is not None or scale_grad_by_freq or sparse:
-            raise GradvizError("Embedding: max_norm, scale_grad_by_freq and sparse are not "
-                               "supported")
+            raise GradvizError(f"{type(self).__name__}: max_norm, scale_grad_by_freq and sparse "
+                               "are not supported")
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
@@ -43,10 +43,20 @@ class Embedding(Module):
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, **kwargs):
-        """An Embedding holding ``embeddings`` (frozen by default)."""
+        """A table holding ``embeddings`` (frozen by default)."""
         rows, cols = embeddings.shape
         return cls(rows, cols, _weight=embeddings, _freeze=freeze, padding_idx=padding_idx,
                    **kwargs)
+
+
+class Embedding(_Table):
+    """weight[indices], weight (num_embeddings, embedding_dim) ~ N(0, 1) (padding row zero)."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
+                 _freeze=False, device=None, dtype=None):
+        super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type,
+                         scale_grad_by_freq, sparse, _weight, _freeze, device, dtype)
 
     def forward(self, input):
         """Look the indices up."""
@@ -54,6 +64,31 @@ class Embedding(Module):
 
     def extra_repr(self):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
+
+
+class EmbeddingBag(_Table):
+    """The sum, mean or max (``mode``) of each bag of looked-up rows: the rows of a 2-D input,
+    or the runs of a 1-D input starting at ``offsets``."""
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
+                 include_last_offset=False, padding_idx=None, device=None, dtype=None,
+                 _freeze=False):
+        super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type,
+                         scale_grad_by_freq, sparse, _weight, _freeze, device, dtype)
+        self.mode, self.include_last_offset = mode, include_last_offset
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        """Reduce each bag."""
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
+                               self.scale_grad_by_freq, self.mode, self.sparse,
+                               per_sample_weights, self.include_last_offset, self.padding_idx)
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
         return s

@@ -1,0 +1,121 @@
+"""``F.embedding_bag``: the sum, mean or max of each bag of embedding rows, composed of
+existing ops. The bags are laid out as a (bags, longest bag) grid of input positions, so
+the graph shows one Embedding lookup of the grid and one reduction over it."""
+from ..engine.backend import xp_of
+from ..engine.tensor import Tensor
+from ..engine.tensor_methods import where
+from ..errors import ArgumentError, GradvizError, ShapeError
+from .functional_composite import _F
+
+__all__ = ["embedding_bag"]
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    """Reduce each bag of rows of ``weight`` ('sum', 'mean' or 'max'): the bags are the rows
+    of a 2-D ``input``, or the runs of a 1-D ``input`` starting at ``offsets``; entries equal
+    to ``padding_idx`` are left out, an empty bag gives zeros; ``per_sample_weights`` scale
+    the rows ('sum' only)."""
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ArgumentError(f"embedding_bag: If per_sample_weights "
+                            f"({per_sample_weights.shape}) is not None, then it must have the "
+                            f"same shape as the input ({input.shape})")
+    if weight.ndim != 2:
+        raise ArgumentError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
+                            f"{weight.ndim}")
+    idx, starts, end = _bags(input, offsets, include_last_offset)
+    if mode not in ("sum", "mean", "max"):
+        raise ArgumentError("mode has to be one of sum, mean or max")
+    if mode == "max" and (scale_grad_by_freq or sparse):
+        raise ArgumentError("max mode does not support " + (
+            "scaling the gradient by the frequency" if scale_grad_by_freq else "sparse weights"))
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise GradvizError("embedding_bag: max_norm, scale_grad_by_freq and sparse are not "
+                           "supported")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
+                                  f"per_sample_weights is only supported for mode='sum' "
+                                  f"(got mode='{mode}'). Please open a feature request on "
+                                  f"GitHub.")
+    n = weight.shape[0]
+    outside = (idx < 0) | (idx >= n)
+    if bool(outside.any()):
+        i = int(outside.argmax())
+        raise GradvizError(f"Index {i} of input takes value {int(idx[i])} which is not in the "
+                           f"valid range [0, {n})")
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise GradvizError(f"padding_idx must be within the number of embeddings, {-n} "
+                               f"through {n - 1}, but got {padding_idx}")
+        padding_idx %= n
+    grid, valid, count = _grid(idx, starts, end, padding_idx)
+    rows = _F().embedding(Tensor._wrap(idx[grid]), weight)       # (bags, longest, dim)
+    mask = Tensor._wrap(valid[:, :, None])
+    if mode == "max":
+        best = where(mask, rows, -float("inf")).max(1)[0]
+        return where(Tensor._wrap(count[:, None] > 0), best, 0.0)
+    if per_sample_weights is not None:
+        scale = where(Tensor._wrap(valid), per_sample_weights.reshape(-1)[Tensor._wrap(grid)],
+                      0.0)
+        return (rows * scale.unsqueeze(2)).sum(1)
+    total = where(mask, rows, 0.0).sum(1)
+    if mode == "sum":
+        return total
+    return total / Tensor._wrap(xp_of(count).maximum(count, 1)[:, None].astype(rows._data.dtype))
+
+
+def _bags(input, offsets, include_last_offset):
+    """(flat indices, each bag's first position, the end of the last bag), checked."""
+    arr = input._data if isinstance(input, Tensor) else None
+    if arr is None or arr.dtype.kind not in "iu":
+        raise GradvizError(f"Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got "
+                           f"{getattr(input, 'dtype', type(input).__name__)} instead (while "
+                           f"checking arguments for embedding_bag)")
+    xp = xp_of(arr)
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ArgumentError(f"if input is 2D, then offsets has to be None, as input is "
+                                f"treated is a mini-batch of fixed length sequences. However, "
+                                f"found offsets of type {type(offsets)}")
+        return arr.reshape(-1), xp.arange(arr.shape[0]) * arr.shape[1], arr.size
+    if input.ndim != 1:
+        raise ArgumentError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                            f"{input.ndim}")
+    if offsets is None:
+        raise ArgumentError("offsets has to be a 1D Tensor but got None")
+    off = offsets._data if isinstance(offsets, Tensor) else xp.asarray(offsets)
+    if off.ndim != 1:
+        raise ArgumentError("offsets has to be a 1D Tensor")
+    if off.size and int(off[0]) != 0:
+        raise GradvizError(f"offsets[0] has to be 0, i.e., the first sequence in the "
+                           f"mini-batch has to start from position 0. However, got "
+                           f"{int(off[0])}")
+    if off.size and int(off[-1]) > arr.size:
+        raise GradvizError(f"offsets[-1] can not be greater than input's length {arr.size} "
+                           f"but got offsets[-1] of {int(off[-1])}")
+    if off.size > 1 and bool((off[1:] < off[:-1]).any()):
+        raise ShapeError("embedding_bag: offsets must be non-decreasing")
+    if include_last_offset:
+        return arr, off[:-1], int(off[-1]) if off.size else 0
+    return arr, off, arr.size
+
+
+def _grid(idx, starts, end, padding_idx):
+    """(bags, longest bag) positions of each bag's kept entries (not ``padding_idx``, before
+    ``end``), whether each grid cell holds one, and each bag's count of them."""
+    xp = xp_of(idx)
+    pos = xp.arange(idx.size)
+    keep = pos < end
+    if padding_idx is not None:
+        keep &= idx != padding_idx
+    before = xp.concatenate([xp.zeros(1, dtype=xp.int64), xp.cumsum(keep)])
+    stops = xp.concatenate([starts[1:], xp.full(min(starts.size, 1), end, dtype=starts.dtype)])
+    first = before[starts]
+    count = before[stops] - first
+    longest = int(count.max()) if count.size else 0
+    slot = xp.arange(longest)
+    # the k-th kept entry overall sits where the running count of kept entries reaches k + 1
+    grid = xp.searchsorted(before[1:], first[:, None] + slot + 1, side="left")
+    return xp.minimum(grid, max(idx.size - 1, 0)), slot < count[:, None], count
