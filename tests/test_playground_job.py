@@ -108,7 +108,8 @@ def test_generated_script_runs_as_is(tmp_path):
                   {"type": "Linear", "out_features": 10}]},
              {"dataset": {"name": "digits_rows", "n": 100}, "epochs": 1, "layers": [
                  {"type": "GRU", "hidden_size": 4}, {"type": "Linear", "out_features": 10}]},
-             {"dataset": {"name": "digits_rows", "n": 100}, "epochs": 1, "layers": [
+             {"dataset": {"name": "digits_rows", "n": 100}, "epochs": 1,
+              "optimizer": {"type": "NAdam", "lr": 0.01, "momentum_decay": 0.005}, "layers": [
                  {"type": "TransformerEncoderLayer", "nhead": 2, "dropout": 0.1},
                  {"type": "AdaptiveAvgPool1d", "output_size": 2}, {"type": "Flatten"},
                  {"type": "Linear", "out_features": 10}]},

@@ -67,6 +67,23 @@ def test_adaptive_pool_groupnorm_transformer_layers(dataset, layers, shapes):
         assert list(h.shape) == [2] + shape, m
 
 
+@pytest.mark.parametrize("opt", [{"type": "NAdam", "lr": 0.01, "momentum_decay": 0.004},
+                                 {"type": "RAdam", "betas": [0.9, 0.99]},
+                                 {"type": "Adamax", "lr": 0.002, "eps": 1e-8},
+                                 {"type": "Adadelta", "lr": 1.0, "rho": 0.9}])
+def test_more_optimizers_build_as_gv_optim_has_them(opt):
+    from gradviz.web.playground.build import build_model
+    from gradviz.web.runner import make_optimizer
+    c = validate({"layers": MLP, "optimizer": opt}, DEFAULT_LIMITS)
+    o = make_optimizer(build_model(c), c["optimizer"])
+    assert type(o).__name__ == opt["type"]
+    for k, v in opt.items():
+        if k != "type":
+            assert o.defaults[k] == (tuple(v) if isinstance(v, list) else v)
+    assert err({"layers": MLP, "optimizer": dict(opt, momentum=0.5)})["field"] == \
+        "optimizer.momentum"
+
+
 def test_runner_format_still_accepted():
     from gradviz.web.runner import DEFAULT_SPEC
     c = validate(DEFAULT_SPEC, DEFAULT_LIMITS)

@@ -72,7 +72,7 @@ def test_cnn_on_digits_to_90_with_feature_maps(page):
 
 def test_transformer_layer_from_the_builder_on_digit_rows(page):
     """A user swaps the sequence preset's GRU for a TransformerEncoderLayer, adds a Flatten,
-    sets the heads, sees the shapes and trains it past chance by far."""
+    sets the heads, sees the shapes, picks NAdam and trains it past chance by far."""
     open_pg(page)
     page.select_option("[data-testid=dataset]", "digits_rows")
     page.locator("[data-testid=layer]").nth(0).locator("[data-testid=layer-type]").select_option(
@@ -88,6 +88,9 @@ def test_transformer_layer_from_the_builder_on_digit_rows(page):
                            ".textContent.includes('(64,)')")
     assert page.locator("[data-testid=layer]").nth(0).locator(
         "input[data-param=dim_feedforward]").input_value() == "32"
+    page.select_option("[data-testid=optimizer]", "NAdam")
+    page.wait_for_function("document.querySelector('[data-testid=code-view]').textContent"
+                           ".includes('optim.NAdam(')")
     page.fill("[data-testid=epochs]", "3")
     page.dispatch_event("[data-testid=epochs]", "change")
     page.click("[data-testid=train]")

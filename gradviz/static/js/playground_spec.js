@@ -16,7 +16,8 @@ export const PARAM_LABELS = { out_features: "out", out_channels: "out ch", kerne
   num_groups: "groups", dim_feedforward: "ff", output_size: "out" };
 // settings that are fractions (the others are whole numbers)
 export const FRACTIONS = new Set(["p", "dropout"]);
-export const OPT_FIELDS = { SGD: ["momentum", "weight_decay"], Adam: ["weight_decay"], AdamW: ["weight_decay"], RMSprop: ["momentum", "alpha", "weight_decay"], Adagrad: ["weight_decay"] };
+export const OPT_FIELDS = { SGD: ["momentum", "weight_decay"], Adam: ["weight_decay"], AdamW: ["weight_decay"], RMSprop: ["momentum", "alpha", "weight_decay"], Adagrad: ["weight_decay"],
+  NAdam: ["weight_decay"], RAdam: ["weight_decay"], Adamax: ["weight_decay"], Adadelta: ["weight_decay"] };
 export const PRESETS = {
   "2d": (c) => [{ type: "Linear", out_features: 32 }, { type: "Tanh" }, { type: "Linear", out_features: 32 }, { type: "Tanh" }, { type: "Linear", out_features: c }],
   image: (c) => [{ type: "Conv2d", out_channels: 8, kernel_size: 3, stride: 1, padding: 1 }, { type: "ReLU" }, { type: "MaxPool2d", kernel_size: 2, stride: 2 },

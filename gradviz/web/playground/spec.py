@@ -27,7 +27,11 @@ OPTIMIZERS = {"SGD": ("lr", "momentum", "weight_decay", "nesterov", "dampening")
               "Adam": ("lr", "betas", "eps", "weight_decay"),
               "AdamW": ("lr", "betas", "eps", "weight_decay"),
               "RMSprop": ("lr", "alpha", "eps", "weight_decay", "momentum"),
-              "Adagrad": ("lr", "weight_decay", "eps")}
+              "Adagrad": ("lr", "weight_decay", "eps"),
+              "NAdam": ("lr", "betas", "eps", "weight_decay", "momentum_decay"),
+              "RAdam": ("lr", "betas", "eps", "weight_decay"),
+              "Adamax": ("lr", "betas", "eps", "weight_decay"),
+              "Adadelta": ("lr", "rho", "eps", "weight_decay")}
 # the playground's own limits (a server's ``limits`` may override any of them)
 PLAYGROUND_LIMITS = {"max_kernel": 15, "max_epochs": 1000, "max_rnn_layers": 4,
                      "max_batch_size": 4096, "max_activation_elements": 20_000_000,
@@ -279,7 +283,8 @@ def _optimizer(opt):
         elif k == "eps":
             out[k] = _num(v, fld, 1e-12, 1.0)
         else:
-            out[k] = _num(v, fld, 0.0, 1.0 if k in ("momentum", "alpha", "dampening") else 10.0)
+            out[k] = _num(v, fld, 0.0,
+                          1.0 if k in ("momentum", "alpha", "dampening", "rho") else 10.0)
     out.setdefault("lr", 0.1)
     if out.get("nesterov") and not out.get("momentum"):
         raise SpecError("BAD_SPEC", "SGD with nesterov needs a momentum above 0",
