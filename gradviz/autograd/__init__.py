@@ -1,14 +1,15 @@
-"""``gv.autograd``: grad, backward, custom Functions, gradcheck, anomaly detection."""
+"""``gv.autograd``: grad, backward, custom Functions, gradcheck, anomaly detection;
+``gv.autograd.functional``: jacobian, hessian, vjp, jvp, vhp, hvp."""
 import numpy as np
 
-from .engine.anomaly import detect_anomaly, set_detect_anomaly
-from .engine.custom import Function
-from .engine.grad_mode import enable_grad, no_grad, set_grad_enabled
-from .engine.tensor import Tensor
-from .errors import BackwardError, GradvizError
+from ..engine.anomaly import detect_anomaly, set_detect_anomaly
+from ..engine.custom import Function
+from ..engine.grad_mode import enable_grad, no_grad, set_grad_enabled
+from ..engine.tensor import Tensor
+from ..errors import BackwardError, GradvizError
 
 __all__ = ["grad", "backward", "Function", "gradcheck", "detect_anomaly", "set_detect_anomaly",
-           "no_grad", "enable_grad", "set_grad_enabled", "GradcheckError"]
+           "no_grad", "enable_grad", "set_grad_enabled", "GradcheckError", "functional"]
 
 
 class GradcheckError(GradvizError):
@@ -40,7 +41,7 @@ def _seeds(outputs, grad_outputs, create_graph):
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` is touched)."""
-    from .engine.autograd import run_backward
+    from ..engine.autograd import run_backward
     outputs, inputs = _seq(outputs), _seq(inputs)
     for o in outputs:
         if not o.requires_grad:
@@ -55,7 +56,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     """Accumulate gradients of ``tensors`` into the leaves' ``.grad``."""
-    from .engine.autograd import run_backward
+    from ..engine.autograd import run_backward
     tensors = _seq(tensors)
     if retain_graph is None:
         retain_graph = create_graph
@@ -109,3 +110,6 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
                     raise GradcheckError(msg)
                 return False
     return True
+
+
+from . import functional  # noqa: E402  (it uses grad, defined above)
