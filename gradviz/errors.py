@@ -32,3 +32,8 @@ class AnomalyError(GradvizError):
 class ArgumentError(GradvizError, ValueError):
     """An argument a function cannot take (a probability outside [0, 1], an unknown mode...):
     a ValueError too, as torch raises there."""
+
+
+class LinAlgError(GradvizError):
+    """A matrix a linalg op cannot take: singular (inv, solve), not positive-definite
+    (cholesky): torch's ``torch.linalg.LinAlgError``, a RuntimeError too."""

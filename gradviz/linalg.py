@@ -1,7 +1,34 @@
-"""``gv.linalg``: the norms of ``torch.linalg`` (vector p-norms, the Frobenius norm)."""
-from .errors import GradvizError
+"""``gv.linalg``: ``torch.linalg`` with gradients. Norms; inv, det, slogdet, solve, cholesky,
+qr, eigh, svd, svdvals, solve_triangular, lstsq, matrix_exp (one Function class each,
+engine/ops/linalg_more.py); pinv, matrix_power, multi_dot, cross, vecdot, diagonal, cond,
+matrix_rank, tensorinv, tensorsolve composed of those. Inputs are batches of matrices in the
+last two dims. Eigenvectors and singular vectors are unique only up to sign: they match
+torch's where LAPACK picks the same signs (NumPy and torch both call it)."""
+import collections
+import functools
+import math
 
-__all__ = ["vector_norm", "matrix_norm", "norm"]
+import numpy as np
+
+from .engine import grad_mode
+from .engine import ops as O
+from .engine.backend import xp_of
+from .engine.ops.linalg_more import qr_shapes, svd_shapes, unpack
+from .engine.tensor import Tensor
+from .engine.tensor_methods import _as_tensor
+from .errors import GradvizError, ShapeError
+
+__all__ = ["vector_norm", "matrix_norm", "norm", "inv", "det", "slogdet", "solve", "cholesky",
+           "qr", "eigh", "eigvalsh", "svd", "svdvals", "solve_triangular", "lstsq",
+           "matrix_exp", "pinv", "matrix_power", "multi_dot", "cross", "vecdot", "diagonal",
+           "cond", "matrix_rank", "tensorinv", "tensorsolve", "matmul"]
+
+_slogdet = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+_qr = collections.namedtuple("linalg_qr", ["Q", "R"])
+_eigh = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+_svd = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
+_lstsq = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank",
+                                                 "singular_values"])
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
@@ -30,3 +57,241 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     if isinstance(ord, str) or (dim is None and A.ndim == 2):
         raise GradvizError(f"linalg.norm: ord={ord!r} for matrices is not supported here")
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)
+
+
+# ---- one Function class each ------------------------------------------------------------------
+def _matrices(A, name, square=True):
+    """``A`` as a Tensor of float matrices (square ones when ``square``), else torch's error."""
+    A = _as_tensor(A)
+    if A._data.dtype.kind != "f":
+        raise GradvizError(f"linalg.{name}: Expected a floating point or complex tensor as "
+                           f"input. Got {A.dtype}")
+    if A.ndim < 2:
+        raise ShapeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+    if square and A.shape[-1] != A.shape[-2]:
+        raise ShapeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+                         f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    return A
+
+
+def _rhs(A, B, name):
+    B = _as_tensor(B, A)
+    if B.dtype != A.dtype:
+        raise GradvizError(f"linalg.{name}: Expected A and B to have the same dtype, but found "
+                           f"A of type {A.dtype} and B of type {B.dtype} instead")
+    return B
+
+
+def inv(A):
+    """A^-1 (LinAlgError for a singular A)."""
+    return O.Inv.apply(_matrices(A, "inv"))
+
+
+def det(A):
+    """The determinant (its gradient at a singular A raises: torch's goes through an SVD)."""
+    return O.Det.apply(_matrices(A, "det"))
+
+
+def slogdet(A):
+    """(sign, logabsdet): det(A) = sign * exp(logabsdet)."""
+    A = _matrices(A, "slogdet")
+    batch = tuple(A.shape[:-2])
+    return _slogdet(*unpack(O.Slogdet.apply(A), [batch, batch], batch))
+
+
+def solve(A, B, *, left=True):
+    """X with A X = B (``left``) or X A = B; B is a batch of vectors when it is 1-D or A's
+    shape less the last dim, as torch decides."""
+    A = _matrices(A, "solve")
+    B = _rhs(A, B, "solve")
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+    if not left:
+        if vector:
+            raise ShapeError("linalg.solve: Vector broadcasting of the left hand side is not "
+                             "supported for left=False. In this case linalg.solve is "
+                             "equivalent to B / A.squeeze(-1)")
+        return solve(A.mT, B.mT).mT
+    n = A.shape[-1]
+    rows = B.shape[-1] if vector else (B.shape[-2] if B.ndim >= 2 else -1)
+    if rows != n:
+        raise ShapeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                         f"AX = B ({n}x{n} and {'x'.join(map(str, B.shape[-2:]))})")
+    return O.Solve.apply(A, B, vector=vector)
+
+
+def cholesky(A, *, upper=False):
+    """L with A = L L^T for a symmetric positive-definite A (its lower triangle is read);
+    L^T when ``upper``."""
+    low = O.Cholesky.apply(_matrices(A, "cholesky"))
+    return low.mT if upper else low
+
+
+def qr(A, mode="reduced"):
+    """(Q, R) with A = Q R, Q's columns orthonormal, R upper triangular (mode='reduced')."""
+    A = _matrices(A, "qr", square=False)
+    if mode != "reduced" and not (mode == "complete" and A.shape[-2] <= A.shape[-1]):
+        raise GradvizError(f"linalg.qr: mode={mode!r} is not supported here (only 'reduced')")
+    return _qr(*unpack(O.Qr.apply(A), qr_shapes(A.shape), tuple(A.shape[:-2])))
+
+
+def eigh(A, UPLO="L"):
+    """(eigenvalues ascending, eigenvectors as columns) of a symmetric A, read from its lower
+    (``UPLO='L'``) or upper triangle; the gradient needs distinct eigenvalues."""
+    A = _matrices(A, "eigh")
+    if UPLO not in ("L", "U"):
+        raise GradvizError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    A = A.mT if UPLO == "U" else A   # A's upper triangle is A^T's lower one
+    n, batch = A.shape[-1], tuple(A.shape[:-2])
+    return _eigh(*unpack(O.Eigh.apply(A), [batch + (n,), batch + (n, n)], batch))
+
+
+def eigvalsh(A, UPLO="L"):
+    """The eigenvalues of a symmetric A, ascending."""
+    return eigh(A, UPLO).eigenvalues
+
+
+def svd(A, full_matrices=True, *, driver=None):
+    """(U, S, Vh) with A = U diag(S) Vh, S descending; full_matrices=True only for square A
+    (where it is the same); the gradient needs distinct singular values."""
+    A = _matrices(A, "svd", square=False)
+    if full_matrices and A.shape[-1] != A.shape[-2]:
+        raise GradvizError("linalg.svd: full_matrices=True is not supported here for "
+                           "non-square matrices; pass full_matrices=False")
+    return _svd(*unpack(O.Svd.apply(A), svd_shapes(A.shape), tuple(A.shape[:-2])))
+
+
+def svdvals(A, *, driver=None):
+    """The singular values, descending."""
+    return O.Svdvals.apply(_matrices(A, "svdvals", square=False))
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with T X = B (or X T = B), T the upper or lower triangle of A."""
+    A = _matrices(A, "solve_triangular")
+    B = _rhs(A, B, "solve_triangular")
+    if B.ndim < 2:
+        raise ShapeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                         "dimensions.")
+    if B.shape[-2 if left else -1] != A.shape[-1]:
+        raise ShapeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the "
+                         f"equation {'AX = B' if left else 'XA = B'} "
+                         f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
+    return O.SolveTriangular.apply(A, B, upper=upper, left=left, unitriangular=unitriangular)
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution of A X = B for a full-rank A (the least-norm one for a wide
+    A); residuals and singular_values are empty, as torch's default driver gives them."""
+    A = _matrices(A, "lstsq", square=False)
+    B = _rhs(A, B, "lstsq")
+    vector = B.ndim == A.ndim - 1
+    X = O.Lstsq.apply(A, B.unsqueeze(-1) if vector else B)
+    empty = Tensor._wrap(xp_of(A._data).zeros((0,), dtype=A._data.dtype))
+    return _lstsq(X.squeeze(-1) if vector else X, empty, matrix_rank(A), empty)
+
+
+def matrix_exp(A):
+    """exp(A) = sum A^k / k!."""
+    return O.MatrixExp.apply(_matrices(A, "matrix_exp"))
+
+
+# ---- compositions -----------------------------------------------------------------------------
+def _tolerance(S, shape, atol, rtol):
+    """torch's cutoff for 'zero' singular values: max(atol, rtol * largest)."""
+    if rtol is None:
+        rtol = 0.0 if atol else np.finfo(S._data.dtype).eps * max(shape[-2:])
+    return (S.amax(-1, keepdim=True) * rtol).clamp(min=atol or 0.0)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """The pseudo-inverse V diag(1/S) U^T, singular values at or below the tolerance dropped."""
+    U, S, Vh = svd(_matrices(A, "pinv", square=False), full_matrices=False)
+    with grad_mode.no_grad():
+        dropped = S <= _tolerance(S, A.shape, atol, rtol)
+    s_inv = S.masked_fill(dropped, 1.0).reciprocal().masked_fill(dropped, 0.0)
+    return (Vh.mT * s_inv.unsqueeze(-2)) @ U.mT
+
+
+def matrix_power(A, n):
+    """A @ A @ ... (n times; the identity for 0, powers of inv(A) for n < 0), by squaring."""
+    A = _matrices(A, "matrix_power")
+    if n < 0:
+        return matrix_power(inv(A), -n)
+    xp = xp_of(A._data)
+    out = None
+    base = A
+    while n:
+        if n & 1:
+            out = base if out is None else out @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    if out is None:
+        eye = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A._data.dtype), A.shape)
+        return Tensor._wrap(xp.ascontiguousarray(eye))
+    return out
+
+
+def multi_dot(tensors):
+    """The product of a chain of matrices (the first may be a row vector, the last a column
+    one), left to right."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise ShapeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    return functools.reduce(lambda a, b: a @ b, tensors)
+
+
+def cross(input, other, *, dim=-1):
+    """The cross product of 3-vectors along ``dim``."""
+    return input.cross(other, dim=dim)
+
+
+def vecdot(x, y, *, dim=-1):
+    """sum(x * y) along ``dim``."""
+    return (x * y).sum(dim)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The ``offset``-th diagonals of the matrices in (dim1, dim2)."""
+    return A.diagonal(offset, dim1, dim2)
+
+
+def cond(A, p=None):
+    """The condition number: largest / smallest singular value (p=None or 2; p=-2 its
+    inverse), or ||A|| ||A^-1|| in the Frobenius norm (p='fro')."""
+    if p == "fro":
+        return matrix_norm(A) * matrix_norm(inv(A))
+    if p not in (None, 2, -2):
+        raise GradvizError(f"linalg.cond: p={p!r} is not supported here (None, 2, -2, 'fro')")
+    S = svdvals(A)
+    ratio = S[..., 0] / S[..., -1]
+    return ratio.reciprocal() if p == -2 else ratio
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    """The number of singular values above the tolerance (int64, no gradient)."""
+    with grad_mode.no_grad():
+        S = svdvals(_matrices(A, "matrix_rank", square=False))
+        return (S > _tolerance(S, A.shape, atol, rtol)).sum(-1)
+
+
+def tensorinv(A, ind=2):
+    """The inverse of A seen as a matrix of shape (prod(shape[:ind]), prod(shape[ind:]))."""
+    rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    if rows != cols:
+        raise ShapeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                         f"prod(self.shape[:ind]), but got {cols} != {rows}")
+    return inv(A.reshape(rows, cols)).reshape(*A.shape[ind:], *A.shape[:ind])
+
+
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B (``dims=None`` only)."""
+    if dims is not None:
+        raise GradvizError("linalg.tensorsolve: dims is not supported here; move those dims "
+                           "of A to the end first")
+    return solve(A.reshape(B.numel(), -1), B.reshape(-1)).reshape(*A.shape[B.ndim:])
+
+
+def matmul(input, other):
+    """input @ other."""
+    return input @ other

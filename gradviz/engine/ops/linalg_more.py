@@ -1,0 +1,359 @@
+"""torch.linalg's decompositions and solvers on ``xp.linalg``, batched over leading dims.
+
+An op with several outputs (Slogdet, Qr, Eigh, Svd) returns one packed array: each output
+flattened over its own dims and laid side by side along a last axis; ``unpack`` (Tensor
+side) cuts it back into views, so the graph shows one node and the gradients of all the
+outputs reach its backward as one packed array. Det's and Slogdet's gradients use inv(A):
+at a singular matrix they raise (torch goes through an SVD there).
+"""
+import math
+
+from ...errors import LinAlgError
+from ..function import Function
+from .util import unbroadcast
+
+__all__ = ["Inv", "Det", "Slogdet", "Solve", "Cholesky", "Qr", "Eigh", "Svd", "Svdvals",
+           "SolveTriangular", "Lstsq", "MatrixExp"]
+
+
+def _mT(a):
+    return a.swapaxes(-1, -2)
+
+
+def _pack(xp, batch, *arrays):
+    return xp.concatenate([xp.reshape(a, batch + (-1,)) for a in arrays], axis=-1)
+
+
+def unpack(a, shapes, batch):
+    """The pieces of a packed ``a``, shaped ``shapes``: an op's outputs (Tensor slices of its
+    packed output, so gradients flow back to it) or, in backward, their gradients."""
+    out, at = [], 0
+    for shape in shapes:
+        size = math.prod(shape[len(batch):])
+        out.append(a[..., at:at + size].reshape(shape))
+        at += size
+    return out
+
+
+def qr_shapes(shape):
+    """Q's and R's shapes (reduced) for an input of ``shape``."""
+    *batch, m, n = shape
+    k = min(m, n)
+    return [(*batch, m, k), (*batch, k, n)]
+
+
+def svd_shapes(shape):
+    """U's, S's and Vh's shapes (full_matrices=False) for an input of ``shape``."""
+    *batch, m, n = shape
+    k = min(m, n)
+    return [(*batch, m, k), (*batch, k), (*batch, k, n)]
+
+
+def _solve(xp, a, b, what):
+    """a^-1 b over broadcast batches (CuPy's solve takes equal batches only)."""
+    batch = xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = xp.broadcast_to(a, batch + a.shape[-2:])
+    b = xp.broadcast_to(b, batch + b.shape[-2:])
+    try:
+        return xp.linalg.solve(a, b)
+    except xp.linalg.LinAlgError:
+        raise LinAlgError(f"{what}: The solver failed because the input matrix is "
+                          "singular.") from None
+
+
+def _inv(xp, a, what):
+    try:
+        return xp.linalg.inv(a)
+    except xp.linalg.LinAlgError:
+        raise LinAlgError(f"{what}: the input matrix is singular, the inversion could not be "
+                          "completed") from None
+
+
+def _scaled_diag(xp, d):
+    """A batch of diagonal matrices with ``d`` on the diagonal."""
+    return d[..., :, None] * xp.eye(d.shape[-1], dtype=d.dtype)
+
+
+class Inv(Function):
+    rule = "dA = -Y^T dY Y^T"
+
+    def forward(ctx, a):
+        y = _inv(ctx.xp, a, "linalg.inv")
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        y, = ctx.saved
+        return (-_mT(y) @ g @ _mT(y),)
+
+
+class Det(Function):
+    rule = "dA = dy * det(A) * A^-T (A singular: not defined here)"
+
+    def forward(ctx, a):
+        d = ctx.xp.linalg.det(a)
+        ctx.save_for_backward(a, d)
+        return d
+
+    def backward(ctx, g):
+        a, d = ctx.saved
+        inv = _inv(ctx.xp, a, "Det backward (a singular matrix)")
+        return ((g * d)[..., None, None] * _mT(inv),)
+
+
+class Slogdet(Function):
+    """Packed (sign, logabsdet): sign carries no gradient."""
+
+    rule = "dA = dlogabsdet * A^-T"
+
+    def forward(ctx, a):
+        sign, logabs = ctx.xp.linalg.slogdet(a)
+        ctx.save_for_backward(a)
+        return _pack(ctx.xp, a.shape[:-2], sign, logabs)
+
+    def backward(ctx, g):
+        a, = ctx.saved
+        inv = _inv(ctx.xp, a, "Slogdet backward (a singular matrix)")
+        return (g[..., 1][..., None, None] * _mT(inv),)
+
+
+class Solve(Function):
+    """X with A X = B (``vector``: B is a batch of vectors)."""
+
+    rule = "dB = A^-T dX ; dA = -dB X^T"
+
+    def forward(ctx, a, b, vector=False):
+        x = _solve(ctx.xp, a, b[..., None] if vector else b, "torch.linalg.solve")
+        ctx.save_for_backward(a, x)
+        return x[..., 0] if vector else x
+
+    def backward(ctx, g):
+        xp, (a, x) = ctx.xp, ctx.saved
+        a_in, b_in = ctx.inputs
+        vector = ctx.attrs.get("vector", False)
+        db = _solve(xp, _mT(a), g[..., None] if vector else g, "Solve backward")
+        da = unbroadcast(xp, -db @ _mT(x), a_in.shape) if ctx.needs_input_grad[0] else None
+        db = db[..., 0] if vector else db
+        return da, unbroadcast(xp, db, b_in.shape)
+
+
+def _phi(xp, a):
+    """The lower triangle with the diagonal halved."""
+    low = xp.tril(a)
+    return low - 0.5 * _scaled_diag(xp, xp.diagonal(a, axis1=-2, axis2=-1))
+
+
+class Cholesky(Function):
+    rule = "dA = sym(L^-T phi(L^T dL) L^-1), phi: lower triangle, diagonal halved"
+
+    def forward(ctx, a):
+        try:
+            low = ctx.xp.linalg.cholesky(a)
+        except ctx.xp.linalg.LinAlgError:
+            raise LinAlgError("linalg.cholesky: The factorization could not be completed "
+                              "because the input is not positive-definite.") from None
+        ctx.save_for_backward(low)
+        return low
+
+    def backward(ctx, g):
+        xp, (low,) = ctx.xp, ctx.saved
+        inv = xp.linalg.inv(low)
+        da = _mT(inv) @ _phi(xp, _mT(low) @ g) @ inv
+        return (0.5 * (da + _mT(da)),)
+
+
+def _qr_grad(xp, q, r, gq, gr):
+    """dA for a square or tall A = Q R (torch's formula)."""
+    c = xp.triu(gr @ _mT(r) - _mT(q) @ gq)
+    sym = c + _mT(c) - _scaled_diag(xp, xp.diagonal(c, axis1=-2, axis2=-1))
+    ga = gq + q @ sym
+    return _mT(xp.linalg.solve(r, _mT(ga)))   # ga R^-T
+
+
+class Qr(Function):
+    """Packed (Q, R), mode='reduced'."""
+
+    rule = "dA = (dQ + Q copyltu(triu(dR R^T - Q^T dQ))) R^-T ; wide A: split [X | Y]"
+
+    def forward(ctx, a):
+        q, r = ctx.xp.linalg.qr(a, mode="reduced")
+        ctx.save_for_backward(a, q, r)
+        return _pack(ctx.xp, a.shape[:-2], q, r)
+
+    def backward(ctx, g):
+        xp, (a, q, r) = ctx.xp, ctx.saved
+        gq, gr = unpack(g, qr_shapes(a.shape), a.shape[:-2])
+        m, n = a.shape[-2:]
+        if m >= n:
+            return (_qr_grad(xp, q, r, gq, gr),)
+        # A = [X | Y] with X square: Q R_x = X, R = [R_x | Q^T Y]
+        gx = _qr_grad(xp, q, r[..., :m], gq + a[..., m:] @ _mT(gr[..., m:]), gr[..., :m])
+        return (xp.concatenate([gx, q @ gr[..., m:]], axis=-1),)
+
+
+def _inv_gaps(xp, w):
+    """1 / (w_j - w_i) off the diagonal, 0 on it."""
+    gap = w[..., None, :] - w[..., :, None]
+    eye = xp.eye(w.shape[-1], dtype=bool)
+    return xp.where(eye, 0, 1 / xp.where(eye, 1, gap))
+
+
+class Eigh(Function):
+    """Packed (eigenvalues, eigenvectors) of a symmetric A (its lower triangle is read)."""
+
+    rule = "dA = V (diag(dw) + skew(V^T dV)/2 / (w_j - w_i)) V^T"
+
+    def forward(ctx, a):
+        w, v = ctx.xp.linalg.eigh(a)
+        ctx.save_for_backward(w, v)
+        return _pack(ctx.xp, a.shape[:-2], w, v)
+
+    def backward(ctx, g):
+        xp, (w, v) = ctx.xp, ctx.saved
+        gw, gv = unpack(g, [w.shape, v.shape], w.shape[:-1])
+        vgv = _mT(v) @ gv
+        inner = 0.5 * (vgv - _mT(vgv)) * _inv_gaps(xp, w) + _scaled_diag(xp, gw)
+        return (v @ inner @ _mT(v),)
+
+
+class Svd(Function):
+    """Packed (U, S, Vh), full_matrices=False."""
+
+    rule = ("dA = U [(skew(U^T dU) S + S skew(V^T dV)) / (s_k^2 - s_j^2) + diag(dS)] V^T "
+            "+ the parts of dU, dV outside span U, span V")
+
+    def forward(ctx, a):
+        u, s, vh = ctx.xp.linalg.svd(a, full_matrices=False)
+        ctx.save_for_backward(u, s, vh)
+        return _pack(ctx.xp, a.shape[:-2], u, s, vh)
+
+    def backward(ctx, g):
+        xp, (u, s, vh) = ctx.xp, ctx.saved
+        m, n = u.shape[-2], vh.shape[-1]
+        gu, gs, gvh = unpack(g, svd_shapes(u.shape[:-1] + (n,)), s.shape[:-1])
+        v, gv = _mT(vh), _mT(gvh)
+        ugu, vgv = _mT(u) @ gu, _mT(v) @ gv
+        s2 = s * s
+        inner = ((ugu - _mT(ugu)) * s[..., None, :] + s[..., :, None] * (vgv - _mT(vgv))) \
+            * _inv_gaps(xp, s2) + _scaled_diag(xp, gs)
+        k = s.shape[-1]
+        if m > k:      # dU's part outside span(U)
+            gus = gu / s[..., None, :]
+            return ((u @ inner + gus - u @ (_mT(u) @ gus)) @ vh,)
+        if n > k:      # dV's part outside span(V)
+            gvs = gv / s[..., None, :]
+            return (u @ (inner @ vh + _mT(gvs - v @ (_mT(v) @ gvs))),)
+        return (u @ inner @ vh,)
+
+
+class Svdvals(Function):
+    rule = "dA = U diag(dS) V^T"
+
+    def forward(ctx, a):
+        u, s, vh = ctx.xp.linalg.svd(a, full_matrices=False)
+        ctx.save_for_backward(u, vh)
+        return s
+
+    def backward(ctx, g):
+        u, vh = ctx.saved
+        return ((u * g[..., None, :]) @ vh,)
+
+
+def _triangle(xp, a, upper, unit):
+    t = xp.triu(a) if upper else xp.tril(a)
+    if unit:
+        n = a.shape[-1]
+        t = xp.where(xp.eye(n, dtype=bool), xp.ones((), dtype=a.dtype), t)
+    return t
+
+
+class SolveTriangular(Function):
+    """X with T X = B (``left``) or X T = B, T the ``upper`` or lower triangle of A (ones on
+    its diagonal when ``unitriangular``); only that triangle gets a gradient."""
+
+    rule = "dB = T^-T dX (left) ; dA = triangle(-dB X^T), right: dB = dX T^-T, dA = -X^T dB"
+
+    def forward(ctx, a, b, upper=False, left=True, unitriangular=False):
+        t = _triangle(ctx.xp, a, upper, unitriangular)
+        what = "linalg.solve_triangular"
+        x = _solve(ctx.xp, t, b, what) if left else _mT(_solve(ctx.xp, _mT(t), _mT(b), what))
+        ctx.save_for_backward(t, x)
+        return x
+
+    def backward(ctx, g):
+        xp, (t, x) = ctx.xp, ctx.saved
+        a_in, b_in = ctx.inputs
+        upper = ctx.attrs.get("upper", False)
+        if ctx.attrs.get("left", True):
+            db = _solve(xp, _mT(t), g, "SolveTriangular backward")
+            da = -db @ _mT(x)
+        else:
+            db = _mT(_solve(xp, t, _mT(g), "SolveTriangular backward"))
+            da = -_mT(x) @ db
+        da = xp.triu(da, 1 if ctx.attrs.get("unitriangular") else 0) if upper else \
+            xp.tril(da, -1 if ctx.attrs.get("unitriangular") else 0)
+        return unbroadcast(xp, da, a_in.shape), unbroadcast(xp, db, b_in.shape)
+
+
+class Lstsq(Function):
+    """The least-squares solution of A X = B for a full-rank A: (A^T A)^-1 A^T B when tall,
+    the least-norm A^T (A A^T)^-1 B when wide."""
+
+    rule = ("tall: Y = (A^T A)^-1 dX, dB = A Y, dA = (B - A X) Y^T - A Y X^T ; "
+            "wide: W = (A A^T)^-1 A dX, Z = (A A^T)^-1 B, dB = W, dA = Z dX^T - W X^T - Z W^T A")
+
+    def forward(ctx, a, b):
+        xp = ctx.xp
+        if a.shape[-2] >= a.shape[-1]:
+            x = _solve(xp, _mT(a) @ a, _mT(a) @ b, "linalg.lstsq")
+        else:
+            x = _mT(a) @ _solve(xp, a @ _mT(a), b, "linalg.lstsq")
+        ctx.save_for_backward(a, b, x)
+        return x
+
+    def backward(ctx, g):
+        xp, (a, b, x) = ctx.xp, ctx.saved
+        what = "Lstsq backward"
+        if a.shape[-2] >= a.shape[-1]:
+            y = _solve(xp, _mT(a) @ a, g, what)
+            db = a @ y
+            da = (b - a @ x) @ _mT(y) - db @ _mT(x)
+        else:
+            gram = a @ _mT(a)
+            w = _solve(xp, gram, a @ g, what)
+            z = _solve(xp, gram, b, what)
+            da = z @ _mT(g) - w @ _mT(x) - z @ _mT(w) @ a
+            db = w
+        return unbroadcast(xp, da, a.shape), unbroadcast(xp, db, b.shape)
+
+
+def _expm(xp, a):
+    """exp(a) by scaling and squaring a Taylor series (the batch shares one scale)."""
+    norm = float(xp.max(xp.sum(xp.abs(a), axis=-2))) if a.size else 0.0
+    steps = max(0, math.ceil(math.log2(norm))) + 1 if norm > 0 else 0
+    x = a / 2.0 ** steps
+    eye = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    out, term = eye.copy(), eye
+    for k in range(1, 20):
+        term = term @ x / k
+        out = out + term
+    for _ in range(steps):
+        out = out @ out
+    return out
+
+
+class MatrixExp(Function):
+    rule = "dA = the top-right block of exp([[A^T, dY], [0, A^T]])"
+
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _expm(ctx.xp, a)
+
+    def backward(ctx, g):
+        xp, (a,) = ctx.xp, ctx.saved
+        n = a.shape[-1]
+        zero = xp.zeros_like(a)
+        block = xp.concatenate([xp.concatenate([_mT(a), g], axis=-1),
+                                xp.concatenate([zero, _mT(a)], axis=-1)], axis=-2)
+        return (_expm(xp, block)[..., :n, n:],)
+
