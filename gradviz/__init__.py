@@ -36,7 +36,8 @@ __all__ = ["Tensor", "Size", "tensor", "device", "autograd", "trace", "no_grad",
 def __getattr__(name):
     # heavy or optional parts load on first use: gv.nn, gv.optim, gv.data, gv.viz, gv.attach
     import importlib
-    if name in ("nn", "optim", "data", "viz", "debug", "utils", "linalg"):
+    if name in ("nn", "optim", "data", "viz", "debug", "utils", "linalg", "distributions",
+                "special"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)
