@@ -252,3 +252,15 @@ def test_order_statistics_along_a_full_dim_of_an_empty_tensor():
         g, t = getattr(gv.ones(0, 3), op)(*args), getattr(torch.ones(0, 3), op)(*args)
         assert tuple(g.values.shape) == tuple(t.values.shape) == (0,)
         assert tuple(g.indices.shape) == (0,) and g.indices.dtype == gv.int64
+
+
+@pytest.mark.parametrize("op, args", [("max", (1,)), ("min", (0,)), ("sort", ()), ("topk", (1,)),
+                                      ("kthvalue", (1,)), ("median", (0,)), ("mode", (0,)),
+                                      ("cummax", (0,)), ("cummin", (1,)), ("nanmedian", (1,))])
+def test_values_indices_results_are_torchs_return_types(op, args):
+    a = np.array([[1.0, 5.0], [3.0, 4.0]], dtype=np.float32)
+    g, t = getattr(gv.tensor(a), op)(*args), getattr(torch.tensor(a), op)(*args)
+    assert type(g).__name__ == type(t).__name__ == op and g._fields == ("values", "indices")
+    _same(g.values, t.values)
+    assert g.indices.tolist() == t.indices.tolist()
+    assert repr(g) == repr(t).replace("torch.", "gradviz.")   # torch's layout, line by line

@@ -4,7 +4,6 @@
 sampling (bernoulli, multinomial), ``new_*`` constructors and in-place forms. Each is a thin
 call of one Function class or of existing methods. Reordering, selection and index writes
 are in tensor_select.py."""
-import collections
 import numbers
 
 import numpy as np
@@ -18,6 +17,7 @@ from .tensor import Tensor
 from .tensor_inplace import (_unary_, bernoulli_, exponential_, masked_fill_, normal_,
                              uniform_)
 from .tensor_methods import _as_tensor, _binary, _coerce, _unary
+from .tensor_reduce import values_indices
 
 
 # ---- tests: bool results, no gradient ----------------------------------------------------
@@ -201,12 +201,10 @@ def cumprod(self, dim, dtype=None):
 
 
 def _running_extreme(cls, name):
-    result = collections.namedtuple(name, ["values", "indices"])   # torch.return_types.<name>
-
     def method(self, dim):
         indices = cls.apply(self, dim=dim)
         values = O.Gather.apply(self, indices, dim=dim) if self.ndim else self.clone()
-        return result(values, indices)
+        return values_indices(values, indices, name)
     method.__name__ = name
     method.__doc__ = (f"(values, indices) of the running {name[3:]} along ``dim`` (the last "
                       "place of equal values; NaN propagates); gradients reach the picked "

@@ -276,15 +276,15 @@ def _reduced(self, dim, keepdim, place, name):
     xp = xp_of(self._data)
     if not self.ndim:
         norm_dims(dim, 0)
-        return values_indices(self.clone(), Tensor._wrap(xp.zeros((), dtype=xp.int64)))
+        return values_indices(self.clone(), Tensor._wrap(xp.zeros((), dtype=xp.int64)), name)
     d = norm_dims(dim, self.ndim)[0]
     if not self.shape[d]:
         raise DimError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     index = xp.moveaxis(place(xp.moveaxis(self._data, d, -1), xp), -1, d)
-    out = values_indices(_pick(self, index, d), Tensor._wrap(index))
+    out = values_indices(_pick(self, index, d), Tensor._wrap(index), name)
     if keepdim:
         return out
-    return values_indices(out.values.squeeze(d), out.indices.squeeze(d))
+    return out._replace(values=out.values.squeeze(d), indices=out.indices.squeeze(d))
 
 
 def _mode_place(v, xp):

@@ -9,7 +9,20 @@ from . import ops as O
 from .ops.util import norm_dims
 from .tensor import Tensor
 
-values_indices = collections.namedtuple("values_indices", ["values", "indices"])
+_RESULTS = {}   # op name -> its (values, indices) named tuple type
+
+
+def values_indices(values, indices, name="values_indices"):
+    """``(values, indices)`` as torch's ``torch.return_types.<name>``: a named tuple that
+    prints as torch's does (``gradviz.return_types.max(values=..., indices=...)``)."""
+    cls = _RESULTS.get(name)
+    if cls is None:
+        base = collections.namedtuple(name, ["values", "indices"])
+        cls = _RESULTS[name] = type(name, (base,), {
+            "__slots__": (), "__module__": "gradviz.return_types",
+            "__repr__": lambda self: (f"gradviz.return_types.{name}(\nvalues={self.values!r},"
+                                      f"\nindices={self.indices!r})")})
+    return cls(values, indices)
 
 
 def _refuse_empty(fname, x, dim, no_dim_error=GradvizError):
@@ -86,7 +99,7 @@ def _extreme(self, dim, keepdim, name, pairwise, whole, along):
         indices = values.grad_fn.out_indices
     else:
         indices = getattr(self._data, along.pick)(axis=dim, keepdims=keepdim)
-    return values_indices(values, Tensor._wrap(indices))
+    return values_indices(values, Tensor._wrap(indices), name)
 
 
 def max(self, dim=None, keepdim=False):

@@ -184,17 +184,18 @@ def _order(self, dim, descending):
     return x, d, xp.take_along_axis(idx, (positions(xp, n, d, x.ndim) - nans) % n, axis=d)
 
 
-def _picked(self, d, idx):
-    """(values at ``idx`` along ``d``, indices): a Gather, so gradients reach those places
-    (the indices are ours: no bounds check, no trip to the host)."""
+def _picked(self, d, idx, name):
+    """torch.return_types.<name>: the values at ``idx`` along ``d`` (a Gather, so gradients
+    reach those places; the indices are ours: no bounds check, no trip to the host) and
+    the indices."""
     values = O.Gather.apply(self, Tensor._wrap(idx), dim=d) if self.ndim else self.clone()
-    return values_indices(values, Tensor._wrap(idx))
+    return values_indices(values, Tensor._wrap(idx), name)
 
 
 def sort(self, dim=-1, descending=False, stable=False):
     """(values, indices) sorted along ``dim``; gradients flow to the values' places."""
     _, d, idx = _order(self, dim, descending)
-    return _picked(self, d, idx)
+    return _picked(self, d, idx, "sort")
 
 
 def argsort(self, dim=-1, descending=False, stable=False):
@@ -210,14 +211,14 @@ def topk(self, k, dim=-1, largest=True, sorted=True):
         raise GradvizError(f"topk: selected index k={k} out of range (size {size})")
     if x.ndim:
         idx = idx[(slice(None),) * d + (slice(0, k),)]
-    return _picked(self, d, idx)
+    return _picked(self, d, idx, "topk")
 
 
 def _squeezed(picked, d, keepdim):
     """(values, indices) without their size-1 dim ``d`` unless ``keepdim``."""
     if keepdim or not picked.values.ndim:
         return picked
-    return values_indices(picked.values.squeeze(d), picked.indices.squeeze(d))
+    return picked._replace(values=picked.values.squeeze(d), indices=picked.indices.squeeze(d))
 
 
 def kthvalue(self, k, dim=-1, keepdim=False):
@@ -229,7 +230,7 @@ def kthvalue(self, k, dim=-1, keepdim=False):
     idx = _order(self, d, False)[2]
     if self.ndim:
         idx = idx[(slice(None),) * d + (slice(k - 1, k),)]
-    return _squeezed(_picked(self, d, idx), d, keepdim)
+    return _squeezed(_picked(self, d, idx, "kthvalue"), d, keepdim)
 
 
 def _middle(self, d):
@@ -251,7 +252,7 @@ def median(self, dim=None, keepdim=False):
         return O.Median.apply(self)
     d = _reduced_dim(self, dim, "median")
     idx = _middle(self, d) if self.ndim else xp_of(self._data).zeros((), "int64")
-    return _squeezed(_picked(self, d, idx), d, keepdim)
+    return _squeezed(_picked(self, d, idx, "median"), d, keepdim)
 
 
 # ---- selection (through __getitem__: one Getitem node) -------------------------------
