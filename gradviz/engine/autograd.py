@@ -298,6 +298,10 @@ def _finish_leaf(t, g, accumulate, want, captured, create_graph, handed):
         t.grad = Tensor._wrap(g)
     if HOOKS.listening:
         HOOKS.tracer.accum(t, _raw(t.grad))
+    post = getattr(t._hooks, "post", None)   # a LeafHooks: post-accumulate-grad hooks
+    if post:
+        for hook in list(post.values()):
+            hook(t)
 
 
 def _call_backward(fn, g, create_graph):

@@ -391,6 +391,31 @@ class Tensor:
             self._hooks = {}
         return RemovableHandle(self._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on this leaf after backward has accumulated its ``.grad``.
+        Returns a handle with ``.remove()``."""
+        if not self.requires_grad:
+            raise BackwardError("cannot register a hook on a tensor that doesn't require "
+                                "gradient")
+        if self.grad_fn is not None:
+            raise BackwardError("post accumulate grad hooks cannot be registered on "
+                                "non-leaf tensors")
+        if not isinstance(self._hooks, LeafHooks):
+            self._hooks = LeafHooks(self._hooks or {})
+        return RemovableHandle(self._hooks.post, hook)
+
+
+class LeafHooks(dict):
+    """A leaf's grad hooks (the dict) and its post-accumulate-grad hooks (``post``); truthy
+    while either has one, so that backward takes its hooked path for the leaf."""
+
+    def __init__(self, hooks):
+        super().__init__(hooks)
+        self.post = {}
+
+    def __bool__(self):
+        return bool(len(self) or self.post)
+
 
 def _float_formatter(arr):
     """torch's float printing: ``1.``-style when all values are whole, else 4 decimals,

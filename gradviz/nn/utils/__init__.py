@@ -1,11 +1,14 @@
 """``gv.nn.utils``: gradient clipping and parameter vectors, as ``torch.nn.utils``
-(``gv.nn.utils.rnn``: padded and packed batches of sequences)."""
+(``gv.nn.utils.rnn``: padded and packed batches of sequences; ``parametrize`` and
+``parametrizations``: computed parameters; the old ``weight_norm``)."""
 import math
 
 from ...engine.grad_mode import no_grad
 from ...engine.tensor import Tensor
 from ...errors import GradvizError
+from . import parametrizations, parametrize  # noqa: F401 - as torch.nn.utils's modules
 from . import rnn  # noqa: F401 - gv.nn.utils.rnn, as torch.nn.utils.rnn
+from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
 
 
 def _grads(parameters):
