@@ -204,6 +204,10 @@ def make():
     def scatter_add(a, key, value):
         np.add.at(a.view(np.ndarray), _unwrap(key), _unwrap(value))
     cpx.scatter_add = scatter_add
+    cpx.scatter_max = lambda a, key, value: np.maximum.at(a.view(np.ndarray), _unwrap(key),
+                                                          _unwrap(value))
+    cpx.scatter_min = lambda a, key, value: np.minimum.at(a.view(np.ndarray), _unwrap(key),
+                                                          _unwrap(value))
     return cp, cpx
 
 

@@ -3,6 +3,7 @@ from ..errors import ShapeError
 from . import ops as O
 from . import tensor_math, tensor_select
 from . import tensor_extra  # sets its methods on Tensor, as the two above do
+from . import tensor_index_more  # scatter_reduce, index_copy, index_put, masked_scatter
 from . import tensor_linalg  # inverse, det ... matrix_exp (thin calls of gv.linalg)
 from . import tensor_methods as M
 from .tensor import Tensor
@@ -28,7 +29,7 @@ _NAMES = ["add", "sub", "mul", "div", "true_divide", "pow", "matmul", "mm", "bmm
           "swapaxes", "t", "permute", "split", "chunk", "gather", "masked_fill", "eq", "ne",
           "lt", "le", "gt", "ge", "floor_divide", "remainder", "bitwise_and", "bitwise_or",
           "bitwise_xor", "bitwise_not"] + tensor_math.NAMES + tensor_select.NAMES
-_NAMES += tensor_extra.NAMES + tensor_linalg.NAMES
+_NAMES += tensor_extra.NAMES + tensor_linalg.NAMES + tensor_index_more.NAMES
 globals().update({n: _fn(n) for n in _NAMES})
 split = split_function  # torch.split(tensor, split_size_or_sections, dim): its own arg names
 where = M.where

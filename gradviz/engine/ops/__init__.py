@@ -2,6 +2,7 @@
 from .elementwise import *  # noqa: F401,F403
 from .extra import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
+from .index_more import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .linalg_more import *  # noqa: F401,F403
 from .math_fns import *  # noqa: F401,F403

@@ -1,0 +1,181 @@
+"""More writes by index: scatter_reduce, index_put, masked_scatter (index_copy is a Scatter)."""
+import numpy as np
+
+from ...errors import BackwardError
+from ..backend import on_graph
+from ..function import Function
+from .index import index_add
+from .util import along, unbroadcast
+
+__all__ = ["ScatterReduce", "IndexPut", "MaskedScatter"]
+
+_UFUNCS = {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
+
+
+def _identity(xp, reduce, dtype):
+    """The value a place starts from when ``include_self=False`` (it then counts for
+    nothing)."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "f":
+        return -xp.inf if reduce == "amax" else xp.inf
+    return xp.iinfo(dtype).min if reduce == "amax" else xp.iinfo(dtype).max
+
+
+def _prod_at(xp, out, key, vals):
+    """``out[key] *= vals`` with repeats, on CuPy (which has no multiply-at): zeros and
+    signs counted, magnitudes multiplied as a sum of logs."""
+    import cupyx  # noqa: PLC0415
+    ft = out.dtype if out.dtype.kind == "f" else xp.float64
+    zeros, negs, logs = (xp.zeros(out.shape, dtype=ft) for _ in range(3))
+    cupyx.scatter_add(zeros, key, (vals == 0).astype(ft))
+    cupyx.scatter_add(negs, key, (vals < 0).astype(ft))
+    cupyx.scatter_add(logs, key, xp.log(xp.abs(xp.where(vals == 0, 1, vals))).astype(ft))
+    factor = xp.where(zeros > 0, 0, (1 - 2 * (negs % 2)) * xp.exp(logs))
+    out *= factor if out.dtype.kind == "f" else xp.rint(factor).astype(out.dtype)
+
+
+def reduce_at(xp, reduce, out, key, vals):
+    """``out[key] = reduce(out[key], vals)`` in place, repeated places reduced once per
+    occurrence (NumPy's ``ufunc.at``, CuPy's ``cupyx.scatter_*``); mean is the sum."""
+    reduce = "sum" if reduce == "mean" else reduce
+    if xp is np:
+        _UFUNCS[reduce].at(out, key, vals)
+    elif reduce == "prod":
+        _prod_at(xp, out, key, vals)
+    else:
+        import cupyx  # noqa: PLC0415
+        {"sum": cupyx.scatter_add, "amax": cupyx.scatter_max,
+         "amin": cupyx.scatter_min}[reduce](out, key, vals)
+    return out
+
+
+def scatter_reduce(xp, x, key, vals, reduce, include_self):
+    """torch's scatter_reduce on arrays: ``x`` with ``vals`` reduced into the places ``key``
+    (along a dim, or any index tuple)."""
+    out = x.copy()
+    if not include_self:
+        out[key] = _identity(xp, reduce, x.dtype)
+    reduce_at(xp, reduce, out, key, vals)
+    if reduce == "mean":
+        n = index_add(xp, xp.full(x.shape, 1 if include_self else 0, dtype=x.dtype), key,
+                      xp.ones(vals.shape, dtype=x.dtype))
+        n = xp.where(n == 0, 1, n)
+        out = out / n if x.dtype.kind == "f" else xp.floor_divide(out, n)
+    return out
+
+
+class ScatterReduce(Function):
+    """``x`` with ``src`` reduced (sum, prod, mean, amax, amin) into ``index`` along
+    ``dim``."""
+
+    rule = ("sum: dx = dy, dsrc = dy[index] ; mean: both / count ; prod: dx = dy * out / x, "
+            "dsrc = (dy * out)[index] / src ; amax/amin: dy shared evenly among ties")
+
+    def forward(ctx, x, index, src, dim=0, reduce="sum", include_self=True):
+        xp = ctx.xp
+        ctx.key = along(index, dim)
+        ctx.reduce, ctx.include_self = reduce, include_self
+        ctx.full_src = index.shape == src.shape
+        vals = src[tuple(slice(0, n) for n in index.shape)]
+        hit = xp.zeros(x.shape, dtype=bool)
+        hit[ctx.key] = True
+        ctx.hit = hit
+        out = scatter_reduce(xp, x, ctx.key, vals, reduce, include_self)
+        ctx.save_for_backward(x, vals, out)
+        return out
+
+    def _again(ctx, x, vals):
+        return scatter_reduce(ctx.xp, x, ctx.key, vals, ctx.reduce, ctx.include_self)
+
+    def backward(ctx, g):
+        xp, key = ctx.xp, ctx.key
+        if on_graph(xp):
+            raise BackwardError("double backward (create_graph=True) is not supported through "
+                                "ScatterReduce")
+        if ctx.needs_input_grad[2] and not ctx.full_src:
+            raise BackwardError("ScatterReduce: the gradient of src needs src.shape == "
+                                "index.shape (as torch)")
+        x, vals, out = ctx.saved
+        if ctx.reduce == "sum":
+            dx, dsrc = g, g[key]
+        elif ctx.reduce == "mean":
+            n = index_add(xp, xp.full(x.shape, 1 if ctx.include_self else 0, dtype=g.dtype),
+                          key, xp.ones(vals.shape, dtype=g.dtype))
+            n = xp.where(n == 0, 1, n)
+            dx, dsrc = g / n, g[key] / n[key]
+        elif ctx.reduce == "prod":
+            nonzero_x = xp.where(x == 0, 1, x)
+            dx = g * ctx._again(nonzero_x, vals) / nonzero_x
+            src_zero = vals == 0
+            zeros = index_add(xp, xp.zeros(x.shape, dtype=g.dtype), key,
+                              src_zero.astype(g.dtype))
+            single = src_zero & (zeros[key] == 1)   # the one zero of its place: d = the rest
+            rest = ctx._again(x, xp.where(single, 1, vals))
+            dsrc = xp.where(single, (g * rest)[key], (g * out)[key] / xp.where(src_zero, 1, vals))
+        else:  # amax / amin: ties (self among them, as torch counts it) share dy evenly
+            x_is = (x == out).astype(g.dtype)
+            src_is = (vals == out[key]).astype(g.dtype)
+            share = g / index_add(xp, x_is.copy(), key, src_is)
+            dx, dsrc = x_is * share, src_is * share[key]
+        if not ctx.include_self:
+            dx = xp.where(ctx.hit, 0, dx)
+        return dx, None, dsrc if ctx.needs_input_grad[2] else None
+
+
+class IndexPut(Function):
+    """``x`` with ``values`` written (or added, ``accumulate``) at ``x[key]``, a tuple of
+    integer index arrays."""
+
+    rule = "dx = dy, 0 where written (dy if accumulate) ; dvalues = sum-to-shape(dy[key])"
+
+    def forward(ctx, x, values, key=(), accumulate=False):
+        xp = ctx.xp
+        ctx.key, ctx.accumulate, ctx.values_shape = key, accumulate, values.shape
+        out = x.copy()
+        vals = xp.broadcast_to(values, out[key].shape)
+        if accumulate:
+            return index_add(xp, out, key, vals)
+        keep = xp.ones(x.shape, dtype=bool)
+        keep[key] = False
+        ctx.keep = keep
+        out[key] = vals
+        return out
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        dx = None
+        if ctx.needs_input_grad[0]:
+            dx = g if ctx.accumulate else xp.where(ctx.keep, g, 0)
+        dv = unbroadcast(xp, g[ctx.key], ctx.values_shape) if ctx.needs_input_grad[1] else None
+        return dx, dv
+
+
+class MaskedScatter(Function):
+    """``x`` with the elements of ``source`` (flattened, in order) written where ``mask``
+    holds."""
+
+    rule = "dx = dy * !mask ; dsource[:count] = dy[mask], 0 after"
+
+    def forward(ctx, x, source, mask):
+        xp = ctx.xp
+        flat = mask.reshape(-1)
+        # the place of each element in source: how many True came before it (no host trip)
+        pos = xp.clip(xp.cumsum(flat) - 1, 0, max(source.size - 1, 0))
+        ctx.mask, ctx.pos, ctx.source_shape = mask, pos, source.shape
+        if not source.size:
+            return x.copy()
+        return xp.where(mask, source.reshape(-1)[pos].reshape(x.shape), x)
+
+    def backward(ctx, g):
+        xp = ctx.xp
+        dx = xp.where(ctx.mask, 0, g) if ctx.needs_input_grad[0] else None
+        if not ctx.needs_input_grad[1]:
+            return dx, None, None
+        n = int(np.prod(ctx.source_shape))
+        ds = xp.zeros(n, dtype=g.dtype)
+        if n:
+            ds = index_add(xp, ds, ctx.pos, xp.where(ctx.mask, g, 0).reshape(-1))
+        return dx, ds.reshape(ctx.source_shape), None
