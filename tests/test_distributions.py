@@ -261,3 +261,22 @@ def test_reachable_as_gv_attributes_like_torch_submodules():
             "print(gv.special.expit(gv.tensor(0.0)).item())")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and p.stdout.strip() == "0.5", p.stderr
+
+
+def test_multivariate_normal_from_a_precision_matrix_as_torch():
+    rng = np.random.default_rng(4)
+    b = rng.standard_normal((2, 3, 3))
+    prec, loc, x = b @ b.transpose(0, 2, 1) + 3 * np.eye(3), rng.standard_normal(3), \
+        rng.standard_normal((2, 3))
+    out = []
+    for lib, dist in ((gv, D), (torch, torch.distributions)):
+        p = lib.tensor(prec, requires_grad=True)
+        m = dist.MultivariateNormal(lib.tensor(loc), precision_matrix=p)
+        lp = m.log_prob(lib.tensor(x))
+        lp.sum().backward()
+        out.append([t.detach().numpy() for t in (lp, m.entropy(), m.covariance_matrix,
+                                                 m.precision_matrix, m.scale_tril, p.grad)])
+    for g, t in zip(*out):
+        np.testing.assert_allclose(g, t, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="Exactly one"):
+        D.MultivariateNormal(gv.zeros(3), covariance_matrix=gv.eye(3), precision_matrix=gv.eye(3))

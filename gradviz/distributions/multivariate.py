@@ -25,6 +25,7 @@ class MultivariateNormal(Distribution):
 
     arg_constraints = {"loc": constraints.real_vector,
                        "covariance_matrix": constraints.positive_definite,
+                       "precision_matrix": constraints.positive_definite,
                        "scale_tril": constraints.lower_cholesky}
     support = constraints.real_vector
     has_rsample = True
@@ -33,26 +34,25 @@ class MultivariateNormal(Distribution):
                  validate_args=None):
         if loc.ndim < 1:
             raise ValueError("loc must be at least one-dimensional.")
-        if precision_matrix is not None:
-            raise NotImplementedError("MultivariateNormal: precision_matrix is not supported; "
-                                      "pass covariance_matrix or scale_tril")
-        if (covariance_matrix is None) == (scale_tril is None):
+        given = {k: m for k, m in (("scale_tril", scale_tril),
+                                   ("covariance_matrix", covariance_matrix),
+                                   ("precision_matrix", precision_matrix)) if m is not None}
+        if len(given) != 1:
             raise ValueError("Exactly one of covariance_matrix or precision_matrix or "
                              "scale_tril may be specified.")
-        matrix = scale_tril if scale_tril is not None else covariance_matrix
+        (which, matrix), = given.items()
         if matrix.ndim < 2:
             raise ValueError("scale_tril or covariance_matrix must be at least two-dimensional, "
                              "with optional leading batch dimensions")
         batch = np.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1]))
         n = loc.shape[-1]
         self.loc = loc.expand(batch + (n,))
-        if scale_tril is not None:
-            self.scale_tril = scale_tril.expand(batch + (n, n))
-        else:
-            self.covariance_matrix = covariance_matrix.expand(batch + (n, n))
+        setattr(self, which, matrix.expand(batch + (n, n)))
         super().__init__(batch, (n,), validate_args=validate_args)
-        if scale_tril is None:
+        if which == "covariance_matrix":
             self.scale_tril = linalg.cholesky(self.covariance_matrix)
+        elif which == "precision_matrix":   # Sigma = P^-1
+            self.scale_tril = linalg.cholesky(linalg.inv(self.precision_matrix))
 
     @property
     def _cov(self):
@@ -60,8 +60,10 @@ class MultivariateNormal(Distribution):
         return low @ low.mT
 
     def __getattr__(self, name):
-        if name == "covariance_matrix":   # L L^T when scale_tril was given
+        if name == "covariance_matrix":   # L L^T when another matrix was given
             return self._cov
+        if name == "precision_matrix":
+            return linalg.inv(self._cov)
         raise AttributeError(name)
 
     mean = param_alias("loc", "loc.")
