@@ -366,6 +366,8 @@ from .functional_norm import __all__ as _norm_all  # noqa: E402
 from .functional_pool import *  # noqa: E402,F401,F403
 from .functional_pool import __all__ as _pool_all  # noqa: E402
 from .functional_embedding_bag import embedding_bag  # noqa: E402
+from .functional_spatial import *  # noqa: E402,F401,F403
+from .functional_spatial import __all__ as _spatial_all  # noqa: E402
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu",
            "sigmoid", "tanh", "softplus", "hardtanh", "softmax", "log_softmax", "softmin",
@@ -376,4 +378,5 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "avg_pool1d", "avg_pool2d", "avg_pool3d", "sum_pool1d", "sum_pool2d", "sum_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "scaled_dot_product_attention", "unfold", "fold", "embedding_bag", *_loss_all,
-           *_composite_all, *_loss2_all, *_more_all, *_norm_all, *_pool_all]
+           *_composite_all, *_loss2_all, *_more_all, *_norm_all, *_pool_all,
+           *_spatial_all]
