@@ -1,5 +1,5 @@
-"""Datasets (torch.utils.data shapes): Dataset, TensorDataset, Subset, ConcatDataset,
-random_split."""
+"""Datasets (torch.utils.data shapes): Dataset, IterableDataset, TensorDataset, Subset,
+ConcatDataset, ChainDataset, StackDataset, random_split."""
 import bisect
 import math
 
@@ -7,7 +7,7 @@ import numpy as np
 
 from ..engine.random import generator as _default_generator
 from ..engine.tensor import Tensor
-from ..errors import GradvizError
+from ..errors import ArgumentError, GradvizError
 
 
 class Dataset:
@@ -22,6 +22,65 @@ class Dataset:
 
     def __add__(self, other):
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream-style dataset: ``__iter__`` yields samples; DataLoader batches them in order.
+
+    ``__len__`` is optional (``len()`` of a DataLoader over one without it is a TypeError).
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several IterableDatasets streamed one after the other."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self):
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total
+
+
+class StackDataset(Dataset):
+    """Item i is ``(a[i], b[i], ...)`` for ``StackDataset(a, b)`` or ``{"x": a[i], ...}``
+    for ``StackDataset(x=a, ...)``; all datasets have the same length."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ArgumentError("Supported either ``tuple``- (via ``args``) or ``dict``- (via "
+                                "``kwargs``) like input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ArgumentError("At least one dataset should be passed")
+        parts = list(args) if args else list(kwargs.values())
+        self._length = len(parts[0])
+        if any(len(d) != self._length for d in parts):
+            raise ArgumentError("Size mismatch between datasets")
+        self.datasets = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self):
+        return self._length
 
 
 def _take(t, idx):
@@ -85,6 +144,8 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:
             raise GradvizError("ConcatDataset needs at least one dataset")
+        if any(isinstance(d, IterableDataset) for d in self.datasets):
+            raise AssertionError("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]))
 
     def __len__(self):
