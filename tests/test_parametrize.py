@@ -245,3 +245,106 @@ def test_post_accumulate_grad_hook_as_torch():
         (gv.ones(2, requires_grad=True) * 2).register_post_accumulate_grad_hook(print)
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         gv.ones(2).register_post_accumulate_grad_hook(print)
+
+
+# ---- spectral_norm and orthogonal (parametrizations) ----
+
+from torch.nn.utils.parametrizations import orthogonal as t_orthogonal  # noqa: E402
+from torch.nn.utils.parametrizations import spectral_norm as t_spectral_norm  # noqa: E402
+
+from gradviz.nn.utils.parametrizations import orthogonal, spectral_norm  # noqa: E402
+
+
+def copy_state(g, t):
+    """Copy torch's state (weights and the random _u/_v or base) into gradviz's module."""
+    g_state = dict(g.state_dict())
+    assert sorted(g_state) == sorted(t.state_dict())
+    for k, v in t.state_dict().items():
+        g_state[k].copy_(gv.tensor(v.numpy()))
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda M: M.Linear(4, 5), (3, 4)),
+    (lambda M: M.Conv2d(2, 3, 3), (1, 2, 5, 5)),
+    (lambda M: M.ConvTranspose2d(2, 3, 3), (1, 2, 4, 4)),
+])
+def test_spectral_norm_train_eval_and_grads_vs_torch(make, shape):
+    torch.manual_seed(0)
+    t, g = t_spectral_norm(make(tnn)), spectral_norm(make(nn))
+    assert sorted(dict(g.state_dict())) == sorted(t.state_dict())
+    assert "parametrizations.weight.0._u" in dict(g.state_dict())
+    copy_state(g, t)
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    for mode in ("train", "eval", "train"):
+        getattr(t, mode)(), getattr(g, mode)()
+        yt, yg = t(torch.tensor(x)), g(gv.tensor(x))
+        close(yg, yt)
+        close(g.parametrizations.weight[0]._u, t.parametrizations.weight[0]._u)
+        yt.square().sum().backward(), yg.square().sum().backward()
+        close(g.parametrizations.weight.original.grad, t.parametrizations.weight.original.grad,
+              1e-4)
+
+
+def test_spectral_norm_dim_default_eval_no_update_and_sigma():
+    g = spectral_norm(nn.ConvTranspose1d(2, 3, 3))
+    assert g.parametrizations.weight[0].dim == 1
+    g = spectral_norm(nn.Linear(6, 4), n_power_iterations=30)
+    w = g.weight.detach().numpy()  # training mode: many iterations, sigma converged
+    np.testing.assert_allclose(np.linalg.norm(w, 2), 1.0, rtol=1e-4)
+    g.eval()
+    u = g.parametrizations.weight[0]._u.numpy().copy()
+    g.weight
+    np.testing.assert_array_equal(g.parametrizations.weight[0]._u.numpy(), u)
+    with pytest.raises(gv.GradvizError):
+        spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
+
+
+def orth_pair(shape, orthogonal_map, use_trivialization, seed=0):
+    W = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    tm, gm = tnn.Module(), nn.Module()
+    tm.weight, gm.weight = tnn.Parameter(torch.tensor(W)), nn.Parameter(gv.tensor(W))
+    t_orthogonal(tm, orthogonal_map=orthogonal_map, use_trivialization=use_trivialization)
+    orthogonal(gm, orthogonal_map=orthogonal_map, use_trivialization=use_trivialization)
+    return gm, tm
+
+
+def assert_orthogonal(Q):
+    Q = Q.detach().numpy()
+    if Q.shape[-2] < Q.shape[-1]:
+        Q = np.swapaxes(Q, -1, -2)
+    QtQ = np.swapaxes(Q, -1, -2) @ Q
+    np.testing.assert_allclose(QtQ, np.broadcast_to(np.eye(Q.shape[-1]), QtQ.shape), atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(5, 5), (6, 3), (3, 6), (2, 4, 3)])
+@pytest.mark.parametrize("orthogonal_map", [None, "matrix_exp", "cayley", "householder"])
+@pytest.mark.parametrize("use_trivialization", [True, False])
+def test_orthogonal_vs_torch_and_after_a_step(shape, orthogonal_map, use_trivialization):
+    torch.manual_seed(0)
+    gm, tm = orth_pair(shape, orthogonal_map, use_trivialization)
+    assert_orthogonal(gm.weight)
+    close(gm.weight, tm.weight)  # QR of the same W: no randomness in the first columns
+    copy_state(gm, tm)  # base holds random columns when W is not square
+    close(gm.weight, tm.weight)
+    optg = gv.optim.SGD(gm.parameters(), lr=0.1)
+    optt = torch.optim.SGD(tm.parameters(), lr=0.1)
+    target = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    (gm.weight * gv.tensor(target)).sum().backward()
+    (tm.weight * torch.tensor(target)).sum().backward()
+    close(gm.parametrizations.weight.original.grad, tm.parametrizations.weight.original.grad,
+          1e-4)
+    optg.step(), optt.step()
+    assert_orthogonal(gm.weight)
+    close(gm.weight, tm.weight, 1e-4)
+
+
+def test_orthogonal_default_map_and_errors():
+    assert orthogonal(nn.Linear(3, 3)).parametrizations.weight[0].orthogonal_map == "matrix_exp"
+    assert orthogonal(nn.Linear(3, 5)).parametrizations.weight[0].orthogonal_map == "householder"
+    with pytest.raises(gv.GradvizError):
+        orthogonal(nn.Linear(3, 3), orthogonal_map="svd")
+    with pytest.raises(gv.GradvizError):
+        orthogonal(nn.Linear(3, 3), name="bias")
+    m = orthogonal(nn.Linear(3, 3), orthogonal_map="cayley", use_trivialization=False)
+    with pytest.raises(NotImplementedError):
+        m.weight = gv.eye(3)
