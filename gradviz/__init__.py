@@ -34,10 +34,11 @@ __all__ = ["Tensor", "Size", "tensor", "device", "autograd", "trace", "no_grad",
 
 
 def __getattr__(name):
-    # heavy or optional parts load on first use: gv.nn, gv.optim, gv.data, gv.viz, gv.attach
+    # heavy or optional parts load on first use: gv.nn, gv.optim, gv.data, gv.viz, gv.attach,
+    # gv.linalg, gv.distributions, gv.special, gv.func
     import importlib
     if name in ("nn", "optim", "data", "viz", "debug", "utils", "linalg", "distributions",
-                "special"):
+                "special", "func"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)

@@ -254,10 +254,12 @@ def test_on_fake_cupy(monkeypatch):
 
 
 def test_reachable_as_gv_attributes_like_torch_submodules():
-    """``gv.distributions`` / ``gv.special`` with no import of their own (a fresh process)."""
+    """``gv.distributions`` / ``gv.special`` / ``gv.func`` with no import of their own (a
+    fresh process)."""
     import subprocess
     import sys
     code = ("import gradviz as gv; gv.distributions.Normal(0.0, 1.0); "
+            "assert gv.func.grad(lambda x: (x * x).sum())(gv.ones(2)).tolist() == [2.0, 2.0]; "
             "print(gv.special.expit(gv.tensor(0.0)).item())")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and p.stdout.strip() == "0.5", p.stderr

@@ -1,0 +1,305 @@
+"""``gv.func``: torch.func's common part (grad, grad_and_value, vjp, jacrev, jacfwd, hessian,
+functional_call) built on ``gv.autograd.grad``, so every step is still an event.
+
+Transforms take pytrees (dicts, lists, tuples of tensors) at their ``argnums`` and never touch
+any ``.grad``. They nest (``grad(grad(f))``): when an input already requires grad with grad
+mode on, the result keeps the caller's graph (create_graph), as torch.func composes with
+autograd. ``vmap`` is not supported and says so.
+"""
+import functools
+
+from .autograd.functional import _autograd_grad, _jacobian_rows
+from .engine.creation import zeros_like
+from .engine.grad_mode import enable_grad, is_grad_enabled
+from .engine.tensor import Tensor
+from .errors import ArgumentError, GradvizError
+
+__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "jacfwd", "hessian", "functional_call",
+           "vmap"]
+
+
+def _flatten(tree, leaves):
+    """Append the leaves of a dict/list/tuple tree to ``leaves``; return a function that
+    rebuilds the same tree from an iterator of new leaves."""
+    if isinstance(tree, dict):
+        builds = {k: _flatten(v, leaves) for k, v in tree.items()}
+        return lambda it: {k: b(it) for k, b in builds.items()}
+    if isinstance(tree, (list, tuple)):
+        builds = [_flatten(v, leaves) for v in tree]
+        kind = type(tree)
+        if hasattr(tree, "_fields"):   # a namedtuple takes its fields positionally
+            return lambda it: kind(*(b(it) for b in builds))
+        return lambda it: kind(b(it) for b in builds)
+    leaves.append(tree)
+    return lambda it: next(it)
+
+
+def _check_leaves(leaves, what):
+    for leaf in leaves:
+        if not isinstance(leaf, Tensor):
+            raise GradvizError(f"Thing passed to transform API must be Tensor, got "
+                               f"{type(leaf)} ({what}).")
+
+
+def _argnums(argnums, n_args):
+    """argnums (int or non-empty tuple of ints, negative from the end) as a tuple of indices."""
+    nums = argnums if isinstance(argnums, tuple) else (argnums,)
+    if not nums:
+        raise ArgumentError("argnums must be non-empty")
+    for a in nums:
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise ArgumentError(f"argnums must be int or Tuple[int, ...], got: {argnums!r}")
+        if not -n_args <= a < n_args:
+            raise ArgumentError(f"Got argnums={a}, but only {n_args} positional inputs")
+    nums = tuple(a % n_args for a in nums)
+    if len(set(nums)) != len(nums):
+        raise ArgumentError(f"argnums must be unique, got {argnums!r}")
+    return nums
+
+
+def _lift(leaves, outer_grad):
+    """Differentiable stand-ins for leaves, and whether the caller's graph is kept (nested):
+    an input that already requires grad is viewed, not detached, so outer transforms see
+    through this one."""
+    nested = outer_grad and any(t.requires_grad for t in leaves)
+    lifted = tuple(t.view_as(t) if nested and t.requires_grad
+                   else t.detach().requires_grad_() for t in leaves)
+    return lifted, nested
+
+
+def _lift_args(args, argnums, outer_grad):
+    """(new args with the argnums' leaves lifted, lifted leaves, their rebuilders, nested)."""
+    nums = _argnums(argnums, len(args))
+    leaves, builds = [], []
+    for n in nums:
+        builds.append(_flatten(args[n], leaves))
+    _check_leaves(leaves, "an input at argnums")
+    lifted, nested = _lift(leaves, outer_grad)
+    new_args, it = list(args), iter(lifted)
+    for n, build in zip(nums, builds):
+        new_args[n] = build(it)
+    return new_args, lifted, builds, nested
+
+
+def _rebuild(per_leaf, builds, argnums):
+    """Per-leaf results back in the argnums' structure (a tuple for tuple argnums)."""
+    it = iter(per_leaf)
+    out = tuple(build(it) for build in builds)
+    return out if isinstance(argnums, tuple) else out[0]
+
+
+def _split_aux(result, has_aux, api):
+    if not has_aux:
+        return result, None
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise GradvizError(f"{api}(f, ...)(*args): output of function f should be a tuple: "
+                           "(output, aux) if has_aux is True")
+    return result
+
+
+def _detach_tree(tree, keep):
+    leaves = []
+    build = _flatten(tree, leaves)
+    for leaf in leaves:
+        if not isinstance(leaf, Tensor):   # torch's rule for aux too
+            raise GradvizError(f"Expected tensors, got unsupported type {type(leaf)} (in aux)")
+    return build(iter(leaves if keep else [t.detach() for t in leaves]))
+
+
+def _grads(outputs, inputs, cotangents, create_graph):
+    """d(outputs)/d(inputs) weighted by cotangents; zeros where an input is unreached."""
+    res = _autograd_grad(tuple(outputs), inputs, cotangents, create_graph=create_graph,
+                         retain_graph=True)
+    return tuple(zeros_like(x) if g is None else g for g, x in zip(res, inputs))
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """A function returning (gradient of func w.r.t. the argnums inputs, func's value); with
+    has_aux, (gradient, (value, aux)). func must return a scalar Tensor."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        outer_grad = is_grad_enabled()   # an outer no_grad does not stop a transform
+        with enable_grad():
+            new_args, lifted, builds, nested = _lift_args(args, argnums, outer_grad)
+            output, aux = _split_aux(func(*new_args, **kwargs), has_aux, "grad_and_value")
+            if not isinstance(output, Tensor):
+                raise GradvizError("grad_and_value(f)(*args): Expected f(*args) to return a "
+                                   f"scalar Tensor, got type {type(output)}")
+            if output.dim() != 0:
+                raise GradvizError("grad_and_value(f)(*args): Expected f(*args) to return a "
+                                   f"scalar Tensor, got tensor with {output.dim()} dims. Maybe "
+                                   "you wanted to use the vjp or jacrev APIs instead?")
+            grads = _grads((output,), lifted, None, create_graph=nested)
+        value = output if nested else output.detach()
+        grads = _rebuild(grads, builds, argnums)
+        if has_aux:
+            return grads, (value, _detach_tree(aux, nested))
+        return grads, value
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """A function returning the gradient of scalar-valued func w.r.t. the argnums inputs
+    (same structure as those inputs); with has_aux, (gradient, aux)."""
+    both = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        grads, value = both(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+    return wrapper
+
+
+def vjp(func, *primals, has_aux=False):
+    """(func(*primals), vjp_fn[, aux]): ``vjp_fn(cotangents)`` returns one vector-Jacobian
+    product per primal, as a tuple; it may be called more than once."""
+    outer_grad = is_grad_enabled()
+    with enable_grad():
+        new_args, lifted, builds, nested = _lift_args(primals, tuple(range(len(primals))),
+                                                      outer_grad)
+        output, aux = _split_aux(func(*new_args), has_aux, "vjp")
+    out_leaves = []
+    out_build = _flatten(output, out_leaves)
+    _check_leaves(out_leaves, "an output of func")
+
+    def vjp_fn(cotangents):
+        """The vector-Jacobian products of func at primals for these cotangents."""
+        ct_leaves = []
+        _flatten(cotangents, ct_leaves)
+        if len(ct_leaves) != len(out_leaves):
+            raise GradvizError("Expected pytree structure of cotangents to be the same as "
+                               "pytree structure of outputs to the function.")
+        _check_leaves(ct_leaves, "a cotangent")
+        for i, (ct, out) in enumerate(zip(ct_leaves, out_leaves)):
+            if tuple(ct.shape) != tuple(out.shape):
+                raise GradvizError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{tuple(ct.shape)} and output[{i}] has a shape of "
+                                   f"{tuple(out.shape)}.")
+        keep = nested or (is_grad_enabled() and any(ct.requires_grad for ct in ct_leaves))
+        with enable_grad():
+            grads = _grads(out_leaves, lifted, tuple(ct_leaves), create_graph=keep)
+        return _rebuild(grads if keep else [g.detach() for g in grads], builds,
+                        tuple(range(len(primals))))
+
+    value = out_build(iter(out_leaves if nested else [o.detach() for o in out_leaves]))
+    if has_aux:
+        return value, vjp_fn, _detach_tree(aux, nested)
+    return value, vjp_fn
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """A function returning the Jacobian of func w.r.t. the argnums inputs, by one reverse
+    pass per output element: ``out.shape + in.shape`` per (output, input) pair, nested as the
+    outputs, then as the argnums. ``chunk_size`` is accepted and has no effect."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        outer_grad = is_grad_enabled()
+        with enable_grad():
+            new_args, lifted, builds, nested = _lift_args(args, argnums, outer_grad)
+            output, aux = _split_aux(func(*new_args, **kwargs), has_aux, "jacrev")
+            out_leaves = []
+            out_build = _flatten(output, out_leaves)
+            _check_leaves(out_leaves, "an output of func")
+            jac = [_jacobian_rows(i, out, lifted, nested, False)
+                   for i, out in enumerate(out_leaves)]
+        jac = [_rebuild(row if nested else [g.detach() for g in row], builds, argnums)
+               for row in jac]
+        jac = out_build(iter(jac))
+        return (jac, _detach_tree(aux, nested)) if has_aux else jac
+    return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """torch.func.jacfwd's API and result, computed in REVERSE mode here (gradviz has no
+    forward-mode AD): the same Jacobian as :func:`jacrev`, one backward pass per output
+    element. ``randomness`` is accepted and has no effect."""
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def hessian(func, argnums=0):
+    """A function returning the Hessian of scalar func w.r.t. the argnums inputs (the
+    Jacobian of its gradient: ``in.shape + in.shape``), by reverse over reverse."""
+    return jacrev(jacrev(func, argnums), argnums)
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """Not supported: gradviz has no batching transform."""
+    raise GradvizError("gv.func.vmap is not supported: gradviz has no batching transform. "
+                       "Loop over the batch (and gv.stack the results) or write the function "
+                       "for a batch dimension instead.")
+
+
+def _dicts(parameter_and_buffer_dicts):
+    """One {name: tensor} dict from a dict or a sequence of dicts with distinct keys."""
+    if isinstance(parameter_and_buffer_dicts, dict):
+        return dict(parameter_and_buffer_dicts)
+    if not isinstance(parameter_and_buffer_dicts, (list, tuple)) or not all(
+            isinstance(d, dict) for d in parameter_and_buffer_dicts):
+        raise ArgumentError("Expected all elements of parameter_and_buffer_dicts to be "
+                            "dictionaries")
+    merged = {}
+    for d in parameter_and_buffer_dicts:
+        repeated = sorted(k for k in d if k in merged)
+        if repeated:
+            raise ArgumentError(f"{repeated} appeared in multiple dictionaries; behavior of "
+                                "functional call is ambiguous")
+        merged.update(d)
+    return merged
+
+
+def _with_ties(module, tensors, tie_weights):
+    """Give every name of a tied parameter/buffer the tensor given for any of its names."""
+    names = {}
+    for prefix, mod in module.named_modules(remove_duplicate=False):
+        for reg in (mod._parameters, mod._buffers):
+            for name, t in reg.items():
+                if t is not None:
+                    names.setdefault(id(t), []).append(f"{prefix}.{name}" if prefix else name)
+    full = dict(tensors)
+    if tie_weights:
+        for tied in (n for n in names.values() if len(n) > 1):
+            given = [n for n in tied if n in tensors]
+            if len({id(tensors[n]) for n in given}) > 1:
+                raise ArgumentError(f"functional_call got multiple values for keys {given}, "
+                                    "which are tied. Consider using tie_weights=False")
+            if given:
+                full.update((n, tensors[given[0]]) for n in tied)
+    return full, {n for tied in names.values() for n in tied}
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
+                    tie_weights=True, strict=False):
+    """``module(*args, **kwargs)`` with the given tensors in place of its parameters and
+    buffers (by their dotted names); the originals are put back afterwards, even on error.
+    Gradients flow to the given tensors. strict: every parameter and buffer must be given,
+    and nothing else."""
+    tensors, known = _with_ties(module, _dicts(parameter_and_buffer_dicts), tie_weights)
+    if strict:
+        missing = sorted(known - set(tensors))
+        unexpected = sorted(set(tensors) - known)
+        msgs = ([f"Unexpected key(s): {', '.join(map(repr, unexpected))}."] if unexpected
+                else []) + ([f"Missing key(s): {', '.join(map(repr, missing))}."] if missing
+                            else [])
+        if msgs:
+            raise GradvizError(f"Error(s) in reparametrizing for {type(module).__name__}:\n\t"
+                               + "\n\t".join(msgs))
+    args = () if args is None else args if isinstance(args, tuple) else (args,)
+    saved = []   # (registry dict, name, old value or _MISSING): undone in reverse order
+    try:
+        for name, value in tensors.items():
+            owner_name, _, attr = name.rpartition(".")
+            owner = module.get_submodule(owner_name) if owner_name else module
+            reg = next((r for r in (owner._parameters, owner._buffers) if attr in r),
+                       owner.__dict__)   # non-strict extra key: a plain attribute, as torch
+            saved.append((reg, attr, reg.get(attr, _MISSING)))
+            reg[attr] = value
+        return module(*args, **(kwargs or {}))
+    finally:
+        for reg, attr, old in reversed(saved):
+            if old is _MISSING:
+                del reg[attr]
+            else:
+                reg[attr] = old
+
+
+_MISSING = object()
