@@ -7,8 +7,7 @@ import copy
 import numpy as np
 
 from ..engine import grad_mode
-from ..engine.backend import xp_of
-from ..engine.random import generator
+from ..engine.random import draws
 from ..engine.tensor import Size, Tensor
 from ..engine.tensor_methods import _as_tensor
 from . import constraints
@@ -32,10 +31,7 @@ def draw(like, shape, kind, *params):
     """``kind`` draws (a NumPy Generator / cupy.random method: standard_normal, random,
     standard_gamma, poisson...) of ``shape``, with ``like``'s dtype and device."""
     arrays = [p.detach()._data if isinstance(p, Tensor) else p for p in params]
-    if type(like._data) is np.ndarray:
-        out = np.asarray(getattr(generator(), kind)(*arrays, size=tuple(shape)))
-    else:
-        out = getattr(xp_of(like._data).random, kind)(*arrays, size=tuple(shape))
+    out = draws(like._data, kind, shape, *arrays)
     return Tensor._wrap(out.astype(like._data.dtype, copy=False))
 
 

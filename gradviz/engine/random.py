@@ -19,6 +19,16 @@ def generator():
     return _gen
 
 
+def draws(like, kind, shape, *params):
+    """``kind`` draws (a NumPy Generator / ``cupy.random`` method: random, standard_normal,
+    standard_gamma, poisson...) of ``shape`` where the array ``like`` lives: gv's generator
+    on the host, CuPy's (seeded by ``manual_seed``) on a device, so nothing is uploaded."""
+    if type(like) is np.ndarray:
+        return np.asarray(getattr(_gen, kind)(*params, size=tuple(shape)))
+    from .backend import xp_of
+    return getattr(xp_of(like).random, kind)(*params, size=tuple(shape))
+
+
 def seed():
     """Reseed from fresh entropy; returns the seed used."""
     s = int(np.random.SeedSequence().entropy % (2 ** 63))

@@ -158,18 +158,25 @@ def _where(data, mask, value):
     return xp_of(data).where(mask, value, data)
 
 
-def _unary_(name, method):
-    """``t.<name>_()``: the out-of-place op's values written back (no graph, as torch's
-    in-place ops on tensors that need no grad)."""
+def inplace_of(name, compute, doc):
+    """An in-place op ``name(t, ...)``: ``compute(t, ...)``'s values written back into ``t``
+    (no graph, as torch's in-place ops on tensors that need no grad)."""
     def inplace(self, *args, **kwargs):
         with grad_mode.no_grad():
-            out = getattr(Tensor, method)(self, *args, **kwargs)._data
+            out = compute(self, *args, **kwargs)._data
         if out.dtype != self._data.dtype:
             raise GradvizError(f"result type {out.dtype} can't be cast to the desired output "
                                f"type {self._data.dtype} ({name} on a {self.dtype} tensor)")
         _check_inplace(self)
         self._data[...] = out
         return self
-    inplace.__name__ = name
-    inplace.__doc__ = f"In-place ``{method}``."
+    inplace.__name__ = inplace.__qualname__ = name
+    inplace.__doc__ = doc
     return inplace
+
+
+def _unary_(name, method):
+    """``t.<name>_()``: the Tensor method ``method`` in place (looked up when called: the
+    methods are set on Tensor after this module loads)."""
+    return inplace_of(name, lambda t, *a, **k: getattr(Tensor, method)(t, *a, **k),
+                      f"In-place ``{method}``.")

@@ -5,9 +5,9 @@ import numpy as np
 
 from ..engine import dtypes
 from ..engine import ops as EO
-from ..engine import random as _random
 from ..engine.backend import xp_of
 from ..engine.function import apply_unary
+from ..engine.random import draws
 from ..engine.tensor import Tensor
 from ..engine.tensor_methods import _as_tensor
 from ..errors import ArgumentError, GradvizError, ShapeError
@@ -197,12 +197,8 @@ def _scaled_mask(input, keep, scale):
 
 
 def _uniform(like, shape):
-    """U[0, 1) draws of ``shape`` on ``like``'s device: gv's generator on the host, CuPy's
-    (seeded by gv.manual_seed) on the device, so nothing is uploaded."""
-    if type(like._data) is np.ndarray:
-        return np.asarray(_random.generator().random(shape))
-    xp = xp_of(like._data)
-    return xp.random.random(shape, dtype=xp.float32)
+    """U[0, 1) draws of ``shape`` on ``like``'s device (``engine.random.draws``)."""
+    return draws(like._data, "random", shape)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,

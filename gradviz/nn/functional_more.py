@@ -5,11 +5,10 @@ device (``F._uniform``), so nothing is uploaded."""
 import math
 import warnings
 
-from ..engine import grad_mode
 from ..engine.backend import xp_of
 from ..engine.creation import zeros_like
 from ..engine.tensor import Tensor
-from ..engine.tensor_inplace import _check_inplace
+from ..engine.tensor_inplace import inplace_of
 from ..errors import ArgumentError, GradvizError, ShapeError
 from . import ops as O
 from .functional_composite import _F
@@ -56,18 +55,8 @@ def _in_place(name):
     """``F.<name>_``: F.<name>'s values written into the input, under the engine's in-place
     rules (refused on a tensor that requires grad while grad mode is on; a graph that saved
     the input refuses its backward afterwards)."""
-    def inplace(input, *args, **kwargs):
-        with grad_mode.no_grad():
-            out = getattr(_F(), name)(input, *args, **kwargs)._data
-        if out.dtype != input._data.dtype:
-            raise GradvizError(f"result type {out.dtype} can't be cast to the desired output "
-                               f"type {input._data.dtype} ({name}_)")
-        _check_inplace(input)
-        input._data[...] = out
-        return input
-    inplace.__name__ = inplace.__qualname__ = name + "_"
-    inplace.__doc__ = f"In-place ``F.{name}``."
-    return inplace
+    return inplace_of(name + "_", lambda input, *a, **k: getattr(_F(), name)(input, *a, **k),
+                      f"In-place ``F.{name}``.")
 
 
 relu_, elu_, leaky_relu_, hardtanh_, selu_, celu_, threshold_, rrelu_ = (

@@ -16,12 +16,9 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False):
-        if lr is not required and lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if lr is not required:
+            check_nonnegative(("learning rate", lr))
+        check_nonnegative(("momentum value", momentum), ("weight_decay value", weight_decay))
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
@@ -55,9 +52,8 @@ class SGD(Optimizer):
         return None
 
     def _update(self, p, w, g, group, state):
-        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-        if wd != 0:
-            g = g + wd * w
+        lr, mu = group["lr"], group["momentum"]
+        g = apply_weight_decay(w, g, lr, group["weight_decay"])
         if mu != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
