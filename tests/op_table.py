@@ -196,7 +196,7 @@ ROWS = [
           st.one_of(unary(min=-0.5, max=0.7), unary(min=0.3), unary(max=-0.2))),
     OpRow("clip_fn", (O.Clamp,), lambda a: gv.clip(a, -1, 1), lambda a: torch.clip(a, -1, 1),
           unary()),
-    OpRow("clamp_tensor", (O.Maximum, O.Minimum), lambda a, lo, hi: a.clamp(lo, hi),
+    OpRow("clamp_tensor", (O.Where,), lambda a, lo, hi: a.clamp(lo, hi),
           lambda a, lo, hi: a.clamp(lo, hi),
           fixed(Case([X((3, 4)), X((4,), "unit"), X((3, 1), "pos")]))),
     OpRow("maximum", (O.Maximum,), gv.maximum, torch.maximum, binary()),

@@ -147,10 +147,14 @@ def test_setitem_of_value_that_requires_grad_does_not_lose_the_gradient_silently
     t = torch.zeros(3)
     w = torch.ones(1, requires_grad=True)
     t[0] = w * 2
-    assert t.requires_grad  # torch keeps the graph; gradviz refuses rather than drop it
+    t.sum().backward()
     g = gv.zeros(3)
-    with pytest.raises(GradvizError, match="requires grad"):
-        g[0] = gv.ones(1, requires_grad=True) * 2
+    v = gv.ones(1, requires_grad=True)
+    g[0] = v * 2   # joins the graph, as torch's
+    assert g.requires_grad and not g.is_leaf
+    g.sum().backward()
+    assert v.grad.tolist() == w.grad.tolist() == [2.0]
+    g = gv.zeros(3)
     with gv.no_grad():
         g[0] = gv.ones(1, requires_grad=True) * 2  # no graph wanted: allowed, as torch
     g[1] = (gv.ones(1, requires_grad=True) * 3).detach()

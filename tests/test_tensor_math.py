@@ -432,3 +432,17 @@ def test_median_of_everything_shares_the_gradient_among_ties_and_nans_as_torch()
             a.median().backward()
             grads.append(a.grad.numpy())
         np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_clamp_with_tensor_bounds_gives_ties_to_the_input_as_torch():
+    # torch: self's gradient where min <= self <= max (ties included), a bound's where it
+    # is the value; min > max gives max. (Maximum/minimum would split the ties.)
+    got = []
+    for lib in (gv, torch):
+        x = lib.tensor([1.0, 2.0, 3.0, 4.0, 0.5], requires_grad=True)
+        lo = lib.tensor([1.0, 3.0, 0.0, 5.0, 2.0], requires_grad=True)
+        hi = lib.tensor([2.0, 2.0, 3.0, 4.5, 1.0], requires_grad=True)
+        y = x.clamp(lo, hi)
+        (y * lib.tensor([1.0, 2.0, 3.0, 4.0, 5.0])).sum().backward()
+        got.append([y.tolist(), x.grad.tolist(), lo.grad.tolist(), hi.grad.tolist()])
+    assert got[0] == got[1]

@@ -5,7 +5,7 @@ from ..errors import BackwardError
 from ..trace.core import fn_node, tensor_node
 from ..trace.hooks import HOOKS
 from . import grad_mode
-from .function import INPLACE, check_saved
+from .function import INPLACE, REBASED, as_seen, check_saved
 from .tensor import Tensor
 
 _FREED = object()   # marks saved values released after a backward without retain_graph
@@ -43,6 +43,8 @@ def _expand(fn, deps):
     leaves in ``deps`` and sets ``fn.needs_input_grad``."""
     children = []
     needs = []
+    if fn.epoch is not None and fn.epoch < REBASED[0]:
+        as_seen(fn)   # an input changed in place in a graph after fn ran
     for a in fn.inputs:
         r = getattr(a, "requires_grad", False)
         needs.append(r)

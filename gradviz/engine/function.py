@@ -68,6 +68,7 @@ class Function:
     def next_functions(ctx):
         """((grad_fn or None, 0), ...) for each input, as torch shows them."""
         out = []
+        as_seen(ctx)
         for a in ctx.inputs:
             fn = getattr(a, "grad_fn", None)
             out.append((fn, 0))
@@ -232,6 +233,80 @@ def note_inplace(t):
     shared = t.__dict__.get("_shared_version")
     if shared is not None:   # t and the tensors detach() made of it (or it of): one counter
         shared[0] = INPLACE[0]
+
+
+# In-place ops on tensors in a graph (torch's rebase): INPLACE[0] at the last one. A node
+# made before it may read a tensor whose place in the graph has changed since (as_seen).
+REBASED = [0]
+
+
+def rebase(t, prev, new):
+    """``t`` becomes ``new`` in place: an in-place op on a tensor in a graph, as torch.
+
+    ``prev`` is the stand-in for t's previous version (a copy of its values, its grad_fn and
+    trace node) that the op ``new`` was computed from. new's values are written into t's
+    array (views and aliases see them, as torch's), t takes new's place in the graph, and
+    the nodes made before keep reading the previous version: the node that made it, now
+    here, and its consumers when backward walks them (``as_seen``).
+    """
+    arr = t._data
+    old_fn = t.grad_fn
+    modified = 0 if old_fn is None else old_fn.out_modified
+    note_inplace(t)
+    if old_fn is not None:
+        # what old_fn saved of its output now lives in prev's copy, unchanged by this write
+        # (unless it saved a view of it: its backward then raises torch's error)
+        if _swap_saved(old_fn, arr, prev._data):
+            old_fn.out_modified, old_fn.shared_version = modified, None
+            if old_fn.out_data is arr:
+                old_fn.out_data = prev._data
+        if old_fn.retain is not None and old_fn.retain() is t:   # retain_grad follows t
+            new.grad_fn.retain, old_fn.retain = old_fn.retain, None
+    arr[...] = new._data
+    fn = new.grad_fn
+    if fn is not None:   # t's array is the op's output now (new's copy can go)
+        _swap_saved(fn, new._data, arr)
+        fn.out_data = arr
+        if fn.out is not None:
+            fn.out = _ref(t)
+    t.grad_fn = fn
+    t._requires_grad = new._requires_grad
+    t._node = new._node
+    REBASED[0] = INPLACE[0]
+    t.__dict__.setdefault("_history", []).append((INPLACE[0], prev))
+
+
+def _swap_saved(fn, arr, copy):
+    """Point what ``fn`` saved of ``arr`` at ``copy`` (the same values); False when fn saved
+    a view of ``arr`` instead (its values changed: backward then raises torch's error)."""
+    saved = fn.saved
+    if not isinstance(saved, tuple):
+        return True
+    if any(s is not arr and getattr(s, "base", None) is arr for s in saved):
+        return False
+    if any(s is arr for s in saved):
+        fn.saved = tuple(copy if s is arr else s for s in saved)
+    return True
+
+
+def as_seen(fn):
+    """Point ``fn``'s inputs at the versions it read when it ran: an input changed in place
+    in a graph since (``rebase``) is replaced by the stand-in of that version, and what fn
+    saved of it by the stand-in's values (torch's error if it saved a view of it, whose
+    values changed). For nodes older than the last rebase only."""
+    epoch = fn.epoch
+    if epoch is None or epoch >= REBASED[0]:
+        return
+    inputs = list(fn.inputs)
+    for i, a in enumerate(inputs):
+        history = a.__dict__.get("_history") if isinstance(a, Tensor) else None
+        for count, prev in history or ():
+            if count > epoch:
+                if not _swap_saved(fn, a._data, prev._data):
+                    _raise_modified(fn, a._data, f"input {i}")
+                inputs[i] = prev
+                break
+    fn.inputs = tuple(inputs)
 
 
 def _version(a):

@@ -251,11 +251,13 @@ def clamp(self, min=None, max=None):
     if min is None and max is None:
         raise GradvizError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # torch: self's gradient where min <= self <= max (ties included), a bound's where
+        # it is the value; min > max gives max
         out = self
         if min is not None:
-            out = maximum(out, min)
+            out = where(out < min, min, out)
         if max is not None:
-            out = minimum(out, max)
+            out = where(out > max, max, out)
         return out
     if self._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         self = self.to(dtypes.get_default_dtype())  # torch: int tensor, float bound -> float32
@@ -407,10 +409,13 @@ Tensor.__ge__ = _compare_operator("ge")
 
 
 def _inplace_or_new(inplace, outplace):
-    """``a += b``: in place when allowed, a new graph node for non-leaf tensors (as torch)."""
+    """``a += b``: in place when no graph is involved, else a new graph node that ``a`` is
+    rebound to (the same values and gradients as torch's in-place op; also for a view,
+    ``buf[i] += x``, whose ``buf[i] = ...`` that Python runs next then joins the graph)."""
     def method(a, b):
-        if grad_mode.enabled and a._requires_grad and a.grad_fn is not None:
-            return outplace(a, b)
+        if grad_mode.enabled and (a.grad_fn is not None or not a._requires_grad and (
+                isinstance(b, Tensor) and b._requires_grad)):
+            return outplace(a, b)   # (a leaf that requires grad: in place refuses it)
         return inplace(a, b)
     return method
 

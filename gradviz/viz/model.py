@@ -6,6 +6,7 @@ the exports and the server all read this model, so a drawing of a live tensor
 and one of a recording of the same computation look the same.
 """
 from ..errors import GradvizError
+from ..engine.function import as_seen
 
 KINDS = ("param", "input", "op", "loss", "module")
 
@@ -250,6 +251,8 @@ def graph_from_tensor(tensor, params=None):
         t, i = stack.pop()
         k = key(t)
         fn = t.grad_fn
+        if fn is not None:
+            as_seen(fn)   # the versions of its inputs it read (in-place ops since)
         inputs = [a for a in fn.inputs if hasattr(a, "_data")] if fn is not None else []
         if i == 0 and k in seen:
             continue

@@ -58,7 +58,10 @@ class Getitem(Function):
     def forward(ctx, x, key=None):
         ctx.key = key
         ctx.shape = x.shape
-        return x[key]
+        out = x[key]
+        if not hasattr(out, "shape") or isinstance(out, np.generic):   # one element: NumPy
+            out = x[(*key, Ellipsis)]   # gives a copy, torch a 0-d view (in-place ops see x)
+        return out
 
     def backward(ctx, g):
         return scatter(ctx.xp, ctx.shape, ctx.key, g)
