@@ -42,6 +42,8 @@ def __getattr__(name):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)
+    if name == "vmap":   # torch.vmap
+        return importlib.import_module(".func", __name__).vmap
     if name == "attach":
         return importlib.import_module(".remote", __name__).attach
     raise AttributeError(f"module 'gradviz' has no attribute {name!r}")

@@ -4,7 +4,8 @@ functional_call) built on ``gv.autograd.grad``, so every step is still an event.
 Transforms take pytrees (dicts, lists, tuples of tensors) at their ``argnums`` and never touch
 any ``.grad``. They nest (``grad(grad(f))``): when an input already requires grad with grad
 mode on, the result keeps the caller's graph (create_graph), as torch.func composes with
-autograd. ``vmap`` is not supported and says so.
+autograd. ``vmap`` maps a function over a batch dimension (a loop over the slices, the
+same results as torch's batching).
 """
 import functools
 
@@ -223,10 +224,154 @@ def hessian(func, argnums=0):
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
-    """Not supported: gradviz has no batching transform."""
-    raise GradvizError("gv.func.vmap is not supported: gradviz has no batching transform. "
-                       "Loop over the batch (and gv.stack the results) or write the function "
-                       "for a batch dimension instead.")
+    """``func`` mapped over a dimension of its inputs (torch.func.vmap): each mapped input is
+    taken apart along its ``in_dims`` entry, ``func`` runs once per slice, and each output is
+    stacked along its ``out_dims`` entry. The same results as torch's batching transform (a
+    loop here, so every slice's ops are their own nodes in the graph); composes with grad,
+    jacrev and itself. ``randomness``: "error" (a random draw inside raises, as torch),
+    "different" (each slice draws its own) or "same" (each slice draws the same values).
+    ``chunk_size`` is accepted (the loop already goes one slice at a time)."""
+    if randomness not in ("error", "different", "same"):
+        raise ArgumentError(f"Only allowed values for randomness are 'error', 'different', "
+                            f"or 'same'. Got {randomness}")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ArgumentError(f"vmap: chunk_size should be None or greater than 0. "
+                            f"(got {chunk_size})")
+    _check_dims_spec(in_dims, "in_dims")
+    _check_dims_spec(out_dims, "out_dims")
+    name = getattr(func, "__name__", "func")
+
+    @functools.wraps(func)
+    def mapped(*args, **kwargs):
+        if not isinstance(in_dims, int) and in_dims is not None and (
+                not isinstance(in_dims, (tuple, list)) or len(in_dims) != len(args)):
+            raise ArgumentError(f"vmap({name}, in_dims={in_dims!r}, ...)(<inputs>): in_dims "
+                                f"is not compatible with the structure of `inputs`: expected "
+                                f"one entry per positional input ({len(args)})")
+        leaves = []
+        build = _flatten(tuple(args), leaves)
+        dims = []
+        _leaf_dims(tuple(args), in_dims if isinstance(in_dims, (tuple, list)) else
+                   (in_dims,) * len(args), dims, name)
+        size = _batch_size(leaves, dims, name)
+        outs = _run_slices(func, build, leaves, dims, size, kwargs, randomness, name)
+        return _stack_outputs(outs, out_dims, size, name)
+    return mapped
+
+
+def _check_dims_spec(spec, what):
+    if spec is None or isinstance(spec, int) and not isinstance(spec, bool):
+        return
+    if isinstance(spec, (tuple, list, dict)):
+        for v in spec.values() if isinstance(spec, dict) else spec:
+            _check_dims_spec(v, what)
+        return
+    raise ArgumentError(f"vmap: {what} must be an int, None or a (nested) tuple of them, got "
+                        f"{spec!r}")
+
+
+def _leaf_dims(tree, spec, dims, name):
+    """Append the in_dim of each leaf of ``tree`` (``spec`` an int/None for all of them, or
+    a tree of the same structure) to ``dims``, in _flatten's order."""
+    if isinstance(tree, dict):
+        if isinstance(spec, dict) and set(spec) != set(tree):
+            raise ArgumentError(f"vmap({name}, ...): in_dims {spec!r} does not match the keys "
+                                f"of an input {sorted(tree)}")
+        for k, v in tree.items():
+            _leaf_dims(v, spec[k] if isinstance(spec, dict) else spec, dims, name)
+    elif isinstance(tree, (list, tuple)):
+        if isinstance(spec, (list, tuple)) and len(spec) != len(tree):
+            raise ArgumentError(f"vmap({name}, ...): in_dims {spec!r} does not match the "
+                                f"structure of an input of {len(tree)} entries")
+        for i, v in enumerate(tree):
+            _leaf_dims(v, spec[i] if isinstance(spec, (list, tuple)) else spec, dims, name)
+    else:
+        if isinstance(spec, (list, tuple, dict)):
+            raise ArgumentError(f"vmap({name}, ...): in_dims {spec!r} is a structure but the "
+                                f"input is a {type(tree).__name__}")
+        dims.append(spec)
+
+
+def _batch_size(leaves, dims, name):
+    sizes = set()
+    for i, (leaf, d) in enumerate(zip(leaves, dims)):
+        if d is None:
+            continue
+        if not isinstance(leaf, Tensor):
+            raise ArgumentError(f"vmap({name}, ...): Got in_dim={d} for an input but the "
+                                f"input is of type {type(leaf)}. We cannot vmap over "
+                                "non-Tensor arguments, please use None as the respective "
+                                "in_dim")
+        if not -leaf.ndim <= d < max(leaf.ndim, 1) or leaf.ndim == 0:
+            raise ArgumentError(f"vmap({name}, ...): Got in_dim={d} for some input, but that "
+                                f"input is a Tensor of dimensionality {leaf.ndim} so expected "
+                                f"in_dim to satisfy -{leaf.ndim} <= in_dim < {leaf.ndim}.")
+        dims[i] = d % leaf.ndim
+        sizes.add(leaf.shape[dims[i]])
+    if not sizes:
+        raise ArgumentError(f"vmap({name}, ...)(<inputs>): at least one input must be a "
+                            "Tensor with an in_dim that is not None")
+    if len(sizes) > 1:
+        raise ArgumentError(f"vmap({name}, ...): Expected all tensors to have the same size "
+                            f"in the mapped dimension, got sizes {sorted(sizes)} for the "
+                            "mapped dimension")
+    size = sizes.pop()
+    if size == 0:
+        raise ArgumentError(f"vmap({name}, ...): the mapped dimension has size 0: there is "
+                            "nothing to map over")
+    return size
+
+
+def _run_slices(func, build, leaves, dims, size, kwargs, randomness, name):
+    from .engine import random
+    outs = []
+    refuse = random.REFUSE[0]
+    same = int(random.generator().integers(2 ** 62)) if randomness == "same" else None
+    if randomness == "error":
+        random.REFUSE[0] = GradvizError(
+            f"vmap({name}, ...): called random operation while in randomness error mode. "
+            "Please either use the 'same' or 'different' randomness flags on vmap or perform "
+            "the randomness operation out of vmap")
+    try:
+        for i in range(size):
+            if same is not None:
+                random.manual_seed(same)
+            parts = [leaf if d is None else leaf.select(d, i) for leaf, d in zip(leaves, dims)]
+            outs.append(func(*build(iter(parts)), **kwargs))
+    finally:
+        random.REFUSE[0] = refuse
+    return outs
+
+
+def _stack_outputs(outs, out_dims, size, name):
+    from .engine.functional import stack
+    flat = []
+    for out in outs:
+        leaves = []
+        build = _flatten(out, leaves)
+        for leaf in leaves:
+            if not isinstance(leaf, Tensor):
+                raise ArgumentError(f"vmap({name}, ...): `{name}` must only return Tensors, "
+                                   f"got type {type(leaf)}. Did you mean to set out_dims= to "
+                                   "None for output?")
+        flat.append(leaves)
+    dims = []
+    _leaf_dims(outs[0], out_dims, dims, name)
+    result = []
+    for j, d in enumerate(dims):
+        column = [leaves[j] for leaves in flat]
+        if d is None:
+            if any(not bool((c == column[0]).all()) for c in column[1:]):
+                raise GradvizError(f"vmap({name}, ...): `{name}` can not return a "
+                                   f"BatchedTensor when out_dim is None")
+            result.append(column[0])
+            continue
+        nd = column[0].ndim + 1
+        if not -nd <= d < nd:
+            raise ArgumentError(f"vmap({name}, ...): out_dims={d} is out of range for an "
+                                f"output of {nd - 1} dimensions")
+        result.append(stack(column, dim=d % nd))
+    return build(iter(result))
 
 
 def _dicts(parameter_and_buffer_dicts):

@@ -357,3 +357,22 @@ def test_composed_losses_run_on_the_device(dev):
             assert device == "cpu" or on_device(out)
             vals.append(out.cpu().item())
         assert vals[0] == pytest.approx(vals[1], rel=1e-5)
+
+
+def test_in_place_ops_in_a_graph_stay_on_the_device_and_match_cpu(dev):
+    def run(device):
+        x = gv.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]], device=device, requires_grad=True)
+        w = gv.tensor([0.5, -1.0, 2.0], device=device, requires_grad=True)
+        y = x * 2
+        y[0].mul_(w)                 # a view: the base is rewritten (IndexPut)
+        y.relu_()
+        buf = gv.zeros(2, 3, device=device)
+        buf[1] = y[1] * w
+        total = gv.zeros((), device=device)
+        total += (y * buf).sum() + y.sum()
+        total.backward()
+        return y, total, x.grad, w.grad
+    got, want = run(dev), run("cpu")
+    assert all(on_device(t) for t in got)
+    for g, c in zip(got, want):
+        np.testing.assert_allclose(g.detach().cpu().numpy(), c.detach().numpy(), rtol=1e-6)

@@ -44,6 +44,8 @@ CASES = {
     "clamp_ with tensor bounds": (lambda lib, x, w: _clamp_t(lib, x, w), None),
     "masked_fill_ with a tensor value": (lambda lib, x, w: _masked_t(lib, x, w), None),
     "setitem with an index list": (lambda lib, x, w: _index_list(lib, x, w), None),
+    "in place on views of a graph tensor": (lambda lib, x, w: _views(lib, x, w), None),
+    "in place on one element of a 1-d tensor": (lambda lib, x, w: _element(lib, x, w), None),
 }
 
 
@@ -166,6 +168,23 @@ def _index_list(lib, x, w):
     return (y * y).sum()
 
 
+def _views(lib, x, w):
+    y = x * 2
+    z = y.exp()
+    y[0].mul_(w[1])            # torch: CopySlices; here an IndexPut into y's last version
+    y[:, 1:].clamp_(max=4.5)
+    y.T[2].add_(w[0, :2])      # a view of a view
+    y.view(-1)[::2].sub_(0.5)
+    return (y ** 2).sum() + z.sum() * 1e-3
+
+
+def _element(lib, x, w):
+    y = x.reshape(-1) * 1
+    y[2].mul_(w[0, 0])
+    y[-1].fill_(w[1, 1] ** 2)
+    return (y * y).sum()
+
+
 def _run(lib, fn, x0=X0, w0=W0):
     x = lib.tensor(x0, requires_grad=True)
     w = lib.tensor(w0, requires_grad=True)
@@ -265,14 +284,21 @@ def test_refused_as_torch_refuses_or_where_a_gradient_would_be_lost():
     x = gv.tensor([1.0, 2.0, 3.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         x.mul_(2)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable that requires grad"):
+        x[0].mul_(2)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable that requires grad"):
+        x.view(3, 1).add_(1)
     y = x * 2
-    with pytest.raises(BackwardError, match="view of another tensor"):
-        y[0].mul_(2)
-    with pytest.raises(BackwardError, match="view of another tensor"):
-        y.view(3).add_(1)
+    with pytest.raises(BackwardError, match="more than one of its elements refers to one"):
+        y.expand(2, 3).mul_(2)         # torch: "more than one element ... single memory"
     buf = gv.zeros(2, 3)
-    with pytest.raises(BackwardError, match=r"base\[key\] = value"):
-        buf[0].copy_(x)
+    with pytest.raises(BackwardError, match=r"not part of the graph.*base\[key\] = value"):
+        buf[0].copy_(x)                # buf could not learn of the change
+    with pytest.raises(BackwardError, match="not part of the graph"):
+        buf.view(6).add_(gv.ones(6, requires_grad=True))
+    tmp = gv.arange(6.0).reshape(2, 3)  # views a temporary nothing else holds: allowed
+    tmp[0] = x
+    assert tmp.requires_grad
     assert buf.tolist() == [[0.0] * 3] * 2 and not buf.requires_grad
     buf[0] = x                     # the way that works
     buf.sum().backward()

@@ -100,6 +100,13 @@ def xp_of(a):
     return cupy()
 
 
+def address(a):
+    """Where an array's first element lives in memory (NumPy or CuPy)."""
+    if isinstance(a, np.ndarray):
+        return a.__array_interface__["data"][0]
+    return a.data.ptr
+
+
 def device_of(a):
     """The device an array lives on."""
     if type(a) is np.ndarray:

@@ -14,8 +14,14 @@ def manual_seed(seed):
     return _gen
 
 
+# set while ``gv.func.vmap(..., randomness="error")`` runs: the error a random draw raises
+REFUSE = [None]
+
+
 def generator():
     """The current NumPy Generator."""
+    if REFUSE[0] is not None:
+        raise REFUSE[0]
     return _gen
 
 
@@ -23,6 +29,8 @@ def draws(like, kind, shape, *params):
     """``kind`` draws (a NumPy Generator / ``cupy.random`` method: random, standard_normal,
     standard_gamma, poisson...) of ``shape`` where the array ``like`` lives: gv's generator
     on the host, CuPy's (seeded by ``manual_seed``) on a device, so nothing is uploaded."""
+    if REFUSE[0] is not None:
+        raise REFUSE[0]
     if type(like) is np.ndarray:
         return np.asarray(getattr(_gen, kind)(*params, size=tuple(shape)))
     from .backend import xp_of

@@ -4,9 +4,12 @@ With no graph involved (grad mode off, or neither the tensor nor an operand requ
 they write into the tensor's array, and note the change so that a graph which saved the old
 values refuses its backward. When a graph is involved they join it, as torch's do: the op
 runs out of place on a stand-in for the tensor's previous version, its result is written
-into the tensor, and the tensor becomes the op's output (``function.rebase``). Refused, as
-torch: a leaf that requires grad; and here also a view of another tensor (its base would
-not learn of the change)."""
+into the tensor, and the tensor becomes the op's output (``function.rebase``); on a view,
+the tensor it views is rewritten in the graph too. Refused, as torch: a leaf that requires
+grad or a view of one, a view whose elements overlap; and here also a view of a tensor
+outside the graph (that tensor could not learn of the change)."""
+import sys
+
 import numpy as np
 
 from ..errors import BackwardError, GradvizError, ShapeError
@@ -42,9 +45,25 @@ def _in_graph(self, name, compute):
     if self.grad_fn is None and self._requires_grad:
         raise BackwardError("a leaf Variable that requires grad is being used in an "
                             "in-place operation.")
-    _refuse_view(self, name)
-    prev = Tensor._wrap(self._data.copy(), self._requires_grad)
-    prev.grad_fn, prev._node, prev._name = self.grad_fn, self._node, self._name
+    base = _view_base(self, name)
+    if base is not None:
+        return _view_in_graph(self, base, name, compute)
+    prev, new = _new_version(self, name, compute)
+    _protect(self)
+    rebase(self, prev, new)
+    return self
+
+
+def _stand_in(t):
+    """A tensor for t's current version: a copy of its values, its grad_fn and trace node."""
+    prev = Tensor._wrap(t._data.copy(), t._requires_grad)
+    prev.grad_fn, prev._node, prev._name = t.grad_fn, t._node, t._name
+    return prev
+
+
+def _new_version(self, name, compute):
+    """(stand-in for self's current version, ``compute(stand-in)`` checked to fit self)."""
+    prev = _stand_in(self)
     new = compute(prev)
     if tuple(new.shape) != tuple(self.shape):
         raise ShapeError(f"{name}: output with shape {list(self.shape)} doesn't match the "
@@ -54,27 +73,75 @@ def _in_graph(self, name, compute):
             raise GradvizError(f"result type {new.dtype} can't be cast to the desired output "
                                f"type {self.dtype} ({name} on a {self.dtype} tensor)")
         new = new.to(self.dtype)
+    return prev, new
+
+
+def _view_base(self, name):
+    """The tensor whose array ``self``'s array views (up a chain of view ops: ``y.T[0]``),
+    or None when self owns its values. A view of a tensor that is not in the graph (a leaf,
+    ``buf[0]``) is refused: that tensor could not learn of the change."""
+    d = self._data
+    if getattr(d, "base", None) is None:
+        return None
+    from .backend import xp_of
+    share = xp_of(d).may_share_memory
+    node = self
+    while node.grad_fn is not None:
+        up = [a for a in node.grad_fn.inputs if isinstance(a, Tensor) and share(d, a._data)]
+        if not up:
+            break
+        node = up[0]
+    if node is not self:
+        return node
+    if self.grad_fn is None and sys.getrefcount(d.base) > 2:
+        # something else holds the memory it views (a tensor, another view): refuse; when
+        # only this view does (``gv.arange(6.).reshape(2, 3)``) nothing else can see it
+        _refuse_view(name, "the tensor it views is not part of the graph, so it would not "
+                     "learn of the change")
+    return None   # its array views a temporary or one of its op's own intermediates
+
+
+def _refuse_view(name, why):
+    raise BackwardError(f"{name}: an in-place op that joins the graph on a view of another "
+                        f"tensor (t[i], .view, .T ...) is not supported here: {why}. Assign "
+                        "through that tensor (base[key] = value) or use the out-of-place op.")
+
+
+def _view_in_graph(self, base, name, compute):
+    """In-place on a view of a tensor in the graph, as torch: the base becomes its previous
+    version with the view's places rewritten (an IndexPut, torch's CopySlices) and the view
+    becomes those places of the new base."""
+    if base.grad_fn is None:
+        raise BackwardError("a view of a leaf Variable that requires grad is being used in "
+                            "an in-place operation.")
+    key = _places(self, base, name)
+    prev, new = _new_version(self, name, compute)
+    from . import ops as O
+    prev_base = _stand_in(base)
+    new_base = O.IndexPut.apply(prev_base, new, key=key, accumulate=False)
+    _protect(base)
+    rebase(base, prev_base, new_base)
     _protect(self)
-    rebase(self, prev, new)
+    rebase(self, prev, O.Getitem.apply(base, key=key))
     return self
 
 
-def _refuse_view(self, name):
-    """A view's base would keep its old place in the graph while its values change: refuse
-    (torch rebases the base; here write through the base: ``base[key] = value``)."""
-    d = self._data
-    if getattr(d, "base", None) is None:
-        return
-    fn = self.grad_fn
-    if fn is not None:
-        from .backend import xp_of
-        share = xp_of(d).may_share_memory
-        if not any(isinstance(a, Tensor) and share(d, a._data) for a in fn.inputs):
-            return   # its array is a view of one of the op's own intermediates
-    raise BackwardError(f"{name}: an in-place op that joins the graph on a view of another "
-                        "tensor (t[i], .view, .T ...) is not supported: the tensor it views "
-                        "would not learn of the change. Assign through that tensor "
-                        "(base[key] = value) or use the out-of-place op.")
+def _places(view, base, name):
+    """The index (a tuple of integer arrays) of ``base``'s elements that ``view``'s elements
+    are, from where they lie in memory."""
+    from .backend import address, xp_of
+    d, b = view._data, base._data
+    if not b.flags.c_contiguous:
+        _refuse_view(name, "the tensor it views is not contiguous")
+    xp = xp_of(d)
+    at = xp.full(d.shape, address(d) - address(b), dtype=np.int64)
+    for k, (n, stride) in enumerate(zip(d.shape, d.strides)):
+        at = at + (xp.arange(n, dtype=np.int64) * stride).reshape(
+            (n,) + (1,) * (d.ndim - 1 - k))
+    flat = at // b.itemsize
+    if bool((at % b.itemsize).any()) or int(xp.unique(flat).size) != flat.size:
+        _refuse_view(name, "more than one of its elements refers to one place in memory")
+    return tuple(xp.unravel_index(flat, b.shape))
 
 
 def _swap(operand, self, prev):
