@@ -243,3 +243,21 @@ def test_float32_leaf_gets_float32_grad_through_float64_ops():
     x = gv.tensor([1.0, 2.0], requires_grad=True)
     (x.double() * 2).sum().backward()
     assert x.grad.dtype == gv.float32 and x.grad.tolist() == [2.0, 2.0]
+
+
+def test_grad_accumulates_in_place_as_torch():
+    # torch's AccumulateGrad adds into the existing .grad: a reference taken before sees it
+    seen = []
+    for lib in (gv, torch):
+        w = lib.ones(2, requires_grad=True)
+        (w * 2).sum().backward()
+        g = w.grad
+        (w * 3).sum().backward()
+        seen.append((g.tolist(), g is w.grad))
+    assert seen[0] == seen[1] == ([5.0, 5.0], True)
+    w = gv.ones(2, requires_grad=True)
+    with gv.trace.record() as rec:   # the first accum event keeps the values it saw
+        (w * 2).sum().backward()
+        (w * 3).sum().backward()
+    means = [e["grad"]["mean"] for e in rec.events if e["type"] == "accum"]
+    assert means == [2.0, 5.0]

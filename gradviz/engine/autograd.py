@@ -291,7 +291,11 @@ def _finish_leaf(t, g, accumulate, want, captured, create_graph, handed):
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
     elif t.grad is not None:
-        t.grad = Tensor._wrap(t.grad._data + g)  # a new array: g itself is not kept
+        # in place, as torch's AccumulateGrad: a reference to .grad taken before sees the sum
+        # (a pending trace record of the old sum keeps its values)
+        if HOOKS.listening:
+            HOOKS.tracer.protect([t.grad._data])
+        t.grad._data += g
     else:
         # the same array may reach several leaves (Add passes dy through): never share it
         if id(g) in handed or getattr(g, "base", None) is not None:

@@ -39,6 +39,7 @@ class Function:
     # (a plain reference: the output Tensor holds the same array for as long as it lives)
     out_data = None
     out = None              # weakref to the output Tensor, set only while tracing (keeps ids)
+    inplace = None          # the in-place method it ran as (``add_``), for drawings
 
     def forward(ctx, *arrays, **attrs):  # pragma: no cover - abstract
         """Compute the output array from input arrays."""

@@ -13,6 +13,7 @@ import sys
 import numpy as np
 
 from ..errors import BackwardError, GradvizError, ShapeError
+from ..trace.hooks import HOOKS
 from . import grad_mode
 from .function import note_inplace, rebase
 from .tensor import Tensor
@@ -26,7 +27,6 @@ def _check_inplace(self):
 
 
 def _protect(self):
-    from ..trace.hooks import HOOKS
     if HOOKS.listening:
         HOOKS.tracer.protect([self._data])  # pending records keep the values they saw
 
@@ -65,6 +65,10 @@ def _new_version(self, name, compute):
     """(stand-in for self's current version, ``compute(stand-in)`` checked to fit self)."""
     prev = _stand_in(self)
     new = compute(prev)
+    if new.grad_fn is not None:
+        new.grad_fn.inplace = name
+    if HOOKS.listening and new._node is not None:
+        HOOKS.tracer.mark_inplace(new._node, name)
     if tuple(new.shape) != tuple(self.shape):
         raise ShapeError(f"{name}: output with shape {list(self.shape)} doesn't match the "
                          f"broadcast shape {list(new.shape)}")

@@ -301,6 +301,16 @@ class Tracer:
         if len(recs) >= BUFFER_MAX:
             self.drain()
 
+    def mark_inplace(self, node, name):
+        """Note on the pending record of op ``node`` that it ran as the in-place ``name``
+        (``y.add_(w)``): its event's attrs get ``inplace``."""
+        recs = self.records
+        for i in range(len(recs) - 1, -1, -1):
+            rec = recs[i]
+            if rec[0] == "op" and rec[1] == node:
+                recs[i] = rec[:4] + (dict(rec[4], inplace=name),) + rec[5:]
+                return
+
     def event(self, ev):
         """Record a ready-made event dict (``type`` set; t added here)."""
         ev.setdefault("t", time.monotonic_ns())

@@ -36,6 +36,8 @@ class Node:
             return self.module
         if self.kind in ("param", "input"):
             return self.name or ("param" if self.kind == "param" else "input")
+        if self.attrs.get("inplace"):
+            return f"{self.op} (in place)"
         return self.op or "?"
 
     def to_dict(self):
@@ -280,6 +282,8 @@ def graph_from_tensor(tensor, params=None):
             g = retained.grad if retained is not None else (t.grad if t is tensor else None)
             consts = [a for a in fn.inputs if not hasattr(a, "_data")]
             attrs = jattrs(fn.attrs)
+            if fn.inplace:
+                attrs["inplace"] = fn.inplace
             if consts:
                 attrs["const"] = [c if isinstance(c, (int, float, bool)) else
                                   f"array{tuple(getattr(c, 'shape', ()))}" for c in consts]

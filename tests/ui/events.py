@@ -82,3 +82,23 @@ def record_conv(channels=4):
         e.pop("session", None)
         e.pop("seq", None)
     return events
+
+
+def record_inplace():
+    """A traced step whose forward pass changes tensors in place (``y.add_``, ``y[0] = ...``,
+    ``total += loss``), as torch code does."""
+    import gradviz as gv
+    w = gv.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    w._name = "w"
+    with gv.trace.record() as rec:
+        y = w * 2
+        y.add_(1)
+        y[0] = y[1] * 3
+        total = gv.zeros(())
+        total += (y * y).sum()
+        total.backward()
+        events = [dict(e) for e in rec.events]
+    for e in events:
+        e.pop("session", None)
+        e.pop("seq", None)
+    return events

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from conftest import VIEWPORT, shot
-from events import record_mlp, synthetic
+from events import record_inplace, record_mlp, synthetic
 
 GRAPH_NODES = "[data-testid=graph] [data-node-id]"
 MLP_EVENTS = record_mlp(steps=3)      # traced once, before any server (and its job) exists
@@ -304,3 +304,26 @@ def test_playground_tab_is_there(mlp_page):
     assert not pg.locator("[data-testid=graph]").is_visible()
     pg.click("[data-testid=tab-debugger]")
     assert pg.locator("[data-testid=graph]").is_visible()
+
+
+def test_an_in_place_op_is_labelled_and_explained(browser, server):
+    ctx, pg, s, errors = open_session(browser, server, record_inplace())
+    try:
+        node = pg.locator(f"{OPS}:has-text('Add (in place)')")
+        assert node.count() == 1
+        # y[0] = ... is the other (an IndexPut); total += loss rebinds total (no in-place op)
+        assert pg.locator(f"{OPS}:has-text('(in place)')").count() == 2
+        assert pg.locator(f"{OPS}:has-text('IndexPut (in place)')").count() == 1
+        node.click()
+        note = pg.locator("[data-testid=inspector] [data-testid=inplace-note]")
+        note.wait_for()
+        assert "add_" in note.text_content() and "previous version" in note.text_content()
+        # its first input is the Mul that made y's first version: follow the link to it
+        pg.locator("[data-testid=inspector] .insp-inputs a").first.click()
+        pg.wait_for_function("document.querySelector('[data-testid=inspector] h3')"
+                             ".textContent === 'Mul'")
+        assert pg.locator("[data-testid=inspector] [data-testid=inplace-note]").count() == 0
+        shot(pg, "13-inplace")
+    finally:
+        ctx.close()
+    assert not errors

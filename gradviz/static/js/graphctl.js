@@ -13,7 +13,7 @@ import { shapeText, fmt } from "./format.js";
 const LAYOUT_CACHE = 8;
 
 function labelOf(r) {
-  if (r.kind === "op") return [r.op, shapeText(r.shape)];
+  if (r.kind === "op") return [r.attrs?.inplace ? `${r.op} (in place)` : r.op, shapeText(r.shape)];
   return [r.name || "input", shapeText(r.shape)];
 }
 

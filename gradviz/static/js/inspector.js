@@ -122,6 +122,12 @@ export class Inspector {
       root.append(h("div", { class: "insp-inputs" }, h("span", { class: "k" }, "inputs "),
         rec.inputs.map((i, n) => [n ? ", " : "", this.nodeLink(step, i)])));
     }
+    if (rec.kind === "op" && rec.attrs?.inplace) {
+      root.append(h("p", { class: "insp-inplace", "data-testid": "inplace-note" },
+        `In place: ${rec.attrs.inplace} wrote this result into its first input's tensor. `,
+        "That input is the tensor's previous version; ops that read the tensor before ",
+        "still point at it, ops after read this node."));
+    }
     if (rec.anomaly) {
       root.append(h("div", { class: "anomaly-box" }, h("strong", {}, `Anomaly (${rec.anomaly.where}): `),
         rec.anomaly.message || rec.anomaly.what || ""));
