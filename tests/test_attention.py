@@ -161,6 +161,42 @@ def test_transformer_encoder_matches_torch(norm_first, activation, batch_first):
                                    atol=1e-11, err_msg=name)
 
 
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors:UserWarning")
+@pytest.mark.parametrize("case", ["eval", "train", "grad", "not left aligned", "odd heads",
+                                  "seq first", "float mask"])
+def test_transformer_encoder_inference_zeroes_padded_positions_as_torch(case):
+    """torch's nested-tensor inference path gives zeros at padded positions (before the final
+    norm); it runs only in eval, without grad, batch_first, even heads, a left-aligned key
+    padding mask and no attn mask. The other positions are the same on every path."""
+    torch.manual_seed(0)
+    heads = 1 if case == "odd heads" else 2
+    first = case != "seq first"
+    tl = torch.nn.TransformerEncoderLayer(8, heads, 16, 0.0, batch_first=first).double()
+    te = torch.nn.TransformerEncoder(tl, 2, norm=torch.nn.LayerNorm(8).double(),
+                                     enable_nested_tensor=first and heads == 2)
+    ge = gv.nn.TransformerEncoder(gv.nn.TransformerEncoderLayer(8, heads, 16, 0.0,
+                                                                batch_first=first, **F64),
+                                  2, norm=gv.nn.LayerNorm(8, **F64))
+    load_from_torch(ge, te)
+    x = RNG.standard_normal((2, 5, 8) if first else (5, 2, 8))
+    pad = np.array([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0]], bool)
+    if case == "not left aligned":
+        pad = pad[:, ::-1].copy()
+    masks = [gv.tensor(pad), torch.tensor(pad)]
+    if case == "float mask":
+        masks = [gv.tensor(np.where(pad, -np.inf, 0.0)), torch.tensor(np.where(pad, -np.inf, 0.0))]
+    outs = []
+    for enc, lib, mask in ((ge, gv, masks[0]), (te, torch, masks[1])):
+        enc.train(case == "train")
+        with lib.set_grad_enabled(case == "grad"):
+            outs.append(enc(lib.tensor(x), src_key_padding_mask=mask).detach().numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-9, atol=1e-11)
+    zeroed = case in ("eval", "float mask")
+    norm_of_zero = ge.norm.bias.detach().numpy()    # LayerNorm of a zero row: its bias
+    padded_row = outs[0][0, 3] if first else outs[0][3, 0]
+    assert np.allclose(padded_row, norm_of_zero) == zeroed
+
+
 def test_the_debugger_sees_attention_step_by_step_inside_its_module():
     layer = gv.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0)
     x = gv.randn(3, 2, 8)

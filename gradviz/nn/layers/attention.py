@@ -5,6 +5,8 @@ import copy
 import math
 
 from ...engine import creation
+from ...engine.dtypes import bool_
+from ...engine.grad_mode import is_grad_enabled
 from ...engine.functional import cat
 from ...errors import GradvizError, ShapeError
 from .. import functional as F
@@ -13,6 +15,7 @@ from ..containers import ModuleList
 from ..functional_attention import additive_mask
 from ..module import Module
 from ..parameter import Parameter
+from .activation import GELU, ReLU
 from .dropout import Dropout
 from .linear import Linear, NonDynamicallyQuantizableLinear
 from .norm import LayerNorm
@@ -243,14 +246,51 @@ class TransformerEncoder(Module):
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = int(num_layers)
         self.norm = norm
+        self.enable_nested_tensor = bool(enable_nested_tensor)
+        self.mask_check = bool(mask_check)
+        self.use_nested_tensor = self.enable_nested_tensor and _fast_path_layer(encoder_layer)
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
-        """Run ``src`` through every layer."""
+        """Run ``src`` through every layer. Where torch takes its nested-tensor path
+        (inference with a key padding mask, see ``_padded_out``) the padded positions come
+        out as zeros, as torch's do; the other positions are the same either way."""
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
                       is_causal=bool(is_causal))
+        pad = self._padded_out(src, mask, src_key_padding_mask)
+        if pad is not None:
+            x = x.masked_fill(pad.unsqueeze(-1), 0.0)
         return self.norm(x) if self.norm is not None else x
+
+    def _padded_out(self, src, mask, key_padding_mask):
+        """The padded positions (N, S) when torch would run on nested tensors, else None:
+        inference (first layer in eval, no grad wanted), batched input, a key padding mask
+        whose valid positions come first in each row (when mask_check), no ``mask``."""
+        first = self.layers[0] if len(self.layers) else None
+        if (not self.use_nested_tensor or first.training or src.ndim != 3
+                or key_padding_mask is None or mask is not None):
+            return None
+        if is_grad_enabled() and (src.requires_grad or any(
+                p.requires_grad for p in first.parameters())):
+            return None
+        kpm = key_padding_mask
+        pad = kpm if kpm.dtype == bool_ else kpm != 0
+        if self.mask_check and bool((~pad[:, 1:] & pad[:, :-1]).any()):
+            return None   # a valid position after a padded one: torch's mask check fails
+        return pad
+
+
+def _fast_path_layer(layer):
+    """torch's conditions on the encoder layer for its nested-tensor inference path."""
+    if not isinstance(layer, TransformerEncoderLayer) or layer.norm_first:
+        return False
+    attn = layer.self_attn
+    return (attn.batch_first and attn._qkv_same_embed_dim and attn.in_proj_bias is not None
+            and (layer.activation in (F.relu, F.gelu) or isinstance(layer.activation,
+                                                                    (ReLU, GELU)))
+            and attn.num_heads % 2 == 0
+            and layer.norm1.eps == layer.norm2.eps)
 
 
 class TransformerDecoderLayer(_TransformerLayer):
