@@ -31,3 +31,13 @@ def get_device_name(device=None):
     idx = as_device(device or "cuda").index
     name = cupy().cuda.runtime.getDeviceProperties(idx)["name"]
     return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def manual_seed(seed):
+    """Seed the GPU's generator (CuPy's); without a GPU nothing to seed (torch ignores it
+    too). ``gv.manual_seed`` seeds every generator, the GPU's included."""
+    if cuda_available():
+        cupy().random.seed(int(seed) % 2 ** 32)
+
+
+manual_seed_all = manual_seed   # one GPU generator here

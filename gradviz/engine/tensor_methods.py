@@ -408,6 +408,14 @@ Tensor.__gt__ = _compare_operator("gt")
 Tensor.__ge__ = _compare_operator("ge")
 
 
+def _format(t, spec):
+    """``f"{loss:.4f}"``: a 0-d tensor formats as its number (``f"{t}"`` too, as torch);
+    any other tensor as its repr, with no format spec."""
+    if t._data.ndim == 0:
+        return t.item().__format__(spec)
+    return object.__format__(t, spec)
+
+
 def _inplace_or_new(inplace, outplace):
     """``a += b``: in place when no graph is involved, else a new graph node that ``a`` is
     rebound to (the same values and gradients as torch's in-place op; also for a view,
@@ -424,6 +432,7 @@ Tensor.__iadd__ = _inplace_or_new(add_, lambda a, b: _binary(O.Add, a, b))
 Tensor.__isub__ = _inplace_or_new(sub_, lambda a, b: _binary(O.Sub, a, b))
 Tensor.__imul__ = _inplace_or_new(mul_, lambda a, b: _binary(O.Mul, a, b))
 Tensor.__itruediv__ = _inplace_or_new(div_, div)
+Tensor.__format__ = lambda t, spec: _format(t, spec)
 Tensor.__hash__ = object.__hash__  # identity, as before; C-level for dict lookups
 Tensor.__floordiv__ = floor_divide
 Tensor.__rfloordiv__ = lambda a, b: floor_divide(_as_tensor(b, a), a)

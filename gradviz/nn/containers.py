@@ -118,6 +118,10 @@ class ModuleList(Module):
     def __iadd__(self, modules):
         return self.extend(modules)
 
+    def __add__(self, other):
+        """A new ModuleList of this one's modules, then ``other``'s (as torch)."""
+        return ModuleList([*self, *other])
+
     def append(self, module):
         """Add a module at the end; returns self."""
         self.add_module(str(len(self)), module)

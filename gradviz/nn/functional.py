@@ -217,7 +217,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         axes = (0,) + tuple(range(2, x.ndim))
         count = x.size // c
         if count <= 1:
-            raise GradvizError(f"Expected more than 1 value per channel when training, got "
+            raise ArgumentError(f"Expected more than 1 value per channel when training, got "
                                f"input size {list(input.shape)}")
         mean = x.mean(axis=axes)
         var = x.var(axis=axes)

@@ -1,0 +1,45 @@
+"""Small things torch scripts do that used to fail here: formatting a loss in an f-string,
+ModuleList + ModuleList, gv.cuda.manual_seed on a machine without a GPU, the error class of
+BatchNorm on one value per channel."""
+import pytest
+import torch
+
+import gradviz as gv
+
+
+def test_tensors_format_as_torch():
+    for lib in (gv, torch):
+        t = lib.tensor(0.12345)
+        got = (f"{t:.4f}", f"{t}", f"{lib.tensor(3):d}", f"{lib.tensor(2.5, requires_grad=True):.1f}",
+               f"{lib.tensor([1.5])}")
+        assert got[:4] == ("0.1235", format(t.item(), ""), "3", "2.5")
+        assert got[4] == str(lib.tensor([1.5]))
+        with pytest.raises(TypeError, match="unsupported format string"):
+            f"{lib.tensor([1.5]):.2f}"
+
+
+def test_module_lists_add_as_torch():
+    a, b = gv.nn.ModuleList([gv.nn.ReLU()]), gv.nn.ModuleList([gv.nn.Tanh(), gv.nn.ReLU()])
+    c = a + b
+    assert isinstance(c, gv.nn.ModuleList) and len(c) == 3 and len(a) == 1
+    assert [type(m).__name__ for m in c] == ["ReLU", "Tanh", "ReLU"] and c[1] is b[0]
+    t = torch.nn.ModuleList([torch.nn.ReLU()]) + torch.nn.ModuleList([torch.nn.Tanh()])
+    assert len(t) == 2
+
+
+def test_cuda_seeding_is_accepted_without_a_gpu():
+    gv.cuda.manual_seed(0)
+    gv.cuda.manual_seed_all(0)
+    torch.cuda.manual_seed_all(0)   # torch ignores it too without a GPU
+    gv.manual_seed(1)
+    a = gv.randn(3)
+    gv.manual_seed(1)
+    gv.cuda.manual_seed(5)          # does not touch the CPU generator
+    assert gv.randn(3).tolist() == a.tolist()
+
+
+def test_batch_norm_on_one_value_per_channel_is_a_value_error_as_torch():
+    for lib in (gv, torch):
+        bn = lib.nn.BatchNorm1d(3)
+        with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+            bn(lib.ones(1, 3))
