@@ -6,20 +6,29 @@ shows it live in the browser.
 """
 __version__ = "0.1.0"
 
+import math as _math
+
 from .engine.backend import quiet_numpy as _quiet_numpy
 from .engine import Size, Tensor, device, strided
-from .engine.dtypes import (bool_ as bool, dtype, float16, float32, float64,  # noqa: A001
-                            get_default_dtype, int8, int16, int32, int64, set_default_dtype,
-                            uint8)
+from .engine.dtypes import (bool_ as bool, can_cast, dtype, finfo, float16,  # noqa: A001
+                            float32, float64, get_default_dtype, iinfo, int8, int16, int32,
+                            int64, promote_types, set_default_dtype, uint8)
+from .engine.dtypes import tensor_result_type as result_type
 from .engine.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
-                              full_like, linspace, ones, ones_like, rand, rand_like, randint,
-                              randn, randn_like, randperm, tensor, zeros, zeros_like)
+                              full_like, linspace, logspace, normal, ones, ones_like, rand,
+                              rand_like, randint, randn, randn_like, randperm, tensor,
+                              tril_indices, triu_indices, zeros, zeros_like)
+from .engine.creation import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
+                              HalfTensor, IntTensor, LongTensor, ShortTensor)
+from .engine.tensor import set_printoptions
 from .engine.functional import *  # noqa: F401,F403
 from .engine.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                                set_grad_enabled)
 from .engine.random import manual_seed, seed
 from .errors import GradvizError
-from . import autograd, cuda, trace  # noqa: E402
+from . import autograd, backends, cuda, trace  # noqa: E402
+from .backends import (compile, get_float32_matmul_precision,  # noqa: A004
+                       set_float32_matmul_precision)
 
 _quiet_numpy()  # torch does not warn about inf/nan; the importing thread does not either
 
@@ -28,6 +37,11 @@ double = float64
 half = float16
 long = int64
 int = int32  # noqa: A001
+inf = _math.inf
+nan = _math.nan
+pi = _math.pi
+e = _math.e
+newaxis = None
 
 __all__ = ["Tensor", "Size", "tensor", "device", "autograd", "trace", "no_grad", "enable_grad",
            "manual_seed", "GradvizError", "__version__"]
@@ -35,15 +49,17 @@ __all__ = ["Tensor", "Size", "tensor", "device", "autograd", "trace", "no_grad",
 
 def __getattr__(name):
     # heavy or optional parts load on first use: gv.nn, gv.optim, gv.data, gv.viz, gv.attach,
-    # gv.linalg, gv.distributions, gv.special, gv.func
+    # gv.linalg, gv.distributions, gv.special, gv.func, gv.amp
     import importlib
     if name in ("nn", "optim", "data", "viz", "debug", "utils", "linalg", "distributions",
-                "special", "func"):
+                "special", "func", "amp"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)
     if name == "vmap":   # torch.vmap
         return importlib.import_module(".func", __name__).vmap
+    if name in ("autocast", "is_autocast_enabled"):   # torch.autocast: in gv.amp
+        return getattr(importlib.import_module(".amp", __name__), name)
     if name == "attach":
         return importlib.import_module(".remote", __name__).attach
     raise AttributeError(f"module 'gradviz' has no attribute {name!r}")

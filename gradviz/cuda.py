@@ -41,3 +41,22 @@ def manual_seed(seed):
 
 
 manual_seed_all = manual_seed   # one GPU generator here
+
+
+class _Amp:
+    """``gv.cuda.amp``: torch's older spelling of ``gv.amp`` with device 'cuda'."""
+
+    @staticmethod
+    def GradScaler(*args, **kwargs):   # noqa: N802 - torch's name
+        """``gv.amp.GradScaler('cuda', ...)``."""
+        from .amp import GradScaler
+        return GradScaler("cuda", *args, **kwargs)
+
+    @staticmethod
+    def autocast(enabled=True, dtype=None, cache_enabled=True):
+        """``gv.amp.autocast('cuda', ...)``."""
+        from .amp import autocast
+        return autocast("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+
+amp = _Amp()

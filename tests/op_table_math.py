@@ -3,7 +3,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 from op_table import (SHAPES, SHAPES_ND, C, Case, OpRow, T, X, along_dim, binary, fixed,
-                      reduce_dim)
+                      reduce_dim, unary)
 
 import gradviz as gv
 from gradviz.engine import ops as O
@@ -117,6 +117,10 @@ ROWS = [
     _fn("tan", O.Tan, "unit"), _fn("sinh", O.Sinh), _fn("cosh", O.Cosh),
     _fn("asin", O.Asin, "unit"), _fn("acos", O.Acos, "unit"), _fn("atan", O.Atan),
     _fn("erf", O.Erf),
+    OpRow("asinh", (O.Asinh,), lambda x: x.asinh(), lambda x: x.asinh(), unary()),
+    OpRow("acosh", (O.Acosh,), lambda x: (x + 1.5).arccosh(), lambda x: (x + 1.5).arccosh(),
+          unary("pos")),
+    OpRow("atanh", (O.Atanh,), lambda x: x.atanh(), lambda x: x.atanh(), unary("unit")),
     OpRow("atan2", (O.Atan2,), gv.atan2, torch.atan2, binary("real", "nonzero")),
     OpRow("math_methods", (O.Asin, O.Atan, O.Atan2),
           lambda x: (x.arcsin(), x.arctan(), x.arctan2(x + 2.0), x.atan2(0.5)),

@@ -339,3 +339,24 @@ def test_bias_kv_and_zero_attn_stay_on_the_device(monkeypatch):
         outs.append([t.detach().cpu().numpy() for t in (out, w, m.bias_k.grad, m.bias_v.grad)])
     for got, want in zip(*outs):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("need_weights", [False, True])
+def test_multihead_attention_fully_masked_query_as_torch(need_weights):
+    """torch: zeros for a query whose keys are all masked when no weights are asked for (its
+    SDPA path, used by the Transformer layers); NaN when the weights are returned."""
+    outs = []
+    x0 = RNG.standard_normal((1, 3, 4))
+    for lib in (torch, gv):
+        lib.manual_seed(0)
+        m = lib.nn.MultiheadAttention(4, 2, batch_first=True).double()
+        if lib is gv:
+            load_from_torch(m, outs[0][2])
+        x = lib.tensor(x0, requires_grad=True)
+        am = lib.tensor([[False, False, False], [True, True, True], [False, True, False]])
+        o, _ = m(x, x, x, attn_mask=am, need_weights=need_weights)
+        o[:, [0, 2]].sum().backward()
+        outs.append((o.detach().numpy(), x.grad.numpy(), m))
+    np.testing.assert_allclose(outs[1][0], outs[0][0], rtol=1e-10, equal_nan=True)
+    np.testing.assert_allclose(outs[1][1], outs[0][1], rtol=1e-10, equal_nan=True)
+    assert np.isnan(outs[1][0][0, 1]).all() == need_weights

@@ -43,3 +43,17 @@ def test_batch_norm_on_one_value_per_channel_is_a_value_error_as_torch():
         bn = lib.nn.BatchNorm1d(3)
         with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
             bn(lib.ones(1, 3))
+
+
+def test_legacy_type_casts_and_cuda_amp_spelling():
+    x = gv.ones(2)
+    assert x.type(gv.LongTensor).dtype == gv.int64 == x.type("torch.LongTensor").dtype
+    assert torch.ones(2).type(torch.LongTensor).dtype == torch.int64
+    with pytest.warns(UserWarning, match="CUDA is not available"):
+        scaler = gv.cuda.amp.GradScaler()          # no GPU here: disabled, as torch's
+    assert not scaler.is_enabled()
+    loss = gv.tensor(2.0)
+    assert scaler.scale(loss) is loss
+    with pytest.warns(UserWarning, match="CUDA is not available"):
+        with gv.cuda.amp.autocast():
+            assert (gv.ones(2) * 2).dtype == gv.float32

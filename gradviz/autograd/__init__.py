@@ -39,9 +39,21 @@ def _seeds(outputs, grad_outputs, create_graph):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
-    """Gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` is touched)."""
+         only_inputs=True, allow_unused=None, is_grads_batched=False,
+         materialize_grads=False):
+    """Gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` is touched).
+
+    ``only_inputs`` is accepted and ignored (deprecated in torch too);
+    ``materialize_grads=True`` returns zeros instead of None for unused inputs
+    (it implies ``allow_unused``); ``is_grads_batched=True`` is not supported."""
     from ..engine.autograd import run_backward
+    if is_grads_batched:
+        raise GradvizError("autograd.grad(is_grads_batched=True) is not supported by gradviz; "
+                           "loop over the batch of grad_outputs (or use gv.func.vmap)")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
+    allow_unused = bool(allow_unused) or bool(materialize_grads)
     outputs, inputs = _seq(outputs), _seq(inputs)
     for o in outputs:
         if not o.requires_grad:
@@ -50,8 +62,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     seeds = _seeds(outputs, grad_outputs, create_graph)
-    return run_backward(outputs, seeds, retain_graph, create_graph, inputs=inputs,
-                        allow_unused=allow_unused)
+    grads = run_backward(outputs, seeds, retain_graph, create_graph, inputs=inputs,
+                         allow_unused=allow_unused)
+    if materialize_grads:
+        from ..engine.creation import zeros_like
+        grads = tuple(zeros_like(t) if g is None else g for g, t in zip(grads, inputs))
+    return grads
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):

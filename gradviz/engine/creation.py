@@ -1,11 +1,11 @@
 """Creation functions with torch's names: tensor, zeros, ones, rand, arange, eye ..."""
 import numpy as np
 
-from ..errors import GradvizError
+from ..errors import GradvizError, ShapeError
 from . import dtypes
-from .backend import as_device, move
-from .random import generator
-from .tensor import Tensor
+from .backend import as_device, move, xp_of
+from .random import draws, generator
+from .tensor import Size, Tensor
 
 
 def _finish(arr, device, requires_grad):
@@ -53,19 +53,27 @@ def _size(size):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
-    """A new tensor holding a copy of ``data`` (lists, numbers, arrays, tensors)."""
+    """A new tensor holding a copy of ``data`` (lists, numbers, arrays, tensors); its dtype is
+    inferred as torch's: Python floats take the default dtype, NumPy scalars keep theirs."""
+    target = dtypes.to_dtype(dtype) if dtype is not None else dtypes.infer_dtype(data)
     if isinstance(data, Tensor):
         arr = np.array(move(data._data, as_device("cpu")))
     elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        arr = np.array([x.tolist() if isinstance(x, Tensor) else x for x in data])
+        arr = np.array(_lists(data))
     else:
         arr = np.array(data)
-    if dtype is not None:
-        arr = arr.astype(dtypes.to_dtype(dtype).np)
-    elif arr.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic, Tensor)):
-        arr = arr.astype(dtypes.get_default_dtype().np)  # Python floats → float32
-    dtypes.from_numpy(arr.dtype)
+    if arr.dtype != target.np:
+        arr = arr.astype(target.np)
     return _finish(arr, device, requires_grad)
+
+
+def _lists(data):
+    """Nested lists with tensors replaced by their values (lists or numbers)."""
+    if isinstance(data, Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_lists(x) for x in data]
+    return data
 
 
 def _flat(data):
@@ -197,3 +205,122 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
     """``full`` with the shape (and dtype, device) of ``input``."""
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype,
                 device=device or input.device, requires_grad=requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    """``steps`` values from base**start to base**end, evenly spaced in the exponent."""
+    arr = np.logspace(start, end, steps, base=base)
+    return _finish(arr.astype(_np_dtype(dtype)), device, requires_grad)
+
+
+def _tri_indices(fname, np_fn, row, col, offset, dtype, device):
+    if row < 0 or col < 0:
+        raise GradvizError(f"{fname}(): row and col must be non-negative, got {row}, {col}")
+    rows, cols = np_fn(int(row), int(offset), int(col))
+    arr = np.stack([rows, cols]).astype(_np_dtype(dtype, dtypes.int64))
+    return _finish(arr.reshape(2, -1), device, False)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) row and column indices of the lower triangle of a row x col matrix (rows
+    in order, as torch); ``offset`` moves the diagonal up (> 0) or down (< 0)."""
+    return _tri_indices("tril_indices", np.tril_indices, row, col, offset, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) row and column indices of the upper triangle of a row x col matrix."""
+    return _tri_indices("triu_indices", np.triu_indices, row, col, offset, dtype, device)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False):
+    """torch.normal: samples of N(mean, std) where ``mean`` and/or ``std`` are tensors
+    (broadcast together; the dtype is ``mean``'s when it is a tensor), or floats with a
+    ``size``. ``generator`` may be a NumPy Generator. As in torch, the gradient with
+    respect to a tensor ``mean`` or ``std`` is zero."""
+    tm, ts = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not (tm or ts):
+        if size is None:
+            raise TypeError("normal() needs a size when mean and std are numbers, e.g. "
+                            "gv.normal(0.0, 1.0, size=(3,))")
+        if std < 0:
+            raise GradvizError(f"normal expects std >= 0.0, but found std {std}")
+        _float_only("normal", dtype)
+        shape = _size((size,))
+        noise = _draw(generator, np.zeros(0), shape)
+        arr = (noise * float(std) + float(mean)).astype(_np_dtype(dtype))
+        return _finish(arr, device, requires_grad)
+    if size is not None:
+        raise TypeError("normal(): size is only taken when mean and std are numbers")
+    like = mean if tm else std
+    if not like.is_floating_point():
+        raise GradvizError(f'"normal" is not implemented for {like.dtype.name} tensors')
+    m = mean._data if tm else float(mean)
+    sd = std._data if ts else float(std)
+    if (xp_of(sd).any(sd < 0) if ts else sd < 0):
+        raise GradvizError("normal expects all elements of std >= 0.0" if ts else
+                           f"normal expects std >= 0.0, but found std {sd}")
+    try:
+        shape = np.broadcast_shapes(np.shape(m), np.shape(sd))
+    except ValueError:
+        raise ShapeError(f"normal(): mean of shape {tuple(mean.shape)} and std of shape "
+                         f"{tuple(std.shape)} do not broadcast") from None
+    noise = _draw(generator, like._data, shape)
+    out = Tensor._wrap((noise * sd + m).astype(like._data.dtype, copy=False))
+    for t in (mean, std):   # torch's NormalBackward: a zero gradient for tensor arguments
+        if isinstance(t, Tensor) and t.requires_grad:
+            from .ops import Where
+            cond = xp_of(like._data).ones(shape, dtype=bool)
+            out = Where.apply(cond, out, t.to(like.dtype))
+    return out
+
+
+def _draw(gen, like, shape):
+    """Standard normal draws from ``gen`` (a NumPy Generator), else gradviz's generator."""
+    if gen is None:
+        return draws(like, "standard_normal", shape)
+    if not isinstance(gen, np.random.Generator):
+        raise TypeError("normal(): generator must be a numpy.random.Generator or None, not "
+                        f"{type(gen).__name__}")
+    return xp_of(like).asarray(gen.standard_normal(shape))
+
+
+class _LegacyType(type):
+    """The metaclass of gv.FloatTensor ...: calling one makes a tensor of its dtype, and
+    ``isinstance(x, gv.FloatTensor)`` checks the dtype (torch's legacy tensor types)."""
+
+    def __call__(cls, *args, device=None):
+        d = cls._legacy_dtype
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            return args[0].to(d)
+        if not args or (all(_is_int(a) for a in args)) or (
+                len(args) == 1 and isinstance(args[0], Size)):
+            return zeros(_size(args) if args else (0,), dtype=d, device=device)
+        if len(args) > 1:
+            raise TypeError(f"{cls.__name__}(): expected sizes (ints) or one sequence of data, "
+                            f"got {args!r}")
+        if isinstance(args[0], (bool, float, complex)):
+            raise TypeError(f"{cls.__name__}(): data must be a sequence "
+                            f"(got {type(args[0]).__name__})")
+        return tensor(args[0], dtype=d, device=device)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls._legacy_dtype
+
+    def __repr__(cls):
+        return f"<class 'gradviz.{cls.__name__}'>"
+
+
+def _is_int(a):
+    return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+
+
+def _legacy(name):
+    d = dtypes.LEGACY_NAMES[name]
+    return _LegacyType(name, (), {"_legacy_dtype": d, "dtype": d, "__doc__":
+                                  f"torch's legacy ``{name}``: ``{name}(data)`` is a "
+                                  f"{d.name} tensor of data, ``{name}(2, 3)`` one of zeros."})
+
+
+FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, \
+    ByteTensor, BoolTensor = (_legacy(n) for n in dtypes.LEGACY_NAMES)

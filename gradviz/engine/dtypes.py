@@ -42,6 +42,11 @@ _BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int3
 
 _default_float = float32
 
+# torch's legacy tensor type names (``x.type('torch.LongTensor')``, ``gv.LongTensor``)
+LEGACY_NAMES = {"FloatTensor": float32, "DoubleTensor": float64, "HalfTensor": float16,
+                "LongTensor": int64, "IntTensor": int32, "ShortTensor": int16,
+                "CharTensor": int8, "ByteTensor": uint8, "BoolTensor": bool_}
+
 
 def from_name(name):
     """The dtype called ``name`` ("float32", "long" ...)."""
@@ -75,6 +80,9 @@ def to_dtype(d):
     """Accept a gradviz dtype, a NumPy dtype, a name or a Python type."""
     if isinstance(d, dtype):
         return d
+    legacy = getattr(d, "_legacy_dtype", None)   # gv.FloatTensor ... (x.type(gv.LongTensor))
+    if legacy is not None:
+        return legacy
     if d is float:
         return _default_float
     if d is int:
@@ -83,7 +91,7 @@ def to_dtype(d):
         return bool_
     if isinstance(d, str):
         try:
-            return _BY_NAME[d]
+            return _BY_NAME[d] if d in _BY_NAME else LEGACY_NAMES[d.rpartition(".")[2]]
         except KeyError:
             raise GradvizError(f"unknown dtype name {d!r}") from None
     return from_numpy(d)
@@ -91,48 +99,164 @@ def to_dtype(d):
 
 def infer_np_dtype(data):
     """The NumPy dtype torch.tensor(data) would give for Python data."""
-    arr = np.asarray(data)
-    k = arr.dtype.kind
-    if k == "f":
-        return _default_float.np if not isinstance(data, np.ndarray) else arr.dtype
-    if k in "iu":
-        return np.dtype(np.int64) if not isinstance(data, np.ndarray) else arr.dtype
-    if k == "b":
-        return np.dtype(np.bool_)
-    raise GradvizError(f"cannot make a tensor from data of type {arr.dtype}")
+    return infer_dtype(data).np
+
+
+def infer_dtype(data):
+    """The dtype torch.tensor(data) gives: Python floats take the default dtype, ints int64,
+    bools bool; NumPy scalars, arrays and tensors keep theirs; a sequence promotes over its
+    items with ``promote_types`` (``[np.float64(0.1), 0.2]`` is float64, as in torch)."""
+    if isinstance(data, np.generic):   # before float: np.float64 subclasses it
+        return from_numpy(data.dtype)
+    if isinstance(data, bool):
+        return bool_
+    if isinstance(data, int):
+        return int64
+    if isinstance(data, float):
+        return _default_float
+    if isinstance(data, (list, tuple)):
+        out = None
+        for item in data:
+            d = infer_dtype(item)
+            out = d if out is None else promote_types(out, d)
+        return _default_float if out is None else out
+    own = getattr(data, "dtype", None)   # NumPy scalars and arrays, CuPy arrays, Tensors
+    if isinstance(own, dtype):
+        return own
+    if own is not None:
+        return from_numpy(own)
+    kind = np.asarray(data).dtype.kind   # other iterables (range ...): as NumPy reads them
+    if kind in "fiub":
+        return {"f": _default_float, "b": bool_}.get(kind, int64)
+    raise GradvizError(f"cannot make a tensor from data of type {type(data).__name__}")
+
+
+def _check_dtype(fname, argname, d):
+    if not isinstance(d, dtype):
+        raise TypeError(f"{fname}(): argument '{argname}' must be gradviz.dtype, "
+                        f"not {type(d).__name__}")
+
+
+def _promote(a, b):
+    if a is b:
+        return a
+    if a._kind != b._kind:   # bool < integer < floating: the higher kind wins
+        return a if a._kind > b._kind else b
+    if a is uint8 or b is uint8:   # uint8 with a signed type: int16 when that is int8
+        other = b if a is uint8 else a
+        return int16 if other is int8 else other
+    return a if a._rank > b._rank else b
+
+
+def promote_types(type1, type2):
+    """torch.promote_types: the smallest dtype both ``type1`` and ``type2`` convert to."""
+    _check_dtype("promote_types", "type1", type1)
+    _check_dtype("promote_types", "type2", type2)
+    return _promote(type1, type2)
+
+
+def can_cast(from_, to):
+    """torch.can_cast: False only for floating → integer/bool and integer → bool casts."""
+    _check_dtype("can_cast", "from_", from_)
+    _check_dtype("can_cast", "to", to)
+    return not ((from_._kind == 2 and to._kind < 2) or (from_._kind == 1 and to._kind == 0))
+
+
+def _combine(higher, lower):
+    """torch's combine_categories: a lower category matters only when it brings a higher kind
+    (an int tensor with a 0-d float64 tensor gives float64)."""
+    if higher is None:
+        return lower
+    if lower is None or higher._kind == 2:
+        return higher
+    if higher is bool_ or lower._kind == 2:
+        return _promote(higher, lower)
+    return higher
 
 
 def result_type(*operands):
-    """torch.result_type: tensors with dims > zero-dim tensors > Python scalars.
-
-    Within the highest category present, the largest kind wins; a lower
-    category only matters when it brings a higher kind (an int tensor times a
-    Python float gives the default float, as in torch).
-    """
-    best = [None, None, None]  # per category: (kind, rank, dtype)
+    """torch.result_type on arrays and Python scalars: tensors with dims > zero-dim tensors >
+    Python numbers; each category promotes within itself, then categories combine as torch's
+    ``combine_categories`` (Python floats count as the default dtype)."""
+    best = [None, None, None]  # per category: the promoted dtype
     for op in operands:
         if isinstance(op, np.ndarray):
             d = _BY_NP.get(op.dtype) or from_numpy(op.dtype)
             cat = 2 if op.ndim else 1
-        elif isinstance(op, bool):
+        elif isinstance(op, (bool, np.bool_)):
             d, cat = bool_, 0
-        elif isinstance(op, int):
+        elif isinstance(op, (int, np.integer)):
             d, cat = int64, 0
-        elif isinstance(op, float):
+        elif isinstance(op, (float, np.floating)):
             d, cat = _default_float, 0
-        else:  # a CuPy array or NumPy scalar
+        else:  # a CuPy array
             d = from_numpy(op.dtype)
             cat = 2 if getattr(op, "ndim", 0) else 1
         cur = best[cat]
-        if cur is None or (d._kind, d._rank) > (cur._kind, cur._rank):
-            best[cat] = d
-    out = None
-    for cat in (2, 1, 0):
-        d = best[cat]
-        if d is None:
-            continue
-        if out is None:
-            out = d
-        elif d._kind > out._kind:
-            out = _default_float if d._kind == 2 and cat == 0 else d
-    return out
+        best[cat] = d if cur is None else _promote(cur, d)
+    return _combine(best[2], _combine(best[1], best[0]))
+
+
+def tensor_result_type(tensor, other):
+    """``gv.result_type(tensor_or_number, tensor_or_number)``: the dtype of an op on both."""
+    ops = []
+    for op in (tensor, other):
+        arr = getattr(op, "_data", None)
+        if arr is None and not isinstance(op, (bool, int, float, np.generic)):
+            raise TypeError("result_type(): arguments must be Tensors or Numbers, "
+                            f"not {type(op).__name__}")
+        ops.append(op if arr is None else arr)
+    return result_type(*ops)
+
+
+class finfo:
+    """torch.finfo: machine limits of a floating dtype (the default dtype without one)."""
+
+    def __init__(self, type=None):  # noqa: A002 - torch's name
+        d = _default_float if type is None else to_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError("gradviz.finfo() requires a floating point input type. "
+                            "Use gradviz.iinfo to handle 'gradviz.finfo'")
+        info = np.finfo(d.np)
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.tiny)
+        self.resolution = 10.0 ** -int(info.precision)   # torch: a power of ten
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    __hash__ = None   # as torch.finfo
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """torch.iinfo: the range of an integer dtype (bool is refused, as in torch)."""
+
+    def __init__(self, type):  # noqa: A002 - torch's name
+        d = to_dtype(type)
+        if d is bool_:
+            raise TypeError("gradviz.bool is not supported by gradviz.iinfo")
+        if d._kind != 1:
+            raise TypeError("gradviz.iinfo() requires an integer input type. "
+                            "Use gradviz.finfo to handle 'gradviz.iinfo'")
+        info = np.iinfo(d.np)
+        self.bits = int(info.bits)
+        self.max = int(info.max)
+        self.min = int(info.min)
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

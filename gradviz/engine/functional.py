@@ -5,6 +5,8 @@ from . import tensor_math, tensor_select
 from . import tensor_extra  # sets its methods on Tensor, as the two above do
 from . import tensor_index_more  # scatter_reduce, index_copy, index_put, masked_scatter
 from . import tensor_linalg  # inverse, det ... matrix_exp (thin calls of gv.linalg)
+from . import tensor_funcs  # meshgrid, hstack, searchsorted, cdist, tensordot ...
+from . import tensor_aliases  # byte, aminmax, asinh ..., and the other in-place forms
 from . import tensor_methods as M
 from .tensor import Tensor
 from .tensor_shape import split_function
@@ -29,12 +31,16 @@ _NAMES = ["add", "sub", "mul", "div", "true_divide", "pow", "matmul", "mm", "bmm
           "swapaxes", "t", "permute", "split", "chunk", "gather", "masked_fill", "eq", "ne",
           "lt", "le", "gt", "ge", "floor_divide", "remainder", "bitwise_and", "bitwise_or",
           "bitwise_xor", "bitwise_not"] + tensor_math.NAMES + tensor_select.NAMES
+tensor_aliases.register()   # last: only the names no module above has set
 _NAMES += tensor_extra.NAMES + tensor_linalg.NAMES + tensor_index_more.NAMES
+_NAMES += tensor_aliases.NAMES
 globals().update({n: _fn(n) for n in _NAMES})
 split = split_function  # torch.split(tensor, split_size_or_sections, dim): its own arg names
 where = M.where
-__all__ = _NAMES + ["where", "cat", "concat", "stack", "numel", "is_tensor", "multiply",
-                    "subtract", "divide", "negative", "einsum"]
+globals().update({n: getattr(tensor_funcs, n) for n in tensor_funcs.NAMES})
+__all__ = _NAMES + tensor_funcs.NAMES + ["where", "cat", "concat", "stack", "numel",
+                                         "is_tensor", "multiply", "subtract", "divide",
+                                         "negative", "einsum"]
 multiply, subtract, divide, negative = mul, sub, div, neg  # noqa: F821
 
 
@@ -96,7 +102,10 @@ def is_tensor(obj):
 
 def einsum(equation, *operands):
     """Einstein summation over ``operands`` (``...`` broadcasts, the output may be implicit):
-    one Einsum node whose gradient is an einsum per operand."""
+    one Einsum node whose gradient is an einsum per operand. Also torch's sublist form,
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
+    if isinstance(equation, Tensor):
+        equation, operands = tensor_funcs.einsum_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:

@@ -1,12 +1,13 @@
 """Tensor: a NumPy/CuPy array with torch's API and a place in the autograd graph."""
 import operator
+import sys
 
 import numpy as np
 
 from ..errors import BackwardError, GradvizError
 from ..trace.hooks import HOOKS
 from . import dtypes
-from .backend import as_device, device_of, move, xp_of
+from .backend import address, as_device, device_of, move, xp_of
 
 _ONES = {}  # (shape, dtype) -> a ones array, copied for each backward seed
 
@@ -33,9 +34,23 @@ class Tensor:
     __array_priority__ = 1000  # ndarray + Tensor defers to Tensor.__radd__
     _modified = 0              # function.INPLACE[0] at its last in-place change
 
-    def __init__(self, data=(), dtype=None, device=None, requires_grad=False):
-        arr = np.asarray(data, dtype=dtypes.to_dtype(dtype).np if dtype is not None
-                         else dtypes.get_default_dtype().np)
+    def __init__(self, *args, data=None, size=None, dtype=None, device=None,
+                 requires_grad=False):
+        """``Tensor(data)`` copies data as floats (the default dtype); ``Tensor(2, 3)``,
+        ``Tensor(size=(2, 3))`` and ``Tensor(gv.Size(...))`` are uninitialised tensors of that
+        shape (zeros here), as torch.Tensor; ``Tensor()`` is empty."""
+        np_dtype = (dtypes.to_dtype(dtype) if dtype is not None
+                    else dtypes.get_default_dtype()).np
+        shape = _constructor_shape(args, data, size)
+        if shape is not None:
+            arr = np.zeros(shape, dtype=np_dtype)
+        else:
+            if data is None:
+                data = args[0] if args else ()
+            if isinstance(data, (bool, float, complex)):
+                raise TypeError(f"Tensor(): data must be a sequence (got {type(data).__name__})"
+                                "; use gv.tensor(value) for a 0-d tensor")
+            arr = np.asarray(data, dtype=np_dtype)
         self._data = move(arr, as_device(device))
         self.grad = None
         self.grad_fn = None
@@ -126,6 +141,10 @@ class Tensor:
         """Bytes per element."""
         return self._data.itemsize
 
+    def data_ptr(self):
+        """The memory address of the first element (an int), as torch's ``data_ptr``."""
+        return int(address(self._data))
+
     def is_floating_point(self):
         """True for float16/32/64 tensors."""
         return self._data.dtype.kind == "f"
@@ -144,9 +163,13 @@ class Tensor:
 
     def __repr__(self):
         arr = move(self._data, as_device("cpu"))
+        opts = PRINT_OPTS
         fmt = {"float_kind": _float_formatter(arr)} if arr.dtype.kind == "f" else None
+        threshold = opts["threshold"]
         body = np.array2string(arr, separator=", ", prefix="tensor(", formatter=fmt,
-                               max_line_width=80, threshold=1000, edgeitems=3)
+                               max_line_width=opts["linewidth"], edgeitems=opts["edgeitems"],
+                               threshold=sys.maxsize if threshold == float("inf")
+                               else int(threshold))
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
@@ -157,7 +180,8 @@ class Tensor:
             extras.append(f"grad_fn=<{self.grad_fn.name}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        return "tensor(" + body + _suffixes(extras, len("tensor("), len(body) - body.rfind("\n")
+                                            + 1, opts["linewidth"]) + ")"
 
     # ---- conversion -------------------------------------------------------------------
     def numpy(self, force=False):
@@ -273,7 +297,7 @@ class Tensor:
         """The type name, or a cast (torch's ``.type``)."""
         if dtype is None:
             return f"gradviz.{self.dtype.name}"
-        return self.to(dtype)
+        return self.to(dtypes.to_dtype(dtype))   # also gv.LongTensor, "torch.LongTensor"
 
     def float(self):
         return self.to(dtypes.float32)
@@ -417,28 +441,101 @@ class LeafHooks(dict):
         return bool(len(self) or self.post)
 
 
+def _constructor_shape(args, data, size):
+    """The shape ``Tensor(*args, data=, size=)`` asks for, or None when it is given data."""
+    if size is not None or (args and all(_is_int(a) for a in args)) or (
+            len(args) == 1 and isinstance(args[0], Size)):
+        if data is not None or (size is not None and args):
+            raise TypeError("Tensor(): give either data or a size, not both")
+        shape = tuple(int(s) for s in (size if size is not None else
+                                       args[0] if isinstance(args[0], Size) else args))
+        if any(s < 0 for s in shape):
+            raise GradvizError(f"Trying to create tensor with negative dimension "
+                               f"{min(shape)}: {list(shape)}")
+        return shape
+    if len(args) > 1 or (args and data is not None):
+        raise TypeError(f"Tensor(): expected sizes (ints) or one sequence of data, got "
+                        f"{args!r}; pass dtype=, device= and requires_grad= by keyword")
+    return None
+
+
+def _is_int(a):
+    return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+
+
+# torch.set_printoptions: how tensors print (torch's defaults, its "default" profile)
+PRINT_OPTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80,
+              "sci_mode": None}
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80),
+             "full": (4, float("inf"), 3, 80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None):
+    """torch.set_printoptions: digits after the point, the element count above which tensors
+    print summarised (``edgeitems`` per end), the line width, a profile ('default', 'short',
+    'full') whose values the other arguments override, and scientific notation (True/False,
+    None: chosen from the values)."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise GradvizError(f"unknown print profile {profile!r}: use 'default', 'short' "
+                               "or 'full'")
+        PRINT_OPTS.update(zip(("precision", "threshold", "edgeitems", "linewidth"),
+                              _PROFILES[profile]))
+    for key, value in (("precision", precision), ("threshold", threshold),
+                       ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            PRINT_OPTS[key] = value
+    PRINT_OPTS["sci_mode"] = sci_mode
+
+
+def _suffixes(extras, indent, last_line_len, linewidth):
+    """``, dtype=...`` and the like, each on a new line where the line would pass
+    ``linewidth`` (torch's ``_add_suffixes``)."""
+    out = []
+    for suffix in extras:
+        if last_line_len + len(suffix) + 2 > linewidth:
+            out.append(",\n" + " " * indent + suffix)
+            last_line_len = indent + len(suffix)
+        else:
+            out.append(", " + suffix)
+            last_line_len += len(suffix) + 2
+    return "".join(out)
+
+
+def _summarized(arr, edge):
+    """The elements a summarised print shows (torch's get_summarized_data)."""
+    for axis, n in enumerate(arr.shape):
+        if n > 2 * edge:
+            arr = np.take(arr, np.r_[0:edge, n - edge:n], axis=axis)
+    return arr
+
+
 def _float_formatter(arr):
-    """torch's float printing: ``1.``-style when all values are whole, else 4 decimals,
-    scientific when magnitudes span > 1000x (or leave [1e-4, 1e8]); one common width."""
-    flat = arr.reshape(-1)
-    if flat.size > 1000:  # summarised: format what is shown
-        flat = np.concatenate([flat[:3], flat[-3:]])
-    finite = flat[np.isfinite(flat)].astype(np.float64)
-    nz = np.abs(finite[finite != 0])
-    whole = bool(np.all(finite == np.ceil(finite)))
-    sci = False
+    """torch's float printing (``_Formatter``): ``1.``-style when every value is whole,
+    else ``precision`` decimals; scientific when magnitudes span > 1000x or leave
+    [1e-4, 1e8] (or as ``sci_mode`` says); one width, from the nonzero finite values."""
+    opts = PRINT_OPTS
+    if arr.size > opts["threshold"]:
+        arr = _summarized(arr, opts["edgeitems"])
+    flat = arr.reshape(-1).astype(np.float64)
+    nz = flat[np.isfinite(flat) & (flat != 0)]
+    prec = opts["precision"]
+    whole, sci = True, False
     if nz.size:
-        big, small = nz.max(), nz.min()
-        sci = big > 1e8 if whole else (big / small > 1000.0 or big > 1e8 or small < 1e-4)
+        whole = bool(np.all(nz == np.ceil(nz)))
+        big, small = np.abs(nz).max(), np.abs(nz).min()
+        sci = (big / small > 1000.0 or big > 1e8 or small < 1e-4) if opts["sci_mode"] is None \
+            else bool(opts["sci_mode"])
 
     def one(v):
-        if not np.isfinite(v):
-            return str(float(v))
         if sci:
-            return f"{v:.4e}"
-        return f"{v:.0f}." if whole else f"{v:.4f}"
-    width = max((len(one(v)) for v in flat), default=0)
-    return lambda v: one(v).rjust(width)
+            return f"{v:.{prec}e}"
+        if whole:
+            return f"{v:.0f}" + ("." if np.isfinite(v) else "")
+        return f"{v:.{prec}f}"
+    width = max((len(one(v)) for v in nz), default=1)
+    return lambda v: one(float(v)).rjust(width)
 
 
 class RemovableHandle:

@@ -239,9 +239,18 @@ def heaviside(self, values):
 
 
 def xlogy(self, other):
-    """self * log(other), 0 where self is 0 (unless other is NaN)."""
+    """self * log(other), 0 where self is 0 (unless other is NaN).
+
+    Gradients as torch's: d/dself = log(other), 0 where self == 0 and other <= 0;
+    d/dother = self / other (NaN where both are 0)."""
     a, b = _floats(self, _tensor(other, self), "xlogy", True)
     kept = (a._data != 0) | ~(b._data <= 0)   # 0 * log(0 or less) is 0, with no NaN gradient
+    from . import grad_mode  # noqa: PLC0415
+    if b.requires_grad and grad_mode.enabled:
+        dead = (a._data == 0) & (b._data == 0)
+        if bool(dead.any()):   # torch's d/dother there is 0/0: NaN, which `where` would hide
+            b = b.expand(*dead.shape)
+            b.register_hook(lambda g: g.where(Tensor._wrap(~dead), float("nan")))
     return a * b.where(Tensor._wrap(kept), 1.0).log()
 
 

@@ -174,8 +174,21 @@ def bernoulli(self, p=None, *, generator=None):
     return out.bernoulli_(self if p is None else p)
 
 
+def _draw(g, r, num_samples, replacement):
+    """One row's draws; without replacement, zero-probability categories come last."""
+    live = int((r > 0).sum())
+    if replacement or num_samples <= live:
+        return g.choice(len(r), num_samples, replace=replacement, p=r / r.sum())
+    first = g.choice(len(r), live, replace=False, p=r / r.sum())
+    rest = g.permutation(np.flatnonzero(r == 0))
+    return np.concatenate([first, rest])[:num_samples]
+
+
 def multinomial(self, num_samples, replacement=False, *, generator=None):
-    """Indices drawn with probabilities proportional to the rows of ``self`` (1-D or 2-D)."""
+    """Indices drawn with probabilities proportional to the rows of ``self`` (1-D or 2-D).
+
+    Without replacement, once a row's non-zero categories are used up its zero-probability
+    ones follow in random order (as torch); only more samples than categories is an error."""
     from .random import generator as _gen  # noqa: PLC0415
     w = self.detach().cpu().numpy().astype(np.float64)
     if w.ndim not in (1, 2):
@@ -184,12 +197,12 @@ def multinomial(self, num_samples, replacement=False, *, generator=None):
     if (rows < 0).any() or not np.isfinite(rows).all() or (rows.sum(1) <= 0).any():
         raise GradvizError("multinomial: invalid probabilities (negative, inf, nan or a row "
                            "summing to 0)")
-    if not replacement and num_samples > (rows > 0).sum(1).min():
+    if not replacement and num_samples > rows.shape[1]:
         raise GradvizError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples "
-                           "without replacement")
+                           f"without replacement (n_sample={num_samples}, prob_dist.size(-1)="
+                           f"{rows.shape[1]})")
     g = _gen()
-    out = np.stack([g.choice(len(r), num_samples, replace=replacement, p=r / r.sum())
-                    for r in rows]).astype(np.int64)
+    out = np.stack([_draw(g, r, num_samples, replacement) for r in rows]).astype(np.int64)
     return creation.tensor(out.reshape(w.shape[:-1] + (num_samples,)), device=self.device)
 
 

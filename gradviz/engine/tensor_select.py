@@ -35,8 +35,13 @@ def _reduced_dim(self, dim, what):
     return d
 
 
-def flip(self, *dims):
-    """Reverse the order of elements along ``dims``."""
+def flip(self, *dims, **kwargs):
+    """Reverse the order of elements along ``dims`` (positional, a list, or ``dims=``)."""
+    if kwargs:
+        if dims or set(kwargs) != {"dims"}:
+            raise TypeError(f"flip() got unexpected arguments {sorted(kwargs)}; pass the dims "
+                            "positionally or as dims=")
+        dims = (kwargs["dims"],)
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     return O.Flip.apply(self, dims=norm_dims(dims, self.ndim) if dims else ())
@@ -300,12 +305,20 @@ def _as_src(self, src, idx, what):
 
 def scatter(self, dim, index, src=None, value=None, reduce=None):
     """``self`` with ``src`` (a tensor) or ``value`` (a number) written at ``index`` along
-    ``dim``: out[i][index[i][j]] = src[i][j] (dim 1)."""
-    if reduce is not None:
-        raise GradvizError("scatter(reduce=...) is not supported; use scatter_add")
+    ``dim``: out[i][index[i][j]] = src[i][j] (dim 1). torch's older ``reduce="add"`` or
+    ``"multiply"`` adds or multiplies instead (``scatter_reduce``'s sum or prod, with self)."""
     d, idx = index_along(self, dim, index, "scatter")
     if isinstance(src, numbers.Number) and value is None:
         src, value = None, src
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise GradvizError("reduce argument must be either add or multiply.")
+        if src is None:
+            xp = xp_of(self._data)
+            src = Tensor._wrap(xp.full(idx.shape, 0 if value is None else value,
+                                       dtype=self._data.dtype))
+        return self.scatter_reduce(dim, Tensor._wrap(idx), src,
+                                   "sum" if reduce == "add" else "prod", include_self=True)
     if src is None:
         return O.Scatter.apply(self, idx, dim=d, value=0.0 if value is None else value)
     return O.Scatter.apply(self, idx, _as_src(self, src, idx, "scatter"), dim=d)

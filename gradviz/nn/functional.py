@@ -271,7 +271,13 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 # ---- lookup, padding, encoding ------------------------------------------------------------------
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
-    """Rows of ``weight`` picked by the integer ``input``."""
+    """Rows of ``weight`` picked by the integer ``input``.
+
+    ``max_norm``: the looked-up rows of ``weight`` whose ``norm_type``-norm exceeds it are
+    first rescaled in place (no gradient) to that norm; ``scale_grad_by_freq``: each row's
+    gradient is divided by how often its index occurs in ``input``; ``sparse=True``
+    (sparse gradients) is not supported."""
+    from .functional_embedding_bag import check_dense, renorm_rows_, scale_grad_by_freq_
     idx = input if isinstance(input, Tensor) else Tensor._wrap(np.asarray(input))
     if idx._data.dtype.kind not in "iu":
         raise GradvizError(f"Expected tensor for argument #1 'indices' to have one of the "
@@ -283,9 +289,13 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         if not -n <= padding_idx < n:
             raise GradvizError("Padding_idx must be within num_embeddings")
         padding_idx %= n
+    check_dense("embedding", sparse)
     if max_norm is not None:
-        raise GradvizError("embedding: max_norm is not supported")
-    return O.Embedding.apply(idx, weight, padding_idx=padding_idx)
+        renorm_rows_(weight, idx._data, max_norm, norm_type)
+    out = O.Embedding.apply(idx, weight, padding_idx=padding_idx)
+    if scale_grad_by_freq and out.requires_grad:
+        scale_grad_by_freq_(out, idx._data, weight.shape[0])
+    return out
 
 
 def _reflect_index(n, lo, hi, mode):

@@ -7,7 +7,7 @@ from ..engine.backend import xp_of
 from ..engine.tensor import Tensor
 from ..errors import GradvizError, ShapeError
 
-__all__ = ["scaled_dot_product_attention", "causal_mask", "additive_mask"]
+__all__ = ["scaled_dot_product_attention", "causal_mask", "additive_mask", "safe_softmax"]
 
 _NEG_INF = float("-inf")
 
@@ -58,10 +58,24 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         scores = scores.masked_fill(~causal_mask(L, S, query), _NEG_INF)
     elif attn_mask is not None:
         scores = scores + additive_mask(attn_mask, scores, allowed=True)
-    weights = F.softmax(scores, dim=-1)
+    weights = safe_softmax(scores)
     if dropout_p > 0.0:
         weights = F.dropout(weights, dropout_p, training=True)
     return weights @ value
+
+
+def safe_softmax(scores):
+    """softmax over the last dim, with 0 (not NaN) on rows whose scores are all -inf.
+
+    torch 2.x's attention does the same (``_safe_softmax``): a query that may attend to no
+    key gets a zero output, and no NaN reaches any gradient."""
+    from . import functional as F  # noqa: PLC0415 - F imports this module
+    xp = xp_of(scores._data)
+    dead = xp.all(scores._data == _NEG_INF, axis=-1, keepdims=True)
+    if not bool(dead.any()):
+        return F.softmax(scores, dim=-1)
+    dead = Tensor._wrap(dead)
+    return F.softmax(scores.masked_fill(dead, 0.0), dim=-1).masked_fill(dead, 0.0)
 
 
 def _repeat_heads(t, heads):

@@ -2,6 +2,7 @@
 existing ops. The bags are laid out as a (bags, longest bag) grid of input positions, so
 the graph shows one Embedding lookup of the grid and one reduction over it."""
 from ..engine.backend import xp_of
+from ..engine.function import note_inplace
 from ..engine.tensor import Tensor
 from ..engine.tensor_methods import where
 from ..errors import ArgumentError, GradvizError, ShapeError
@@ -10,13 +11,57 @@ from .functional_composite import _F
 __all__ = ["embedding_bag"]
 
 
+def check_dense(name, sparse):
+    """Refuse ``sparse=True``: gradviz has no sparse gradients."""
+    if sparse:
+        raise GradvizError(f"{name}: sparse=True (sparse gradients) is not supported by "
+                           f"gradviz; use sparse=False, which gives the same values with a "
+                           f"dense weight gradient")
+
+
+def renorm_rows_(weight, idx, max_norm, norm_type):
+    """torch's embedding_renorm_: rows of ``weight`` named in ``idx`` whose
+    ``norm_type``-norm exceeds ``max_norm`` are scaled in place to max_norm / (norm + 1e-7)
+    times themselves (no gradient, as torch does under no_grad)."""
+    w = weight._data
+    xp = xp_of(w)
+    rows = xp.unique(xp.reshape(idx, (-1,)))
+    if rows.size == 0:
+        return
+    sel = w[rows]
+    p = float(norm_type)
+    a = xp.abs(sel)
+    if p == float("inf"):
+        norm = a.max(axis=1)
+    elif p == 0:
+        norm = (a != 0).sum(axis=1).astype(w.dtype)
+    else:
+        norm = (a ** p).sum(axis=1) ** (1.0 / p)
+    big = norm > max_norm
+    if bool(big.any()):
+        scale = (max_norm / (norm[big] + 1e-7)).astype(w.dtype)
+        note_inplace(weight)
+        w[rows[big]] = sel[big] * scale[:, None]
+
+
+def scale_grad_by_freq_(rows, idx, n):
+    """Divide the gradient reaching the looked-up ``rows`` by the count of each row's index
+    in ``idx`` (torch's scale_grad_by_freq), so that weight row i gets sum(dy)/count(i)."""
+    xp = xp_of(idx)
+    flat = xp.reshape(idx, (-1,))
+    counts = xp.bincount(flat.astype(xp.int64), minlength=n)
+    shape = tuple(idx.shape) + (1,) * (rows.ndim - idx.ndim)
+    inv = (1.0 / counts[flat]).astype(rows._data.dtype).reshape(shape)
+    rows.register_hook(lambda g: g * Tensor._wrap(inv))
+
+
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                   scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
                   include_last_offset=False, padding_idx=None):
     """Reduce each bag of rows of ``weight`` ('sum', 'mean' or 'max'): the bags are the rows
     of a 2-D ``input``, or the runs of a 1-D ``input`` starting at ``offsets``; entries equal
     to ``padding_idx`` are left out, an empty bag gives zeros; ``per_sample_weights`` scale
-    the rows ('sum' only)."""
+    the rows ('sum' only); ``max_norm`` as in F.embedding."""
     if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
         raise ArgumentError(f"embedding_bag: If per_sample_weights "
                             f"({per_sample_weights.shape}) is not None, then it must have the "
@@ -30,9 +75,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     if mode == "max" and (scale_grad_by_freq or sparse):
         raise ArgumentError("max mode does not support " + (
             "scaling the gradient by the frequency" if scale_grad_by_freq else "sparse weights"))
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise GradvizError("embedding_bag: max_norm, scale_grad_by_freq and sparse are not "
-                           "supported")
+    check_dense("embedding_bag", sparse)
+    if scale_grad_by_freq:   # torch's bag gradients here follow no simple rule to copy
+        raise GradvizError("embedding_bag: scale_grad_by_freq=True is not supported")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
                                   f"per_sample_weights is only supported for mode='sum' "
@@ -50,7 +95,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                                f"through {n - 1}, but got {padding_idx}")
         padding_idx %= n
     grid, valid, count = _grid(idx, starts, end, padding_idx)
+    if max_norm is not None:
+        renorm_rows_(weight, idx, max_norm, norm_type)
     rows = _F().embedding(Tensor._wrap(idx[grid]), weight)       # (bags, longest, dim)
+
     mask = Tensor._wrap(valid[:, :, None])
     if mode == "max":
         best = where(mask, rows, -float("inf")).max(1)[0]

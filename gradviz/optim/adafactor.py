@@ -3,7 +3,8 @@ matrices), relative step sizes and update clipping, as torch.optim.Adafactor."""
 import numpy as np
 
 from ..engine.backend import xp_of
-from .optimizer import ArgumentError, Optimizer, lazy_state, lerp_, new_state, step_count
+from .optimizer import (_ABSENT, ArgumentError, Optimizer, impl_flags, lazy_state, lerp_,
+                        new_state, step_count)
 
 
 def _norm(a):
@@ -18,7 +19,7 @@ class Adafactor(Optimizer):
     max(1, rms(u)/d)``; decoupled weight decay."""
 
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0,
-                 weight_decay=0.0, *, maximize=False):
+                 weight_decay=0.0, *, foreach=None, maximize=False):
         for ok, what, value in ((0.0 <= lr, "Learning rate should be >= 0", lr),
                                 (0.0 >= beta2_decay, "beta2_decay should be <= 0", beta2_decay),
                                 (eps[0] is None or 0.0 <= eps[0], "epsilon1 should be >= 0",
@@ -30,7 +31,8 @@ class Adafactor(Optimizer):
             if not ok:
                 raise ArgumentError(f"{what} but is: {value}")
         super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=tuple(eps), d=d,
-                                      weight_decay=weight_decay, maximize=maximize))
+                                      weight_decay=weight_decay, maximize=maximize,
+                                      **impl_flags(foreach, _ABSENT, _ABSENT, _ABSENT)))
 
     def _update(self, p, w, g, group, state):
         lr, (eps1, eps2) = group["lr"], group["eps"]

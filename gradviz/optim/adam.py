@@ -4,7 +4,7 @@ import math
 
 from ..engine.backend import xp_of
 from .optimizer import (ArgumentError, Optimizer, apply_weight_decay, check_nonnegative,
-                        lazy_state, lerp_, new_state, step_count)
+                        impl_flags, lazy_state, lerp_, new_state, step_count)
 
 
 def check_adam(lr, eps, betas, wd):
@@ -44,16 +44,19 @@ class Adam(AdamBase):
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay,
+                         **impl_flags(foreach, fused, capturable, differentiable))
 
     def _update(self, p, w, g, group, state):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         if lazy_state(state, w, "exp_avg", "exp_avg_sq") and group["amsgrad"]:
             state["max_exp_avg_sq"] = new_state(w)
         step = step_count(state)
-        g = apply_weight_decay(w, g, lr, group["weight_decay"], self._decoupled)
+        g = apply_weight_decay(w, g, lr, group["weight_decay"],
+                               group.get("decoupled_weight_decay", self._decoupled))
         m, v = moments(state, g, beta1, beta2)
         bias1 = 1 - beta1 ** step
         bias2_sqrt = math.sqrt(1 - beta2 ** step)
@@ -73,6 +76,9 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize)
+                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

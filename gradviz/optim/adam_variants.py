@@ -5,17 +5,18 @@ the CPU, so a step on a device copies nothing back.
 """
 from ..engine.backend import xp_of
 from .adam import AdamBase, moments
-from .optimizer import (apply_weight_decay, check_nonnegative, lazy_state, lerp_, new_state,
-                        scalar_state, step_count)
+from .optimizer import (_ABSENT, apply_weight_decay, check_nonnegative, impl_flags,
+                        lazy_state, lerp_, new_state, scalar_state, step_count)
 
 
 class Adamax(AdamBase):
     """Adamax (Adam with the infinity norm): ``m = lerp(m, g, 1-β1);
     u = max(β2·u, |g| + eps); w -= lr/(1-β1^t) · m/u``."""
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *,
-                 maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, maximize=maximize)
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 foreach=None, *, maximize=False, differentiable=False, capturable=False):
+        super().__init__(params, lr, betas, eps, weight_decay, maximize=maximize,
+                         **impl_flags(foreach, _ABSENT, capturable, differentiable))
 
     def _update(self, p, w, g, group, state):
         lr, (beta1, beta2) = group["lr"], group["betas"]
@@ -36,9 +37,11 @@ class NAdam(AdamBase):
     ``d = sqrt(v/(1-β2^t)) + eps``."""
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 momentum_decay=4e-3, decoupled_weight_decay=False, *, maximize=False):
+                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
+                 maximize=False, capturable=False, differentiable=False):
         super().__init__(params, lr, betas, eps, weight_decay, momentum_decay=momentum_decay,
-                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+                         **impl_flags(foreach, _ABSENT, capturable, differentiable))
         check_nonnegative(("momentum_decay value", momentum_decay))   # after the rest, as torch
 
     def _update(self, p, w, g, group, state):
@@ -67,9 +70,11 @@ class RAdam(AdamBase):
     (``w -= lr·m/(1-β1^t)``) before."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 decoupled_weight_decay=False, *, maximize=False):
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False):
         super().__init__(params, lr, betas, eps, weight_decay,
-                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+                         **impl_flags(foreach, _ABSENT, capturable, differentiable))
 
     def _update(self, p, w, g, group, state):
         lr, (beta1, beta2) = group["lr"], group["betas"]

@@ -32,6 +32,30 @@ def check_nonnegative(*named):
             raise ArgumentError(f"Invalid {name}: {value}")
 
 
+def impl_flags(foreach=None, fused=None, capturable=None, differentiable=False):
+    """torch's implementation flags as hyper-parameters (those not passed as ``_ABSENT``).
+
+    gradviz has one implementation, so ``foreach``, ``fused``, ``capturable`` and
+    ``differentiable`` change nothing; they are kept in the groups as torch keeps them and
+    the combinations torch refuses are refused (RuntimeError, torch's message)."""
+    if fused is not _ABSENT and fused:
+        if differentiable is not _ABSENT and differentiable:
+            raise GradvizError("`fused` does not support `differentiable`")
+        if foreach:
+            raise GradvizError("`fused` and `foreach` cannot be `True` together.")
+    flags = {"foreach": foreach}
+    if differentiable is not _ABSENT:
+        flags["differentiable"] = differentiable
+    if fused is not _ABSENT:
+        flags["fused"] = fused
+    if capturable is not _ABSENT:
+        flags["capturable"] = capturable
+    return flags
+
+
+_ABSENT = _Required()
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (list of dicts) and per-parameter ``state``."""
 

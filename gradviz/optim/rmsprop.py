@@ -1,7 +1,8 @@
 """RMSprop, Adagrad and Adadelta: per-coordinate step sizes from running squared gradients."""
 from ..engine.backend import xp_of
-from .optimizer import (ArgumentError, Optimizer, apply_weight_decay, check_nonnegative,
-                        lazy_state, new_state, scalar_state, step_count)
+from .optimizer import (_ABSENT, ArgumentError, Optimizer, apply_weight_decay,
+                        check_nonnegative, impl_flags, lazy_state, new_state, scalar_state,
+                        step_count)
 
 
 class RMSprop(Optimizer):
@@ -12,12 +13,15 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
         check_nonnegative(("learning rate", lr), ("epsilon value", eps),
                           ("momentum value", momentum), ("weight_decay value", weight_decay),
                           ("alpha value", alpha))
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered, maximize=maximize,
+                                      **impl_flags(foreach, _ABSENT, capturable,
+                                                   differentiable)))
 
     def _update(self, p, w, g, group, state):
         lr, alpha, eps, wd, mu = (group["lr"], group["alpha"], group["eps"],
@@ -55,7 +59,8 @@ class Adagrad(Optimizer):
     """Adagrad: ``sum += g²; w -= lr/(1+(t-1)·lr_decay) · g/(sqrt(sum)+eps)``."""
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+                 initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
+                 differentiable=False, fused=None):
         check_nonnegative(("learning rate", lr), ("lr_decay", lr_decay),
                           ("weight_decay value", weight_decay),
                           ("initial_accumulator_value", initial_accumulator_value),
@@ -63,7 +68,8 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
                                       weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      **impl_flags(foreach, fused, _ABSENT, differentiable)))
         # torch creates the state eagerly, so a fresh state_dict already holds it
         for group in self.param_groups:
             for p in group["params"]:
@@ -85,13 +91,16 @@ class Adadelta(Optimizer):
     """Adadelta: ``s = ρ·s + (1-ρ)·g²; δ = sqrt(a + eps)/sqrt(s + eps)·g;
     a = ρ·a + (1-ρ)·δ²; w -= lr·δ`` (``square_avg`` s, ``acc_delta`` a)."""
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False):
         check_nonnegative(("learning rate", lr))
         if not 0.0 <= rho <= 1.0:
             raise ArgumentError(f"Invalid rho value: {rho}")
         check_nonnegative(("epsilon value", eps), ("weight_decay value", weight_decay))
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      **impl_flags(foreach, _ABSENT, capturable,
+                                                   differentiable)))
 
     def _update(self, p, w, g, group, state):
         rho, eps = group["rho"], group["eps"]

@@ -1,8 +1,8 @@
 """Rprop: per-coordinate step sizes that grow while the gradient keeps its sign and shrink
 when it flips (torch's update, the iRprop- variant)."""
 from ..engine.backend import xp_of
-from .optimizer import ArgumentError, Optimizer, check_nonnegative, lazy_state, new_state, \
-    step_count
+from .optimizer import _ABSENT, ArgumentError, Optimizer, check_nonnegative, impl_flags, \
+    lazy_state, new_state, step_count
 
 
 class Rprop(Optimizer):
@@ -11,12 +11,14 @@ class Rprop(Optimizer):
     prev = g``."""
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
-                 maximize=False):
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
         check_nonnegative(("learning rate", lr))
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ArgumentError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes),
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      **impl_flags(foreach, _ABSENT, capturable,
+                                                   differentiable)))
 
     def _update(self, p, w, g, group, state):
         (eta_minus, eta_plus), (size_min, size_max) = group["etas"], group["step_sizes"]

@@ -3,8 +3,9 @@ ASGD (averaged SGD)."""
 from ..engine.function import note_inplace
 from ..engine.tensor import Tensor
 from ..trace.hooks import HOOKS
-from .optimizer import (Optimizer, _raise_shape, apply_weight_decay, check_nonnegative,
-                        lazy_state, required, scalar_state, step_count)
+from .optimizer import (_ABSENT, Optimizer, _raise_shape, apply_weight_decay,
+                        check_nonnegative, impl_flags, lazy_state, required, scalar_state,
+                        step_count)
 
 
 class SGD(Optimizer):
@@ -15,7 +16,8 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False):
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
         if lr is not required:
             check_nonnegative(("learning rate", lr))
         check_nonnegative(("momentum value", momentum), ("weight_decay value", weight_decay))
@@ -23,7 +25,8 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      **impl_flags(foreach, fused, _ABSENT, differentiable)))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns the closure's loss if given."""
@@ -73,11 +76,13 @@ class ASGD(Optimizer):
     ``eta`` and ``mu`` are float32 scalars as in torch, kept on the host (torch reads them back
     with ``.item()`` each step)."""
 
-    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, *,
-                 maximize=False):
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
+                 foreach=None, maximize=False, differentiable=False, capturable=False):
         check_nonnegative(("learning rate", lr), ("weight_decay value", weight_decay))
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0,
-                                      weight_decay=weight_decay, maximize=maximize))
+                                      weight_decay=weight_decay, maximize=maximize,
+                                      **impl_flags(foreach, _ABSENT, capturable,
+                                                   differentiable)))
 
     def _update(self, p, w, g, group, state):
         lr, lambd = group["lr"], group["lambd"]

@@ -8,7 +8,7 @@ from ..function import Function
 from .util import unbroadcast
 
 __all__ = ["Log2", "Log10", "Expm1", "Tan", "Sinh", "Cosh", "Asin", "Acos", "Atan", "Erf",
-           "Atan2"]
+           "Atan2", "Asinh", "Acosh", "Atanh"]
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -148,3 +148,39 @@ class Atan2(Function):
         xp = ctx.xp
         return (unbroadcast(xp, g * x / r2, y.shape) if ny else None,
                 unbroadcast(xp, -g * y / r2, x.shape) if nx else None)
+
+
+class Asinh(Function):
+    rule = "dx = dy / sqrt(x^2 + 1)"
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.arcsinh(x)
+
+    def backward(ctx, g):
+        x = ctx.saved[0]
+        return g / ctx.xp.sqrt(x * x + 1)
+
+
+class Acosh(Function):
+    rule = "dx = dy / sqrt(x^2 - 1)"
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.arccosh(x)
+
+    def backward(ctx, g):
+        x = ctx.saved[0]
+        return g / ctx.xp.sqrt(x * x - 1)
+
+
+class Atanh(Function):
+    rule = "dx = dy / (1 - x^2)"
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.arctanh(x)
+
+    def backward(ctx, g):
+        x = ctx.saved[0]
+        return g / (1 - x * x)

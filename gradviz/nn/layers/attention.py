@@ -12,7 +12,7 @@ from ...errors import GradvizError, ShapeError
 from .. import functional as F
 from .. import init
 from ..containers import ModuleList
-from ..functional_attention import additive_mask
+from ..functional_attention import additive_mask, safe_softmax
 from ..module import Module
 from ..parameter import Parameter
 from .activation import GELU, ReLU
@@ -138,7 +138,9 @@ class MultiheadAttention(Module):
         if mask is not None:
             extra = k.shape[1] - S    # the added keys are never masked (torch pads with 0)
             scores = scores + (F.pad(mask, (0, extra)) if extra else mask)
-        weights = F.softmax(scores, dim=-1)
+        # torch: a query with every key masked gets zeros when no weights are returned (its
+        # SDPA path), NaN weights when they are
+        weights = F.softmax(scores, dim=-1) if need_weights else safe_softmax(scores)
         if self.dropout > 0.0 and self.training:
             weights = F.dropout(weights, self.dropout, training=True)
         out = (weights @ v).transpose(0, 1).reshape(L * N, E)

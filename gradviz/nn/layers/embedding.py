@@ -20,9 +20,9 @@ class _Table(Module):
                 raise GradvizError("Padding_idx must be within num_embeddings")
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise GradvizError(f"{type(self).__name__}: max_norm, scale_grad_by_freq and sparse "
-                               "are not supported")
+        if sparse:
+            raise GradvizError(f"{type(self).__name__}: sparse=True (sparse gradients) is not "
+                               "supported by gradviz; use sparse=False (dense gradients)")
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
@@ -60,12 +60,19 @@ class Embedding(_Table):
 
     def forward(self, input):
         """Look the indices up."""
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm,
+                           self.norm_type, self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
         return s
 
 

@@ -101,8 +101,10 @@ class RNNBase(Module):
         gates = _GATES[mode] * hidden_size
         dirs = 2 if bidirectional else 1
         self._flat_weights_names = []
+        self._all_weights = []
         for layer in range(num_layers):
             for d in range(dirs):
+                self._all_weights.append([])
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
                 size_in = input_size if layer == 0 else hidden_size * dirs
                 shapes = [("weight_ih", (gates, size_in)), ("weight_hh", (gates, hidden_size))]
@@ -112,6 +114,7 @@ class RNNBase(Module):
                     self.register_parameter(name + sfx, Parameter(
                         creation.empty(*shape, dtype=dtype, device=device)))
                     self._flat_weights_names.append(name + sfx)
+                    self._all_weights[-1].append(name + sfx)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -119,6 +122,19 @@ class RNNBase(Module):
         bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
+
+    def flatten_parameters(self):
+        """A no-op: torch packs the weights for cuDNN here; gradviz has nothing to pack."""
+
+    @property
+    def all_weights(self):
+        """The parameters as one list per layer and direction (w_ih, w_hh[, b_ih, b_hh])."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    @property
+    def _flat_weights(self):
+        """Every weight in ``_flat_weights_names`` order, as torch's attribute."""
+        return [getattr(self, name) for name in self._flat_weights_names]
 
     def _weights(self, layer, d):
         sfx = f"_l{layer}" + ("_reverse" if d else "")
