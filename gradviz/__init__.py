@@ -24,7 +24,8 @@ from .engine.tensor import set_printoptions
 from .engine.functional import *  # noqa: F401,F403
 from .engine.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                                set_grad_enabled)
-from .engine.random import manual_seed, seed
+from .engine.random import (Generator, default_generator, get_rng_state, initial_seed,
+                            manual_seed, seed, set_rng_state)
 from .errors import GradvizError
 from . import autograd, backends, cuda, trace  # noqa: E402
 from .backends import (compile, get_float32_matmul_precision,  # noqa: A004

@@ -4,7 +4,8 @@ import numpy as np
 from ..errors import GradvizError, ShapeError
 from . import dtypes
 from .backend import as_device, move, xp_of
-from .random import draws, generator
+from .random import draws
+from .random import generator as _rng
 from .tensor import Size, Tensor
 
 
@@ -127,21 +128,22 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     return _finish(np.full(_size((size,)), fill_value, _np_dtype(dtype)), device, requires_grad)
 
 
-def rand(*args, size=None, dtype=None, device=None, requires_grad=False):
-    """Uniform [0, 1) samples."""
+def rand(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform [0, 1) samples (from ``generator``, a gv.Generator, when given)."""
     _float_only("rand", dtype)
-    arr = generator().random(_size_arg("rand", args, size)).astype(_np_dtype(dtype))
+    arr = _rng(generator).random(_size_arg("rand", args, size)).astype(_np_dtype(dtype))
     return _finish(arr, device, requires_grad)
 
 
-def randn(*args, size=None, dtype=None, device=None, requires_grad=False):
-    """Standard normal samples."""
+def randn(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples (from ``generator``, a gv.Generator, when given)."""
     _float_only("randn", dtype)
-    arr = generator().standard_normal(_size_arg("randn", args, size)).astype(_np_dtype(dtype))
+    arr = _rng(generator).standard_normal(_size_arg("randn", args, size)).astype(_np_dtype(dtype))
     return _finish(arr, device, requires_grad)
 
 
-def randint(low=None, high=None, size=None, dtype=None, device=None, requires_grad=False):
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
     """Integers in [low, high) (``randint(high, size)`` and ``randint(high=h, size=s)`` too)."""
     if low is None:  # torch: low defaults to 0 when high is given by keyword
         if high is None:
@@ -153,15 +155,15 @@ def randint(low=None, high=None, size=None, dtype=None, device=None, requires_gr
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
-    arr = generator().integers(low, high, size=_size((size,))).astype(
+    arr = _rng(generator).integers(low, high, size=_size((size,))).astype(
         _np_dtype(dtype, dtypes.int64))
     return _finish(arr, device, requires_grad)
 
 
-def randperm(n, dtype=None, device=None):
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1."""
-    return _finish(generator().permutation(n).astype(_np_dtype(dtype, dtypes.int64)), device,
-                   False)
+    return _finish(_rng(generator).permutation(n).astype(_np_dtype(dtype, dtypes.int64)), device,
+                   requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -236,7 +238,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False):
     """torch.normal: samples of N(mean, std) where ``mean`` and/or ``std`` are tensors
     (broadcast together; the dtype is ``mean``'s when it is a tensor), or floats with a
-    ``size``. ``generator`` may be a NumPy Generator. As in torch, the gradient with
+    ``size``. ``generator``: a gv.Generator. As in torch, the gradient with
     respect to a tensor ``mean`` or ``std`` is zero."""
     tm, ts = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not (tm or ts):
@@ -276,13 +278,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
 
 
 def _draw(gen, like, shape):
-    """Standard normal draws from ``gen`` (a NumPy Generator), else gradviz's generator."""
-    if gen is None:
-        return draws(like, "standard_normal", shape)
-    if not isinstance(gen, np.random.Generator):
-        raise TypeError("normal(): generator must be a numpy.random.Generator or None, not "
-                        f"{type(gen).__name__}")
-    return xp_of(like).asarray(gen.standard_normal(shape))
+    """Standard normal draws from ``gen`` (a gv.Generator), else gradviz's generator."""
+    return draws(like, "standard_normal", shape, gen=gen)
 
 
 class _LegacyType(type):

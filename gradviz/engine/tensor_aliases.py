@@ -99,7 +99,8 @@ def random_(self, from_=0, to=None, *, generator=None):
     if hi <= lo:
         raise GradvizError(f"random_ expects 'from' to be less than 'to', but got from={lo} "
                            f">= to={hi}")
-    return _fill_random(self, lambda g, shape: g.integers(lo, hi, shape), "random_")
+    return _fill_random(self, lambda g, shape: g.integers(lo, hi, shape), "random_",
+                        generator)
 
 
 def _top(t):
@@ -113,18 +114,20 @@ def _top(t):
 
 def geometric_(self, p, *, generator=None):
     """Fill with draws of the number of trials up to the first success (probability p)."""
-    return _fill_random(self, lambda g, shape: g.geometric(p, shape), "geometric_")
+    return _fill_random(self, lambda g, shape: g.geometric(p, shape), "geometric_",
+                        generator)
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with exp of N(mean, std²) draws."""
-    return _fill_random(self, lambda g, shape: g.lognormal(mean, std, shape), "log_normal_")
+    return _fill_random(self, lambda g, shape: g.lognormal(mean, std, shape), "log_normal_",
+                        generator)
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with Cauchy(median, sigma) draws."""
     return _fill_random(self, lambda g, shape: median + sigma * g.standard_cauchy(shape),
-                        "cauchy_")
+                        "cauchy_", generator)
 
 
 def map_(self, other, callable):

@@ -293,11 +293,12 @@ def _setitem_in_graph(self, key, value):
 
 
 # ---- in-place random fills (gv's generator: ``gv.manual_seed`` repeats them) -------------
-def _fill_random(self, draw, name):
-    """Write ``draw(generator, shape)`` (host values) into self, keeping dtype and device."""
+def _fill_random(self, draw, name, gen=None):
+    """Write ``draw(generator, shape)`` (host values; ``gen``'s stream when given) into
+    self, keeping dtype and device."""
     from .backend import move
     from .random import generator
-    arr = np.asarray(draw(generator(), self._data.shape))
+    arr = np.asarray(draw(generator(gen), self._data.shape))
     arr = move(arr.astype(self._data.dtype, copy=False), self.device)
     if _joins_graph(self):   # new values: no gradient to the old ones
         return _in_graph(self, name, lambda p: _overwrite(p, Tensor._wrap(arr)))
@@ -308,24 +309,27 @@ def _fill_random(self, draw, name):
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     """Fill with values drawn uniformly from [a, b)."""
-    return _fill_random(self, lambda g, shape: g.uniform(a, b, shape), "uniform_")
+    return _fill_random(self, lambda g, shape: g.uniform(a, b, shape), "uniform_",
+                        generator)
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with values drawn from N(mean, std²)."""
-    return _fill_random(self, lambda g, shape: g.normal(mean, std, shape), "normal_")
+    return _fill_random(self, lambda g, shape: g.normal(mean, std, shape), "normal_",
+                        generator)
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 1 (probability ``p``, a number or a tensor of them) or 0."""
     prob = p.detach().cpu().numpy() if isinstance(p, Tensor) else p
-    return _fill_random(self, lambda g, shape: g.random(shape) < prob, "bernoulli_")
+    return _fill_random(self, lambda g, shape: g.random(shape) < prob, "bernoulli_",
+                        generator)
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fill with values drawn from the exponential distribution of rate ``lambd``."""
     return _fill_random(self, lambda g, shape: g.exponential(1.0 / lambd, shape),
-                        "exponential_")
+                        "exponential_", generator)
 
 
 def masked_fill_(self, mask, value):

@@ -171,7 +171,7 @@ def count_nonzero(self, dim=None):
 def bernoulli(self, p=None, *, generator=None):
     """0/1 samples: 1 with probability ``self`` (or ``p``), same shape and dtype."""
     out = self.detach().clone() if self._data.dtype.kind == "f" else self.float()
-    return out.bernoulli_(self if p is None else p)
+    return out.bernoulli_(self if p is None else p, generator=generator)
 
 
 def _draw(g, r, num_samples, replacement):
@@ -201,7 +201,7 @@ def multinomial(self, num_samples, replacement=False, *, generator=None):
         raise GradvizError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples "
                            f"without replacement (n_sample={num_samples}, prob_dist.size(-1)="
                            f"{rows.shape[1]})")
-    g = _gen()
+    g = _gen(generator)
     out = np.stack([_draw(g, r, num_samples, replacement) for r in rows]).astype(np.int64)
     return creation.tensor(out.reshape(w.shape[:-1] + (num_samples,)), device=self.device)
 
