@@ -27,6 +27,13 @@ from .engine.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_
 from .engine.random import (Generator, default_generator, get_rng_state, initial_seed,
                             manual_seed, seed, set_rng_state)
 from .errors import GradvizError
+from .runtime import (are_deterministic_algorithms_enabled, get_default_device,  # noqa: F401
+                      get_deterministic_debug_mode, get_num_interop_threads, get_num_threads,
+                      is_anomaly_enabled, is_deterministic_algorithms_warn_only_enabled,
+                      is_warn_always_enabled, set_anomaly_enabled, set_default_device,
+                      set_deterministic_debug_mode, set_flush_denormal,
+                      set_num_interop_threads, set_num_threads, set_warn_always, typename,
+                      use_deterministic_algorithms)
 from . import autograd, backends, cuda, trace  # noqa: E402
 from .backends import (compile, get_float32_matmul_precision,  # noqa: A004
                        set_float32_matmul_precision)
@@ -63,4 +70,34 @@ def __getattr__(name):
         return getattr(importlib.import_module(".amp", __name__), name)
     if name == "attach":
         return importlib.import_module(".remote", __name__).attach
+    if name in _F_NAMES:   # torch.conv2d, torch.dropout ...: F's (the same arguments)
+        return getattr(importlib.import_module(".nn.functional", __name__), name)
+    if name in _METHOD_NAMES:   # torch.exp_(t), torch.detach(t) ...: the Tensor method
+        return _method_function(name)
     raise AttributeError(f"module 'gradviz' has no attribute {name!r}")
+
+
+_F_NAMES = frozenset((
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "alpha_dropout", "avg_pool1d", "bilinear",
+    "celu", "celu_", "channel_shuffle", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+    "conv_transpose2d", "conv_transpose3d", "cosine_similarity", "dropout",
+    "feature_alpha_dropout", "group_norm", "hardshrink", "layer_norm", "max_pool1d",
+    "max_pool1d_with_indices", "max_pool2d", "max_pool3d", "pairwise_distance", "pdist",
+    "pixel_shuffle", "pixel_unshuffle", "prelu", "relu_", "rms_norm", "rrelu", "rrelu_", "selu",
+    "selu_", "threshold", "threshold_"))
+_METHOD_NAMES = frozenset((
+    "abs_", "acos_", "addmv_", "arccos_", "arcsin_", "arctan_", "asin_", "atan_", "ceil_",
+    "clamp_", "clamp_max_", "clamp_min_", "clip_", "conj_physical", "cos_", "cosh_", "detach",
+    "detach_", "erf_", "exp2_", "exp_", "expm1_", "fill_", "floor_", "frac_",
+    "is_floating_point", "is_inference", "log10_", "log1p_", "log2_", "log_", "logit_",
+    "nan_to_num_", "neg_", "negative_", "reciprocal_", "resize_as_", "round_", "rsqrt_",
+    "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_",
+    "zero_"))
+
+
+def _method_function(name):
+    def f(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"``input.{name}(...)`` as a function (torch.{name})."
+    return f

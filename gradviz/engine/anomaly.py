@@ -68,7 +68,14 @@ class detect_anomaly:
 
 
 class set_detect_anomaly(detect_anomaly):
-    """Turn anomaly detection on or off (context manager)."""
+    """Turn anomaly detection on or off: at once when called, as torch's; used as a context
+    manager, the previous mode comes back on exit."""
 
-    def __init__(self, mode):
-        super().__init__(bool(mode))
+    def __init__(self, mode, check_nan=True):
+        super().__init__(bool(mode) and bool(check_nan))
+        self.prev = HOOKS.anomaly
+        HOOKS.anomaly = self.check_nan
+        HOOKS.refresh()
+
+    def __enter__(self):
+        return self
