@@ -57,3 +57,23 @@ def test_legacy_type_casts_and_cuda_amp_spelling():
     with pytest.warns(UserWarning, match="CUDA is not available"):
         with gv.cuda.amp.autocast():
             assert (gv.ones(2) * 2).dtype == gv.float32
+
+
+def test_optimizers_take_named_parameters_as_torch():
+    results = []
+    for lib in (gv, torch):
+        lib.manual_seed(0)
+        m = lib.nn.Linear(2, 2)
+        opt = lib.optim.SGD(m.named_parameters(), lr=0.1)
+        assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+        assert opt.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+        grouped = lib.optim.Adam([{"params": m.named_parameters(), "lr": 0.2}], lr=0.1)
+        assert grouped.param_groups[0]["param_names"] == ["weight", "bias"]
+        with pytest.raises(ValueError, match="Some param names are missing"):
+            lib.optim.SGD([("w", m.weight), m.bias], lr=0.1)
+        with pytest.raises(ValueError, match="cannot add param group without names"):
+            lib.optim.SGD([{"params": [("w", m.weight)]}, {"params": [m.bias]}], lr=0.1)
+        plain = lib.optim.SGD(m.parameters(), lr=0.1)
+        plain.load_state_dict(opt.state_dict())
+        results.append(plain.param_groups[0]["param_names"])
+    assert results[0] == results[1]

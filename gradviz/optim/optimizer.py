@@ -88,6 +88,7 @@ class Optimizer:
         group = dict(param_group)
         params = group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
+        params = self._named(group, params)
         for p in params:
             if not isinstance(p, Tensor):
                 raise GradvizError("optimizer can only optimize Tensors, but one of the params "
@@ -106,6 +107,24 @@ class Optimizer:
         if len({id(p) for p in params}) != len(params):
             raise GradvizError("a parameter group holds the same parameter twice")
         self.param_groups.append(group)
+
+    def _named(self, group, params):
+        """torch 2.x's named parameters (``model.named_parameters()``): the names go to the
+        group's ``param_names``; a group, and every group, is all named or all not."""
+        named = [isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
+                 for p in params]
+        if any(named) and not all(named):
+            raise ArgumentError("all optimizer params should be with/without names. Some param "
+                                "names are missing")
+        if self.param_groups and ("param_names" in self.param_groups[0]) != bool(
+                params and all(named)):
+            with_names = "with" if all(named) and params else "without"
+            raise ArgumentError(f"all optimizer param groups should be with/without names. "
+                                f"cannot add param group {with_names} names to the optimizer")
+        if params and all(named):
+            group["param_names"] = [name for name, _ in params]
+            return [p for _, p in params]
+        return params
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters (to None by default, as torch)."""
