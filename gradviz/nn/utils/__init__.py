@@ -8,6 +8,8 @@ from ...engine.tensor import Tensor
 from ...errors import GradvizError
 from . import parametrizations, parametrize  # noqa: F401 - as torch.nn.utils's modules
 from . import rnn  # noqa: F401 - gv.nn.utils.rnn, as torch.nn.utils.rnn
+from .fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,  # noqa: F401
+                     fuse_linear_bn_weights)
 from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
 from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
 
