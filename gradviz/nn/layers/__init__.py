@@ -43,6 +43,8 @@ from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .fold import Fold, Unfold
 from .embedding import Embedding, EmbeddingBag
+from .lazy import (LazyConv1d, LazyConv2d, LazyConv3d, LazyLinear,  # noqa: F401
+                   UninitializedParameter)
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .norm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,
                    InstanceNorm2d, InstanceNorm3d, LayerNorm, LocalResponseNorm, RMSNorm)
@@ -76,7 +78,8 @@ from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
-__all__ = _padding_all + [
+__all__ = _padding_all + ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+                          "UninitializedParameter",
                          "CELU", "GLU", "SELU", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish",
                          "PReLU", "Softmin", "Softsign", "Threshold", "CosineSimilarity",
                          "PairwiseDistance", "GroupNorm", "GRUCell", "LSTMCell", "RNNCell",
