@@ -77,3 +77,10 @@ def test_optimizers_take_named_parameters_as_torch():
         plain.load_state_dict(opt.state_dict())
         results.append(plain.param_groups[0]["param_names"])
     assert results[0] == results[1]
+
+
+def test_type_names_as_torch():
+    for name in ("float", "double", "long", "int", "bool", "half"):
+        g, t = getattr(gv.ones(2), name)(), getattr(torch.ones(2), name)()
+        assert g.type() == t.type().replace("torch.", "gradviz.")
+        assert g.type(g.type()).dtype == g.dtype            # a name casts back, as torch

@@ -295,8 +295,10 @@ class Tensor:
 
     def type(self, dtype=None):
         """The type name, or a cast (torch's ``.type``)."""
-        if dtype is None:
-            return f"gradviz.{self.dtype.name}"
+        if dtype is None:   # torch's names: 'gradviz.FloatTensor', 'gradviz.cuda.LongTensor'
+            from ..runtime import typename
+            name = typename(self)
+            return name.replace("gradviz.", "gradviz.cuda.") if self.is_cuda else name
         return self.to(dtypes.to_dtype(dtype))   # also gv.LongTensor, "torch.LongTensor"
 
     def float(self):
