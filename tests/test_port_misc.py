@@ -84,3 +84,11 @@ def test_type_names_as_torch():
         g, t = getattr(gv.ones(2), name)(), getattr(torch.ones(2), name)()
         assert g.type() == t.type().replace("torch.", "gradviz.")
         assert g.type(g.type()).dtype == g.dtype            # a name casts back, as torch
+
+
+def test_load_state_dict_result_prints_as_torch():
+    for lib in (gv, torch):
+        m = lib.nn.Linear(2, 2)
+        assert repr(m.load_state_dict(m.state_dict())) == "<All keys matched successfully>"
+        r = m.load_state_dict({"weight": m.weight.detach()}, strict=False)
+        assert r.missing_keys == ["bias"] and "missing_keys=['bias']" in repr(r)
