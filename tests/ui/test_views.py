@@ -327,3 +327,27 @@ def test_an_in_place_op_is_labelled_and_explained(browser, server):
     finally:
         ctx.close()
     assert not errors
+
+
+def test_the_session_list_names_the_session_shown(browser, server):
+    """A page opened before any session exists picks the newest one when sessions appear; the
+    session list then selects that one, not the list's first entry."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        pg.goto(server.url)
+        pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+        older = server.gv.manager.create("replay", prefix="older")
+        server.gv.manager.ingest_local(older, MLP_EVENTS)
+        shown = server.gv.manager.create("replay", prefix="shown")
+        server.gv.manager.ingest_local(shown, MLP_EVENTS)
+        pg.wait_for_function("n => Number(document.body.dataset.events) >= n",
+                             arg=len(MLP_EVENTS), timeout=20000)
+        assert pg.evaluate("window.gradviz.conn.session") == shown.id
+        assert pg.input_value("[data-testid=session]") == shown.id
+        assert pg.text_content("[data-testid=session] option:checked").startswith(shown.id)
+    finally:
+        ctx.close()
+    assert not errors

@@ -210,6 +210,7 @@ function switchSession(id) {
   $("[data-testid=anomaly]").hidden = true;
   $("[data-testid=job-status]").hidden = true;
   $("[data-testid=notice]").hidden = true;
+  sessionSelect.value = id;   // the list may have been drawn before any session was picked
   const u = new URL(window.location.href);
   u.searchParams.set("session", id);
   history.replaceState(null, "", u);
