@@ -89,6 +89,31 @@ def test_inspector_shows_value_gradient_rule_and_fan_in(page):
     shot(page, "03-inspector-param")
 
 
+def test_backward_rule_sends_each_gradient_to_its_own_input(page):
+    """The first Linear reads the data (no grad) and its weight and bias: dW goes to the
+    weight, db to the bias, and dx says it was not computed (not dW to the bias)."""
+    page.click("[data-testid=step-backward]")
+    page.click("[data-testid=continue]")
+    wait_count(page, "[data-testid=graph] [data-kind=op][data-state=backward]", 4)
+    first = page.locator("[data-testid=graph] [data-kind=op]:has-text('Linear')").first
+    first.click()
+    rule = page.locator("[data-testid=inspector] [data-testid=backward-rule]")
+    rule.wait_for()
+    rows = rule.locator(".rule-row")
+    texts = {rows.nth(i).locator(".rule-lhs").text_content():
+             rows.nth(i).locator("[data-testid=rule-result]") for i in range(rows.count())}
+    assert set(texts) == {"dx", "dW", "db"}
+    assert "input" in texts["dx"].text_content()
+    assert "does not require grad" in texts["dx"].text_content()
+    assert texts["dW"].locator("a").text_content().startswith("0.weight #")
+    assert texts["db"].locator("a").text_content().startswith("0.bias #")
+    # the norm shown for dW is the weight's gradient (its only use: the same as its .grad)
+    w_norm = texts["dW"].text_content().split("‖")[1]
+    texts["dW"].locator("a").click()
+    page.wait_for_selector("[data-testid=inspector] [data-testid=grad-norm]")
+    assert page.text_content("[data-testid=inspector] [data-testid=grad-norm]") == w_norm
+
+
 def test_run_pause_loss_chart_and_param_update(page):
     chart = page.locator("[data-testid=loss-chart]")
     page.click("[data-testid=run]")

@@ -73,6 +73,17 @@ export function parseRule(rule) {
   });
 }
 
+/** The gradient each input received, by input position: a grad event lists only the inputs
+ * that require grad (in input order), so a Linear on data sends nothing for `dx`. */
+export function contribsByInput(inputs, contribs) {
+  const out = new Array(inputs.length).fill(null);
+  let j = 0;
+  inputs.forEach((id, i) => {
+    if (j < contribs.length && contribs[j].to === id) out[i] = contribs[j++];
+  });
+  return out;
+}
+
 /** Substitute the numbers of this node into a rule's right-hand side. */
 export function fillRule(rhs, bindings) {
   return rhs.replace(/[A-Za-z_]\w*/g, (tok) => (tok in bindings ? bindings[tok] : tok));
@@ -164,12 +175,21 @@ export class Inspector {
     if (!("out" in bindings)) bindings.out = tensorToken(rec.shape, rec.stats, rec.preview);
     const card = h("section", { class: "card", "data-testid": "backward-rule" }, h("h4", {}, "Backward rule"),
       h("p", { class: "rule" }, h("code", {}, rec.rule || "(no rule text)")));
+    const sent = contribsByInput(rec.inputs || [], rec.contribs || []);
     const rows = clauses.map((c, i) => {
-      const contrib = rec.contribs?.[i];
+      const contrib = sent[i], input = rec.inputs?.[i];
+      let result = null;
+      if (contrib) {
+        result = h("span", { class: "rule-result", "data-testid": "rule-result" },
+          "→ ‖", fmt(contrib.stats?.norm), "‖ to ", this.nodeLink(step, contrib.to));
+      } else if (c.lhs && input !== undefined) {   // e.g. the data a Linear reads
+        result = h("span", { class: "rule-result muted", "data-testid": "rule-result" },
+          "not computed: ", this.nodeLink(step, input), " does not require grad");
+      }
       return h("div", { class: "rule-row" },
         h("code", { class: "rule-lhs" }, c.lhs || c.text),
         c.lhs ? h("code", { class: "rule-filled" }, "= " + fillRule(c.rhs, bindings)) : null,
-        contrib ? h("span", { class: "rule-result" }, "→ ‖", fmt(contrib.stats?.norm), "‖ to ", this.nodeLink(step, contrib.to)) : null);
+        result);
     });
     card.append(h("div", { class: "rule-rows" }, rows));
     const where = Object.entries(bindings).filter(([k]) => rec.rule.includes(k))
