@@ -61,7 +61,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     """Reduce each bag of rows of ``weight`` ('sum', 'mean' or 'max'): the bags are the rows
     of a 2-D ``input``, or the runs of a 1-D ``input`` starting at ``offsets``; entries equal
     to ``padding_idx`` are left out, an empty bag gives zeros; ``per_sample_weights`` scale
-    the rows ('sum' only); ``max_norm`` as in F.embedding."""
+    the rows ('sum' only); ``max_norm`` as in F.embedding; ``scale_grad_by_freq`` divides the
+    weight's gradient by index counts ('sum' and 'mean', with torch's own rule)."""
     if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
         raise ArgumentError(f"embedding_bag: If per_sample_weights "
                             f"({per_sample_weights.shape}) is not None, then it must have the "
@@ -76,8 +77,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
         raise ArgumentError("max mode does not support " + (
             "scaling the gradient by the frequency" if scale_grad_by_freq else "sparse weights"))
     check_dense("embedding_bag", sparse)
-    if scale_grad_by_freq:   # torch's bag gradients here follow no simple rule to copy
-        raise GradvizError("embedding_bag: scale_grad_by_freq=True is not supported")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
                                   f"per_sample_weights is only supported for mode='sum' "
@@ -98,6 +97,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     if max_norm is not None:
         renorm_rows_(weight, idx, max_norm, norm_type)
     rows = _F().embedding(Tensor._wrap(idx[grid]), weight)       # (bags, longest, dim)
+    if scale_grad_by_freq:
+        _bag_grad_by_freq_(rows, idx, grid, n)
 
     mask = Tensor._wrap(valid[:, :, None])
     if mode == "max":
@@ -111,6 +112,21 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     if mode == "sum":
         return total
     return total / Tensor._wrap(xp_of(count).maximum(count, 1)[:, None].astype(rows._data.dtype))
+
+
+def _bag_grad_by_freq_(rows, idx, grid, n):
+    """torch's (CPU) scale_grad_by_freq for bags: with s the sorted indices (all of them,
+    padding and entries past the last bag too) and u_i the i-th distinct one, row u_i's
+    gradient is divided by count(s[i]). torch's kernel reads s[i] where count(u_i) was
+    surely meant; copied as it is, so that the gradients match torch's."""
+    xp = xp_of(idx)
+    s = xp.sort(idx.astype(xp.int64))
+    counts = xp.bincount(s, minlength=n)
+    uniq = xp.unique(s)
+    scale = xp.zeros(n, dtype=rows._data.dtype)
+    scale[uniq] = 1.0 / counts[s[:uniq.size]]
+    factor = Tensor._wrap(scale[idx[grid]][:, :, None])
+    rows.register_hook(lambda g: g * factor)
 
 
 def _bags(input, offsets, include_last_offset):

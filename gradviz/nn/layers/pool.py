@@ -1,7 +1,9 @@
 """Pooling modules: MaxPool1d/2d/3d, MaxUnpool1d/2d/3d, AvgPool1d/2d/3d, SumPool1d/2d/3d (gv),
-AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d, LPPool1d/2d/3d."""
+AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d, LPPool1d/2d/3d, FractionalMaxPool2d/3d."""
+from ...errors import ArgumentError
 from .. import functional as F
 from .._pool_conv import ntuple
+from ..functional_fractional import _ratios
 from ..module import Module
 
 
@@ -266,3 +268,45 @@ class LPPool3d(_LPPoolNd):
     """Power-average pooling over (N, C, D, H, W)."""
 
     _fn = staticmethod(F.lp_pool3d)
+
+
+class _FractionalMaxPoolNd(Module):
+    _n = 2
+    _fn = None
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                 _random_samples=None):
+        super().__init__()
+        n, name = self._n, type(self).__name__
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size")
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = ntuple(output_size, n, "output_size") if output_size is not None \
+            else None
+        self.output_ratio = _ratios(output_ratio, n) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ArgumentError(f"{name} requires specifying either an output size, or a "
+                                "pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ArgumentError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ArgumentError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        """Fractional max pooling (and the flat indices of the maxima if return_indices)."""
+        return type(self)._fn(input, self.kernel_size, self.output_size, self.output_ratio,
+                              self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Fractional max pooling (Graham, 2014) over (N, C, H, W) or (C, H, W)."""
+
+    _n = 2
+    _fn = staticmethod(F.fractional_max_pool2d)
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Fractional max pooling (Graham, 2014) over (N, C, D, H, W) or (C, D, H, W)."""
+
+    _n = 3
+    _fn = staticmethod(F.fractional_max_pool3d)
