@@ -1,7 +1,8 @@
-"""``gv.linalg``: ``torch.linalg`` with gradients. Norms; inv, det, slogdet, solve, cholesky,
+"""``gv.linalg``: ``torch.linalg`` with gradients. inv, det, slogdet, solve, cholesky,
 qr, eigh, svd, svdvals, solve_triangular, lstsq, matrix_exp (one Function class each,
 engine/ops/linalg_more.py); pinv, matrix_power, multi_dot, cross, vecdot, diagonal, cond,
-matrix_rank, tensorinv, tensorsolve composed of those. Inputs are batches of matrices in the
+matrix_rank, tensorinv, tensorsolve composed of those; norms, the LU family and the *_ex
+forms in gradviz/linalg_more.py. Inputs are batches of matrices in the
 last two dims. Eigenvectors and singular vectors are unique only up to sign: they match
 torch's where LAPACK picks the same signs (NumPy and torch both call it)."""
 import collections
@@ -18,7 +19,7 @@ from .engine.tensor import Tensor
 from .engine.tensor_methods import _as_tensor
 from .errors import GradvizError, ShapeError
 
-__all__ = ["vector_norm", "matrix_norm", "norm", "inv", "det", "slogdet", "solve", "cholesky",
+__all__ = ["inv", "det", "slogdet", "solve", "cholesky",
            "qr", "eigh", "eigvalsh", "svd", "svdvals", "solve_triangular", "lstsq",
            "matrix_exp", "pinv", "matrix_power", "multi_dot", "cross", "vecdot", "diagonal",
            "cond", "matrix_rank", "tensorinv", "tensorsolve", "matmul"]
@@ -29,34 +30,6 @@ _eigh = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
 _svd = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
 _lstsq = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank",
                                                  "singular_values"])
-
-
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
-    """The ``ord``-norm of ``x`` as a vector (over ``dim``, or every element)."""
-    return x.norm(p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
-
-
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
-    """The Frobenius norm of the matrices in the last two dims (other ords: not supported)."""
-    if ord != "fro":
-        raise GradvizError(f"matrix_norm: ord={ord!r} is not supported here (only 'fro')")
-    if A.ndim < 2:
-        raise GradvizError("matrix_norm: the input must have at least 2 dims")
-    return A.norm(p=2, dim=tuple(dim), keepdim=keepdim, dtype=dtype)
-
-
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
-    """torch.linalg.norm: the 2-norm of everything (ord=None), a vector norm over one dim,
-    or the Frobenius norm over two."""
-    if ord is None or ord == "fro" or (dim is not None and not isinstance(dim, int)
-                                       and len(dim) == 1):
-        return A.norm(p=2 if ord in (None, "fro") else ord, dim=dim, keepdim=keepdim,
-                      dtype=dtype)
-    if dim is None and A.ndim == 2 and isinstance(ord, str):
-        return matrix_norm(A, ord, keepdim=keepdim, dtype=dtype)
-    if isinstance(ord, str) or (dim is None and A.ndim == 2):
-        raise GradvizError(f"linalg.norm: ord={ord!r} for matrices is not supported here")
-    return vector_norm(A, ord, dim, keepdim, dtype=dtype)
 
 
 # ---- one Function class each ------------------------------------------------------------------
@@ -88,7 +61,8 @@ def inv(A):
 
 
 def det(A):
-    """The determinant (its gradient at a singular A raises: torch's goes through an SVD)."""
+    """The determinant (its gradient at a singular A is the cofactor matrix, via an SVD, as
+    torch's)."""
     return O.Det.apply(_matrices(A, "det"))
 
 
@@ -127,11 +101,19 @@ def cholesky(A, *, upper=False):
 
 
 def qr(A, mode="reduced"):
-    """(Q, R) with A = Q R, Q's columns orthonormal, R upper triangular (mode='reduced')."""
+    """(Q, R) with A = Q R, Q's columns orthonormal, R upper triangular: Q m x k with
+    mode='reduced', m x m with 'complete' (no gradient for a tall A then, as in torch);
+    mode='r': R alone, Q empty (and no gradient)."""
     A = _matrices(A, "qr", square=False)
-    if mode != "reduced" and not (mode == "complete" and A.shape[-2] <= A.shape[-1]):
-        raise GradvizError(f"linalg.qr: mode={mode!r} is not supported here (only 'reduced')")
-    return _qr(*unpack(O.Qr.apply(A), qr_shapes(A.shape), tuple(A.shape[:-2])))
+    if mode not in ("reduced", "complete", "r"):
+        raise GradvizError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    batch = tuple(A.shape[:-2])
+    if mode == "r":
+        out = O.Qr.apply(A, mode="r")
+        # Q: empty, but an output of the op as torch's is (so it requires grad as A does)
+        return _qr(out[..., :0].reshape(0), *unpack(out, qr_shapes(A.shape, "r"), batch))
+    return _qr(*unpack(O.Qr.apply(A, mode=mode), qr_shapes(A.shape, mode), batch))
 
 
 def eigh(A, UPLO="L"):
@@ -151,13 +133,13 @@ def eigvalsh(A, UPLO="L"):
 
 
 def svd(A, full_matrices=True, *, driver=None):
-    """(U, S, Vh) with A = U diag(S) Vh, S descending; full_matrices=True only for square A
-    (where it is the same); the gradient needs distinct singular values."""
+    """(U, S, Vh) with A = U diag(S) Vh, S descending; with ``full_matrices`` U is m x m and
+    Vh n x n (an orthonormal completion past the first k = min(m, n), which gets no
+    gradient, as in torch); the gradient needs distinct singular values."""
     A = _matrices(A, "svd", square=False)
-    if full_matrices and A.shape[-1] != A.shape[-2]:
-        raise GradvizError("linalg.svd: full_matrices=True is not supported here for "
-                           "non-square matrices; pass full_matrices=False")
-    return _svd(*unpack(O.Svd.apply(A), svd_shapes(A.shape), tuple(A.shape[:-2])))
+    full = bool(full_matrices) and A.shape[-1] != A.shape[-2]   # square: the same either way
+    out = O.Svd.apply(A, full_matrices=True) if full else O.Svd.apply(A)
+    return _svd(*unpack(out, svd_shapes(A.shape, full), tuple(A.shape[:-2])))
 
 
 def svdvals(A, *, driver=None):
@@ -258,11 +240,11 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 
 def cond(A, p=None):
     """The condition number: largest / smallest singular value (p=None or 2; p=-2 its
-    inverse), or ||A|| ||A^-1|| in the Frobenius norm (p='fro')."""
-    if p == "fro":
-        return matrix_norm(A) * matrix_norm(inv(A))
+    inverse), or ||A|| ||A^-1|| in the matrix norm ``p`` ('fro', 'nuc', 1, -1, inf, -inf)."""
+    if p in ("fro", "nuc", 1, -1, math.inf, -math.inf):
+        return matrix_norm(A, p) * matrix_norm(inv(A), p)
     if p not in (None, 2, -2):
-        raise GradvizError(f"linalg.cond: p={p!r} is not supported here (None, 2, -2, 'fro')")
+        raise GradvizError(f"linalg.cond: p={p!r} is not supported")
     S = svdvals(A)
     ratio = S[..., 0] / S[..., -1]
     return ratio.reciprocal() if p == -2 else ratio
@@ -295,3 +277,9 @@ def tensorsolve(A, B, dims=None):
 def matmul(input, other):
     """input @ other."""
     return input @ other
+
+
+from .linalg_more import *  # noqa: E402,F401,F403  (it reads the functions above)
+from .linalg_more import __all__ as _more  # noqa: E402
+
+__all__ += _more

@@ -104,6 +104,51 @@ def _svd(lib, x, d):
             v2 * sign2.unsqueeze(-2))
 
 
+def _svd_full(lib, x, d):
+    """full_matrices=True: the first k columns up to sign; the completion only through what
+    does not depend on its basis (U^T U and the projector onto it), detached: torch passes
+    no gradient through the completion, so finite differences would disagree with both;
+    torch.svd(some=False)."""
+    a = _spread(lib, x, d)
+    u, s, vh = lib.linalg.svd(a)
+    k = s.shape[-1]
+    sign = _signs(lib, u[..., :k])
+    fu, fv = u.detach(), vh.detach().mT
+    u2, s2, v2 = _old(lambda: a.svd(some=False))
+    fv2 = v2.detach()
+    return (u[..., :k] * sign.unsqueeze(-2), s, vh[..., :k, :] * sign.unsqueeze(-1),
+            fu.mT @ fu, fv.mT @ fv, fu[..., k:] @ fu[..., k:].mT, fv[..., k:] @ fv[..., k:].mT,
+            s2, fv2[..., k:] @ fv2[..., k:].mT)
+
+
+def _qr_modes(lib, x, mode):
+    """Q's first k columns and R's rows up to the signs of R's diagonal; complete Q's other
+    columns through Q Q^T (= I) only, as their basis is LAPACK's choice."""
+    q, r = lib.linalg.qr(x, mode=mode)
+    k = min(x.shape[-2:])
+    sign = lib.diagonal(r, 0, -2, -1).sign()
+    rows = r[..., :k, :] * sign.unsqueeze(-1)
+    if mode == "r":
+        return rows, q
+    return q[..., :k] * sign.unsqueeze(-2), rows, r[..., k:, :], q @ q.mT
+
+
+def _lu(lib, x, b):
+    """Rows of 0.2 x + 2 I reversed: pivoting with a clear winner in every column."""
+    a = _well(lib, x).flip(-2)
+    P, L, U = lib.linalg.lu(a)
+    LU, piv = lib.linalg.lu_factor(a)
+    LU2, piv2, info = lib.linalg.lu_factor_ex(a)
+    return (P, L, U, LU, piv, LU2 * 2, info, lib.linalg.lu_solve(LU, piv, b),
+            lib.linalg.lu_solve(LU2, piv, b, adjoint=True))
+
+
+def _lu_rect(lib, x):
+    a = _well(lib, x).flip(-2)   # as in _lu: no near-tie for the pivots (nor for the FD check)
+    P, L, U = lib.linalg.lu(a)
+    return (P, L, U, *lib.linalg.lu_factor_ex(a))
+
+
 def _svdvals(lib, x, d):
     a = _spread(lib, x, d)
     return lib.linalg.svdvals(a), lib.linalg.cond(a), lib.linalg.cond(a, -2), \
@@ -149,6 +194,17 @@ ROWS = [
                  for u in ("L", "U")])),
     _row("linalg_svd", (O.Svd,), _svd,
          fixed(*[Case([X(s), _diag(*s[-2:])]) for s in RECT])),
+    _row("linalg_svd_full", (O.Svd,), _svd_full,
+         fixed(*[Case([X(s), _diag(*s[-2:])]) for s in RECT])),
+    _row("linalg_qr_modes", (O.Qr,), _qr_modes,
+         fixed(*[Case([X(s)], {"mode": "complete"}) for s in ((3, 3), (2, 4), (2, 2, 5))])),
+    _row("linalg_qr_no_grad_modes", (O.Qr,), _qr_modes,
+         fixed(*[Case([X(s)], {"mode": m}) for s in RECT for m in ("complete", "r")]),
+         grad=False),
+    _row("linalg_lu", (O.LuNoPivot,), _lu,
+         fixed(*[Case([X(s), X(s[:-1] + (2,))]) for s in SQUARE])),
+    _row("linalg_lu_rect", (O.LuNoPivot,), _lu_rect,
+         fixed(*[Case([X(s)]) for s in ((4, 2), (2, 3), (2, 5, 3), (2, 2, 4))])),
     _row("linalg_svdvals", (O.Svdvals,), _svdvals,
          fixed(*[Case([X(s), _diag(*s[-2:])]) for s in RECT])),
     _row("linalg_solve_triangular", (O.SolveTriangular,), _triangular,

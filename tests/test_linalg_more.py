@@ -46,14 +46,6 @@ def test_singular_and_not_positive_definite_are_linalg_errors():
         gv.linalg.solve(gv.eye(3), gv.ones(2))
 
 
-def test_det_gradient_at_a_singular_matrix_raises():
-    a = gv.zeros((2, 2), dtype=gv.float64, requires_grad=True)
-    d = gv.linalg.det(a)
-    assert float(d) == 0.0
-    with pytest.raises(LinAlgError, match="singular"):
-        d.backward()
-
-
 def test_namedtuple_fields_and_batched_shapes():
     rng = np.random.default_rng(0)
     a = gv.from_numpy(rng.standard_normal((2, 3, 5, 4)))
@@ -101,10 +93,6 @@ def test_matrix_rank_cond_and_powers_match_torch():
 
 def test_what_is_not_supported_says_so():
     a = gv.ones((3, 2))
-    with pytest.raises(GradvizError, match="full_matrices=False"):
-        gv.linalg.svd(a)
-    with pytest.raises(GradvizError, match="only 'reduced'"):
-        gv.linalg.qr(a, mode="complete")
     with pytest.raises(ShapeError, match="at least 2 tensors"):
         gv.linalg.multi_dot([a])
     with pytest.raises(ShapeError, match="prod"):

@@ -4,7 +4,6 @@ slogdet, cholesky, qr, svd, pinverse, matrix_power, matrix_exp): thin calls of `
 import collections
 
 from .. import linalg as LA
-from ..errors import GradvizError
 from .tensor import Tensor
 
 _slogdet = collections.namedtuple("slogdet", ["sign", "logabsdet"])
@@ -29,16 +28,18 @@ def cholesky(self, upper=False):
 
 
 def qr(self, some=True):
-    """(Q, R): reduced when ``some``, complete otherwise (complete: only for wide or square
-    matrices here, where it is the same)."""
+    """(Q, R): reduced when ``some``, complete otherwise."""
     return _qr(*LA.qr(self, "reduced" if some else "complete"))
 
 
 def svd(self, some=True, compute_uv=True):
-    """(U, S, V) with self = U diag(S) V^T (V, not linalg.svd's Vh); ``some``: reduced."""
+    """(U, S, V) with self = U diag(S) V^T (V, not linalg.svd's Vh); ``some``: reduced;
+    not ``compute_uv``: U and V zero-filled m x m and n x n, as torch's."""
     if not compute_uv:
-        raise GradvizError("svd: compute_uv=False is not supported here; use "
-                           "gv.linalg.svdvals")
+        S = LA.svdvals(self)
+        m, n = self.shape[-2:]
+        batch = tuple(self.shape[:-2])
+        return _svd(self.new_zeros(batch + (m, m)), S, self.new_zeros(batch + (n, n)))
     U, S, Vh = LA.svd(self, full_matrices=not some)
     return _svd(U, S, Vh.mT)
 

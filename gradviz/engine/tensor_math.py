@@ -106,11 +106,15 @@ def atan2(self, other):
 
 # ---- norm ----------------------------------------------------------------------------------
 def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
-    """Vector p-norm over ``dim`` (every element when None): p = 'fro' (2), a number, inf."""
+    """Vector p-norm over ``dim`` (every element when None): p = 'fro' (2), a number, inf;
+    p = 'nuc' is the nuclear norm of the matrices in ``dim`` (the last two when None)."""
+    if p == "nuc":
+        from ..linalg import matrix_norm
+        return matrix_norm(self, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
     if p == "fro":
         p = 2.0
     elif isinstance(p, str) or not isinstance(p, numbers.Real):
-        raise GradvizError(f"norm: p={p!r} is not supported (use a number, inf or 'fro')")
+        raise GradvizError(f"norm: p={p!r} is not supported (use a number, inf, 'fro' or 'nuc')")
     x = self if dtype is None else self.to(dtype)
     if x._data.dtype.kind != "f":
         raise GradvizError(f"norm(): input dtype should be floating point, but got "

@@ -4,16 +4,17 @@ An op with several outputs (Slogdet, Qr, Eigh, Svd) returns one packed array: ea
 flattened over its own dims and laid side by side along a last axis; ``unpack`` (Tensor
 side) cuts it back into views, so the graph shows one node and the gradients of all the
 outputs reach its backward as one packed array. Det's and Slogdet's gradients use inv(A):
-at a singular matrix they raise (torch goes through an SVD there).
+at a singular matrix Det's goes through an SVD (the cofactor matrix), as torch's does, and
+Slogdet's raises.
 """
 import math
 
-from ...errors import LinAlgError
+from ...errors import BackwardError, LinAlgError
 from ..function import Function
 from .util import unbroadcast
 
 __all__ = ["Inv", "Det", "Slogdet", "Solve", "Cholesky", "Qr", "Eigh", "Svd", "Svdvals",
-           "SolveTriangular", "Lstsq", "MatrixExp"]
+           "SolveTriangular", "Lstsq", "MatrixExp", "LuNoPivot"]
 
 
 def _mT(a):
@@ -35,17 +36,19 @@ def unpack(a, shapes, batch):
     return out
 
 
-def qr_shapes(shape):
-    """Q's and R's shapes (reduced) for an input of ``shape``."""
+def qr_shapes(shape, mode="reduced"):
+    """Q's and R's shapes for an input of ``shape`` (mode='r': R's only)."""
     *batch, m, n = shape
-    k = min(m, n)
-    return [(*batch, m, k), (*batch, k, n)]
+    k = m if mode == "complete" else min(m, n)
+    return [(*batch, k, n)] if mode == "r" else [(*batch, m, k), (*batch, k, n)]
 
 
-def svd_shapes(shape):
-    """U's, S's and Vh's shapes (full_matrices=False) for an input of ``shape``."""
+def svd_shapes(shape, full_matrices=False):
+    """U's, S's and Vh's shapes for an input of ``shape``."""
     *batch, m, n = shape
     k = min(m, n)
+    if full_matrices:
+        return [(*batch, m, m), (*batch, k), (*batch, n, n)]
     return [(*batch, m, k), (*batch, k), (*batch, k, n)]
 
 
@@ -87,8 +90,17 @@ class Inv(Function):
         return (-_mT(y) @ g @ _mT(y),)
 
 
+def _prod_others(xp, s):
+    """prod_{j != i} s_j for each i along the last axis (no division: zeros allowed)."""
+    ones = xp.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(s, -1)[..., :-1]], axis=-1),
+                               axis=-1), -1)
+    return before * after
+
+
 class Det(Function):
-    rule = "dA = dy * det(A) * A^-T (A singular: not defined here)"
+    rule = "dA = dy * det(A) * A^-T ; A singular: dy * det(U) det(V^T) U diag(prod_{j!=i} s_j) V^T"
 
     def forward(ctx, a):
         d = ctx.xp.linalg.det(a)
@@ -96,9 +108,16 @@ class Det(Function):
         return d
 
     def backward(ctx, g):
-        a, d = ctx.saved
-        inv = _inv(ctx.xp, a, "Det backward (a singular matrix)")
-        return ((g * d)[..., None, None] * _mT(inv),)
+        xp, (a, d) = ctx.xp, ctx.saved
+        if not xp.any(d == 0):
+            try:
+                return ((g * d)[..., None, None] * _mT(xp.linalg.inv(a)),)
+            except xp.linalg.LinAlgError:
+                pass
+        # the cofactor matrix, defined at a singular A too (torch's SVD path)
+        u, s, vh = xp.linalg.svd(a)
+        alpha = xp.linalg.det(u) * xp.linalg.det(vh) * g
+        return ((u * (alpha[..., None] * _prod_others(xp, s))[..., None, :]) @ vh,)
 
 
 class Slogdet(Function):
@@ -171,19 +190,31 @@ def _qr_grad(xp, q, r, gq, gr):
 
 
 class Qr(Function):
-    """Packed (Q, R), mode='reduced'."""
+    """Packed (Q, R) (``mode`` 'reduced' or 'complete'), or R alone (mode='r')."""
 
     rule = "dA = (dQ + Q copyltu(triu(dR R^T - Q^T dQ))) R^-T ; wide A: split [X | Y]"
 
-    def forward(ctx, a):
-        q, r = ctx.xp.linalg.qr(a, mode="reduced")
+    def forward(ctx, a, mode="reduced"):
+        if mode == "r":
+            r = ctx.xp.linalg.qr(a, mode="r")
+            return _pack(ctx.xp, a.shape[:-2], r)
+        q, r = ctx.xp.linalg.qr(a, mode=mode)
         ctx.save_for_backward(a, q, r)
         return _pack(ctx.xp, a.shape[:-2], q, r)
 
     def backward(ctx, g):
+        mode = ctx.attrs.get("mode", "reduced")
+        if mode == "r":
+            raise BackwardError("The derivative of linalg.qr depends on Q, which is not "
+                                "computed when mode='r'. Please use linalg.qr(A, "
+                                "mode='reduced') if you are going to differentiate through "
+                                "linalg.qr.")
         xp, (a, q, r) = ctx.xp, ctx.saved
-        gq, gr = unpack(g, qr_shapes(a.shape), a.shape[:-2])
         m, n = a.shape[-2:]
+        if mode == "complete" and m > n:
+            raise BackwardError("The QR decomposition is not differentiable when "
+                                "mode='complete' and nrows > ncols.")
+        gq, gr = unpack(g, qr_shapes(a.shape), a.shape[:-2])
         if m >= n:
             return (_qr_grad(xp, q, r, gq, gr),)
         # A = [X | Y] with X square: Q R_x = X, R = [R_x | Q^T Y]
@@ -217,26 +248,31 @@ class Eigh(Function):
 
 
 class Svd(Function):
-    """Packed (U, S, Vh), full_matrices=False."""
+    """Packed (U, S, Vh); with ``full_matrices`` U and Vh are square, and only their first
+    k = min(m, n) columns (rows of Vh) carry a gradient, as in torch: the rest is any
+    orthonormal completion."""
 
     rule = ("dA = U [(skew(U^T dU) S + S skew(V^T dV)) / (s_k^2 - s_j^2) + diag(dS)] V^T "
             "+ the parts of dU, dV outside span U, span V")
 
-    def forward(ctx, a):
-        u, s, vh = ctx.xp.linalg.svd(a, full_matrices=False)
-        ctx.save_for_backward(u, s, vh)
+    def forward(ctx, a, full_matrices=False):
+        u, s, vh = ctx.xp.linalg.svd(a, full_matrices=full_matrices)
+        k = s.shape[-1]
+        ctx.save_for_backward(u[..., :k], s, vh[..., :k, :])
         return _pack(ctx.xp, a.shape[:-2], u, s, vh)
 
     def backward(ctx, g):
         xp, (u, s, vh) = ctx.xp, ctx.saved
         m, n = u.shape[-2], vh.shape[-1]
-        gu, gs, gvh = unpack(g, svd_shapes(u.shape[:-1] + (n,)), s.shape[:-1])
+        k = s.shape[-1]
+        gu, gs, gvh = unpack(g, svd_shapes(u.shape[:-1] + (n,), ctx.attrs.get("full_matrices")),
+                             s.shape[:-1])
+        gu, gvh = gu[..., :k], gvh[..., :k, :]   # the completion's columns: no gradient
         v, gv = _mT(vh), _mT(gvh)
         ugu, vgv = _mT(u) @ gu, _mT(v) @ gv
         s2 = s * s
         inner = ((ugu - _mT(ugu)) * s[..., None, :] + s[..., :, None] * (vgv - _mT(vgv))) \
             * _inv_gaps(xp, s2) + _scaled_diag(xp, gs)
-        k = s.shape[-1]
         if m > k:      # dU's part outside span(U)
             gus = gu / s[..., None, :]
             return ((u @ inner + gus - u @ (_mT(u) @ gus)) @ vh,)
@@ -357,3 +393,61 @@ class MatrixExp(Function):
                                 xp.concatenate([zero, _mT(a)], axis=-1)], axis=-2)
         return (_expm(xp, block)[..., :n, n:],)
 
+
+
+def getrf(xp, a, pivot=True):
+    """LU with partial pivoting as LAPACK's getrf computes it (``pivot=False``: none):
+    (L and U packed in one matrix, pivots 1-based int32, info int32: the first zero U[i, i],
+    1-based, or 0)."""
+    *batch, m, n = a.shape
+    lu = xp.array(xp.reshape(a, (-1, m, n)), dtype=a.dtype, copy=True)
+    k = min(m, n)
+    rows = xp.arange(lu.shape[0])
+    piv = xp.tile(xp.arange(1, k + 1, dtype=xp.int32), (lu.shape[0], 1))
+    info = xp.zeros(lu.shape[0], dtype=xp.int32)
+    for j in range(k):
+        if pivot:   # the first largest |entry| on or below the diagonal, as idamax picks it
+            p = xp.argmax(xp.abs(lu[:, j:, j]), axis=-1) + j
+            piv[:, j] = p + 1
+            top = lu[rows, j].copy()
+            lu[rows, j] = lu[rows, p]
+            lu[rows, p] = top
+        d = lu[:, j, j]
+        zero = d == 0
+        info = xp.where((info == 0) & zero, j + 1, info).astype(xp.int32)
+        # a zero pivot (its column is zero below it too) eliminates nothing, as in LAPACK
+        lu[:, j + 1:, j] /= xp.where(zero, 1, d)[:, None]
+        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
+    return (xp.reshape(lu, a.shape), xp.reshape(piv, tuple(batch) + (k,)),
+            xp.reshape(info, tuple(batch)))
+
+
+class LuNoPivot(Function):
+    """L and U packed in one matrix (L's unit diagonal left out) of an A whose rows are in
+    pivot order already: A = L U with no row exchange (L m x k, U k x n)."""
+
+    rule = ("square: dA = L^-T (tril(L^T dL, -1) + triu(dU U^T)) U^-T ; wide, tall: the same "
+            "on the square block, [.. | dU2] and [.. ; dL2] beside it (torch's formulas)")
+
+    def forward(ctx, a):
+        lu = getrf(ctx.xp, a, pivot=False)[0]
+        ctx.save_for_backward(lu)
+        return lu
+
+    def backward(ctx, g):
+        xp, (lu,) = ctx.xp, ctx.saved
+        m, n = lu.shape[-2:]
+        k = min(m, n)
+        what = "linalg.lu_factor backward"
+        low = xp.tril(lu[..., :, :k], -1) + xp.eye(m, k, dtype=lu.dtype)
+        up = xp.triu(lu[..., :k, :])
+        gl, gu = xp.tril(g[..., :, :k], -1), xp.triu(g[..., :k, :])
+        if m <= n:   # L square: the lower part through U1^-T, then L^-T on everything
+            x = _mT(_solve(xp, up[..., :k], _mT(xp.tril(_mT(low) @ gl - gu @ _mT(up), -1)),
+                           what))
+            x = xp.concatenate([x + gu[..., :k], gu[..., k:]], axis=-1)
+            return (_solve(xp, _mT(low), x, what),)
+        # tall, U square: the upper part through L1^-T, then U^-T on everything
+        x = _solve(xp, _mT(low[..., :k, :]), xp.triu(gu @ _mT(up) - _mT(low) @ gl), what)
+        x = xp.concatenate([x + gl[..., :k, :], gl[..., k:, :]], axis=-2)
+        return (_mT(_solve(xp, up, _mT(x), what)),)
