@@ -1,11 +1,12 @@
-"""Continuous distributions on the real line: Normal, Uniform, Exponential, Laplace (all
-reparameterised) and Gamma, Beta (sampled without a gradient)."""
+"""Continuous distributions on the real line: Normal, Uniform, Exponential, Laplace, Beta (all
+reparameterised) and Gamma (sampled without a gradient)."""
 import math
 
 from .. import special
 from ..engine import grad_mode
 from . import constraints
 from .distribution import Distribution, broadcast_all, draw, param_alias
+from .gamma_grad import rsample_standard_gamma
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -264,12 +265,13 @@ class Gamma(Distribution):
 
 
 class Beta(Distribution):
-    """The beta distribution on [0, 1]. Sampling is X / (X + Y) of two gamma draws, without a
-    gradient (no rsample)."""
+    """The beta distribution on [0, 1]. Sampling is X / (X + Y) of two gamma draws; rsample
+    carries their gradients in the concentrations (gamma_grad)."""
 
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}
     support = constraints.unit_interval
+    has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
@@ -284,6 +286,16 @@ class Beta(Distribution):
             y = draw(self.concentration1, shape, "standard_gamma",
                      self.concentration0.expand(shape))
             return x / (x + y)
+
+    def rsample(self, sample_shape=()):
+        """X / (X + Y) as in sample, reparameterised through each gamma draw."""
+        shape = self._extended_shape(sample_shape)
+        with grad_mode.no_grad():
+            x, y = (draw(self.concentration1, shape, "standard_gamma", c.expand(shape))
+                    for c in (self.concentration1, self.concentration0))
+        x = rsample_standard_gamma(self.concentration1, x)
+        y = rsample_standard_gamma(self.concentration0, y)
+        return x / (x + y)
 
     @property
     def mean(self):

@@ -2,14 +2,13 @@
 Samples carry no gradient; Bernoulli, Binomial and the categoricals take ``probs`` or
 ``logits`` (exactly one) and derive the other on first use."""
 import math
-from functools import cached_property
 
 import numpy as np
 
 from ..engine import grad_mode
 from ..nn import functional as F
 from . import constraints
-from .distribution import Distribution, broadcast_all, draw
+from .distribution import Distribution, broadcast_all, draw, lazy_property
 
 
 def _probs_or_logits(probs, logits):
@@ -28,12 +27,12 @@ class _Binary(Distribution):
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
 
-    @cached_property
+    @lazy_property
     def probs(self):
         """sigmoid(logits)."""
         return self.logits.sigmoid()
 
-    @cached_property
+    @lazy_property
     def logits(self):
         """log(p) - log(1 - p), p clamped away from 0 and 1."""
         return _clamp_probs(self.probs).logit()
@@ -155,9 +154,9 @@ class Categorical(Distribution):
         self.param_shape = value.shape
         super().__init__(value.shape[:-1], validate_args=validate_args)
 
-    probs = cached_property(lambda self: self.logits.softmax(-1))
+    probs = lazy_property(lambda self: self.logits.softmax(-1))
     probs.__doc__ = "softmax(logits)."
-    logits = cached_property(lambda self: _clamp_probs(self.probs).log())
+    logits = lazy_property(lambda self: _clamp_probs(self.probs).log())
     logits.__doc__ = "log(probs), probs clamped away from 0 and 1."
 
     @property

@@ -3,6 +3,7 @@ distribution shares: parameter broadcasting, argument checks and noise drawn on 
 parameters' device (gv's generator on the host, CuPy's, seeded by gv.manual_seed, on a
 device)."""
 import copy
+import functools
 
 import numpy as np
 
@@ -33,6 +34,36 @@ def draw(like, shape, kind, *params):
     arrays = [p.detach()._data if isinstance(p, Tensor) else p for p in params]
     out = draws(like._data, kind, shape, *arrays)
     return Tensor._wrap(out.astype(like._data.dtype, copy=False))
+
+
+def check_param(dist, name, constraint, value):
+    """Raise torch's ValueError when parameter ``name`` of ``dist`` breaks ``constraint``."""
+    if not bool(constraint.check(value).all()):
+        raise ValueError(
+            f"Expected parameter {name} ({type(value).__name__} of shape "
+            f"{tuple(value.shape)}) of distribution {dist!r} to satisfy the constraint "
+            f"{constraint!r}, but found invalid values:\n{value}")
+
+
+def check_property_params(dist):
+    """check_param for the parameters that are properties of ``dist``'s class (derived from
+    a base distribution), which Distribution.__init__ leaves out."""
+    if not dist._validate_args:
+        return
+    for name, constraint in dist.arg_constraints.items():
+        if name not in dist.__dict__ and isinstance(getattr(type(dist), name, None), property):
+            check_param(dist, name, constraint, getattr(dist, name))
+
+
+class lazy_property(functools.cached_property):  # noqa: N801 - torch's name
+    """A cached property computed with gradients on (as torch's lazy_property), so a derived
+    parameter first read inside ``sample``'s no_grad still keeps its graph."""
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        with grad_mode.enable_grad():
+            return super().__get__(instance, owner)
 
 
 def param_alias(name, doc):
@@ -70,12 +101,7 @@ class Distribution:
                 continue
             if name not in self.__dict__:
                 continue   # probs or logits, whichever was not given; MVN's derived factor
-            value = getattr(self, name)
-            if not bool(constraint.check(value).all()):
-                raise ValueError(
-                    f"Expected parameter {name} ({type(value).__name__} of shape "
-                    f"{tuple(value.shape)}) of distribution {self!r} to satisfy the constraint "
-                    f"{constraint!r}, but found invalid values:\n{value}")
+            check_param(self, name, constraint, getattr(self, name))
 
     @property
     def batch_shape(self):
