@@ -143,7 +143,7 @@ def test_rsample_is_reparameterised():
         loc.grad = scale.grad = None
         d.rsample((3,)).sum().backward()
         assert scale.grad is not None and d.has_rsample
-    assert not D.Gamma(scale, scale).has_rsample and not D.Gamma(scale, 1.0).sample().requires_grad
+    assert D.Gamma(scale, scale).has_rsample and not D.Gamma(scale, 1.0).sample().requires_grad
 
 
 def test_multivariate_normal_like_torch():

@@ -167,6 +167,16 @@ def test_gamma_based_rsample_gradients_like_torch():
     _same_with_grads(y, yt, [df, loc, scale], [tdf, tloc, tscale], tol=2e-3)
 
 
+def test_gamma_rsample_gradients_like_torch():
+    """Gamma's rsample as torch's: x = g / rate, dg/dconcentration from the draw itself."""
+    (conc, rate), (tconc, trate) = _pair(A * 2, B)
+    gv.manual_seed(11)
+    x = D.Gamma(conc, rate).rsample((4,))
+    assert x.shape == (4, 2, 3) and x.requires_grad
+    xt = _torch_gamma(tconc, torch.tensor(x.detach().numpy()) * trate.detach()) / trate
+    _same_with_grads(x, xt, [conc, rate], [tconc, trate], tol=2e-3)
+
+
 @pytest.mark.parametrize("family", ["Dirichlet", "Beta"])
 def test_dirichlet_and_beta_rsample_gradient_is_unbiased(family):
     """The mean over draws of d(w . x)/dc matches d(w . mean)/dc (torch's per-draw gradients

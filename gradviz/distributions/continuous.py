@@ -218,11 +218,13 @@ class Exponential(Distribution):
 
 
 class Gamma(Distribution):
-    """The gamma distribution (shape ``concentration``, rate ``rate``). Sampling draws
-    standard gamma variates without a gradient (no rsample)."""
+    """The gamma distribution (shape ``concentration``, rate ``rate``). rsample is
+    reparameterised: a draw's gradient in ``concentration`` comes from the incomplete gamma
+    function at the draw (SciPy on the CPU), in ``rate`` from x = g / rate."""
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
+    has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -235,6 +237,16 @@ class Gamma(Distribution):
             conc = self.concentration.expand(shape)
             return (draw(self.rate, shape, "standard_gamma", conc) / self.rate).clamp_min(
                 1e-38 if self.rate.dtype.itemsize == 4 else 1e-300)
+
+    def rsample(self, sample_shape=()):
+        """standard_gamma(concentration) / rate, differentiable in both parameters."""
+        from .gamma_grad import rsample_standard_gamma
+        shape = self._extended_shape(sample_shape)
+        tiny = 1e-38 if self.rate.dtype.itemsize == 4 else 1e-300
+        with grad_mode.no_grad():
+            g = draw(self.rate, shape, "standard_gamma", self.concentration.expand(shape))
+            g = g.clamp_min(tiny)
+        return (rsample_standard_gamma(self.concentration, g) / self.rate).clamp_min(tiny)
 
     @property
     def mean(self):
