@@ -230,3 +230,30 @@ def test_transformer_layer_on_digit_rows_learns(tmp_path):
         assert acc[-1] >= 0.6, acc
         names = {e["name"] for e in events(server, s.id, "leaf") if e["name"]}
         assert {"0.self_attn.in_proj_weight", "0.linear1.weight", "0.norm2.bias"} <= names
+
+
+def test_the_default_session_is_the_builders_spec_and_says_so(tmp_path):
+    """The server's default session runs the builder's starting spec as a playground job, so
+    the Playground tab can show and drive it: ``session`` answers the spec it was started
+    with, whether a job runs it, and where it stands; other sessions have no spec."""
+    with make_app(tmp_path, default_session=True) as (app, server):
+        c = sio_client(app)
+        default = c.emit("playground", {"action": "datasets"}, callback=True)["default"]
+        (s,) = [s for s in server.manager.sessions.values() if s.source == "playground"]
+        assert s.job.gate.wait_paused(20) is not None
+        r = c.emit("playground", {"action": "session", "session": s.id}, callback=True)
+        assert r == {"ok": True, "session": s.id, "spec": default, "drivable": True,
+                     "status": "paused"}
+        r = c.emit("playground", {"action": "step", "session": s.id}, callback=True)
+        assert r["ok"]
+        wait_for(lambda: any(e["name"] == "loss" for e in events(server, s.id, "scalar")), 20)
+        s.job.stop()
+        r = c.emit("playground", {"action": "session", "session": s.id}, callback=True)
+        assert not r["drivable"] and r["status"] == "stopped" and r["spec"] == default
+        other = server.manager.create("replay", prefix="rec")
+        r = c.emit("playground", {"action": "session", "session": other.id}, callback=True)
+        assert r["spec"] is None and not r["drivable"]
+        r = c.emit("playground", {"action": "session", "session": "missing"}, callback=True)
+        assert r["error"]["code"] == "NO_SESSION"
+        r = c.emit("playground", {"action": "session"}, callback=True)
+        assert r["error"]["code"] == "BAD_MESSAGE"

@@ -94,7 +94,10 @@ class Server:
         if self.bridge is not None:
             self.bridge.start()
         if self.config["default_session"]:
-            self.start_job(None, paused=True)
+            # the builder's starting model, so the Playground tab drives the same session
+            from .playground.handlers import start as start_playground
+            from .playground.spec import default_spec
+            start_playground(self, default_spec(), paused=True)
         return self
 
     def stop(self):

@@ -98,6 +98,45 @@ def test_transformer_layer_from_the_builder_on_digit_rows(page):
     shot(page, "playground-transformer")
 
 
+def test_the_playground_tab_shows_and_drives_the_debuggers_session(page, server):
+    """The first page's session is the builder's starting model: steps taken in the Debugger
+    show in the Playground tab (loss, run state); Train goes on with that session after a
+    pause, and Restart starts the same spec anew."""
+    first = page.input_value("[data-testid=session]")
+    for _ in range(3):   # three training steps from the Debugger's toolbar
+        page.click("[data-testid=step-backward]")
+        page.click("[data-testid=continue]")
+        page.wait_for_selector("[data-testid=run-state][data-state=paused]", timeout=15000)
+    page.wait_for_function("Number(document.querySelector('[data-testid=loss-chart]')"
+                           ".dataset.count) >= 2", timeout=20000)
+    open_pg(page)
+    chart = "document.querySelector('[data-testid=pg-loss-chart]').dataset.count"
+    page.wait_for_function(f"Number({chart}) >= 2", timeout=20000)
+    assert page.get_attribute("#playground-root", "data-session") == first
+    assert page.get_attribute("[data-testid=pg-run-state]", "data-state") == "paused"
+    assert page.get_attribute("[data-testid=boundary]", "data-step") != ""
+    # Train goes on from there: the same session, more steps
+    before = int(page.evaluate(chart))
+    page.click("[data-testid=train]")
+    page.wait_for_function(f"Number({chart}) > {before + 5}", timeout=20000)
+    page.click("[data-testid=pg-pause]")
+    page.wait_for_selector("[data-testid=pg-run-state][data-state=paused]", timeout=15000)
+    assert page.input_value("[data-testid=session]") == first
+    assert server.gv.manager.get(first).job.alive()
+    paused_at = int(page.evaluate(chart))
+    page.click("[data-testid=train]")   # after a pause: on from the same step, not anew
+    page.wait_for_function(f"Number({chart}) > {paused_at}", timeout=20000)
+    assert page.input_value("[data-testid=session]") == first
+    # Restart: the same spec in a new session, from step 1
+    page.click("[data-testid=pg-restart]")
+    page.wait_for_function(f"document.querySelector('[data-testid=session]').value !== '{first}'",
+                           timeout=20000)
+    page.wait_for_function(f"Number({chart}) >= 1", timeout=20000)
+    second = page.input_value("[data-testid=session]")
+    assert page.get_attribute("#playground-root", "data-session") == second
+    assert not server.gv.manager.get(first).job.alive()   # one traced job per process
+
+
 def test_step_granularity_op_node_and_training_step(page, server):
     open_pg(page)
     page.select_option("[data-testid=step-granularity]", "step")

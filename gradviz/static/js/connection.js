@@ -22,7 +22,7 @@ export class Connection {
       handlers.error({ code: "CONNECT", message: `cannot connect to the server: ${msg}` }, "connect");
     });
     // a viewer that joins with `raw: true` gets each batch as one string, the JSON text of
-    // the event array (not asked for yet: playground.js reads the same socket's batches)
+    // the event array (not asked for yet)
     s.on("events", (batch) => this.deliver(typeof batch === "string" ? JSON.parse(batch)
       : Array.isArray(batch) ? batch : batch?.events || []));
     s.on("error", (e) => handlers.error(e || { code: "ERROR", message: "unknown server error" }));

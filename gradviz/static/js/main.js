@@ -146,7 +146,7 @@ const replay = new Replay({ store, ctl, changed: () => schedule("state", "view")
   onBreak: (node) => { if (node !== null) selectNode(node); } });
 let recording = false;   // the session is a replayed file: the controls step `replay`
 const controls = new Controls({ store, ctl, replay, get conn() { return conn; }, onChange: () => schedule("view"), showError,
-  reopen: () => reopen(false, "The process has ended: its session is open again as a recording, which the debugger buttons step through.") });
+  reopen: () => reopen(false, "This run has ended: its session is open again as a recording, which the debugger buttons step through.") });
 
 $("[data-testid=search]").addEventListener("input", (e) => {
   const n = view.search(e.target.value);
@@ -215,6 +215,7 @@ function switchSession(id) {
   u.searchParams.set("session", id);
   history.replaceState(null, "", u);
   conn.setSession(id);
+  window.gradviz?.playground?.adopt(id);   // the Playground tab shows the same session
   schedule("view", "scalars", "structure");
 }
 sessionSelect.addEventListener("change", () => switchSession(sessionSelect.value));
@@ -238,7 +239,10 @@ async function refreshSessions(pick) {
 }
 
 conn = new Connection(token, {
-  events: (batch) => (recording ? replay.take(batch) : store.ingest(batch)),
+  events: (batch) => {
+    if (recording) replay.take(batch); else store.ingest(batch);
+    window.gradviz.playground?.onEvents(batch);   // its loss, accuracy and boundary views
+  },
   status: (s) => { setStatus(s); if (s === "connected") refreshSessions(false); },
   error: (e, key) => showError(e, key),
   gap: (e) => {   // the connection dropped events; conn fetched them again before this

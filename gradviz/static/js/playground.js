@@ -13,21 +13,27 @@ class Playground {
     this.spec = null; this.defaults = {}; this.clean = null; this.datasets = [];
     this.session = null; this.sessionSpec = null; this.reset();
     this.build();
-    this.socket.on("events", (batch) => this.onEvents(Array.isArray(batch) ? batch : batch?.events || []));
+    // events come from main.js (live and fetched-up batches alike): see onEvents
     this.socket.on("status", (m) => { if (m?.session === this.session) this.setRun(m.status === "running" ? "running" : m.status, m.message); });
     this.socket.on("playground_output", (m) => this.onOutput(m));
     const fromUrl = new URLSearchParams(location.hash.slice(1)).get("spec") || new URLSearchParams(location.search).get("spec");
+    // a shared spec is what the page opened for: no session's spec replaces it until Train
+    this.keepSpec = Boolean(fromUrl);
     if (fromUrl) { try { this.spec = decodeSpec(fromUrl); } catch (e) { this.specError({ code: "BAD_SHARE_URL", message: `the shared spec in the URL is not valid base64 JSON: ${e.message}`, field: null }); } }
+    let loaded;
+    this.ready = new Promise((resolve) => { loaded = resolve; });
     const start = () => this.request({ action: "datasets" }).then((r) => {
       this.datasets = r.datasets || []; this.defaults = r.default || {};
       this.spec ??= clone(this.defaults);
       this.renderAll();
+      loaded();
     });
     if (this.socket.connected) start(); else this.socket.once("connect", start);
+    if (app.conn.session) this.adopt(app.conn.session);   // the page picked one before we came
     this.socket.on("connect", () => this.validate());
   }
 
-  reset() { this.loss = []; this.acc = []; this.data = null; this.boundary = null; this.fmaps = null; this.events = 0; }
+  reset() { this.loss = []; this.acc = []; this.data = null; this.boundary = null; this.fmaps = null; this.events = 0; this.lastSeq = -1; }
 
   request(msg) {
     return new Promise((resolve) => this.socket.emit("playground", msg, (r) => resolve(r || {})));
@@ -82,6 +88,7 @@ class Playground {
     this.root.replaceChildren(h("div", { class: "pg" },
       h("div", { class: "pg-toolbar" },
         btn("train", "▶ Train", () => this.train(), "btn primary"), btn("pg-pause", "❚❚ Pause", () => this.command("pause")),
+        btn("pg-restart", "↺ Restart", () => this.train(false, true)),
         btn("pg-step", "Step", () => this.step()), E.gran, E.runState, E.stepInfo, E.accuracy, h("div", { class: "spacer" }),
         btn("save-spec", "Save", () => this.download(new Blob([JSON.stringify(this.spec, null, 2)], { type: "application/json" }), "gradviz-spec.json")),
         btn("load-spec", "Load", () => E.file.click()), E.file, btn("share", "Share link", () => this.shareLink()),
@@ -278,8 +285,22 @@ class Playground {
   }
 
   // ---- training ----------------------------------------------------------------------------
-  async train(paused = false) {
+  /** A session of this spec that can go on from where it stopped (paused, or not started). */
+  resumable() {
+    return Boolean(this.session) && this.sessionSpec === JSON.stringify(this.spec) &&
+      ["paused", "starting", "running"].includes(this.el.runState.dataset.state);
+  }
+
+  /** Train: go on with this spec's paused session, else start the spec in a new one. */
+  async train(paused = false, restart = false) {
+    if (!paused && !restart && this.resumable()) {
+      this.clearErrors();
+      this.command("run");
+      this.setRun("running");
+      return this.session;
+    }
     this.clearErrors();
+    this.keepSpec = false;
     const r = await this.request({ spec: this.spec, paused });
     if (!r.ok) { this.specError(r.error); return null; }
     this.follow(r.session);
@@ -288,11 +309,30 @@ class Playground {
     return r.session;
   }
 
-  follow(session, source = "playground") {
-    this.session = session; this.reset(); this.renderViz();
+  /** Show `session` here (the page switched to it): its spec in the builder, its loss, accuracy
+   * and boundary as its events arrive, and Train / Step / Pause drive it when this server's job
+   * still runs it. A session that no builder spec started leaves the builder as it is. */
+  async adopt(session) {
+    if (session === this.session) return;
+    this.clear(session);
+    await this.ready;
+    const r = await this.request({ action: "session", session });
+    if (this.session !== session) return;   // the page moved on meanwhile
+    if (!r.ok || !r.spec || this.keepSpec) { this.clear(null); this.setRun("idle", null, "not started"); return; }
+    this.setSpec(clone(r.spec));
+    this.sessionSpec = r.drivable ? JSON.stringify(this.spec) : null;   // ended: Train starts anew
+    this.setRun(r.status || "paused");
+  }
+
+  clear(session) {
+    this.session = session; this.reset(); if (this.spec) this.renderViz();
     this.el.accuracy.textContent = "test accuracy —"; this.el.accuracy.dataset.value = ""; this.el.stepInfo.textContent = "";
     this.el.fmaps.replaceChildren();
-    this.root.dataset.session = session;
+    this.root.dataset.session = session || "";
+  }
+
+  follow(session, source = "playground") {
+    this.clear(session);
     const sel = document.querySelector("[data-testid=session]");
     if (sel) {
       if (![...sel.options].some((o) => o.value === session)) sel.append(h("option", { value: session }, `${session} · ${source}`));
@@ -316,15 +356,19 @@ class Playground {
     else this.command(g === "op" ? "step_forward" : "step_backward");
   }
 
-  setRun(state, message) {
+  setRun(state, message, text) {
     const E = this.el.runState;
-    E.dataset.state = state; E.textContent = message ? `${state}: ${message}` : state;
+    E.dataset.state = state; E.textContent = text || (message ? `${state}: ${message}` : state);
   }
 
   onEvents(batch) {
     let dirty = false;
     for (const e of batch) {
       if (e.session !== this.session) continue;
+      if (e.seq !== undefined && e.seq !== null) {   // a fetched-up batch may repeat live ones
+        if (e.seq <= this.lastSeq) continue;
+        this.lastSeq = e.seq;
+      }
       this.events++;
       if (e.type === "scalar") {
         if (e.name === "loss") { this.loss.push([e.step + 1, Number(e.value)]); dirty = true; this.el.stepInfo.textContent = `step ${e.step + 1} / ${this.data?.steps ?? "?"}`; }

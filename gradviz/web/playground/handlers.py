@@ -16,6 +16,9 @@ its first step unless ``paused`` is false. ``playground {action, ...}``:
 | ``weights`` | ``session`` | ``{ok, filename, data}``: ``gv.save`` of the state_dict, base64 |
 | ``run_code`` | ``code`` | ``{ok, session}``; a ``playground_output`` message when it ends |
 | ``stop_code`` | ``session`` | ``{ok, stopped}`` |
+| ``session`` | ``session`` | ``{ok, session, spec, drivable, status}``: the spec the session
+  was started with (as sent; null if not a builder session), whether this server's job still
+  runs it, and ``paused`` or its job status |
 
 Every failure is an ``ApiError`` (``SpecError`` adds ``field``/``layer``).
 """
@@ -24,7 +27,7 @@ from ..limits import ApiError
 from .spec import validate
 
 ACTIONS = ("validate", "datasets", "code", "step", "feature_maps", "weights", "run_code",
-           "stop_code")
+           "stop_code", "session")
 
 
 def start(server, spec, paused=True):
@@ -35,8 +38,11 @@ def start(server, spec, paused=True):
         if s.job is not None and s.job.alive():
             s.job.stop()
     prefix = f"{clean['kind'].lower()}-{clean['dataset']['name'].replace('_', '-')}"
+    # "raw": the spec as the builder sent it, so a page that opens this session later
+    # shows the same builder state (and knows whether Train resumes it or starts anew)
     session = server.manager.create("playground", prefix=prefix,
-                                    meta={"title": clean["title"], "spec": clean})
+                                    meta={"title": clean["title"], "spec": clean,
+                                          "raw": spec})
     job = PlaygroundJob(server.manager, session, clean, server.limits, paused=paused,
                         on_status=server.announce_status)
     session.job = job
@@ -54,6 +60,20 @@ def _job(server, data):
         raise ApiError("NOT_PLAYGROUND", f"session {sid!r} is not a playground job run by this "
                        "server", status=409)
     return job
+
+
+def _session(server, data):
+    """What the builder needs to show a playground session it did not start: the spec it was
+    started with, whether this server's job still runs it, and where that job stands."""
+    sid = data.get("session")
+    if not isinstance(sid, str) or not 0 < len(sid) <= 200:
+        raise ApiError("BAD_MESSAGE", "'session' must be a session id string", status=400)
+    s = server.manager.get(sid)
+    job = s.job
+    drivable = job is not None and hasattr(job, "step_training") and job.alive()
+    paused = drivable and job.gate.paused is not None
+    return {"ok": True, "session": sid, "spec": s.meta.get("raw"), "drivable": drivable,
+            "status": "paused" if paused else (s.status or "ended")}
 
 
 def handle(server, data, reply_to=None):
@@ -95,6 +115,8 @@ def _act(server, action, data, reply_to):
     if action == "stop_code":
         from .codemode import stop_code
         return {"ok": True, "stopped": stop_code(data.get("session"))}
+    if action == "session":
+        return _session(server, data)
     job = _job(server, data)
     if action == "step":
         return {"ok": True, "state": job.step_training()}
