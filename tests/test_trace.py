@@ -308,6 +308,59 @@ def test_detect_anomaly_reports_forward_nan():
     assert ev["where"] == "forward" and ev["what"] == "nan" and "Log" in ev["message"]
 
 
+def _anomalies(rec):
+    return [e for e in rec.events if e["type"] == "anomaly"]
+
+
+def test_where_nan_and_inf_start_is_an_anomaly_without_detect_anomaly():
+    """EVENTS.md: a NaN/Inf is an anomaly event. Only where it starts: an op of finite
+    inputs, a backward node sending it from a finite incoming gradient, a leaf, an update;
+    the ops that carry it on are not reported, and detect_anomaly's own report is not
+    repeated."""
+    with gv.trace.record() as rec:
+        x = gv.tensor([1.0, -1.0, 2.0], requires_grad=True)
+        y = x.log()  # MARK-ORIGIN
+        ((y * 2).exp() + 1).sum().backward()
+    (a,) = _anomalies(rec)
+    ops = {e["node"]: e["op"] for e in rec.events if e["type"] == "op"}
+    assert ops[a["node"]] == "Log" and a["where"] == "forward" and a["what"] == "nan"
+    assert a["message"] == f"Log produced nan values (called at {HERE}:" \
+        f"{_line_of('# MARK-ORIGIN')})"
+    with gv.trace.record() as rec:
+        w = gv.tensor([4.0, 0.0], requires_grad=True)
+        w.sqrt().sum().backward()         # d sqrt(w) at 0: inf from a finite gradient
+    (a,) = _anomalies(rec)
+    grads = {e["node"]: e["op"] for e in rec.events if e["type"] == "grad"}
+    assert grads[a["node"]] == "Sqrt" and a["where"] == "backward" and a["what"] == "inf"
+    with gv.trace.record() as rec:
+        gv.tensor([np.nan, 1.0]) * 2      # the input holds it: the leaf is where it starts
+    (a,) = _anomalies(rec)
+    assert a["where"] == "forward" and a["message"].startswith("input ")
+    assert [e["type"] for e in rec.events] == ["leaf", "anomaly", "op"]
+
+
+def test_an_update_that_makes_a_parameter_nan_is_where_it_starts():
+    w = gv.nn.Parameter(gv.tensor([1.0, 2.0]))
+    w._name = "w"
+    opt = gv.optim.SGD([w], lr=1e308)
+    with gv.trace.record() as rec:
+        for _ in range(2):
+            opt.zero_grad()
+            (w * w * 1e10).sum().backward()
+            opt.step()                    # inf - inf: the parameter becomes NaN
+        (w * 3).sum()
+    (a,) = _anomalies(rec)
+    assert a["where"] == "update" and a["node"] == gv.trace.tensor_node(w)
+    assert "SGD update put" in a["message"] and "w" in a["message"]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_and_the_drain_report_a_node_once():
+    with gv.trace.record() as rec, gv.autograd.detect_anomaly():
+        gv.tensor([-1.0], requires_grad=True).log()
+    assert len(_anomalies(rec)) == 1
+
+
 def test_each_step_announces_parameters_again_with_their_new_values():
     w = gv.tensor([1.0, 2.0], requires_grad=True)
     with gv.trace.record() as rec:

@@ -102,3 +102,22 @@ def record_inplace():
         e.pop("session", None)
         e.pop("seq", None)
     return events
+
+
+def record_nan(steps=2):
+    """A small model whose loss takes the log of negative numbers: a NaN made anew each step
+    (its Log is where it starts; what follows only carries it on)."""
+    import gradviz as gv
+    gv.manual_seed(0)
+    model = gv.nn.Sequential(gv.nn.Linear(3, 4), gv.nn.ReLU(), gv.nn.Linear(4, 1))
+    with gv.trace.record() as rec:
+        for step in range(steps):
+            model.zero_grad()
+            loss = model(gv.randn(8, 3)).log().mean()
+            loss.backward()
+            gv.trace.scalar("loss", float(loss.item()), step)
+        events = [dict(e) for e in rec.events]
+    for e in events:
+        e.pop("session", None)
+        e.pop("seq", None)
+    return events

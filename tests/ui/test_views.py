@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from conftest import VIEWPORT, shot
-from events import record_inplace, record_mlp, synthetic
+from events import record_inplace, record_mlp, record_nan, synthetic
 
 GRAPH_NODES = "[data-testid=graph] [data-node-id]"
 MLP_EVENTS = record_mlp(steps=3)      # traced once, before any server (and its job) exists
@@ -348,6 +348,26 @@ def test_the_session_list_names_the_session_shown(browser, server):
         assert pg.evaluate("window.gradviz.conn.session") == shown.id
         assert pg.input_value("[data-testid=session]") == shown.id
         assert pg.text_content("[data-testid=session] option:checked").startswith(shown.id)
+    finally:
+        ctx.close()
+    assert not errors
+
+
+def test_where_a_nan_starts_is_marked_without_any_breakpoint(browser, server):
+    """No breakpoint, no detect_anomaly: the op that turned finite values into NaN (the Log)
+    is shown as an anomaly with the banner naming it; the ops after it, which only carry
+    the NaN on, are not."""
+    ctx, pg, _, errors = open_session(browser, server, record_nan())
+    try:
+        bad = pg.locator("[data-testid=graph] [data-state=anomaly]")
+        bad.first.wait_for(timeout=15000)
+        assert bad.count() == 1 and "Log" in bad.first.text_content()
+        banner = pg.locator("[data-testid=anomaly]")
+        assert banner.is_visible() and "Log produced nan values" in banner.text_content()
+        assert pg.get_attribute("[data-testid=inspector]", "data-node-id") == \
+            bad.first.get_attribute("data-node-id")
+        mean = pg.locator("[data-testid=graph] [data-kind=op]:has-text('Mean')")
+        assert mean.get_attribute("data-state") != "anomaly"
     finally:
         ctx.close()
     assert not errors

@@ -137,7 +137,8 @@ function showAnomaly(a) {
   box.hidden = false;
   box.replaceChildren(h("strong", {}, `Anomaly in ${a.where || "?"}: `), a.message || a.what || "",
     " ", h("a", { href: "#", onclick: (e) => { e.preventDefault(); selectNode(a.node); } }, `node #${a.node}`));
-  selectNode(a.node);
+  // a NaN made anew every step reports every step: keep what the user has selected
+  if (!ctl.selectedSlot || store.paused) selectNode(a.node);
 }
 
 // ---- controls ------------------------------------------------------------------------------
