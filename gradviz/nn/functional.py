@@ -374,6 +374,7 @@ from .functional_pool import __all__ as _pool_all  # noqa: E402
 from .functional_embedding_bag import embedding_bag  # noqa: E402
 from .functional_spatial import *  # noqa: E402,F401,F403
 from .functional_spatial import __all__ as _spatial_all  # noqa: E402
+from .functional_mha import multi_head_attention_forward  # noqa: E402
 from .functional_fractional import *  # noqa: E402,F401,F403
 from .functional_fractional import __all__ as _fractional_all  # noqa: E402
 
@@ -387,4 +388,4 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "scaled_dot_product_attention", "unfold", "fold", "embedding_bag", *_loss_all,
            *_composite_all, *_loss2_all, *_more_all, *_norm_all, *_pool_all,
-           *_spatial_all, *_fractional_all]
+           *_spatial_all, *_fractional_all, "multi_head_attention_forward"]

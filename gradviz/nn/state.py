@@ -66,6 +66,9 @@ class StateDictMixin:
         missing, unexpected, errors = [], [], []
         own = collections.OrderedDict()
         optional = set()
+        for path, m in list(self.named_modules(remove_duplicate=False)):
+            if hasattr(m, "_size_from_state"):   # lazy modules: shapes from the checkpoint
+                m._size_from_state(state_dict, path + "." if path else "")
         for path, m in self.named_modules(remove_duplicate=False):
             pre = path + "." if path else ""
             optional.update(_optional_keys(m, pre, state_dict))

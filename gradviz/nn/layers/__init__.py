@@ -29,6 +29,7 @@ from .activation import (
                          Tanhshrink,
                          Threshold,
 )
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .attention import (MultiheadAttention, Transformer, TransformerDecoder,
                         TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
 from .conv import (
@@ -39,12 +40,15 @@ from .conv import (
                          ConvTranspose2d,
                          ConvTranspose3d,
 )
+from .cross_map_lrn import CrossMapLRN2d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .fold import Fold, Unfold
 from .embedding import Embedding, EmbeddingBag
-from .lazy import (LazyConv1d, LazyConv2d, LazyConv3d, LazyLinear,  # noqa: F401
-                   UninitializedParameter)
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d,  # noqa: F401
+                   LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
+                   LazyConvTranspose3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+                   LazyInstanceNorm3d, LazyLinear, UninitializedBuffer, UninitializedParameter)
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .norm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,
                    InstanceNorm2d, InstanceNorm3d, LayerNorm, LocalResponseNorm, RMSNorm)
@@ -78,10 +82,15 @@ from .pool import (
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
+from .sync_batchnorm import SyncBatchNorm
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = _padding_all + ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
-                          "UninitializedParameter",
+                          "UninitializedParameter", "UninitializedBuffer", "LazyBatchNorm1d",
+                          "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
+                          "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LazyConvTranspose1d",
+                          "LazyConvTranspose2d", "LazyConvTranspose3d",
+                          "AdaptiveLogSoftmaxWithLoss", "SyncBatchNorm", "CrossMapLRN2d",
                          "CELU", "GLU", "SELU", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish",
                          "PReLU", "Softmin", "Softsign", "Threshold", "CosineSimilarity",
                          "PairwiseDistance", "GroupNorm", "GRUCell", "LSTMCell", "RNNCell",
