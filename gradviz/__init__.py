@@ -60,7 +60,7 @@ def __getattr__(name):
     # gv.linalg, gv.distributions, gv.special, gv.func, gv.amp
     import importlib
     if name in ("nn", "optim", "data", "viz", "debug", "utils", "linalg", "distributions",
-                "special", "func", "amp"):
+                "special", "func", "amp", "testing"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)

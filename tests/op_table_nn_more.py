@@ -11,6 +11,17 @@ from op_table import C, Case, OpRow, T, X, fixed, unary
 import gradviz.nn.functional as F
 from gradviz.engine import ops as EO
 from gradviz.nn import ops as O
+from gradviz.nn.ops.cross_map_lrn import CrossMapLRN2d
+
+
+def _gv_cross_map(x, size, alpha=1e-4, beta=0.75, k=1.0):
+    from gradviz.nn import CrossMapLRN2d as M
+    return M(size, alpha, beta, k)(x)
+
+
+def _th_cross_map(x, size, alpha=1e-4, beta=0.75, k=1.0):
+    from torch.nn import CrossMapLRN2d as M
+    return M(size, alpha, beta, k)(x)
 
 
 def _both(name, fns, cases, **kw):
@@ -110,4 +121,9 @@ ROWS = [
     OpRow("embedding_bag_sum", (O.Embedding,), _gv_bag, _th_bag, _bag_cases("sum")),
     OpRow("embedding_bag_mean", (O.Embedding,), _gv_bag, _th_bag, _bag_cases("mean")),
     OpRow("embedding_bag_max", (O.Embedding, EO.MaxDim), _gv_bag, _th_bag, _bag_cases("max")),
+    # torch's legacy backward is not the exact gradient (its own gradcheck fails): no FD
+    OpRow("cross_map_lrn2d", (CrossMapLRN2d,), _gv_cross_map, _th_cross_map, fixed(
+        Case([X((2, 6, 3, 3))], {"size": 3}),
+        Case([X((1, 9, 2, 2))], {"size": 5, "alpha": 0.3, "beta": 0.6, "k": 2.0}),
+        Case([X((1, 2, 2, 3))], {"size": 5})), fd=False),
 ]

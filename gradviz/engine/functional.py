@@ -7,6 +7,7 @@ from . import tensor_index_more  # scatter_reduce, index_copy, index_put, masked
 from . import tensor_linalg  # inverse, det ... matrix_exp (thin calls of gv.linalg)
 from . import tensor_funcs  # meshgrid, hstack, searchsorted, cdist, tensordot ...
 from . import tensor_aliases  # byte, aminmax, asinh ..., and the other in-place forms
+from . import tensor_specials  # erfc, polygamma, gcd, *_scatter, cov, trapezoid, windows ...
 from . import tensor_methods as M
 from .tensor import Tensor
 from .tensor_shape import split_function
@@ -32,15 +33,18 @@ _NAMES = ["add", "sub", "mul", "div", "true_divide", "pow", "matmul", "mm", "bmm
           "lt", "le", "gt", "ge", "floor_divide", "remainder", "bitwise_and", "bitwise_or",
           "bitwise_xor", "bitwise_not"] + tensor_math.NAMES + tensor_select.NAMES
 tensor_aliases.register()   # last: only the names no module above has set
+tensor_specials.register()   # after it: fills only the names still missing
 _NAMES += tensor_extra.NAMES + tensor_linalg.NAMES + tensor_index_more.NAMES
 _NAMES += tensor_aliases.NAMES
 globals().update({n: _fn(n) for n in _NAMES})
 split = split_function  # torch.split(tensor, split_size_or_sections, dim): its own arg names
 where = M.where
 globals().update({n: getattr(tensor_funcs, n) for n in tensor_funcs.NAMES})
+globals().update(tensor_specials.FUNCTIONS)
 __all__ = _NAMES + tensor_funcs.NAMES + ["where", "cat", "concat", "stack", "numel",
                                          "is_tensor", "multiply", "subtract", "divide",
                                          "negative", "einsum"]
+__all__ += list(tensor_specials.FUNCTIONS)
 multiply, subtract, divide, negative = mul, sub, div, neg  # noqa: F821
 
 

@@ -10,3 +10,4 @@ from .ordered import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .convert import *  # noqa: F401,F403
+from .math_more import *  # noqa: F401,F403
