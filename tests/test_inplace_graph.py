@@ -372,3 +372,24 @@ def test_events_show_the_in_place_op_consuming_the_previous_version():
     want = 2 * np.exp(2 * w.detach().numpy()) + 2
     want[0, 0] -= 2
     np.testing.assert_allclose(w.grad.numpy(), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("when", ["after", "before"])
+def test_detach_of_a_tensor_an_in_place_op_made_keeps_its_backward(when):
+    """torch: y.detach() shares y's version counter, but the in-place op that made y's
+    current values ran before (or as) that counter moved: backward still works; a change
+    through the detached tensor after it is still caught."""
+    for lib in (torch, gv):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1
+        d = y.detach() if when == "before" else None
+        y.exp_()
+        d = y.detach() if when == "after" else d
+        y.sum().backward()
+        np.testing.assert_allclose(np.asarray(x.grad.tolist()), np.exp([1.0, 2.0]),
+                                   rtol=1e-6)
+    x = gv.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 1).exp_()
+    y.detach().add_(1.0)
+    with pytest.raises(BackwardError, match="modified by an inplace operation"):
+        y.sum().backward()

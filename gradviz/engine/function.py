@@ -271,6 +271,8 @@ def rebase(t, prev, new):
         if fn.out is not None:
             fn.out = _ref(t)
     t.grad_fn = fn
+    if fn is not None:   # its output is t's values as of this write, not changed after it
+        fn.epoch = INPLACE[0]
     t._requires_grad = new._requires_grad
     t._node = new._node
     REBASED[0] = INPLACE[0]
