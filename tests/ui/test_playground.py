@@ -135,6 +135,9 @@ def test_the_playground_tab_shows_and_drives_the_debuggers_session(page, server)
     second = page.input_value("[data-testid=session]")
     assert page.get_attribute("#playground-root", "data-session") == second
     assert not server.gv.manager.get(first).job.alive()   # one traced job per process
+    # the list no longer calls the stopped session live
+    label = f"document.querySelector('[data-testid=session] option[value=\"{first}\"]')"
+    page.wait_for_function(f"{label}.textContent.endsWith('events')", timeout=15000)
 
 
 def test_step_granularity_op_node_and_training_step(page, server):

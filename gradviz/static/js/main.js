@@ -269,6 +269,8 @@ conn = new Connection(token, {
     }
   },
   jobStatus: (msg) => {   // `status {session, status, message}`: a server-run job, or a producer
+    // the session list says "live" of a running session (any of them): say what it is now
+    if (ENDED.has(msg?.status) || msg?.status === "attached") refreshSessions(false);
     if (msg?.session !== conn.session) return;
     document.body.dataset.job = msg.status || "";
     if (ENDED.has(msg.status) || msg.status === "attached" || msg.status === "running") {
