@@ -1,7 +1,7 @@
 """``gv.special``: torch.special's common functions. Most are thin calls of gv ops (so the graph
 shows the op itself) or compositions of them (so it shows the steps, and gradients come from
 the engine); ``erfc`` and ``i0`` are ops of their own, computed by SciPy on the host and
-CuPy-X on a device."""
+CuPy-X on a device. The rest of torch.special (Bessel, zeta, polynomials) is in special_more.py."""
 import math
 
 import numpy as np
@@ -11,10 +11,13 @@ from .errors import GradvizError
 from .engine.tensor import Tensor
 from .engine.tensor_methods import _as_tensor
 from .engine.tensor_reduce import _float
+from . import special_more as _more
+from .special_more import *  # noqa: F401,F403 - the Bessel family, zeta, the polynomials
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "ndtri", "log1p", "expm1", "exp2",
            "logsumexp", "softmax", "log_softmax", "xlogy", "xlog1py", "gammaln", "digamma", "psi",
            "multigammaln", "sinc", "entr", "ndtr", "log_ndtr", "log_expit", "i0", "round"]
+__all__ += _more.__all__
 
 _SQRT_HALF = math.sqrt(0.5)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)

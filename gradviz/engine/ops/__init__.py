@@ -11,3 +11,4 @@ from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .convert import *  # noqa: F401,F403
 from .math_more import *  # noqa: F401,F403
+from .special_fns import *  # noqa: F401,F403
