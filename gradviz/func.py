@@ -15,8 +15,8 @@ from .engine.grad_mode import enable_grad, is_grad_enabled
 from .engine.tensor import Tensor
 from .errors import ArgumentError, GradvizError
 
-__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "jacfwd", "hessian", "functional_call",
-           "vmap"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
+           "functional_call", "stack_module_state", "vmap"]
 
 
 def _flatten(tree, leaves):
@@ -186,6 +186,100 @@ def vjp(func, *primals, has_aux=False):
     if has_aux:
         return value, vjp_fn, _detach_tree(aux, nested)
     return value, vjp_fn
+
+
+def _tangent_leaves(primal_leaves, tangents, primals, api):
+    """tangents' leaves, checked against the primals' (same tree, same shapes), as torch."""
+    leaves = []
+    _flatten(tangents, leaves)
+    if _shape_of(tangents) != _shape_of(primals):
+        if api == "jvp":
+            raise GradvizError("jvp(f, primals, tangents): Expected primals and tangents to "
+                               "have the same python structure. For example, if primals is a "
+                               "tuple of 3 tensors, tangents also must be.")
+        raise GradvizError("Expected the tangents to have the same argspec as the primals")
+    _check_leaves(leaves, "a tangent")
+    for i, (t, p) in enumerate(zip(leaves, primal_leaves)):
+        if tuple(t.shape) != tuple(p.shape):
+            raise GradvizError(f"{api}: tangent:{i} with shape {tuple(t.shape)} in flattened "
+                               f"pytree doesn't match the shape {tuple(p.shape)} of the "
+                               "corresponding primal.")
+    return leaves
+
+
+def _shape_of(tree):
+    """A tree's structure without its leaves (to compare primals' and tangents')."""
+    if isinstance(tree, dict):
+        return ("dict", tuple((k, _shape_of(v)) for k, v in tree.items()))
+    if isinstance(tree, (list, tuple)):
+        return (type(tree).__name__, tuple(_shape_of(v) for v in tree))
+    return "*"
+
+
+def _forward_by_double_vjp(func, primals, api, has_aux=False):
+    """Run func at primals and prepare J·t by the double-vjp trick: u ↦ uᵀJ is linear in the
+    cotangents u, so differentiating it w.r.t. u along t gives J t (exact, reverse mode
+    twice). Returns (output leaves, rebuilder, lifted primals, cotangents u, uᵀJ, nested,
+    aux)."""
+    if not isinstance(primals, tuple):
+        raise GradvizError(f"{api}(f, primals, tangents): Expected primals to be a tuple. "
+                           "E.g. it should be valid to call f(*primals).")
+    outer_grad = is_grad_enabled()
+    with enable_grad():
+        new_args, lifted, builds, nested = _lift_args(primals, tuple(range(len(primals))),
+                                                      outer_grad) if primals else \
+            ((), (), [], False)
+        output, aux = _split_aux(func(*new_args), has_aux, api)
+        out_leaves = []
+        out_build = _flatten(output, out_leaves)
+        for leaf in out_leaves:
+            if not isinstance(leaf, Tensor):
+                raise GradvizError(f"{api}(f, primals, tangents): expected f(*primals) to "
+                                   f"return only tensors, got unsupported type {type(leaf)}")
+        # any u works (it does not appear in uᵀJ's graph w.r.t. u); zeros are cheapest
+        cotangents = tuple(zeros_like(o, requires_grad=True) for o in out_leaves)
+        vjps = _autograd_grad(tuple(out_leaves), lifted, cotangents, create_graph=True)
+    return out_leaves, out_build, lifted, cotangents, vjps, nested, aux
+
+
+def _jvp_out(out_leaves, out_build, cotangents, vjps, tangent_leaves, nested):
+    """J t for these tangents, in the outputs' structure (zeros where untouched)."""
+    pairs = [(v, t) for v, t in zip(vjps, tangent_leaves) if v is not None and v.requires_grad]
+    keep = nested or (is_grad_enabled() and any(t.requires_grad for t in tangent_leaves))
+    with enable_grad():
+        res = _autograd_grad(tuple(v for v, _ in pairs), cotangents,
+                             tuple(t for _, t in pairs), create_graph=keep, retain_graph=True)
+    res = [zeros_like(o) if g is None else g if keep else g.detach()
+           for g, o in zip(res, out_leaves)]
+    return out_build(iter(res))
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(func(*primals), J·tangents[, aux]): torch.func.jvp's result, computed in reverse mode
+    by the double-vjp trick (exact values; gradviz has no forward-mode AD). ``strict`` is
+    accepted, as torch, which has no effect either."""
+    out_leaves, out_build, lifted, cotangents, vjps, nested, aux = _forward_by_double_vjp(
+        func, primals, "jvp", has_aux)
+    t_leaves = _tangent_leaves(lifted, tangents, primals, "jvp")
+    jvp_out = _jvp_out(out_leaves, out_build, cotangents, vjps, t_leaves, nested)
+    value = out_build(iter(out_leaves if nested else [o.detach() for o in out_leaves]))
+    if has_aux:
+        return value, jvp_out, _detach_tree(aux, nested)
+    return value, jvp_out
+
+
+def linearize(func, *primals):
+    """(func(*primals), jvp_fn): ``jvp_fn(*tangents)`` is J·tangents at primals, from one
+    forward pass kept for every call (torch.func.linearize's result, in reverse mode)."""
+    out_leaves, out_build, lifted, cotangents, vjps, nested, _ = _forward_by_double_vjp(
+        func, primals, "linearize")
+
+    def jvp_fn(*tangents):
+        """J·tangents of func at the primals."""
+        t_leaves = _tangent_leaves(lifted, tangents, primals, "linearize")
+        return _jvp_out(out_leaves, out_build, cotangents, vjps, t_leaves, nested)
+    value = out_build(iter(out_leaves if nested else [o.detach() for o in out_leaves]))
+    return value, jvp_fn
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
@@ -448,3 +542,32 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
 
 
 _MISSING = object()
+
+
+def stack_module_state(models):
+    """(params, buffers) of same-class ``models``, each name's tensors stacked along a new
+    dim 0 (for ``vmap`` over ``functional_call``); stacked parameters are new leaves that
+    require grad, as torch's."""
+    from .engine.functional import stack
+    models = list(models)
+    if not models:
+        raise GradvizError("stack_module_state: Expected at least one model, got 0.")
+    if len({m.training for m in models}) > 1:
+        raise GradvizError("stack_module_state: Expected all models to have the same "
+                           "training/eval mode.")
+    if any(type(m) is not type(models[0]) for m in models):
+        raise GradvizError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(named):
+        per_model = [dict(named(m)) for m in models]
+        out = {}
+        for name in per_model[0]:
+            tensors = [d[name] for d in per_model]
+            needs = {t.requires_grad for t in tensors}
+            if len(needs) > 1:
+                raise GradvizError(f"Expected {name} from each model to have the same "
+                                   ".requires_grad")
+            t = stack(tensors)
+            out[name] = t.detach().requires_grad_() if needs == {True} else t
+        return out
+    return (stacked(lambda m: m.named_parameters()), stacked(lambda m: m.named_buffers()))

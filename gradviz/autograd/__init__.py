@@ -9,7 +9,9 @@ from ..engine.tensor import Tensor
 from ..errors import BackwardError, GradvizError
 
 __all__ = ["grad", "backward", "Function", "gradcheck", "detect_anomaly", "set_detect_anomaly",
-           "no_grad", "enable_grad", "set_grad_enabled", "GradcheckError", "functional"]
+           "no_grad", "enable_grad", "set_grad_enabled", "GradcheckError", "functional",
+           "graph", "gradgradcheck", "Variable", "inference_mode",
+           "forward_ad"]
 
 
 class GradcheckError(GradvizError):
@@ -100,7 +102,7 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
         n_out = o._data.size
         for t_i, t in enumerate(diff):
             analytic = np.zeros((n_out, t._data.size))
-            for k in range(n_out):
+            for k in range(n_out if o.requires_grad else 0):  # no graph: a zero Jacobian
                 seed = np.zeros(o._data.size, dtype=o._data.dtype)
                 seed[k] = 1
                 g, = grad(o, t, grad_outputs=Tensor._wrap(seed.reshape(o._data.shape)),
@@ -128,4 +130,55 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
     return True
 
 
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, **_checks):
+    """Check second derivatives as torch's: ``gradcheck`` of the function that maps
+    (inputs, grad_outputs) to the first-order gradients (taken with create_graph=True).
+
+    ``grad_outputs`` default to random float64 tensors that require grad (so that the
+    first-order gradients' dependence on them is checked too); torch's other ``check_*``
+    options are accepted and ignored."""
+    from ..engine.creation import randn
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    n_in = len(inputs)
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if grad_outputs is None:
+        with enable_grad():
+            out = func(*inputs)
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        grad_outputs = tuple(randn(*o.shape, dtype=o.dtype, requires_grad=True)
+                             for o in outs if o.requires_grad)
+    else:
+        grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else \
+            tuple(grad_outputs)
+
+    def first_order(*args):
+        xs, gos = args[:n_in], args[n_in:]
+        with enable_grad():
+            out = func(*xs)
+            outs = out if isinstance(out, (tuple, list)) else (out,)
+            outs = [o for o in outs if o.requires_grad]
+            grads = grad(outs, [xs[i] for i in diff], grad_outputs=list(gos),
+                          create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+    return gradcheck(first_order, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor)   # every tensor is a Variable, as in torch
+
+
+class Variable(metaclass=_VariableMeta):
+    """Legacy torch API: ``Variable(t, requires_grad=False)`` is a tensor sharing t's values."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        return data.detach().requires_grad_(requires_grad)
+
+
+from ..engine.grad_mode import inference_mode  # noqa: E402,F401  (torch's alias)
 from . import functional  # noqa: E402  (it uses grad, defined above)
+from . import forward_ad, graph  # noqa: E402,F401

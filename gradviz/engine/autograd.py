@@ -5,7 +5,7 @@ from ..errors import BackwardError
 from ..trace.core import fn_node, tensor_node
 from ..trace.hooks import HOOKS
 from . import grad_mode
-from .function import INPLACE, REBASED, as_seen, check_saved
+from .function import INPLACE, REBASED, Packed, as_seen, check_saved
 from .tensor import Tensor
 
 _FREED = object()   # marks saved values released after a backward without retain_graph
@@ -206,11 +206,18 @@ def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed
             check_saved(fn)
         inputs = fn.inputs
         needs = fn.needs_input_grad  # set by _order
-        grads_in = fn.backward(g)
+        if type(fn.saved) is Packed:   # saved_tensors_hooks packed them: unpack first
+            from ..autograd.graph import call_unpacked
+            grads_in = call_unpacked(fn, type(fn).backward, g)
+        else:
+            grads_in = fn.backward(g)
         if not isinstance(grads_in, tuple):
             grads_in = (grads_in,)
         if len(grads_in) != len(inputs):
             _raise_count(fn, grads_in)
+        if fn.post_hooks:   # grad_fn.register_hook (gv.autograd.graph)
+            from ..autograd.graph import run_posthooks
+            grads_in = run_posthooks(fn, g, grads_in, needs, False)
         if hooks.listening:
             _trace_grad(fn, g, grads_in)
         if not retain_graph and fn.saved:
@@ -318,14 +325,19 @@ def _call_backward(fn, g, create_graph):
     fn.needs_input_grad = needs
     if fn.epoch is not None and fn.epoch != INPLACE[0]:
         check_saved(fn)
-    if create_graph:
-        grads = _call_differentiable(fn, g)
+    call = _call_differentiable if create_graph else type(fn).backward
+    if type(fn.saved) is Packed:   # saved_tensors_hooks packed them: unpack first
+        from ..autograd.graph import call_unpacked
+        grads = call_unpacked(fn, call, g)
     else:
-        grads = fn.backward(g)
+        grads = call(fn, g)
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != len(fn.inputs):
         _raise_count(fn, grads)
+    if fn.post_hooks:   # grad_fn.register_hook (gv.autograd.graph)
+        from ..autograd.graph import run_posthooks
+        grads = run_posthooks(fn, g, grads, needs, create_graph)
     out = []
     for a, gi, need in zip(fn.inputs, grads, needs):
         if not need or gi is None:

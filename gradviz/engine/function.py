@@ -40,6 +40,7 @@ class Function:
     out_data = None
     out = None              # weakref to the output Tensor, set only while tracing (keeps ids)
     inplace = None          # the in-place method it ran as (``add_``), for drawings
+    post_hooks = None       # {id: hook(grad_inputs, grad_outputs)}: grad_fn.register_hook
 
     def forward(ctx, *arrays, **attrs):  # pragma: no cover - abstract
         """Compute the output array from input arrays."""
@@ -62,8 +63,20 @@ class Function:
 
     @property
     def name(ctx):
-        """torch-style node name, e.g. ``MulBackward``."""
-        return type(ctx).__name__ + "Backward"
+        """torch-style node name, e.g. ``MulBackward``; also callable, as torch's ``name()``."""
+        return NodeName(type(ctx).__name__ + "Backward")
+
+    def register_hook(ctx, hook):
+        """torch's Node.register_hook: ``hook(grad_inputs, grad_outputs)`` after this node's
+        backward, which may return new grad_inputs. Returns a handle with ``.remove()``."""
+        from ..autograd.graph import register_posthook
+        return register_posthook(ctx, hook)
+
+    def register_prehook(ctx, hook):
+        """torch's Node.register_prehook: ``hook(grad_outputs)`` before this node's backward,
+        which may return new grad_outputs. Returns a handle with ``.remove()``."""
+        from ..autograd.graph import register_prehook
+        return register_prehook(ctx, hook)
 
     @property
     def next_functions(ctx):
@@ -126,6 +139,14 @@ class Function:
         if HOOKS.on:
             _after_forward(ctx, args, attrs, t)
         return t
+
+
+class NodeName(str):
+    """A node's name: a string (gradviz's ``grad_fn.name``) that may also be called
+    (torch's ``grad_fn.name()``)."""
+
+    def __call__(self):
+        return str(self)
 
 
 def apply_binary(cls, a, b):
@@ -222,6 +243,16 @@ def apply_unary(cls, a):
 # place records the count in ``_modified``; a node records it when made (``epoch``); the
 # backward loop checks a node's saved inputs only when the count moved since.
 INPLACE = [0]
+
+# (pack, unpack) of the gv.autograd.graph.saved_tensors_hooks blocks in effect, innermost last
+SAVED_HOOKS = []
+
+
+class Packed(tuple):
+    """A node's ``saved`` once saved_tensors_hooks packed it (gv.autograd.graph): the backward
+    loop unpacks it for the node's backward; ``unpack`` is the hook to do it with."""
+
+    unpack = None
 
 
 def note_inplace(t):
@@ -385,6 +416,11 @@ def _after_forward(ctx, args, attrs, t):
             from ..trace.core import tensor_node
             node = ctx.node = tensor_node(t)
         gate.after_forward(node, type(ctx).__name__, t._data)
+    if SAVED_HOOKS and t.grad_fn is ctx and ctx.saved:
+        # gv.autograd.graph.saved_tensors_hooks (which turns HOOKS.on on): pack what the
+        # node saved, now that it is in the graph and its inputs and output are known
+        from ..autograd.graph import pack_saved
+        pack_saved(ctx, args, t)
 
 
 from .tensor import Tensor  # noqa: E402  (circular: Tensor methods call Function.apply)

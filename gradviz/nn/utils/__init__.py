@@ -98,3 +98,8 @@ def vector_to_parameters(vec, parameters):
             n = p.numel()
             p.data = vec[at:at + n].detach().reshape(p.shape).to(p.dtype)
             at += n
+
+
+from . import clip_grad, stateless  # noqa: E402,F401 - torch.nn.utils's modules
+from .clip_grad import clip_grad_norm  # noqa: E402,F401 - deprecated, as torch's
+from .init import skip_init  # noqa: E402,F401
