@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .engine.function import Function
-from .errors import GradvizError
+from .engine.ops.special_fns import scipy_fn
 from .engine.tensor import Tensor
 from .engine.tensor_methods import _as_tensor
 from .engine.tensor_reduce import _float
@@ -26,17 +26,12 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 def _scipy_fn(xp, name, x, fallback):
     """scipy.special.<name> (cupyx.scipy.special on a device) of x. SciPy is not a gradviz
     dependency: without it, ``fallback`` per element on the host (None: a clear error)."""
-    if xp is np:
+    if xp is np and fallback is not None:
         try:
-            from scipy import special as sp  # noqa: PLC0415
+            import scipy.special  # noqa: PLC0415,F401 - optional
         except ImportError:
-            if fallback is None:
-                raise GradvizError(f"gv.special needs SciPy for {name} on the CPU "
-                                   "(pip install scipy)") from None
             return np.asarray(np.frompyfunc(fallback, 1, 1)(x), dtype=x.dtype)
-        return np.asarray(getattr(sp, name)(x), dtype=x.dtype)
-    from cupyx.scipy import special as csp  # noqa: PLC0415 - device only
-    return getattr(csp, name)(x)
+    return scipy_fn(xp, name, x)
 
 
 class Erfc(Function):

@@ -6,30 +6,18 @@ in the right tail, where P is near 1) gives it to about 1e-9 in float64."""
 import numpy as np
 
 from ..engine.function import Function
-from ..special import _scipy_fn
-
-
-def _gammainc(xp, name, a, x):
-    """scipy.special.<name>(a, x) (cupyx on a device); SciPy is needed on the host."""
-    if xp is np:
-        try:
-            from scipy import special as sp  # noqa: PLC0415
-        except ImportError:
-            _scipy_fn(xp, name, a, None)   # raises gv's "needs SciPy" error
-        return getattr(sp, name)(a, x)
-    from cupyx.scipy import special as csp  # noqa: PLC0415 - device only
-    return getattr(csp, name)(a, x)
+from ..engine.ops.special_fns import scipy_fn
 
 
 def standard_gamma_grad(xp, alpha, x):
     """dx/dalpha at fixed quantile, elementwise, computed in float64 (0 where undefined)."""
     a, x64 = alpha.astype(np.float64), x.astype(np.float64)
     h = xp.minimum(1e-5 * xp.maximum(a, 1.0), a / 2)
-    upper = _gammainc(xp, "gammainc", a, x64) > 0.5   # the tail where 1 - P keeps its digits
-    lo = xp.where(upper, -_gammainc(xp, "gammaincc", a - h, x64),
-                  _gammainc(xp, "gammainc", a - h, x64))
-    hi = xp.where(upper, -_gammainc(xp, "gammaincc", a + h, x64),
-                  _gammainc(xp, "gammainc", a + h, x64))
+    upper = scipy_fn(xp, "gammainc", a, x64) > 0.5   # the tail where 1 - P keeps its digits
+    lo = xp.where(upper, -scipy_fn(xp, "gammaincc", a - h, x64),
+                  scipy_fn(xp, "gammainc", a - h, x64))
+    hi = xp.where(upper, -scipy_fn(xp, "gammaincc", a + h, x64),
+                  scipy_fn(xp, "gammainc", a + h, x64))
     dp_da = (hi - lo) / (2 * h)
     log_pdf = (a - 1) * xp.log(x64) - x64 - _gammaln(xp, a)
     out = -dp_da / xp.exp(log_pdf)

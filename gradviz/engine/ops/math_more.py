@@ -8,6 +8,7 @@ import numpy as np
 from ...errors import BackwardError, GradvizError
 from ..function import Function
 from .extra import digamma, trigamma
+from .special_fns import scipy_fn
 from .util import unbroadcast
 
 __all__ = ["Polygamma", "Igamma", "Igammac"]
@@ -50,17 +51,11 @@ class Polygamma(Function):
         return g * polygamma(ctx.xp, ctx.attrs["n"] + 1, ctx.saved[0])
 
 
-def _gamma_fn(xp, name, a, x):
-    fn = _special(xp, name)
-    if fn is None:
-        raise GradvizError("igamma/igammac need SciPy on the CPU (pip install scipy)")
-    return xp.asarray(fn(a, x), dtype=x.dtype)
 
 
 def _density(xp, a, x):
     """d/dx P(a, x) = x^(a-1) e^(-x) / Gamma(a), in logs so that large a does not overflow."""
-    lgam = _special(xp, "gammaln")
-    return xp.exp((a - 1) * xp.log(x) - x - lgam(a))
+    return xp.exp((a - 1) * xp.log(x) - x - scipy_fn(xp, "gammaln", a))
 
 
 class Igamma(Function):
@@ -70,7 +65,7 @@ class Igamma(Function):
 
     def forward(ctx, a, x):
         ctx.save_for_backward(a, x)
-        return _gamma_fn(ctx.xp, "gammainc", a, x)
+        return scipy_fn(ctx.xp, "gammainc", a, x, dtype=x.dtype)
 
     def backward(ctx, g):
         a, x = ctx.saved
@@ -86,7 +81,7 @@ class Igammac(Function):
 
     def forward(ctx, a, x):
         ctx.save_for_backward(a, x)
-        return _gamma_fn(ctx.xp, "gammaincc", a, x)
+        return scipy_fn(ctx.xp, "gammaincc", a, x, dtype=x.dtype)
 
     def backward(ctx, g):
         a, x = ctx.saved

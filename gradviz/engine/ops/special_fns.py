@@ -25,18 +25,20 @@ __all__ = ["Erfcx", "I0e", "I1", "I1e", "Zeta", "AiryAi", "BesselJ0", "BesselJ1"
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def scipy_fn(xp, name, *args):
-    """scipy.special.<name>(*args) (cupyx.scipy.special on a device), in the first
-    argument's dtype."""
+def scipy_fn(xp, name, *args, dtype=None):
+    """scipy.special.<name>(*args) (cupyx.scipy.special on a device), in ``dtype`` (the first
+    argument's by default). SciPy is not a gradviz dependency: without it, a clear error.
+    The one way gradviz reaches SciPy (gv.special, these ops, gamma draws' gradients)."""
+    dtype = args[0].dtype if dtype is None else dtype
     if xp is np:
         try:
             from scipy import special as sp  # noqa: PLC0415 - optional
         except ImportError:
             raise GradvizError(f"gv.special needs SciPy for {name} on the CPU "
                                "(pip install scipy)") from None
-        return np.asarray(getattr(sp, name)(*args), dtype=args[0].dtype)
+        return np.asarray(getattr(sp, name)(*args), dtype=dtype)
     from cupyx.scipy import special as csp  # noqa: PLC0415 - device only
-    return xp.asarray(getattr(csp, name)(*args), dtype=args[0].dtype)
+    return xp.asarray(getattr(csp, name)(*args), dtype=dtype)
 
 
 # ---- with gradients ---------------------------------------------------------------------------
