@@ -15,6 +15,7 @@ import threading
 import time
 
 from .hooks import HOOKS, MISSING
+from .origins import with_origins
 from .summary import jfloat, preview, stats
 
 SCHEMA_VERSION = 1
@@ -159,8 +160,8 @@ class Tracer:
         self.sinks = []               # callables taking a list of events
         self.async_sinks = 0
         self.announced = set()        # leaf node ids already announced
-        self.nonfinite = set()        # nodes whose value holds NaN/Inf (see _origins)
-        self.touched = set()          # ops that read or made such a value (see _origins)
+        self.nonfinite = set()        # nodes whose value holds NaN/Inf (see origins.py)
+        self.touched = set()          # ops that read or made such a value (see origins.py)
         self.lock = threading.RLock()
         self.thread = None
         self.wake = threading.Event()
@@ -332,70 +333,14 @@ class Tracer:
             # not reused while the memo lives.
             self._memo = {}
             try:
-                events = self._origins([self._event(r) for r in recs])
+                events = with_origins([self._event(r) for r in recs], self.nonfinite,
+                                      self.touched)
             finally:
                 self._memo = None
             for sink in list(self.sinks):
                 sink(events)
 
     _memo = None
-
-    def _origins(self, events):
-        """``events`` with an ``anomaly`` after each node where NaN/Inf starts: an op whose
-        inputs were finite, a leaf, a backward node sending a non-finite gradient from a
-        finite one, an optimizer update. Read off the stats the drain takes anyway, so the
-        computing thread pays nothing; nodes already reported (detect_anomaly, a breakpoint)
-        are not reported again, and values that merely carry a NaN on are not reported."""
-        bad, touched = self.nonfinite, self.touched
-        if len(bad) + len(touched) > 100_000:   # a long-gone past; stale ids only hide reports
-            bad.clear()
-            touched.clear()
-        reported = {e["node"] for e in events if e["type"] == "anomaly"}
-        out = []
-        for ev in events:
-            out.append(ev)
-            kind = ev["type"]
-            if kind in ("op", "leaf"):
-                what = _nonfinite(ev["stats"])
-                node = ev["node"]
-                carried = kind == "op" and any(i in bad for i in ev["inputs"])
-                if carried or what is not None:
-                    touched.add(node)   # its backward reads them: not where they start
-                if what is None:
-                    continue
-                bad.add(node)
-                if node in reported or carried:
-                    continue
-                where = f" (called at {ev['src']})" if kind == "op" and ev.get("src") else ""
-                name = ev["op"] if kind == "op" else f"input {ev.get('name') or node}"
-                verb = "produced" if kind == "op" else "holds"
-                msg = f"{name} {verb} {what} values{where}"
-            elif kind == "grad":
-                sent = [c for c in ev["contribs"] if _nonfinite(c["stats"])]
-                node = ev["node"]
-                if not sent or _nonfinite(ev["grad"]) or node in reported or node in touched:
-                    continue
-                what = _nonfinite(sent[0]["stats"])
-                msg = (f"the backward of {ev['op']} sent {what} gradients (from a finite "
-                       f"incoming gradient) to node {sent[0]['to']}")
-            elif kind == "param_update":
-                what = _nonfinite(ev.get("update_stats") or {})
-                node = ev.get("node")
-                if what is None or node in bad:
-                    continue
-                bad.add(node)
-                if node in reported:
-                    continue
-                msg = f"the {ev.get('optimizer')} update put {what} values into " \
-                      f"{ev.get('name') or f'parameter {node}'}"
-            else:
-                continue
-            where = {"grad": "backward", "param_update": "update"}.get(kind, "forward")
-            out.append({"v": SCHEMA_VERSION, "type": "anomaly", "t": ev.get("t"),
-                        "node": node, "where": where, "what": what, "message": msg,
-                        "origin": True})
-            reported.add(node)
-        return out
 
     def _memo_of(self, a):
         memo = self._memo
@@ -459,13 +404,6 @@ class Tracer:
         ev = dict(r[1])
         ev.setdefault("v", SCHEMA_VERSION)
         return ev
-
-
-def _nonfinite(st):
-    """'nan', 'inf' or None from a stats dict."""
-    if st.get("nan"):
-        return "nan"
-    return "inf" if st.get("inf") else None
 
 
 # where each record kind keeps its arrays (see Tracer.leaf/op/grad/accum)
