@@ -1,5 +1,7 @@
 """gv.autograd.graph (saved-tensor hooks, grad_fn hooks), gradgradcheck, Variable, and
 torch.func gaps, each against torch (float64 values and gradients)."""
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -167,6 +169,53 @@ def test_saved_tensors_hooks_on_custom_function_like_torch():
         results.append((calls, a.grad))
     assert results[0][0] == results[1][0] == ["pack", "unpack"]
     close(results[0][1], results[1][1])
+
+
+def _custom_ops(mod):
+    """Two custom Functions: one saves its inputs (and takes a float), one its output."""
+    class MulPow(mod.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y, k):
+            ctx.save_for_backward(x, y)
+            ctx.k = k
+            return x ** k * y
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y = ctx.saved_tensors
+            return g * ctx.k * x ** (ctx.k - 1) * y, g * x ** ctx.k, None
+
+    class Exp(mod.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = x.exp()
+            ctx.save_for_backward(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            out, = ctx.saved_tensors
+            return g * out
+    return MulPow, Exp
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+def test_custom_function_double_backward_like_torch(hooked):
+    """create_graph=True through a custom Function differentiates its backward (torch's
+    behaviour); it raised a TypeError-like BackwardError before."""
+    results = []
+    for mod, hooks in ((gv, graph), (torch, torch.autograd.graph)):
+        MulPow, Exp = _custom_ops(mod)
+        a = mod.tensor(X[0], dtype=mod.float64, requires_grad=True)
+        b = mod.tensor(Y[0], dtype=mod.float64, requires_grad=True)
+        with (hooks.saved_tensors_hooks(lambda t: t, lambda t: t) if hooked
+              else contextlib.nullcontext()):
+            out = (MulPow.apply(a, b, 3.0) + Exp.apply(a * b)).sum()
+        ga, gb = mod.autograd.grad(out, (a, b), create_graph=True)
+        ((ga * ga).sum() + (ga * gb).sum()).backward()
+        results.append((ga, gb, a.grad, b.grad))
+    for g, t in zip(*results):
+        close(g, t)
 
 
 def test_save_on_cpu_is_a_no_op_move_on_cpu():

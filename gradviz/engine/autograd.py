@@ -376,14 +376,15 @@ def _call_differentiable(fn, g):
     mapped = []
     for s in saved:
         m = None
+        arr = s._data if type(s) is Tensor else s   # custom Functions save Tensors
         for a in fn.inputs:
-            if isinstance(a, Tensor) and s is a._data:
+            if isinstance(a, Tensor) and arr is a._data:
                 m = a
                 break
-        if m is None and s is fn.out_data:
+        if m is None and arr is fn.out_data:
             m = _output_tensor(fn)
         if m is None:
-            m = Tensor._wrap(s) if hasattr(s, "shape") else s
+            m = s if type(s) is Tensor else Tensor._wrap(s) if hasattr(s, "shape") else s
         mapped.append(m)
     xp = fn.xp
     fn.saved, fn.xp = tuple(mapped), tnp

@@ -1,7 +1,7 @@
 """``gv.autograd.Function``: custom ops written on Tensors, as in torch."""
 from ..trace.hooks import HOOKS
 from .function import Function as _EngineFunction
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor
 
 
@@ -52,11 +52,14 @@ class Function(_EngineFunction):
             cls.forward = forward
         if user_backward is not None:
             def backward(ctx, g):
-                with no_grad(), _untraced():
+                # the engine passes a Tensor only under create_graph=True: then the user's
+                # backward builds a graph (double backward), as torch's does
+                differentiable = isinstance(g, Tensor)
+                with (enable_grad() if differentiable else no_grad()), _untraced():
                     res = user_backward(ctx, _to_tensor(g))
                 if not isinstance(res, tuple):
                     res = (res,)
-                return tuple(_to_array(r) for r in res)
+                return res if differentiable else tuple(_to_array(r) for r in res)
             cls.backward = backward
         if not cls.rule:
             cls.rule = f"custom: {cls.__name__}.backward"
