@@ -218,6 +218,23 @@ def test_custom_function_double_backward_like_torch(hooked):
         close(g, t)
 
 
+@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled:UserWarning")
+def test_saved_tensors_hooks_survive_a_nested_anomaly_block_like_torch():
+    """Leaving detect_anomaly (or any switch that re-reads the trace flags) inside a
+    saved_tensors_hooks block kept packing off for the rest of the block before."""
+    calls = []
+    for mod, hooks in ((gv, graph), (torch, torch.autograd.graph)):
+        log = []
+        a = mod.tensor(X[0], dtype=mod.float64, requires_grad=True)
+        with hooks.saved_tensors_hooks(lambda t: log.append("pack") or t, lambda t: t):
+            with mod.autograd.detect_anomaly(check_nan=False):
+                b = a * a
+            c = (b * a).sum()
+        c.backward()
+        calls.append(len(log))
+    assert calls[0] == calls[1] == 4
+
+
 def test_save_on_cpu_is_a_no_op_move_on_cpu():
     ga, ta = pair(X)
     gb, tb = pair(Y)

@@ -51,14 +51,14 @@ class saved_tensors_hooks:
         if _DISABLED:
             raise GradvizError(_DISABLED[-1])
         SAVED_HOOKS.append((self.pack_hook, self.unpack_hook))
-        HOOKS.on = True   # so that apply calls _after_forward, where saved values get packed
+        HOOKS.packing += 1   # so that apply calls _after_forward, where saved values get packed
+        HOOKS.refresh()
         return self
 
     def __exit__(self, *exc):
         SAVED_HOOKS.pop()   # blocks nest: this one is the innermost
+        HOOKS.packing -= 1
         HOOKS.refresh()
-        if SAVED_HOOKS:
-            HOOKS.on = True
         return False
 
 
