@@ -2,6 +2,7 @@
 MNIST, CIFAR-10."""
 from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset,
                       Subset, TensorDataset, random_split)
+from .distributed import DistributedSampler
 from .digits import Digits, digits
 from .files import CIFAR10, MNIST, DatasetNotFoundError, read_idx
 from .loader import DataLoader, default_collate, default_convert, get_worker_info
@@ -12,6 +13,7 @@ from .toy import TOY_SETS, circles, gaussians, moons, spiral, xor
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
            "default_collate", "default_convert", "get_worker_info", "IterableDataset",
            "ChainDataset", "StackDataset", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "spiral", "circles",
+           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
+           "DistributedSampler", "spiral", "circles",
            "moons", "xor", "gaussians", "TOY_SETS", "digits", "Digits", "MNIST",
            "CIFAR10", "DatasetNotFoundError", "read_idx"]

@@ -237,6 +237,10 @@ class ParameterList(Module):
             self.append(v)
         return self
 
+    def extra_repr(self):
+        """One line per parameter, as torch prints them."""
+        return _parameter_lines(enumerate(self), "dtype")
+
 
 class ParameterDict(Module):
     """A dict of parameters, registered under their keys."""
@@ -274,6 +278,26 @@ class ParameterDict(Module):
     def values(self):
         """The parameters."""
         return self._parameters.values()
+
+    def extra_repr(self):
+        """One line per parameter, as torch prints them (with the legacy type name)."""
+        return _parameter_lines(self.items(), "typename")
+
+
+def _parameter_lines(pairs, kind):
+    from ..engine.tensor import Tensor
+    from ..runtime import typename
+    lines = []
+    for k, p in pairs:
+        if not isinstance(p, Tensor):
+            lines.append(f"  ({k}): Object of type: {type(p).__name__}")
+            continue
+        size = "x".join(str(n) for n in p.shape)
+        device = f" ({p.device})" if p.device.type == "cuda" else ""
+        what = "Parameter" if isinstance(p, Parameter) else "Tensor"
+        name = p.dtype if kind == "dtype" else typename(p)
+        lines.append(f"  ({k}): {what} containing: [{name} of size {size}{device}]")
+    return "\n".join(lines)
 
 
 def _as_param(value):

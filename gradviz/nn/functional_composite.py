@@ -6,7 +6,7 @@ import math
 from ..engine.backend import xp_of
 from ..engine.tensor import Tensor
 from ..engine.tensor_methods import where
-from ..errors import GradvizError, ShapeError
+from ..errors import ArgumentError, GradvizError, ShapeError
 
 __all__ = ["selu", "celu", "mish", "hardsigmoid", "hardswish", "softsign", "glu",
            "threshold", "prelu", "cosine_similarity", "pairwise_distance", "group_norm",
@@ -124,7 +124,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     """Resize the spatial dims (all after N, C) to ``size`` or by ``scale_factor``: modes
     'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear' (separable, one
     dim at a time: picks and weighted sums, so the gradient flows back through them) and
-    'area' (adaptive average pooling to the output size)."""
+    'area' (adaptive average pooling to the output size); ``antialias`` (bilinear, bicubic)
+    widens the filter when shrinking, as torch's."""
     spatial = input.ndim - 2
     if not 1 <= spatial <= 3:
         raise ShapeError(f"interpolate expects (N, C, *spatial) input with 1 to 3 spatial "
@@ -138,8 +139,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in _NO_CORNER_MODES and align_corners is not None:
         raise GradvizError("align_corners option can only be set with the interpolating "
                            "modes: linear | bilinear | bicubic | trilinear")
-    if antialias:
-        raise GradvizError("interpolate: antialias is not supported")
+    if antialias and (mode not in ("bilinear", "bicubic") or input.ndim != 4):
+        raise ArgumentError("Anti-alias option is restricted to bilinear and bicubic modes and "
+                           "requires a 4-D tensor as input")
     sizes_in = tuple(input.shape[2:])
     # torch's 'area' takes sizes only: a scale_factor gives floor(size * scale_factor)
     sizes_out, scales = _out_sizes(sizes_in, size, scale_factor,
@@ -147,8 +149,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         return getattr(_F(), f"adaptive_avg_pool{spatial}d")(input, sizes_out)
     out = input
+    resize = _resize_dim_aa if antialias else _resize_dim
     for d, (n_in, n_out, scale) in enumerate(zip(sizes_in, sizes_out, scales)):
-        out = _resize_dim(out, 2 + d, n_in, n_out, scale, mode, bool(align_corners))
+        out = resize(out, 2 + d, n_in, n_out, scale, mode, bool(align_corners))
     return out
 
 
@@ -209,3 +212,38 @@ def _cubic_near(x):
 def _cubic_far(x):
     """The cubic kernel for 1 < |x| < 2: ((a x - 5a) x + 8a) x - 4a."""
     return ((_CUBIC_A * x - 5 * _CUBIC_A) * x + 8 * _CUBIC_A) * x - 4 * _CUBIC_A
+
+
+def _resize_dim_aa(x, dim, n_in, n_out, scale, mode, align_corners):
+    """Antialiased resize of one dim (torch's PIL-style kernel): when shrinking, the filter
+    widens by the scale so every input pixel contributes; a fixed (n_out, n_in) weight
+    matrix, applied with a matmul."""
+    xp = xp_of(x._data)
+    if align_corners:
+        scale = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    elif scale is None:
+        scale = n_in / n_out
+    taps = 2 if mode == "bilinear" else 4
+    support = taps * 0.5 * scale if scale >= 1.0 else taps * 0.5
+    inv = 1.0 / scale if scale >= 1.0 else 1.0
+    weights = xp.zeros((n_out, n_in), dtype=xp.float64)
+    for i in range(n_out):
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), n_in)
+        w = _aa_filter((xp.arange(lo, hi) - center + 0.5) * inv, mode, xp)
+        total = w.sum()
+        weights[i, lo:hi] = w / total if total != 0.0 else w
+    w = Tensor._wrap(weights.T.astype(x._data.dtype))
+    return (x.movedim(dim, -1) @ w).movedim(-1, dim)
+
+
+def _aa_filter(x, mode, xp):
+    """Triangle (bilinear) or cubic with a = -0.5 (bicubic), as torch's antialias kernels."""
+    x = xp.abs(x)
+    if mode == "bilinear":
+        return xp.where(x < 1.0, 1.0 - x, 0.0)
+    a = -0.5
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = (((x - 5) * x + 8) * x - 4) * a
+    return xp.where(x < 1.0, near, xp.where(x < 2.0, far, 0.0))

@@ -463,6 +463,12 @@ class Module(StateDictMixin):
         """Cast floating parameters and buffers to float16."""
         return self.to(dtypes.float16)
 
+    def type(self, dst_type):
+        """Cast every parameter and buffer (integer ones too, as torch) to ``dst_type``."""
+        np_dtype = dtypes.to_dtype(dst_type).np
+        return self._apply_arrays(lambda arr: arr if arr.dtype == np_dtype
+                                  else arr.astype(np_dtype))
+
     # ---- hooks ------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Call ``hook(module, args)`` before forward; it may return new args.

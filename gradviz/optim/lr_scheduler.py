@@ -82,6 +82,10 @@ class LRScheduler:
         return self.optimizer.param_groups
 
 
+class _LRScheduler(LRScheduler):
+    """The old base-class name; scripts still subclass it for custom schedules."""
+
+
 class StepLR(LRScheduler):
     """Multiply the rate by ``gamma`` every ``step_size`` epochs."""
 

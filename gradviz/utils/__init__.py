@@ -1,4 +1,4 @@
 """``gv.utils``: where torch keeps ``torch.utils.data`` (so ``import gradviz as torch`` ports)."""
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
