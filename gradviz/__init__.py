@@ -34,7 +34,7 @@ from .runtime import (are_deterministic_algorithms_enabled, get_default_device, 
                       set_deterministic_debug_mode, set_flush_denormal,
                       set_num_interop_threads, set_num_threads, set_warn_always, typename,
                       use_deterministic_algorithms)
-from . import autograd, backends, cuda, trace  # noqa: E402
+from . import autograd, backends, cuda, jit, random, trace  # noqa: E402
 from .backends import (compile, get_float32_matmul_precision,  # noqa: A004
                        set_float32_matmul_precision)
 

@@ -71,3 +71,19 @@ def test_states_round_trip_and_the_default_generator():
         gv.set_rng_state(gv.tensor([1, 2, 3], dtype=gv.uint8))
     with pytest.raises(ValueError, match="gv.Generator"):
         gv.rand(2, generator="seed 3")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_random_fork_rng_restores_the_stream_like_torch(enabled):
+    """gv.random is torch.random: fork_rng(enabled=True) leaves the outer stream where it
+    was; enabled=False lets the block's draws advance it."""
+    seen = []
+    for lib in (gv, torch):
+        lib.random.manual_seed(7)
+        plain = lib.rand(4).tolist()
+        lib.random.manual_seed(7)
+        with lib.random.fork_rng(enabled=enabled):
+            lib.rand(3)
+        seen.append(lib.rand(4).tolist() == plain)
+    assert seen == [enabled, enabled]
+    assert gv.random.initial_seed() == 7 and gv.random.default_generator is gv.default_generator

@@ -169,3 +169,52 @@ def test_antialias_is_refused_outside_bilinear_and_bicubic_as_torch():
         with pytest.raises(ValueError, match="Anti-alias option is restricted to bilinear"):
             lib.nn.functional.interpolate(lib.ones(1, 1, 4), size=2, mode="linear",
                                           antialias=True)
+
+
+def _jit_model(lib):
+    class Scaled(lib.nn.Module):
+        scale: lib.jit.Final[float]
+
+        def __init__(self):
+            super().__init__()
+            self.fc = lib.nn.Linear(3, 2).double()
+            self.scale = 2.0
+
+        @lib.jit.ignore
+        def describe(self):
+            return "scaled"
+
+        def forward(self, x):
+            return self.fc(x) * self.scale
+    return Scaled()
+
+
+@pytest.mark.parametrize("how", ["script", "trace"])
+def test_jit_script_and_trace_run_eagerly_with_torch_s_results(how):
+    """gv.jit.script/trace return the module (gradviz runs eagerly); values and gradients are
+    torch's scripted/traced ones."""
+    import torch
+    ref, mine = _jit_model(torch), _jit_model(gv)
+    mine.load_state_dict({k: gv.tensor(v.detach().numpy()) for k, v in ref.state_dict().items()})
+    x = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    outs = []
+    for lib, model in ((torch, ref), (gv, mine)):
+        inp = lib.tensor(x, dtype=lib.float64)
+        with pytest.warns(DeprecationWarning, match="is deprecated"):
+            run = lib.jit.script(model) if how == "script" else lib.jit.trace(model, (inp,))
+        out = run(inp)
+        out.sum().backward()
+        outs.append((out.detach().numpy(), model.fc.weight.grad.numpy()))
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    with pytest.warns(DeprecationWarning):
+        assert gv.jit.script(mine) is mine
+    assert not gv.jit.is_tracing() and not gv.jit.is_scripting()
+    assert gv.jit.annotate(gv.Tensor, 3) == 3 and mine.describe() == "scaled"
+
+
+def test_jit_save_and_load_refuse_with_a_pointer_to_state_dicts(tmp_path):
+    with pytest.raises(gv.GradvizError, match="state_dict"):
+        gv.jit.save(gv.nn.Linear(2, 2), tmp_path / "m.pt")
+    with pytest.raises(gv.GradvizError, match="gv.load"):
+        gv.jit.load(tmp_path / "m.pt")
