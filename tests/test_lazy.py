@@ -55,3 +55,25 @@ def test_lazy_init_is_the_ordinary_module_s_and_load_state_dict_sets_the_size():
                                tm(torch.tensor(x)).detach().numpy(), rtol=1e-12)
     with pytest.raises(RuntimeError, match="first call needs the input"):
         gv.nn.LazyLinear(2)()
+
+
+@pytest.mark.parametrize("name", ["LazyLinear", "LazyBatchNorm1d", "LazyConv2d"])
+def test_lazy_state_dict_before_the_first_call_is_uninitialised_like_torch(name):
+    """Before its first call a lazy module's state_dict holds uninitialised entries (shown as
+    torch shows them); another lazy module loads them and stays lazy; a built module refuses
+    them with torch's message. Before: empty tensors, and the lazy load failed."""
+    seen = []
+    for lib in (gv, torch):
+        make = getattr(lib.nn, name)
+        args = () if name == "LazyBatchNorm1d" else (3,) if name == "LazyLinear" else (3, 2)
+        sd = make(*args).state_dict()
+        other = make(*args)
+        keys = repr(other.load_state_dict(sd))
+        built = {"LazyLinear": lambda: lib.nn.Linear(4, 3),
+                 "LazyBatchNorm1d": lambda: lib.nn.BatchNorm1d(4),
+                 "LazyConv2d": lambda: lib.nn.Conv2d(4, 3, 2)}[name]()
+        with pytest.raises(RuntimeError) as err:
+            built.load_state_dict(sd)
+        seen.append(([f"{k}={v!r}" for k, v in sd.items()], keys, repr(other.weight),
+                     str(err.value)))
+    assert seen[0] == seen[1]

@@ -8,6 +8,19 @@ from ..engine.tensor import Tensor
 from ..errors import GradvizError
 from ..trace.hooks import HOOKS
 
+_LAZY_INTO_READY = (
+    "Can't access the shape of an uninitialized parameter or buffer. This error usually "
+    "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+    "initialized one. Call `forward` to initialize the parameters before accessing their "
+    "attributes.")
+
+
+def _uninitialized(t):
+    """A lazy module's parameter or buffer before its first call (torch's message names it)."""
+    from .layers.lazy import _is_lazy
+    return _is_lazy(t)
+
+
 class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys",
                                                ["missing_keys", "unexpected_keys"])):
     """What load_state_dict returns: the keys missing and unexpected (torch's repr)."""
@@ -84,6 +97,10 @@ class StateDictMixin:
                     missing.append(key)
                 continue
             value = state_dict[key]
+            if _uninitialized(value):   # a lazy module's checkpoint, before its first call
+                if _uninitialized(t):
+                    continue
+                raise GradvizError(_LAZY_INTO_READY)
             arr = value._data if isinstance(value, Tensor) else np.asarray(value)
             if tuple(arr.shape) != tuple(t.shape):
                 errors.append(f'size mismatch for {key}: copying a param with shape '

@@ -28,6 +28,10 @@ class UninitializedParameter(Parameter):
         self._data = like._data
         self.__class__ = Parameter
 
+    def detach(self):
+        """Still uninitialised (so a lazy module's state_dict shows it as torch's does)."""
+        return UninitializedParameter(self.requires_grad, self.device, self.dtype)
+
     def __repr__(self):
         return "<UninitializedParameter>"
 
@@ -49,6 +53,10 @@ class UninitializedBuffer(Tensor):
         like = creation.empty(*shape, dtype=dtype or self.dtype, device=device or self.device)
         self._data = like._data
         self.__class__ = Tensor
+
+    def detach(self):
+        """Still uninitialised (so a lazy module's state_dict shows it as torch's does)."""
+        return UninitializedBuffer(False, self.device, self.dtype, self.persistent)
 
     def __repr__(self):
         return "<UninitializedBuffer>"
@@ -84,7 +92,8 @@ class LazyModuleMixin:
         it is uninitialised (Module.load_state_dict calls this on every submodule first)."""
         if not self.has_uninitialized_params() or not hasattr(state_dict, "items"):
             return
-        own = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+        own = {k[len(prefix):]: v for k, v in state_dict.items()
+               if k.startswith(prefix) and not _is_lazy(v)}   # a lazy checkpoint stays lazy
         size = self._size_from_state_dict(own)
         if size is not None:
             self._become(size)
