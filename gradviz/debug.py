@@ -6,12 +6,18 @@ the browser shows the node; in a plain script the breakpoint raises
 ``BreakpointHit`` (or calls ``pdb``, or your handler) at that op.
 """
 
+import threading
+
 from .errors import GradvizError
+from .trace.gate import Origins, _any_nonfinite, _finite_flags, check_op, op_key
 from .trace.hooks import HOOKS
 
 __all__ = ["break_on", "BreakpointHit", "clear"]
 
 _CONDITIONS = (None, "nan", "inf", "nonfinite")
+# per thread: a user condition or action is running; its own tensor ops pass every gate
+# unchecked (a condition written with tensor ops would otherwise recurse forever)
+_BUSY = threading.local()
 
 
 class BreakpointHit(GradvizError):
@@ -28,9 +34,12 @@ class _Breakpoint:
     def __init__(self, gate, op, node, when, phase, action):
         self.gate, self.op, self.node, self.when, self.phase = gate, op, node, when, phase
         self.action = action
+        self.key = op_key(op) if op is not None else None
 
-    def matches(self, node, op, arr, phase):
-        if self.op is not None and op != self.op:
+    def matches(self, node, op, arr, phase, origin=None):
+        """True when this breakpoint holds; ``origin``: ``(nan, inf, NaN/Inf starts here)``
+        (NaN/Inf conditions stop where non-finite values first appear, not downstream)."""
+        if self.op is not None and op_key(op) != self.key:
             return False
         if self.node is not None and node != self.node:
             return False
@@ -39,18 +48,23 @@ class _Breakpoint:
         when = self.when
         if when is None:
             return True
-        from .engine.tensor import Tensor
         if callable(when):
-            return bool(when(Tensor._wrap(arr)))
-        if arr is None or getattr(arr, "dtype", None) is None or arr.dtype.kind != "f":
+            from .engine.tensor import Tensor
+            _BUSY.on = True
+            try:
+                return bool(when(Tensor._wrap(arr)))
+            finally:
+                _BUSY.on = False
+        if origin is None:
             return False
-        from .engine.backend import xp_of
-        xp = xp_of(arr)
+        nan, inf, new = origin
+        if not new:
+            return False
         if when == "nan":
-            return bool(xp.isnan(arr).any())
+            return nan
         if when == "inf":
-            return bool(xp.isinf(arr).any())
-        return not bool(xp.isfinite(arr).all())
+            return inf
+        return nan or inf
 
     def remove(self):
         """Delete this breakpoint (the gate goes away with the last one)."""
@@ -58,51 +72,105 @@ class _Breakpoint:
 
 
 class _LocalGate:
-    """Checks programmatic breakpoints, then hands over to the gate it wraps (if any)."""
+    """Checks programmatic breakpoints, then hands over to the gate it wraps (if any).
+
+    ``gv.attach`` installs its gate as ``inner`` when this one is already there, and
+    takes it out again on close (see ``install_gate``), in either order."""
+
+    wraps_gates = True
 
     def __init__(self, inner):
         self.inner = inner
         self.breakpoints = []
+        self.origins = Origins()
+        self.forwarded = True   # a forward op ran since the last backward node
 
     def after_forward(self, node, op, out):
+        if getattr(_BUSY, "on", False):
+            return
+        self.forwarded = True
         self._check(node, op, out, "forward")
         if self.inner is not None:
             self.inner.after_forward(node, op, out)
 
     def before_backward(self, node, op, grad_out):
-        self._check(node, op, grad_out, "backward")
+        if getattr(_BUSY, "on", False):
+            return
+        first, self.forwarded = self.forwarded, False   # the seed of a backward pass
+        self._check(node, op, grad_out, "backward", first=first)
         if self.inner is not None:
             self.inner.before_backward(node, op, grad_out)
 
+    def after_backward(self, node, op, grads):
+        """What backward node ``node`` sends its inputs (a leaf's gradient too)."""
+        if getattr(_BUSY, "on", False):
+            return
+        if any(isinstance(bp.when, str) for bp in self.breakpoints):
+            nan, inf = _any_nonfinite(grads)
+            new = self.origins.outgoing(node, nan or inf)
+            if new:
+                for bp in list(self.breakpoints):
+                    if isinstance(bp.when, str) and bp.phase in (None, "backward") and \
+                            bp.node in (None, node) and \
+                            (bp.key is None or bp.key == op_key(op)) and \
+                            bp.matches(node, op, None, "backward", (nan, inf, True)):
+                        bad = next((g for g in grads if g is not None and any(
+                            _finite_flags(g))), None)
+                        self._hit(bp, node, op, bad, "backward", sent=True)
+                        break
+        if self.inner is not None and hasattr(self.inner, "after_backward"):
+            self.inner.after_backward(node, op, grads)
+
     def __getattr__(self, name):  # checkpoint(), command() ... of the wrapped gate
-        if self.inner is None:
+        if name in ("inner", "__setstate__") or self.inner is None:
             raise AttributeError(name)
         return getattr(self.inner, name)
 
-    def _check(self, node, op, arr, phase):
+    def _check(self, node, op, arr, phase, first=False):
+        origin = None
+        if arr is not None and any(isinstance(bp.when, str) for bp in self.breakpoints):
+            nan, inf = _finite_flags(arr)
+            if phase == "forward":
+                new = self.origins.forward(node, nan or inf)
+            else:
+                new = self.origins.incoming(node, nan or inf, first)
+            origin = (nan, inf, new)
         for bp in list(self.breakpoints):
-            if bp.matches(node, op, arr, phase):
+            if bp.matches(node, op, arr, phase, origin):
                 self._hit(bp, node, op, arr, phase)
 
-    def _hit(self, bp, node, op, arr, phase):
+    def _hit(self, bp, node, op, arr, phase, sent=False):
         from .engine.tensor import Tensor
         info = {"node": node, "op": op, "phase": phase,
                 "tensor": Tensor._wrap(arr) if arr is not None else None}
         what = bp.when if isinstance(bp.when, str) else "condition"
-        message = (f"breakpoint: {op} (node {node}) in the {phase} pass"
-                   + (f", {what} values" if bp.when is not None else ""))
+        if sent:
+            info["sent"] = True   # ``tensor``: a gradient this node sent (to a leaf, say)
+            message = (f"breakpoint: the backward of {op} (node {node}) sent {what} "
+                       "gradients (from a finite incoming gradient)")
+        else:
+            message = (f"breakpoint: {op} (node {node}) in the {phase} pass"
+                       + (f", {what} values" if bp.when is not None else ""))
         if HOOKS.listening:
             HOOKS.tracer.event({"type": "anomaly" if bp.when else "paused", "node": node,
                                 "where": phase, "what": what, "message": message,
                                 "phase": phase})
         if self.inner is not None and hasattr(self.inner, "command"):
-            self.inner.command("pause")  # attached: the browser takes over at this node
+            # attached: the browser takes over at this node
+            if sent and hasattr(self.inner, "pause_at"):
+                self.inner.pause_at("after_backward", node, op, "backward")
+            else:
+                self.inner.command("pause")
             return
         if bp.action == "pdb":
             import pdb
             pdb.set_trace()
         elif callable(bp.action):
-            bp.action(info)
+            _BUSY.on = True
+            try:
+                bp.action(info)
+            finally:
+                _BUSY.on = False
         else:
             raise BreakpointHit(message, info)
 
@@ -131,6 +199,8 @@ def break_on(op=None, node=None, when=None, phase=None, action="raise"):
         raise GradvizError("phase must be 'forward', 'backward' or None")
     if op is not None and not isinstance(op, str):
         raise GradvizError("op must be an op name such as 'Log' or 'Conv2d'")
+    if op is not None:
+        check_op(op)   # 'Conv2d', 'conv2d', 'ReLU' mean the Conv and Relu ops
     if not (action in ("raise", "pdb") or callable(action)):
         raise GradvizError("action must be 'raise', 'pdb' or a callable")
     gate = HOOKS.gate

@@ -23,7 +23,7 @@ from collections import deque
 
 import numpy as np
 
-from .trace.gate import StepGate
+from .trace.gate import StepGate, install_gate, uninstall_gate
 
 BATCH_MAX = 2000          # events per produce message
 BATCH_BYTES = 1 << 20     # and about this many bytes of JSON lines
@@ -125,6 +125,14 @@ def _fast_mask_socket():
     return _socket_class
 
 
+def _bad_token(data):
+    """True when a Socket.IO connect error is the server refusing the connection: the
+    server answered (a reply in ``data``), and the token is all it checks on connect
+    (SERVER.md; the Socket.IO server may pass on only "Connection refused by server")."""
+    return isinstance(data, dict) and (data.get("code") == "BAD_TOKEN"
+                                       or "refused" in str(data.get("message", "")))
+
+
 class _Batch:
     """Numbered events as JSON lines (UTF-8): ``first``..``last`` seq, sent or not."""
 
@@ -167,6 +175,7 @@ class Attachment:
         self.binary = False          # send `lines` as bytes (a binary attachment)
         self.making = 0              # events taken from the outbox, being encoded
         self._warned = False
+        self.connect_error = None    # what the server said when it refused the connection
         self.client = None
         self.sender = None
 
@@ -184,19 +193,23 @@ class Attachment:
         c.on("disconnect", self._on_disconnect)
         c.on("command", self._on_command)
         c.on("tensor_request", self._on_tensor_request)
+        c.on("connect_error", self._on_connect_error)
         try:
             c.connect(self.url, auth={"token": self.token}, transports=["websocket"],
                       wait_timeout=self.connect_timeout)
             self._hello()
         except Exception as e:
-            self._say(f"gradviz: cannot reach the server at {self.url} ({e}); "
-                      "the script continues without streaming")
+            if _bad_token(self.connect_error):
+                self._say(f"gradviz: the server at {self.url} refused the token (check "
+                          "--token / GRADVIZ_TOKEN); the script continues without streaming")
+            else:
+                self._say(f"gradviz: cannot reach the server at {self.url} ({e}); "
+                          "the script continues without streaming")
             self._shutdown_client()
             return self
-        from .trace import HOOKS, TRACER
+        from .trace import TRACER
         self.active = True
-        HOOKS.gate = self.gate
-        HOOKS.refresh()
+        install_gate(self.gate)   # under gv.debug.break_on's gate if one is set already
         TRACER.add_sink(self._sink, background=True)
         self.sender = threading.Thread(target=self._send_loop, name="gradviz-attach",
                                        daemon=True)
@@ -229,6 +242,9 @@ class Attachment:
         with self.cond:
             self.need_hello = True
             self.cond.notify_all()
+
+    def _on_connect_error(self, data=None):
+        self.connect_error = data   # the server's refusal ({code: BAD_TOKEN, ...}), if any
 
     def _on_disconnect(self, *reason):
         with self.cond:
@@ -427,11 +443,9 @@ class Attachment:
             return
         self.closing = True
         if self.active:
-            from .trace import HOOKS, TRACER
+            from .trace import TRACER
             TRACER.remove_sink(self._sink, background=True)
-            if HOOKS.gate is self.gate:
-                HOOKS.gate = None
-            HOOKS.refresh()
+            uninstall_gate(self.gate)   # break_on's breakpoints stay, without the server
             self.gate.release()
             self._drain_or_give_up(timeout)
             with self.cond:

@@ -114,6 +114,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                     if HOOKS.gate is not None:
                         HOOKS.gate.before_backward(fn_node(fn), type(fn).__name__, _raw(g))
                 grads_in = _call_backward(fn, g, create_graph)
+                if tracing and HOOKS.gate is not None:
+                    _gate_sent(HOOKS.gate, fn, tuple(_raw(gi) for gi in grads_in))
                 if listening:
                     _trace_grad(fn, g, grads_in)
                 if HOOKS.anomaly:
@@ -218,6 +220,8 @@ def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed
         if fn.post_hooks:   # grad_fn.register_hook (gv.autograd.graph)
             from ..autograd.graph import run_posthooks
             grads_in = run_posthooks(fn, g, grads_in, needs, False)
+        if gate is not None:   # a NaN breakpoint also sees what this node sends (leaves too)
+            _gate_sent(gate, fn, grads_in)
         if hooks.listening:
             _trace_grad(fn, g, grads_in)
         if not retain_graph and fn.saved:
@@ -277,6 +281,12 @@ def _node_hooks(fn, g, create_graph):
             gt = g if create_graph else Tensor._wrap(g.copy())
             t.grad = gt if t.grad is None else t.grad + gt
     return g
+
+
+def _gate_sent(gate, fn, grads_in):
+    after = getattr(gate, "after_backward", None)   # a gate may watch inputs only
+    if after is not None:
+        after(fn_node(fn), type(fn).__name__, grads_in)
 
 
 def _raw(g):

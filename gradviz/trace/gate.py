@@ -13,8 +13,10 @@ Commands and breakpoints arrive from other threads (the web server, or the
 socket of ``gv.attach``). The gate knows nothing about the engine: tests drive
 it from a plain thread with NumPy arrays.
 """
+import difflib
 import itertools
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -25,6 +27,7 @@ from ..errors import GradvizError
 
 ACTIONS = ("run", "pause", "step_forward", "step_backward", "continue")
 CONDITIONS = (None, "nan", "inf", "nonfinite", "grad_norm")
+_VALUE_CONDITIONS = ("nan", "inf", "nonfinite")
 
 
 class JobStopped(GradvizError):
@@ -41,9 +44,159 @@ def _finite_flags(a):
     return bool(np.isnan(a).any()), bool(np.isinf(a).any())
 
 
+# torch-style names (modules, functionals) of the op a breakpoint means, besides its class
+_OP_ALIASES = {"mm": "matmul", "bmm": "matmul", "multiply": "mul", "subtract": "sub",
+               "divide": "div", "truediv": "div", "negative": "neg", "power": "pow",
+               "dense": "linear", "relu6": "clamp", "hardtanh": "clamp"}
+_OP_KEYS = {}
+
+
+def op_key(name):
+    """The key two op names share when they mean the same op: case-insensitive, without
+    underscores or a ``1d``/``2d``/``3d`` suffix, aliases resolved (``Conv2d``, ``conv2d``
+    and ``Conv`` -> ``conv``; ``ReLU`` -> ``relu``; ``max_pool2d`` -> ``maxpool``)."""
+    k = _OP_KEYS.get(name)
+    if k is None:
+        k = re.sub(r"[123]d$", "", name.lower().replace("_", ""))
+        k = _OP_ALIASES.get(k, k)
+        if len(_OP_KEYS) < 10_000:
+            _OP_KEYS[name] = k
+    return k
+
+
+def known_ops():
+    """Names of every op class (the engine's and nn's Function subclasses, custom ones
+    defined so far); what events carry as ``op``."""
+    from .. import nn  # noqa: F401  (nn's op classes are defined on import)
+    from ..nn import functional  # noqa: F401
+    from ..engine.function import Function
+    seen, todo = set(), [Function]
+    while todo:
+        for c in todo.pop().__subclasses__():
+            if c not in seen:
+                seen.add(c)
+                todo.append(c)
+    return sorted({c.__name__ for c in seen if not c.__name__.startswith("_")} - {"Function"})
+
+
+def check_op(name):
+    """Raise ``GradvizError`` (with close matches) unless ``name`` means a known op."""
+    names = known_ops()
+    if op_key(name) in {op_key(n) for n in names}:
+        return name
+    lower = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(name.lower(), list(lower), n=5, cutoff=0.6)
+    hint = (" Did you mean " + ", ".join(repr(lower[c]) for c in close) + "?") if close else ""
+    raise GradvizError(f"no op is called {name!r} (op names are the classes events carry, "
+                       f"such as 'Log', 'Conv' (Conv2d), 'Relu' (ReLU), 'MaxPool').{hint}")
+
+
+def _input_nodes(node):
+    """The input node ids of forward op ``node`` from the tracer's pending records (None when
+    nothing records it: no listener, or already drained)."""
+    from .hooks import HOOKS
+    tracer = HOOKS.tracer
+    recs = getattr(tracer, "records", None) if HOOKS.listening else None
+    if not recs:
+        return None
+    try:
+        for i in range(len(recs) - 1, max(-1, len(recs) - 50), -1):
+            rec = recs[i]
+            if rec[0] == "op" and rec[1] == node:
+                return rec[3]
+    except IndexError:   # the drain thread took the records meanwhile
+        return None
+    return None
+
+
+class Origins:
+    """Where NaN/Inf first appears, for the "NaN / Inf anywhere" breakpoints (as the
+    trace's origin anomaly, origins.py): a forward op whose inputs were finite, a backward
+    node sending a non-finite gradient from a finite incoming one. Not an op that merely
+    carries a NaN on. Per gate, on the computing thread."""
+
+    def __init__(self):
+        self.bad = set()          # forward nodes whose value held NaN/Inf
+        self.grad_bad = None      # backward: (node, incoming grad was non-finite)
+        self.produced = False     # the engine reports what backward nodes produce
+
+    def forward(self, node, nonfinite):
+        """Note op ``node``'s output; True when it is where NaN/Inf starts."""
+        if not nonfinite:
+            return False
+        if len(self.bad) > 100_000:
+            self.bad.clear()
+        inputs = _input_nodes(node)
+        self.bad.add(node)
+        return not (inputs and any(i in self.bad for i in inputs))
+
+    def incoming(self, node, nonfinite, first):
+        """Note backward node ``node``'s incoming gradient; True to stop at it (the seed of
+        backward, or any non-finite gradient when producers are not reported)."""
+        self.grad_bad = (node, nonfinite)
+        return nonfinite and (first or not self.produced)
+
+    def outgoing(self, node, nonfinite):
+        """Note what backward node ``node`` sent; True when it made NaN/Inf from finite."""
+        self.produced = True
+        carried = self.grad_bad is not None and self.grad_bad[0] == node and self.grad_bad[1]
+        return nonfinite and not carried
+
+
+def _any_nonfinite(arrays):
+    """``(has_nan, has_inf)`` over several arrays (Nones skipped)."""
+    nan = inf = False
+    for a in arrays:
+        if a is None or not hasattr(a, "dtype"):
+            continue
+        n, i = _finite_flags(a)
+        nan, inf = nan or n, inf or i
+    return nan, inf
+
+
+def _origin(origins, node, arr, phase, first, out):
+    """``(has_nan, has_inf, NaN/Inf starts here)`` for a gate check (see ``Origins``)."""
+    nan, inf = _any_nonfinite(arr) if out else _finite_flags(arr)
+    if phase == "forward":
+        return nan, inf, origins.forward(node, nan or inf)
+    if out:
+        return nan, inf, origins.outgoing(node, nan or inf)
+    return nan, inf, origins.incoming(node, nan or inf, first)
+
+
 def _norm(a):
     f = np.asarray(a, dtype=np.float64).ravel()
     return math.sqrt(float(np.dot(f, f)))
+
+
+def install_gate(gate):
+    """Make ``gate`` the engine's step gate; under a wrapping gate already there
+    (``gv.debug.break_on``'s, marked ``wraps_gates``) as its innermost ``inner``, so that
+    both work whichever came first."""
+    from .hooks import HOOKS
+    w = HOOKS.gate
+    if getattr(w, "wraps_gates", False):
+        while getattr(w.inner, "wraps_gates", False):
+            w = w.inner
+        w.inner = gate
+    else:
+        HOOKS.gate = gate
+    HOOKS.refresh()
+
+
+def uninstall_gate(gate):
+    """Take ``gate`` out of the engine's gates (``install_gate``'s undo); the others stay."""
+    from .hooks import HOOKS
+    w = HOOKS.gate
+    if w is gate:
+        HOOKS.gate = None
+    else:
+        while getattr(w, "wraps_gates", False):
+            if w.inner is gate:
+                w.inner = None
+                break
+            w = w.inner
+    HOOKS.refresh()
 
 
 def make_breakpoint(spec):
@@ -93,6 +246,7 @@ class StepGate:
         self.node = None            # last node that ran (forward op or backward node)
         self.step = None
         self.keep_values = int(keep_values)
+        self._origins = Origins()   # where NaN/Inf starts (NaN/Inf breakpoints stop there)
         self._values = OrderedDict()    # (kind, node) -> array, bounded by keep_values bytes
         self._value_bytes = 0
 
@@ -127,7 +281,8 @@ class StepGate:
         last_phase, last = self.phase, self.node
         if self.keep_values and grad_out is not None:
             self._keep("grad", node, grad_out)
-        hit = self._check(node, op, grad_out, "backward") if self.breakpoints else None
+        hit = self._check(node, op, grad_out, "backward", first=last_phase != "backward") \
+            if self.breakpoints else None
         seen, u = self._token, self._until
         stop = hit is not None or u == "pause" or \
             (u == "backward_node" and self._passed > 0) or \
@@ -137,6 +292,27 @@ class StepGate:
         self.phase, self.node = "backward", node
         if self._until == "backward_node":
             self._passed += 1
+
+    def after_backward(self, node, op, grads):
+        """Called after backward node ``node`` computed what it sends its inputs (``grads``:
+        one array or None per input); stops when a NaN/Inf breakpoint sees a non-finite
+        gradient made here (into a leaf's ``.grad`` too); may block."""
+        if self.stopped:
+            raise JobStopped("the job was stopped")
+        if not self.breakpoints:
+            return
+        hit = self._check(node, op, grads, "backward", out=True)
+        if hit is not None:
+            self._wait("after_backward", node, op, None, hit, phase="backward",
+                       seen=self._token)
+
+    def pause_at(self, at, node, op, phase):
+        """Pause here now, as a debugger command would (``gv.debug.break_on`` hit while
+        attached, at a point where the gate itself does not stop); may block."""
+        with self._cond:
+            self._until = "pause"
+            seen = self._token
+        self._wait(at, node, op, None, None, phase=phase, seen=seen)
 
     def checkpoint(self, kind, step=None):
         """A loop-level stop point: ``"step"`` (before a step) or ``"backward_end"``."""
@@ -168,7 +344,7 @@ class StepGate:
             info["reason"] = "breakpoint"
             info["breakpoint"] = bp_id
             if bp["when"] is not None:
-                where_node = node if at == "after_forward" else nxt
+                where_node = node if at in ("after_forward", "after_backward") else nxt
                 self._emit({"type": "anomaly", "node": where_node,
                             "where": "forward" if at == "after_forward" else "backward",
                             "what": what, "message": message})
@@ -217,7 +393,7 @@ class StepGate:
             else:  # continue
                 where = self.paused["phase"] if self.paused else self.phase
                 at = self.paused["at"] if self.paused else None
-                if at == "before_backward":
+                if at in ("before_backward", "after_backward"):
                     where = "backward"   # forward is done: continue runs the backward pass
                 elif at in ("step", "backward_end"):
                     where = "forward"    # the next pass is the next step's forward
@@ -295,15 +471,25 @@ class StepGate:
         with self._cond:
             self.breakpoints = {}
 
-    def _check(self, node, op, arr, phase):
+    def _check(self, node, op, arr, phase, first=False, out=False):
+        """The first breakpoint that holds here: ``(id, bp, what, message)`` or None.
+        ``out``: ``arr`` is what backward node ``node`` sends its inputs (only NaN/Inf
+        conditions are checked then). NaN/Inf conditions hold only where non-finite values
+        first appear (``Origins``), not at every op that carries them on."""
+        origin = None   # (nan, inf, NaN/Inf starts here), for every op: Origins keeps count
+        if arr is not None and any(bp["when"] in _VALUE_CONDITIONS
+                                   for bp in self.breakpoints.values()):
+            origin = _origin(self._origins, node, arr, phase, first, out)
         for bp_id, bp in self.breakpoints.items():
             if bp["phase"] not in (None, phase):
                 continue
             if bp["node"] is not None and bp["node"] != node:
                 continue
-            if bp["op"] is not None and bp["op"] != op:
+            if bp["op"] is not None and op_key(bp["op"]) != op_key(op):
                 continue
             when = bp["when"]
+            if out and when not in ("nan", "inf", "nonfinite"):
+                continue
             if when is None:
                 return bp_id, bp, None, None
             if arr is None:
@@ -313,12 +499,17 @@ class StepGate:
                     continue
                 norm = _norm(arr)
                 if not norm <= bp["threshold"]:
-                    return bp_id, bp, "grad_norm", \
-                        f"gradient norm {norm:.6g} above {bp['threshold']:.6g} at {op} (node {node})"
+                    return bp_id, bp, "grad_norm", (f"gradient norm {norm:.6g} above "
+                                                    f"{bp['threshold']:.6g} at {op} (node {node})")
                 continue
-            nan, inf = _finite_flags(arr)
-            if (when in ("nan", "nonfinite") and nan) or (when in ("inf", "nonfinite") and inf):
+            nan, inf, new = origin
+            if new and ((when in ("nan", "nonfinite") and nan) or
+                        (when in ("inf", "nonfinite") and inf)):
                 what = "nan" if nan else "inf"
+                if out:
+                    return bp_id, bp, what, (f"the backward of {op} (node {node}) sent "
+                                             f"{what.upper()} gradients (from a finite "
+                                             "incoming gradient)")
                 kind = "value" if phase == "forward" else "gradient"
                 return bp_id, bp, what, f"{what.upper()} in the {kind} of {op} (node {node})"
         return None

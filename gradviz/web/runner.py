@@ -11,7 +11,7 @@ import threading
 import time
 
 from ..errors import GradvizError
-from ..trace.gate import JobStopped, StepGate
+from ..trace.gate import JobStopped, StepGate, install_gate, uninstall_gate
 from .spec import build_model, validate_spec
 
 JOB_LOCK = threading.Lock()      # one traced server job per process
@@ -74,15 +74,14 @@ class Job:
 
     def _main(self):
         from ..engine.backend import quiet_numpy
-        from ..trace import TRACER, HOOKS
+        from ..trace import TRACER
         quiet_numpy()  # a diverging model reports NaN as an anomaly, not as NumPy warnings
         sink = self._sink
         with JOB_LOCK:
             if self.gate.stopped:
                 self._set("stopped")
                 return
-            HOOKS.gate = self.gate
-            HOOKS.refresh()
+            install_gate(self.gate)
             TRACER.add_sink(sink, background=True)
             try:
                 self._set("running")
@@ -96,9 +95,7 @@ class Job:
                 self._set("error", f"{type(e).__name__}: {e}")
             finally:
                 TRACER.remove_sink(sink, background=True)
-                if HOOKS.gate is self.gate:
-                    HOOKS.gate = None
-                HOOKS.refresh()
+                uninstall_gate(self.gate)
 
     def _sink(self, events):
         self.manager.ingest_local(self.session, events)
