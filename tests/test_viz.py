@@ -208,3 +208,42 @@ def test_params_name_the_leaves_of_an_untraced_graph_as_torchviz(how):
         assert name in src
     with pytest.raises(gv.GradvizError, match="params"):
         gv.viz.draw(loss, params=[model[0].weight])
+
+
+def _traced_mlp_step():
+    gv.manual_seed(0)
+    model = gv.nn.Sequential(gv.nn.Linear(3, 8), gv.nn.ReLU(), gv.nn.Linear(8, 1))
+    with gv.trace.record() as rec:
+        loss = model(gv.randn(5, 3)).pow(2).mean()
+        loss.backward()
+    return rec, loss
+
+
+def test_max_nodes_on_a_tensor_warns_that_there_is_nothing_to_collapse_by():
+    rec, loss = _traced_mlp_step()
+    # the model ran while traced, yet a tensor's nodes carry no module path
+    assert not any(n.module for n in viz.graph_from_tensor(loss).nodes.values())
+    with pytest.warns(UserWarning, match="no module paths") as got:
+        src = gv.viz.draw(loss, max_nodes=3).source
+    assert got[0].filename == __file__          # points at the draw() call
+    assert "box3d" not in src and src.count("Linear") == 2   # drawn in full
+    # a recording of the same step collapses (no warning: warnings are errors here)
+    assert "box3d" in gv.viz.draw(rec, max_nodes=6).source
+    gv.viz.draw(loss, max_nodes=100)            # small enough: nothing to say
+
+
+def test_constants_are_labelled_the_same_from_a_tensor_and_a_recording():
+    x = gv.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with gv.trace.record() as rec:
+        loss = ((2 - x).pow(2) * 3).sum()
+        loss.backward()
+    from_events = viz.graph_from_events(rec.events)
+    from_tensor = viz.graph_from_tensor(loss)
+    assert [(n.op, n.attrs) for n in from_events.nodes.values()] == \
+        [(n.op, n.attrs) for n in from_tensor.nodes.values()]
+    for m in (from_events, from_tensor):
+        labels = {n.op: viz.render.node_label(n) for n in m.nodes.values() if n.op}
+        assert "arg1=2" in labels["Pow"] and "arg0=2" in labels["Sub"]
+        assert "arg1=3" in labels["Mul"] and "scalars" not in labels["Pow"]
+    assert [viz.render.node_label(n, False, False) for n in from_events.nodes.values()] == \
+        [viz.render.node_label(n, False, False) for n in from_tensor.nodes.values()]

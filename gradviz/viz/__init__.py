@@ -31,7 +31,8 @@ def draw(tensor_or_recording, show_values=True, show_grads=True, rankdir="LR", m
     """A ``graphviz.Digraph`` of a tensor's graph or of a recording's last graph.
 
     ``.pipe(format="svg")`` gives an SVG; Jupyter shows the result inline.
-    ``max_nodes`` collapses ops by module above that size; ``root=None`` draws
+    ``max_nodes`` collapses ops by module above that size (a recording knows modules; a
+    tensor's graph does not, and a UserWarning says so); ``root=None`` draws
     every event of a recording instead of the last step's graph. ``params`` names the
     leaves of a tensor's graph, as torchviz's ``make_dot(params=...)``: a module, a dict
     name → tensor, or ``(name, tensor)`` pairs such as ``model.named_parameters()``
@@ -39,4 +40,4 @@ def draw(tensor_or_recording, show_values=True, show_grads=True, rankdir="LR", m
     """
     return to_digraph(graph(tensor_or_recording, root=root, params=params),
                       show_values=show_values, show_grads=show_grads, rankdir=rankdir,
-                      max_nodes=max_nodes)
+                      max_nodes=max_nodes, _stacklevel=3)

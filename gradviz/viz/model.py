@@ -280,13 +280,13 @@ def graph_from_tensor(tensor, params=None):
             from ..trace.core import jattrs
             retained = fn.retain() if fn.retain is not None else None
             g = retained.grad if retained is not None else (t.grad if t is tensor else None)
-            consts = [a for a in fn.inputs if not hasattr(a, "_data")]
-            attrs = jattrs(fn.attrs)
+            # Python numbers by argument slot, exactly as the recorder writes them, so that a
+            # tensor's drawing and a recording's label ``x ** 2`` the same way
+            scalars = {str(i): a for i, a in enumerate(fn.inputs)
+                       if not hasattr(a, "_data") and isinstance(a, (int, float))}
+            attrs = jattrs(dict(fn.attrs or {}, scalars=scalars) if scalars else fn.attrs)
             if fn.inplace:
                 attrs["inplace"] = fn.inplace
-            if consts:
-                attrs["const"] = [c if isinstance(c, (int, float, bool)) else
-                                  f"array{tuple(getattr(c, 'shape', ()))}" for c in consts]
             node = Node(nid, "op", op=type(fn).__name__, shape=shape, dtype=dtype,
                         value=summary(arr), grad=summary(g), attrs=attrs)
             for slot, a in enumerate(x for x in fn.inputs if hasattr(x, "_data")):

@@ -1,5 +1,6 @@
 """GraphModel → Graphviz drawing, DOT, JSON, SVG and PNG (through the ``dot`` binary)."""
 import json
+import warnings
 
 from .model import Edge, GraphModel, Node, VizError, collapse
 
@@ -63,13 +64,26 @@ def _esc(text):
     return str(text).replace("\\", "\\\\").replace("\n", " ")
 
 
+def attrs_text(attrs):
+    """An op's constants and attributes on one line: ``arg1=2`` for the Python number in
+    argument 1 (``x ** 2``, ``2 - x`` is ``arg0=2``), then ``name=value`` by name."""
+    scalars = attrs.get("scalars")
+    parts = []
+    if isinstance(scalars, dict):
+        parts = [f"arg{i}={fmt_num(v)}" for i, v in sorted(
+            scalars.items(), key=lambda kv: (len(str(kv[0])), str(kv[0])))]
+    parts += [f"{k}={v}" for k, v in sorted(attrs.items())
+              if not (k == "scalars" and isinstance(scalars, dict))]
+    return ", ".join(parts)
+
+
 def node_label(n, show_values=True, show_grads=True):
     """The label lines of one node."""
     lines = [n.label]
     if n.kind in ("op", "loss") and n.module:
         lines.append(f"({n.module})")
     if n.kind in ("op", "loss") and n.attrs:
-        text = ", ".join(f"{k}={v}" for k, v in sorted(n.attrs.items()))
+        text = attrs_text(n.attrs)
         lines.append(text if len(text) <= 40 else text[:39] + "…")
     if n.kind == "module":
         lines.append(f"{len(n.members or ())} nodes")
@@ -90,12 +104,20 @@ def _dot_id(nid):
 
 
 def to_digraph(model, show_values=True, show_grads=True, rankdir="LR", max_nodes=None,
-               name="gradviz"):
+               name="gradviz", _stacklevel=2):
     """A ``graphviz.Digraph`` of the model (collapsed by module above ``max_nodes``)."""
     import graphviz
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise VizError(f"rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), not {rankdir!r}")
     if max_nodes is not None:
+        if len(model.nodes) > max_nodes and not any(n.module for n in model.nodes.values()):
+            # a tensor's graph never knows module paths (only a recording does): say so
+            # rather than quietly drawing everything
+            warnings.warn(f"max_nodes={max_nodes}: this graph has {len(model.nodes)} nodes but "
+                          "no module paths to collapse by, so it is drawn in full (a "
+                          "tensor's graph does not record modules: draw a gv.trace.record() "
+                          "recording of the model instead)", UserWarning,
+                          stacklevel=_stacklevel)
         model = collapse(model, max_nodes)
     g = graphviz.Digraph(name, graph_attr={"rankdir": rankdir},
                          node_attr={"fontname": "Helvetica", "fontsize": "10",
