@@ -75,6 +75,25 @@ def test_step_a_training_step_then_feature_maps(tmp_path):
         s.job.stop()
 
 
+def test_feature_maps_after_training_ended_reach_the_session(tmp_path):
+    spec = {"dataset": "digits", "layers": [
+        {"type": "Conv2d", "out_channels": 2, "padding": 1}, {"type": "ReLU"},
+        {"type": "Flatten"}, {"type": "Linear", "out_features": 10}],
+        "batch_size": 256, "epochs": 1}
+    with make_app(tmp_path) as (app, server):
+        c = sio_client(app)
+        r = c.emit("playground", {"spec": spec, "paused": False}, callback=True)
+        s = server.manager.get(r["session"])
+        wait_for(lambda: not s.job.alive(), 60)
+        assert s.job.status == "done", s.job.message
+        r = c.emit("playground", {"action": "feature_maps", "session": s.id, "sample": 3},
+                   callback=True)
+        assert r == {"ok": True}
+        fm = [e for e in events(server, s.id, "feature_maps") if e["sample"] == 3]
+        assert len(fm) == 1 and fm[0]["session"] == s.id and fm[0]["v"] == 1
+        assert [L["shape"] for L in fm[0]["layers"]][:2] == [[2, 8, 8], [2, 8, 8]]
+
+
 def test_bad_spec_is_structured_and_allocates_nothing(tmp_path):
     with make_app(tmp_path) as (app, server):
         c = sio_client(app)

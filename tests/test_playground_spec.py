@@ -120,6 +120,31 @@ def test_bad_specs_name_the_field(spec, code, field):
     assert e["message"]
 
 
+@pytest.mark.parametrize("layers, words", [
+    ([{"type": "Linear", "out_features": 0}], "layer 1 (Linear) out_features"),
+    ([{"type": "Tanh"}, {"type": "Linear", "out_features": 2.5}],
+     "layer 2 (Linear) out_features"),
+    ([{"type": "Dropout", "p": 1.5}, {"type": "Linear", "out_features": 2}],
+     "layer 1 (Dropout) p"),
+    ([{"type": "Linear", "out_features": 2, "bias": "yes"}], "layer 1 (Linear) bias"),
+    ([{"type": "Linear", "out_features": 2}, {"type": "Bogus"}], "layer 2: unknown"),
+])
+def test_layer_messages_count_layers_from_1_as_the_builder_does(layers, words):
+    e = err({"dataset": "circles", "layers": layers})
+    assert words in e["message"] and "layers[" not in e["message"], e
+    assert e["layer"] == int(e["field"][7]), e       # the payload's index stays 0-based
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_an_empty_value_is_called_empty(value):
+    e = err({"dataset": "circles", "layers": MLP, "optimizer": {"type": "SGD", "lr": value}})
+    assert e["field"] == "optimizer.lr" and "(empty)" in e["message"], e
+    assert "None" not in e["message"] and "''" not in e["message"]
+    e = err({"dataset": "circles", "layers": [{"type": "Linear", "out_features": None}]})
+    assert e["message"].startswith("layer 1 (Linear) out_features")
+    assert "(empty)" in e["message"]
+
+
 @pytest.mark.parametrize("dataset, layers, layer, words", [
     ("circles", [{"type": "Conv2d", "out_channels": 4}], 0, "Conv2d"),
     ("digits", [{"type": "Linear", "out_features": 10}], 0, "Flatten"),

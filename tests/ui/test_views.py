@@ -11,6 +11,21 @@ GRAPH_NODES = "[data-testid=graph] [data-node-id]"
 MLP_EVENTS = record_mlp(steps=3)      # traced once, before any server (and its job) exists
 
 
+def _record_times_two():
+    import gradviz as gv
+    x = gv.tensor([1.0, 2.0, -1.5], requires_grad=True)
+    with gv.trace.record() as rec:
+        (x * 2 * x).sum().backward()
+        events = [dict(e) for e in rec.events]
+    for e in events:
+        e.pop("session", None)
+        e.pop("seq", None)
+    return events
+
+
+TIMES_TWO = _record_times_two()
+
+
 @pytest.fixture
 def server(tmp_path):
     """A server without the default session: these tests open recorded sessions only."""
@@ -368,6 +383,28 @@ def test_where_a_nan_starts_is_marked_without_any_breakpoint(browser, server):
             bad.first.get_attribute("data-node-id")
         mean = pg.locator("[data-testid=graph] [data-kind=op]:has-text('Mean')")
         assert mean.get_attribute("data-state") != "anomaly"
+    finally:
+        ctx.close()
+    assert not errors
+
+
+def test_the_rule_of_an_op_with_a_python_number_shows_the_number(browser, server):
+    """Debugger report #10: ``x * 2``'s rule "dx = dy * y ; dy_in = dy * x" filled in y
+    nowhere and had a gradient row for the 2, which is a constant, not an input."""
+    ctx, pg, s, errors = open_session(browser, server, TIMES_TWO)
+    try:
+        mul = next(e["node"] for e in TIMES_TWO if e["type"] == "op" and e["op"] == "Mul"
+                   and e["attrs"].get("scalars"))
+        pg.click(f"[data-testid=graph] [data-node-id='{mul}']")
+        card = pg.locator("[data-testid=backward-rule]")
+        card.wait_for()
+        rows = card.locator(".rule-row")
+        assert rows.count() == 1                         # dx only: no dy_in for the 2
+        assert rows.first.locator(".rule-lhs").text_content() == "dx"
+        filled = rows.first.locator(".rule-filled").text_content()
+        assert filled.endswith("* 2") and " y" not in filled, filled
+        assert "y = 2 (a constant)" in card.text_content()
+        assert card.locator("[data-testid=rule-result]").count() == 1
     finally:
         ctx.close()
     assert not errors

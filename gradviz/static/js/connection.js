@@ -35,8 +35,17 @@ export class Connection {
   }
 
   deliver(batch) {
+    batch = this.mine(batch);
+    if (!batch.length) return;
     if (this.filling) this.held.push(batch);
     else this.handlers.events(batch);
+  }
+
+  /** The events of the session watched now: a batch of the one just left (its replay backlog
+   * or a live batch already on the way) must not reach the store of the new one. */
+  mine(batch) {
+    const session = this.session;
+    return batch.filter((e) => e && (e.session === undefined || e.session === null || e.session === session));
   }
 
   /**
@@ -50,10 +59,10 @@ export class Connection {
     this.filling++;
     let got = 0;
     try {
-      let after = Math.max(-1, Math.min(gap.from_seq - 1, this.after()));
+      let after = Math.max(0, Math.min(gap.from_seq - 1, this.after()));
       while (after < gap.to_seq && this.session === session) {
         const r = await this.getJSON(`/api/sessions/${encodeURIComponent(session)}/events`, { after, limit: 5000 });
-        const events = (r.events || []).filter((e) => e.seq <= gap.to_seq);
+        const events = this.mine((r.events || []).filter((e) => e.seq <= gap.to_seq));
         if (events.length && this.session === session) { this.handlers.events(events); got += events.length; }
         if (!r.events?.length || !(r.next > after)) break;
         after = r.next;
@@ -65,7 +74,7 @@ export class Connection {
       if (--this.filling === 0) {
         const held = this.held;
         this.held = [];
-        for (const b of held) this.handlers.events(b);
+        for (const b of held) { const ours = this.mine(b); if (ours.length) this.handlers.events(ours); }
       }
     }
   }
@@ -83,8 +92,11 @@ export class Connection {
     else this.handlers.events(events);
   }
 
-  /** Watch a session, receiving its events after the store's last seq. */
+  /** Watch a session, receiving its events after the store's last seq. The server stops
+   * feeding the one watched before (else its backlog and live batches keep coming). */
   setSession(session) {
+    const old = this.session;
+    if (old && old !== session && this.socket.connected) this.socket.emit("leave", { session: old });
     this.session = session;
     this.held = [];             // batches of the session we leave
     this.join();
@@ -93,7 +105,8 @@ export class Connection {
   join() {
     if (this.session && this.socket.connected) {
       const session = this.session;
-      this.socket.emit("join", { session, after: this.after() }, (reply) => {
+      // seqs start at 1: "after 0" is every event (the store's -1 means none seen yet)
+      this.socket.emit("join", { session, after: Math.max(0, this.after()) }, (reply) => {
         if (reply?.ok && this.session === session) this.handlers.joined?.(reply);
       });
     }

@@ -8,7 +8,9 @@ const KEYS = { f: "step-forward", b: "step-backward", c: "continue", r: "run", p
 export class Controls {
   constructor(deps) {
     this.deps = deps;
-    this.list = [];   // active breakpoints, as sent
+    // active breakpoints, as sent, per session: each session's gate holds its own
+    this.lists = new Map();
+    this.session = null;
     for (const [testid, action] of Object.entries(ACTIONS)) {
       document.querySelector(`[data-testid=${testid}]`).addEventListener("click", () => this.command(action));
     }
@@ -44,10 +46,30 @@ export class Controls {
     conn.command(action);
   }
 
+  /** The breakpoints of the session shown (``list`` reads and writes this session's). */
+  get list() {
+    if (!this.lists.has(this.session)) this.lists.set(this.session, []);
+    return this.lists.get(this.session);
+  }
+  set list(v) { this.lists.set(this.session, v); }
+
+  /** Another session is shown: show its breakpoints (a running replay honours them too). */
+  setSession(session) {
+    this.session = session;
+    this.sync();
+  }
+
+  /** The server's word on a session's breakpoints (its gate state, in the join's answer). */
+  loadServer(session, bps) {
+    const spec = (b) => Object.fromEntries(Object.entries(b).filter(([k, v]) => k !== "id" && v !== null && v !== undefined));
+    this.lists.set(session, bps.map((b) => ({ spec: spec(b), id: String(b.id), session })));
+    if (session === this.session) this.sync();
+  }
+
   addBreakpoint(spec) {
     const key = JSON.stringify(spec);
     if (this.list.some((b) => JSON.stringify(b.spec) === key)) return;
-    const entry = { spec, id: null };
+    const entry = { spec, id: null, session: this.session };
     this.list.push(entry);
     // a recording's breakpoints live in the page (replay.js honours them); others on the server
     if (!this.recording) this.deps.conn?.breakpoint(spec, (ack) => this.acked(entry, ack));
@@ -57,14 +79,15 @@ export class Controls {
 
   /** The server answers with its state; learn the new breakpoint's id (to remove it later). */
   acked(entry, ack) {
+    const list = this.lists.get(entry.session) || [];   // the page may show another one now
     if (!ack || ack.error) {
-      this.list = this.list.filter((b) => b !== entry);
+      this.lists.set(entry.session, list.filter((b) => b !== entry));
       this.sync();
       this.deps.showError(ack?.error || { code: "BREAKPOINT", message: "the server did not accept the breakpoint" }, "breakpoint");
       return;
     }
     const bps = ack.state?.breakpoints || [];
-    const mine = new Set(this.list.map((b) => b.id).filter((i) => i !== null));
+    const mine = new Set(list.map((b) => b.id).filter((i) => i !== null));
     const match = bps.filter((b) => !mine.has(String(b.id)) && (entry.spec.node === undefined || b.node === entry.spec.node)
       && (entry.spec.op === undefined || b.op === entry.spec.op) && (entry.spec.when === undefined || b.when === entry.spec.when));
     if (match.length) entry.id = String(match[match.length - 1].id);
@@ -88,6 +111,7 @@ export class Controls {
       h("button", { class: "x", title: "remove", onclick: () => { this.removeWhere((x) => x === b); if (b.when === "nonfinite") document.querySelector("[data-testid=bp-nan]").checked = false; } }, "×"))));
     if (!this.list.length) ul.append(h("li", { class: "muted" }, "No breakpoints."));
     document.querySelector("#bp-count").textContent = this.list.length ? String(this.list.length) : "";
+    document.querySelector("[data-testid=bp-nan]").checked = specs.some((b) => b.when === "nonfinite");
     this.deps.onChange();
   }
 

@@ -154,6 +154,9 @@ export class GraphController {
     const step = this.shownStep();
     if (!step) {
       if (this.view.view) { this.view.render({ nodes: [], edges: [] }, { nodes: new Map(), edges: new Map(), width: 0, height: 0 }, () => ({})); }
+      // nothing is drawn now: the next step is drawn anew even when its layout is the one
+      // drawn before (a recording rebuilt from its start shows the same template again)
+      this.layoutSig = null; this.renderedStep = null;
       return;
     }
     const structural = changed.has("structure") || changed.has("passend") || changed.has("view") || step !== this.renderedStep;

@@ -168,16 +168,27 @@ export class Inspector {
   ruleCard(step, rec) {
     const clauses = parseRule(rec.rule);
     const bindings = { dy: tensorToken(rec.shape, rec.grad, rec.grad?.preview) };
+    // a rule's clauses follow the op's arguments, and a Python number among them (the 2 of
+    // `x * 2`, in attrs.scalars by position) is no input: it is a constant, with no gradient
+    const scalars = rec.attrs?.scalars || {}, inputs = rec.inputs || [];
+    const args = [];   // per argument position: {input: index into inputs} or {scalar: value}
+    for (let i = 0, j = 0; i < inputs.length + Object.keys(scalars).length; i++) {
+      args.push(String(i) in scalars ? { scalar: scalars[String(i)] } : { input: j++ });
+    }
+    const argOf = (i) => args[i] || { input: i };
+    const constants = new Set();
     clauses.forEach((c, i) => {
-      const inp = step.nodes.get(rec.inputs[i]);
+      const arg = argOf(i);
+      if (c.name && arg.scalar !== undefined) { bindings[c.name] = String(arg.scalar); constants.add(c.name); return; }
+      const inp = step.nodes.get(inputs[arg.input]);
       if (c.name && inp) bindings[c.name] = tensorToken(inp.shape, inp.stats, inp.preview);
     });
     if (!("out" in bindings)) bindings.out = tensorToken(rec.shape, rec.stats, rec.preview);
     const card = h("section", { class: "card", "data-testid": "backward-rule" }, h("h4", {}, "Backward rule"),
       h("p", { class: "rule" }, h("code", {}, rec.rule || "(no rule text)")));
-    const sent = contribsByInput(rec.inputs || [], rec.contribs || []);
-    const rows = clauses.map((c, i) => {
-      const contrib = sent[i], input = rec.inputs?.[i];
+    const sent = contribsByInput(inputs, rec.contribs || []);
+    const rows = clauses.filter((c, i) => argOf(i).scalar === undefined).map((c) => {
+      const k = argOf(c.index).input, contrib = sent[k], input = inputs[k];
       let result = null;
       if (contrib) {
         result = h("span", { class: "rule-result", "data-testid": "rule-result" },
@@ -193,7 +204,7 @@ export class Inspector {
     });
     card.append(h("div", { class: "rule-rows" }, rows));
     const where = Object.entries(bindings).filter(([k]) => rec.rule.includes(k))
-      .map(([k, v]) => `${k} = ${v}`).join(",   ");
+      .map(([k, v]) => `${k} = ${v}${constants.has(k) ? " (a constant)" : ""}`).join(",   ");
     if (where) card.append(h("p", { class: "muted small" }, "where ", where));
     return card;
   }

@@ -209,8 +209,11 @@ function switchSession(id) {
   replay.reset();
   controls.setRecording(timeline.recording = recording);
   $("[data-testid=anomaly]").hidden = true;
-  $("[data-testid=job-status]").hidden = true;
+  const badge = $("[data-testid=job-status]");   // the last session's job or process state
+  badge.hidden = true; badge.textContent = ""; badge.dataset.state = ""; badge.title = "";
+  delete document.body.dataset.job;
   $("[data-testid=notice]").hidden = true;
+  controls.setSession(id);
   sessionSelect.value = id;   // the list may have been drawn before any session was picked
   const u = new URL(window.location.href);
   u.searchParams.set("session", id);
@@ -263,7 +266,8 @@ conn = new Connection(token, {
     schedule("view", "scalars", "structure");
   },
   tensor: (msg) => inspector.onTensor(msg),
-  joined: ({ session: row }) => {   // a job or process that ended before this page joined
+  joined: ({ session: row, state }) => {   // a job or process that ended before this page joined
+    if (Array.isArray(state?.breakpoints)) controls.loadServer(row.id, state.breakpoints);
     if (ENDED.has(row?.status)) {
       conn.handlers.jobStatus({ session: row.id, status: row.status, message: row.message || null });
     }

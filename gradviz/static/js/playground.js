@@ -58,7 +58,7 @@ class Playground {
     E.gran = h("select", { "data-testid": "step-granularity", "aria-label": "step granularity" },
       h("option", { value: "step" }, "training step"), h("option", { value: "op" }, "forward op"), h("option", { value: "node" }, "backward node"));
     E.runState = h("span", { class: "run-state", "data-testid": "pg-run-state", "data-state": "idle" }, "not started");
-    E.stepInfo = h("span", { class: "muted small", "data-testid": "pg-step" });
+    E.stepInfo = h("span", { class: "muted small", "data-testid": "pg-step-info" });
     E.accuracy = h("span", { class: "pg-acc", "data-testid": "pg-accuracy", "data-value": "" }, "test accuracy —");
     E.specErr = h("div", { class: "pg-spec-error", "data-testid": "spec-error", hidden: true });
     E.chart = h("canvas", { "data-testid": "pg-loss-chart", "data-count": "0", "data-last": "" });

@@ -32,8 +32,9 @@ export class Replay {
 
   /** Events of the recording as they arrive: shown at once unless the cursor is in use. */
   take(batch) {
-    const fresh = [];
+    const fresh = [], session = this.store.session;
     for (const ev of batch) {
+      if (ev.session && session && ev.session !== session) continue;   // another session's
       if (ev.seq !== undefined && ev.seq !== null) {
         if (ev.seq <= this.maxSeq) continue;
         this.maxSeq = ev.seq;

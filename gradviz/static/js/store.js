@@ -78,10 +78,12 @@ export class Store {
 
   get current() { return this.steps[this.steps.length - 1] || null; }
 
-  /** Take a batch of events; duplicates (seq already seen) are ignored. */
+  /** Take a batch of events; duplicates (seq already seen) and events of another session
+   * (seqs count per session: one of theirs would hide ours as "seen") are ignored. */
   ingest(batch) {
     const changed = new Set();
     for (const ev of batch) {
+      if (ev.session && this.session && ev.session !== this.session) continue;
       if (ev.seq !== undefined && ev.seq !== null) {
         if (ev.seq <= this.lastSeq) continue;
         this.lastSeq = ev.seq;

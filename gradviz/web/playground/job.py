@@ -230,5 +230,12 @@ class PlaygroundJob(Job):
                 pred = int(h.numpy()[0].argmax())
             finally:
                 self.model.train(was)
-        gv.trace.emit({"type": "feature_maps", "step": step, "sample": i, "label": int(yte[i]),
-                       "pred": pred, "input": _r(self._img(Xte[i]), 3), "layers": layers})
+        ev = {"type": "feature_maps", "step": step, "sample": i, "label": int(yte[i]),
+              "pred": pred, "input": _r(self._img(Xte[i]), 3), "layers": layers}
+        if self.alive():
+            gv.trace.emit(ev)
+        else:
+            # the loop has ended and its recorder with it (emit would drop the event, or hand
+            # it to another job's session): store it in this session directly
+            from ...trace.core import SCHEMA_VERSION
+            self.manager.ingest_local(self.session, [dict(ev, v=SCHEMA_VERSION)])

@@ -73,22 +73,32 @@ def _limit(value, limits, name, code, what, field, layer=None):
                              field=field, layer=layer, limit={"name": name, "value": lim})
 
 
-def _num(value, field, lo, hi, integer=False, layer=None):
+def _got(value):
+    """What the user gave, for a message: a value left out or blank reads "empty", not None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "empty"
+    return f"got {value!r}" if not isinstance(value, (dict, list)) else \
+        f"got {type(value).__name__}"
+
+
+def _num(value, field, lo, hi, integer=False, layer=None, label=None):
+    """``label``: how the message names the value (a layer's: "layer 1 (Linear) out_features",
+    counted from 1 as the builder's rows are; ``field`` keeps the 0-based JSON path)."""
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
         (not integer or isinstance(value, int) or (isinstance(value, float) and
                                                    value.is_integer())) and \
         math.isfinite(value) and lo <= value <= hi
     if not ok:
         kind = "an integer" if integer else "a number"
-        got = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
-        raise SpecError("BAD_SPEC", f"{field} must be {kind} between {lo} and {hi} (got {got})",
-                        field=field, layer=layer)
+        raise SpecError("BAD_SPEC", f"{label or field} must be {kind} between {lo} and {hi} "
+                        f"({_got(value)})", field=field, layer=layer)
     return int(value) if integer else float(value)
 
 
-def _bool(value, field, layer=None):
+def _bool(value, field, layer=None, label=None):
     if not isinstance(value, bool):
-        raise SpecError("BAD_SPEC", f"{field} must be true or false", field=field, layer=layer)
+        raise SpecError("BAD_SPEC", f"{label or field} must be true or false ({_got(value)})",
+                        field=field, layer=layer)
     return value
 
 
@@ -165,13 +175,14 @@ def _layer(i, layer, shape, limits):
         v = layer.get(key, default)
         if lim and isinstance(v, int) and not isinstance(v, bool):
             _limit(v, limits, lim, code, f"{name} {key}", f"{f}.{key}", i)
-        return _num(v, f"{f}.{key}", lo, hi if not lim else limit_of(limits, lim), True, i)
+        return _num(v, f"{f}.{key}", lo, hi if not lim else limit_of(limits, lim), True, i,
+                    f"{name} {key}")
 
     width = limit_of(limits, "max_width")
     if t == "Linear":
         need(1, "a flat input (features,)")
         out = geti("out_features", None, 1, width, "max_width", "LAYER_TOO_WIDE")
-        bias = _bool(layer.get("bias", True), f + ".bias", i)
+        bias = _bool(layer.get("bias", True), f + ".bias", i, f"{name} bias")
         return {"type": t, "out_features": out, "bias": bias}, (out,), \
             shape[0] * out + (out if bias else 0)
     if t in ("Conv1d", "Conv2d"):
@@ -199,7 +210,8 @@ def _layer(i, layer, shape, limits):
     if t == "Flatten":
         return {"type": t}, (math.prod(shape),), 0
     if t == "Dropout":
-        return {"type": t, "p": _num(layer.get("p", 0.5), f + ".p", 0.0, 0.99, layer=i)}, shape, 0
+        return {"type": t, "p": _num(layer.get("p", 0.5), f + ".p", 0.0, 0.99, layer=i,
+                                             label=f"{name} p")}, shape, 0
     if t in ("BatchNorm", "BatchNorm1d", "BatchNorm2d"):
         if len(shape) not in (1, 2, 3):
             raise SpecError("SHAPE_MISMATCH", f"{name} needs (features,), (channels, length) or "
@@ -227,7 +239,8 @@ def _layer(i, layer, shape, limits):
             raise SpecError("SHAPE_MISMATCH", f"{name}: nhead {heads} must divide the "
                             f"{d} features of each time step", field=f + ".nhead", layer=i)
         ff = geti("dim_feedforward", 32, 1, width, "max_width", "LAYER_TOO_WIDE")
-        p = _num(layer.get("dropout", 0.0), f + ".dropout", 0.0, 0.99, layer=i)
+        p = _num(layer.get("dropout", 0.0), f + ".dropout", 0.0, 0.99, layer=i,
+                 label=f"{name} dropout")
         # attention (in and out projections), feed-forward block, two LayerNorms
         params = 4 * d * d + 4 * d + 2 * d * ff + ff + d + 4 * d
         return {"type": t, "nhead": heads, "dim_feedforward": ff, "dropout": p}, shape, params
