@@ -264,3 +264,57 @@ def test_the_page_says_when_an_attached_process_ends(browser, tmp_path):
         att.close()
         ctx.close()
         server.stop()
+
+
+INF_GRAD_SCRIPT = """
+import sys
+import gradviz as gv
+
+url, token, session = sys.argv[1:4]
+att = gv.attach(url, token=token, session=session, paused=True)
+for step in range(100000):
+    x = gv.tensor([0.0, 1.0], requires_grad=True)
+    (x.sqrt() * 3).sum().backward()      # d sqrt(x) / dx at 0 = inf, into x.grad only
+"""
+
+
+def test_nan_inf_breakpoint_stops_where_a_backward_node_sends_inf_into_a_leaf(browser, server,
+                                                                              tmp_path):
+    """The page's "Pause on NaN / Inf" stops after the backward of Sqrt, whose gradient into
+    the leaf x is inf (every value and every incoming gradient is finite): the run state says
+    so and the Sqrt node is the current one. Before, nothing stopped."""
+    script = tmp_path / "inf_grad.py"
+    script.write_text(textwrap.dedent(INF_GRAD_SCRIPT))
+    proc = subprocess.Popen([sys.executable, str(script), server.base, server.token, "att-inf"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    ctx = browser.new_context(viewport=VIEWPORT)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        deadline = time.time() + 30
+        while "att-inf" not in server.gv.manager.sessions and time.time() < deadline:
+            assert proc.poll() is None, proc.stdout.read()
+            time.sleep(0.1)
+        pg.goto(f"{server.url}&session=att-inf")
+        pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+        pg.wait_for_selector("[data-testid=run-state][data-state=paused]", timeout=20000)
+        pg.click("[data-testid=tab-breakpoints]")
+        pg.check("[data-testid=bp-nan]")
+        pg.click("[data-testid=run]")
+        pg.wait_for_function(
+            "() => document.querySelector('[data-testid=run-state]').textContent"
+            ".includes('after backward of Sqrt')", timeout=20000)
+        shot(pg, "22-inf-grad-into-leaf")
+        # the node that sent the inf is marked (anomaly wins over current) and inspected
+        bad = pg.locator("[data-testid=graph] [data-node-id][data-state=anomaly]")
+        assert bad.count() == 1 and bad.locator(".l1").text_content() == "Sqrt"
+        assert pg.get_attribute("[data-testid=inspector]", "data-node-id") == \
+            bad.get_attribute("data-node-id")
+        assert "Sqrt" in pg.locator("[data-testid=anomaly]").text_content()
+    finally:
+        ctx.close()
+        proc.kill()
+        proc.wait(10)
+        proc.stdout.close()
+    assert not errors

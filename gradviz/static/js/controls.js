@@ -136,7 +136,8 @@ export class Controls {
     else if (p) {
       const at = store.currentNode;
       const rec = step?.nodes.get(at);
-      const where = p.at === "step" ? "before the next step" : p.at === "backward_end" ? "after backward" : (p.at === "before_backward" ? "before backward of" : "after forward of");
+      const where = { step: "before the next step", backward_end: "after backward",
+        before_backward: "before backward of", after_backward: "after backward of" }[p.at] ?? "after forward of";
       text = `${replay ? "replay · " : ""}paused ${where}${rec ? " " + (rec.op || rec.name || "") + " #" + at : ""}`;
       state = "paused";
     } else if (step && (step.phase === "forward" || step.phase === "backward")) { text = `running · ${step.phase}`; state = "running"; }

@@ -271,7 +271,8 @@ export class Store {
     const p = this.paused;
     if (!p) return null;
     if (p.at === "before_backward") return p.next;
-    return p.at === "after_forward" || p.at === undefined ? p.node : null;   // step / backward_end: between nodes
+    // after_backward: the node whose backward sent NaN/Inf; step / backward_end: between nodes
+    return p.at === "after_forward" || p.at === "after_backward" || p.at === undefined ? p.node : null;
   }
 
   /** The state a node shows in `step` (data-state): anomaly > current > backward > forward. */
