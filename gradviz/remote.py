@@ -176,6 +176,7 @@ class Attachment:
         self.making = 0              # events taken from the outbox, being encoded
         self._warned = False
         self.connect_error = None    # what the server said when it refused the connection
+        self.exit_hint = None        # how the process ends, when a runner knows (`gradviz run`)
         self.client = None
         self.sender = None
 
@@ -437,11 +438,14 @@ class Attachment:
             self.cond.notify_all()
             return self.cond.wait_for(lambda: not self._busy(), timeout)
 
-    def close(self, timeout=30.0):
-        """Flush, stop tracing into the server, and disconnect (idempotent)."""
+    def close(self, timeout=30.0, exit=None):
+        """Flush, stop tracing into the server, tell it how the process ended and
+        disconnect (idempotent). ``exit``: ``"ok"``, ``"error: ValueError"``,
+        ``"interrupted"``; default: from the exception that is ending the interpreter."""
         if self.closing:
             return
         self.closing = True
+        was_active = self.active
         if self.active:
             from .trace import TRACER
             TRACER.remove_sink(self._sink, background=True)
@@ -457,7 +461,20 @@ class Attachment:
                 atexit.unregister(self.close)
             except Exception:
                 pass
+        if was_active:
+            if exit is None:
+                exit = self.exit_hint or exit_reason(getattr(sys, "last_type", None))
+            self._bye(exit)
         self._shutdown_client()
+
+    def _bye(self, reason):
+        """Tell the server how the process ended (shown as the session's ``exit``)."""
+        try:
+            if self.client.connected:
+                self.client.call("bye", {"session": self.session, "exit": reason[:200]},
+                                 timeout=2.0)
+        except Exception:   # an older server, or gone: the exit reason is only informative
+            pass
 
     def _drain_or_give_up(self, timeout, offline_grace=5.0):
         """Wait for every event to be acknowledged; give up after a long disconnection."""
@@ -493,8 +510,17 @@ class Attachment:
         return self
 
     def __exit__(self, *exc):
-        self.close()
+        self.close(exit=exit_reason(exc[0]))
         return False
+
+
+def exit_reason(exc_type):
+    """The ``exit`` text for a process ending with ``exc_type`` (None: a clean end)."""
+    if exc_type is None or (isinstance(exc_type, type) and issubclass(exc_type, SystemExit)):
+        return "ok"
+    if isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt):
+        return "interrupted"
+    return f"error: {getattr(exc_type, '__name__', exc_type)}"
 
 
 def attach(url="http://127.0.0.1:5000", token=None, session=None, paused=False, title=None,

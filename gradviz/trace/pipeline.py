@@ -22,6 +22,7 @@ message, encoded once. Other viewers get a list of event objects (``events
 [{...}]``), in smaller batches.
 """
 import json
+import logging
 import threading
 from collections import deque
 
@@ -192,43 +193,60 @@ class Fanout:
         with self.lock:
             feeds = list(self.feeds.values())
         for feed in feeds:
-            if not self.can_send(feed.sid):
-                continue
-            limit = self.raw_batch_max if feed.raw else self.batch_max
-            if not feed.live and not feed.items:
-                pairs = self.catch_up(feed.session, feed.cursor, limit)
-                if pairs and pairs[0][0] > feed.cursor + 1:
-                    # older than retention: a snapshot of the current state, then the
-                    # events after it (or, with no snapshot, say what is gone)
-                    snap = self.snapshot(feed.session, feed.cursor) if self.snapshot else None
-                    if snap is not None:
-                        self._send_snapshot(feed, *snap)
-                        pairs = []
-                    else:
-                        first = pairs[0][0]
-                        feed.note_gap(feed.cursor + 1, first - 1, first - 1 - feed.cursor)
-                if pairs:
-                    with feed.lock:
-                        feed.items.extend(pairs)
-                        feed.cursor = pairs[-1][0]
-                if len(pairs) < limit:
-                    with session_lock(feed.session):
-                        self.go_live(feed, session_last_seq(feed.session))
-                    self.wake.set()
-            if feed.raw:
-                gap, batch = feed.take_raw(limit)
-                payload = json_array(batch) if batch else None
-            else:
-                gap, batch = feed.take(limit)
-                payload = batch
-            if gap is not None:
-                self.emit(feed.sid, "gap", gap)
-            if batch:
-                self.emit(feed.sid, "events", payload)
-                sent += len(batch)
-                if feed.items or not feed.live:
-                    self.wake.set()     # more to send (queued, or still catching up)
+            try:
+                sent += self._pump_feed(feed, session_lock, session_last_seq)
+            except Exception:   # one broken feed must not starve the others: drop it alone
+                logging.getLogger("gradviz.web").exception(
+                    "fan-out to %s on %s failed; feed dropped", feed.sid, feed.session)
+                self.leave(feed.sid, feed.session)
+                try:
+                    self.emit(feed.sid, "error", {"code": "FEED_FAILED", "session": feed.session,
+                                                  "message": "the server could not send this "
+                                                  "session's events; join again"})
+                except Exception:
+                    pass
         self.sent_events += sent
+        return sent
+
+    def _pump_feed(self, feed, session_lock, session_last_seq):
+        """Send one batch to ``feed`` if its client has room; returns events sent."""
+        sent = 0
+        if not self.can_send(feed.sid):
+            return 0
+        limit = self.raw_batch_max if feed.raw else self.batch_max
+        if not feed.live and not feed.items:
+            pairs = self.catch_up(feed.session, feed.cursor, limit)
+            if pairs and pairs[0][0] > feed.cursor + 1:
+                # older than retention: a snapshot of the current state, then the
+                # events after it (or, with no snapshot, say what is gone)
+                snap = self.snapshot(feed.session, feed.cursor) if self.snapshot else None
+                if snap is not None:
+                    self._send_snapshot(feed, *snap)
+                    pairs = []
+                else:
+                    first = pairs[0][0]
+                    feed.note_gap(feed.cursor + 1, first - 1, first - 1 - feed.cursor)
+            if pairs:
+                with feed.lock:
+                    feed.items.extend(pairs)
+                    feed.cursor = pairs[-1][0]
+            if len(pairs) < limit:
+                with session_lock(feed.session):
+                    self.go_live(feed, session_last_seq(feed.session))
+                self.wake.set()
+        if feed.raw:
+            gap, batch = feed.take_raw(limit)
+            payload = json_array(batch) if batch else None
+        else:
+            gap, batch = feed.take(limit)
+            payload = batch
+        if gap is not None:
+            self.emit(feed.sid, "gap", gap)
+        if batch:
+            self.emit(feed.sid, "events", payload)
+            sent += len(batch)
+            if feed.items or not feed.live:
+                self.wake.set()     # more to send (queued, or still catching up)
         return sent
 
     def _send_snapshot(self, feed, upto, pairs):
@@ -252,7 +270,6 @@ class Fanout:
             try:
                 self.pump_once(session_lock, session_last_seq)
             except Exception:  # a broken client must not stop the pump for the others
-                import logging
                 logging.getLogger("gradviz.web").exception("fan-out pump failed")
                 sleep(0.05)
 

@@ -46,13 +46,11 @@ class Recording:
 
     @classmethod
     def load(cls, path):
-        """Read a JSON-lines recording written by ``save`` or the server."""
+        """Read a JSON-lines recording written by ``save`` or the server (as ``gradviz
+        replay`` does: a torn last line is skipped, a bad line is a ``GradvizError``)."""
+        from ..cli import load_recording
         rec = cls()
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                line = line.strip()
-                if line:
-                    rec._events.append(json.loads(line))
+        rec._events = load_recording(path)
         if rec._events:
             rec.session = rec._events[0].get("session", "local")
             rec._seq = rec._events[-1].get("seq", len(rec._events))

@@ -20,7 +20,7 @@ from ..trace.pipeline import BATCH_MAX, FEED_MAX_EVENTS, Fanout
 from ..trace.store import EventStore, default_store_path
 from .limits import DEFAULT_LIMITS, ApiError, LimitError
 from .namespace import VIEWERS
-from .security import allowed_hosts, new_token, Guard, same_origin
+from .security import allowed_hosts, is_wildcard, new_token, Guard, same_origin
 from .sessions import SessionManager
 
 PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -150,6 +150,10 @@ class Server:
         if session.job is not None:
             return apply_command(session.job.gate, msg)
         if session.source == "attached":
+            if not session.producers and self.bridge is None:
+                # nobody would ever act on it (with a bridge, another server may hold it)
+                raise ApiError("NOT_CONTROLLABLE", f"session {session.id!r} has no connected "
+                               "producer: its process has ended", status=409)
             self.socketio.emit("command", msg, to="producer:" + session.id)
             return None
         if session.source == "playground" and self.bridge is not None and not remote:
@@ -265,7 +269,7 @@ def create_app(config=None):
     app.register_blueprint(bp)
     register_errors(app)
     socketio.on_namespace(GradvizNamespace("/", server))
-    app.wsgi_app = Guard(app.wsgi_app, hosts)
+    app.wsgi_app = Guard(app.wsgi_app, hosts, local_ips=is_wildcard(cfg["host"]))
     return app
 
 

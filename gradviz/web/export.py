@@ -5,15 +5,45 @@
 graph (leaves and ops as nodes, inputs as edges) through Graphviz.
 """
 import json
+import logging
 
 from .limits import ApiError
+
+log = logging.getLogger("gradviz.web")
+DEFAULT = object()   # export_graph: viz's own node limit
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png", "dot": "text/vnd.graphviz",
            "json": "application/json"}
 
 
+def _node_id(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def well_formed(events):
+    """The graph events a builder can trust: integer ``node`` ids and list ``inputs`` (of
+    integer ids); a producer may store anything, so the rest are skipped, not fatal."""
+    out = []
+    for ev in events:
+        if not isinstance(ev, dict):
+            continue
+        t = ev.get("type")
+        if t in ("op", "leaf", "grad", "accum") and not _node_id(ev.get("node")):
+            continue
+        if t == "op":
+            inputs = ev.get("inputs", [])
+            if not isinstance(inputs, list):
+                continue
+            if not all(_node_id(i) for i in inputs):
+                ev = dict(ev, inputs=[i for i in inputs if _node_id(i)])
+        out.append(ev)
+    return out
+
+
 def current_graph(events):
-    """The events of the latest forward graph: what the last root (or op) depends on."""
+    """The events of the latest forward graph: what the last root (or op) depends on
+    (malformed events skipped: see ``well_formed``)."""
+    events = well_formed(events)
     ops, leaves, root = {}, {}, None
     for ev in events:
         t = ev.get("type")
@@ -21,7 +51,7 @@ def current_graph(events):
             ops[ev["node"]] = ev
         elif t == "leaf":
             leaves[ev["node"]] = ev
-        elif t == "backward_begin" and ev.get("root") is not None:
+        elif t == "backward_begin" and _node_id(ev.get("root")):
             root = ev["root"]
     if root is None or root not in ops:
         root = max(ops) if ops else None
@@ -32,13 +62,13 @@ def current_graph(events):
             continue
         keep.add(n)
         if n in ops:
-            stack.extend(i for i in ops[n].get("inputs", []) if isinstance(i, int))
+            stack.extend(ops[n].get("inputs", []))
     if root is None:
         keep = set(leaves)
     picked = [ev for ev in events if ev.get("type") in ("leaf", "op")
-              and ev.get("node") in keep]
+              and ev["node"] in keep]
     picked += [ev for ev in events if ev.get("type") in ("grad", "accum")
-               and ev.get("node") in keep]
+               and ev["node"] in keep]
     return picked
 
 
@@ -48,8 +78,10 @@ def graph_json(events):
     for ev in events:
         t = ev.get("type")
         if t == "leaf":
-            nodes[ev["node"]] = {"id": ev["node"], "kind": "leaf", "label": ev.get("name")
-                                 or f"leaf {ev['node']}", "shape": ev.get("shape")}
+            # unnamed leaves are labelled as the SVG/DOT drawings label them
+            unnamed = "param" if ev.get("requires_grad") else "input"
+            nodes[ev["node"]] = {"id": ev["node"], "kind": "leaf",
+                                 "label": ev.get("name") or unnamed, "shape": ev.get("shape")}
         elif t == "op":
             nodes[ev["node"]] = {"id": ev["node"], "kind": "op", "label": ev.get("op"),
                                  "shape": ev.get("shape"), "module": ev.get("module")}
@@ -72,15 +104,27 @@ def graph_dot(graph):
     return "\n".join(lines) + "\n"
 
 
-def export_graph(events, fmt):
-    """``(bytes, mimetype)`` of the current graph in ``fmt``."""
+def export_graph(events, fmt, max_nodes=DEFAULT):
+    """``(bytes, mimetype)`` of the current graph in ``fmt`` (``max_nodes``: the svg/png
+    size guard of ``gradviz.viz.export``; None draws any size)."""
     if fmt not in FORMATS:
         raise ApiError("BAD_FORMAT", f"export format must be one of {tuple(FORMATS)}")
     events = current_graph(events)
     viz = _viz_builder()
     if viz is not None and fmt != "json":
-        g = viz(events)
-        data = g.source.encode() if fmt == "dot" else g.pipe(format=fmt)
+        from ..viz.model import VizError
+        opts = {} if max_nodes is DEFAULT else {"max_nodes": max_nodes}
+        try:
+            g = viz(events)
+            data = g.source.encode() if fmt == "dot" else g.pipe(format=fmt, **opts)
+        except VizError as e:
+            raise ApiError("EXPORT_FAILED", str(e), status=422) from None
+        except (TypeError, ValueError, KeyError, AttributeError):
+            # stored events come from producers: an odd field must not become a 500
+            log.warning("graph export failed on the session's events", exc_info=True)
+            raise ApiError("BAD_EVENTS", "the session's events have fields the graph "
+                           "export cannot read (a producer sent malformed events)",
+                           status=422) from None
         return data, FORMATS[fmt]
     graph = graph_json(events)
     if fmt == "json":

@@ -52,6 +52,16 @@ def _session_arg(data):
     return sid
 
 
+def _new_session_arg(data):
+    """A session id a producer may create: one URL path segment, printable."""
+    sid = _session_arg(data)
+    if sid.strip(".") == "" or any(c in "/\\" or ord(c) < 32 or ord(c) == 127 for c in sid):
+        raise ApiError("BAD_SESSION_ID", f"session id {sid[:60]!r} cannot be used: it must "
+                                         "not contain '/', '\\' or control characters, nor "
+                                         "be made of dots only (the HTTP API could not reach it)")
+    return sid
+
+
 class GradvizNamespace(Namespace):
     """Namespace ``/`` of ``gradviz serve``."""
 
@@ -81,7 +91,8 @@ class GradvizNamespace(Namespace):
         return self._fail({"error": {"code": "UNKNOWN_EVENT",
                                      "message": f"unknown message type '{name[:60]}'; this "
                                                 "server understands join, leave, command, "
-                                                "breakpoint, tensor, playground, hello, produce"}})
+                                                "breakpoint, tensor, playground, hello, "
+                                                "produce, bye"}})
 
     # ---- connection -------------------------------------------------------------------
     def on_connect(self, auth=None):
@@ -120,9 +131,15 @@ class GradvizNamespace(Namespace):
         (``raw: true``: each ``events`` batch is one string, the JSON text of the array)."""
         s = self.gv.manager.get(_session_arg(data))
         after = data.get("after", 0)
-        if isinstance(after, bool) or not isinstance(after, int):
+        if after is None:
             after = 0
-        self.gv.fanout.join(request.sid, s.id, max(0, after), raw=data.get("raw") is True)
+        if isinstance(after, bool) or not isinstance(after, int):
+            raise ApiError("BAD_MESSAGE", "'after' must be an integer seq")
+        # below 0 means "from the start" (older pages send -1); past the last seq there is
+        # nothing to wait for, and clamping keeps the store's 64-bit seq column safe from a
+        # huge offset (one feed must not break all)
+        after = min(max(0, after), s.last_seq)
+        self.gv.fanout.join(request.sid, s.id, after, raw=data.get("raw") is True)
         join_room("session:" + s.id)
         state = s.job.gate.state() if s.job is not None else None
         return {"ok": True, "session": s.info(), "state": state}
@@ -194,7 +211,7 @@ class GradvizNamespace(Namespace):
         """``hello {session?, title?}``: open (or reopen) an attached session."""
         sid = data.get("session")
         if sid is not None:
-            sid = _session_arg(data)
+            sid = _new_session_arg(data)
             existing = self.gv.manager.sessions.get(sid)
             if existing is not None and existing.source != "attached":
                 raise ApiError("SESSION_TAKEN", f"session {sid!r} is a {existing.source} "
@@ -207,10 +224,25 @@ class GradvizNamespace(Namespace):
             client["producing"].add(s.id)
             s.producers += 1
             if s.producers == 1:
+                s.exit = None   # a new process: the last one's ending no longer applies
                 self.gv.announce_status(s, "attached")
         join_room("producer:" + s.id)
         # lines_bytes: `produce {lines}` may be UTF-8 bytes (a binary attachment)
         return {"ok": True, "session": s.id, "last_seq": s.last_seq, "lines_bytes": True}
+
+    @handler("producer")
+    def on_bye(self, data):
+        """``bye {session, exit}``: the producer's process is ending; ``exit`` says how
+        (``"ok"``, ``"error: ValueError"``, ``"interrupted"``), shown as the session's
+        ``exit`` in the listing once its producer disconnects."""
+        sid = _session_arg(data)
+        if sid not in self.gv.clients[request.sid]["producing"]:
+            raise ApiError("NOT_PRODUCING", "send 'hello' for this session before 'bye'")
+        exit_ = data.get("exit")
+        if not isinstance(exit_, str) or not 0 < len(exit_) <= 200:
+            raise ApiError("BAD_MESSAGE", "'exit' must be a short string")
+        self.gv.manager.get(sid).exit = exit_
+        return {"ok": True}
 
     @handler("producer")
     def on_produce(self, data):

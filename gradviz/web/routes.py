@@ -6,12 +6,13 @@ refuse the cookie alone. Errors are ``{"error": {"code", "message", "limit"}}``.
 """
 import json
 import os
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, render_template_string, request
 from flask import render_template, stream_with_context
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .limits import ApiError, check_limit
+from .limits import ApiError, LimitError, check_limit, check_payload
 from .security import COOKIE, request_token, token_ok
 
 bp = Blueprint("gradviz", __name__, root_path=os.path.dirname(os.path.abspath(__file__)))
@@ -91,6 +92,7 @@ def events(sid):
         raise ApiError("BAD_ARGUMENT", "'after' and 'limit' must be integers") from None
     if limit < 1:
         raise ApiError("BAD_ARGUMENT", "'limit' must be at least 1")
+    after = min(after, s.last_seq)   # nothing lies beyond it (and seqs are 64-bit in SQLite)
     check_limit(limit, srv.limits, "max_page_events", "PAGE_TOO_LARGE", "limit")
     rows = srv.store.read_raw(s.id, after, limit)
     body = '{"events":[' + ",".join(b for _, b in rows) + '],"next":' + \
@@ -124,7 +126,12 @@ def command(sid):
     """``POST {action, ...}``: the same commands as the Socket.IO ``command`` event."""
     srv = _server()
     s = srv.manager.get(sid)
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:   # `silent` only covers BadRequest, not a body nested too deep
+        _too_deep(srv.limits)
+    if isinstance(data, (dict, list)):
+        check_payload(data if isinstance(data, dict) else {"_": data}, srv.limits, "command")
     if not isinstance(data, dict) or not isinstance(data.get("action"), str):
         raise ApiError("BAD_MESSAGE", "send a JSON object with an 'action'")
     return jsonify({"ok": True, "state": srv.control(s, data)})
@@ -151,7 +158,21 @@ def recording(sid):
             yield body + "\n"
 
     return Response(stream_with_context(lines()), mimetype="application/x-ndjson",
-                    headers={"Content-Disposition": f'attachment; filename="{s.id}.jsonl"'})
+                    headers={"Content-Disposition": content_disposition(s.id + ".jsonl")})
+
+
+def content_disposition(filename):
+    """``attachment`` with an ASCII fallback name and the exact one as RFC 6266
+    ``filename*=UTF-8''...``, so any session id makes a valid, safe header."""
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_"
+                       for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _too_deep(limits):
+    depth = limits["max_json_depth"]
+    raise LimitError("TOO_DEEP", f"the command body nests deeper than {depth} levels",
+                     limit={"name": "max_json_depth", "value": depth})
 
 
 def register_errors(app):

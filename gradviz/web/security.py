@@ -4,6 +4,7 @@ The guard wraps the whole WSGI app (Flask routes and the Socket.IO endpoint
 alike), so a DNS-rebinding page or a cross-site request is refused before any
 handler runs.
 """
+import functools
 import hmac
 import ipaddress
 import json
@@ -44,12 +45,38 @@ def allowed_hosts(bind_host, extra=()):
     """Host names a request may carry in its Host header."""
     hosts = {"localhost", "127.0.0.1", "::1"}
     h = bind_host.strip("[]")
-    if h in ("0.0.0.0", "::", ""):
+    if is_wildcard(h):
         hosts.update({socket.gethostname().lower(), socket.getfqdn().lower()})
     else:
         hosts.add(h.lower())
     hosts.update(x.lower() for x in extra)
     return hosts
+
+
+def is_wildcard(bind_host):
+    """True for a bind address that listens on every interface."""
+    return bind_host.strip("[]") in ("0.0.0.0", "::", "")
+
+
+@functools.lru_cache(maxsize=256)
+def is_local_address(host):
+    """True when ``host`` is an IP literal of one of this machine's interfaces.
+
+    Binding a socket to an address succeeds only for a local one; an IP literal
+    in the Host header cannot come from DNS rebinding (that needs a name)."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if ip.is_unspecified or ip.is_multicast:
+        return False
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as s:
+            s.bind((str(ip), 0))
+        return True
+    except OSError:
+        return False
 
 
 def host_name(host_header):
@@ -75,12 +102,17 @@ def same_origin(origin, environ):
 class Guard:
     """WSGI middleware: Host allow-list and same-origin check on every request."""
 
-    def __init__(self, app, hosts):
+    def __init__(self, app, hosts, local_ips=False):
         self.app = app
         self.hosts = set(hosts)
+        self.local_ips = local_ips   # also this machine's own IP addresses (a 0.0.0.0 bind)
+
+    def host_ok(self, host):
+        """True when a request may name this server ``host``."""
+        return host in self.hosts or (self.local_ips and is_local_address(host))
 
     def __call__(self, environ, start_response):
-        if host_name(environ.get("HTTP_HOST")) not in self.hosts:
+        if not self.host_ok(host_name(environ.get("HTTP_HOST"))):
             return _refuse(start_response, "BAD_HOST",
                            "this server only answers to its own host names "
                            "(Host header not allowed)")

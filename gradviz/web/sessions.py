@@ -42,6 +42,7 @@ class Session:
         self.producers = 0           # connected producers (attached sessions)
         self.status = None           # job status text (ready, running, done, error...)
         self.message = None          # what went wrong, with status "error"
+        self.exit = None             # how an attached process ended ("ok", "error: X"...)
 
     @property
     def live(self):
@@ -58,6 +59,8 @@ class Session:
             row["status"] = self.status
         if self.message:
             row["message"] = self.message
+        if self.exit and not self.producers:
+            row["exit"] = self.exit
         return row
 
     def set_status(self, status, message=None):
