@@ -211,6 +211,7 @@ class Attachment:
         from .trace import TRACER
         self.active = True
         install_gate(self.gate)   # under gv.debug.break_on's gate if one is set already
+        _watch_uncaught()
         TRACER.add_sink(self._sink, background=True)
         self.sender = threading.Thread(target=self._send_loop, name="gradviz-attach",
                                        daemon=True)
@@ -463,7 +464,7 @@ class Attachment:
                 pass
         if was_active:
             if exit is None:
-                exit = self.exit_hint or exit_reason(getattr(sys, "last_type", None))
+                exit = self.exit_hint or exit_reason(_UNCAUGHT[0])
             self._bye(exit)
         self._shutdown_client()
 
@@ -512,6 +513,23 @@ class Attachment:
     def __exit__(self, *exc):
         self.close(exit=exit_reason(exc[0]))
         return False
+
+
+# the type of the exception that reached sys.excepthook: the one ending the interpreter
+# (sys.last_type is not that: pytest and IPython set it for exceptions that end nothing)
+_UNCAUGHT = [None]
+
+
+def _watch_uncaught():
+    prev = sys.excepthook
+    if getattr(prev, "gradviz_watch", False):
+        return
+
+    def hook(exc_type, value, tb):
+        _UNCAUGHT[0] = exc_type
+        prev(exc_type, value, tb)
+    hook.gradviz_watch = True
+    sys.excepthook = hook
 
 
 def exit_reason(exc_type):

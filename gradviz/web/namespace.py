@@ -122,7 +122,9 @@ class GradvizNamespace(Namespace):
                 if s is not None:
                     s.producers = max(0, s.producers - 1)
                     if not s.producers:   # its process exited (or lost the connection)
-                        self.gv.announce_status(s, "ended")
+                        # how, when its `bye` said (the page shows "process ended: <how>")
+                        how = s.exit if s.exit not in (None, "ok") else None
+                        self.gv.announce_status(s, "ended", how)
 
     # ---- viewers ----------------------------------------------------------------------
     @handler("viewer")

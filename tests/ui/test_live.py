@@ -318,3 +318,33 @@ def test_nan_inf_breakpoint_stops_where_a_backward_node_sends_inf_into_a_leaf(br
         proc.wait(10)
         proc.stdout.close()
     assert not errors
+
+
+CRASH_SCRIPT = """
+import sys
+import gradviz as gv
+
+url, token, session = sys.argv[1:4]
+gv.attach(url, token=token, session=session)
+x = gv.randn(3, requires_grad=True)
+(x * 2).sum().backward()
+raise ValueError("the data ran out")
+"""
+
+
+def test_the_page_says_how_an_attached_process_ended(browser, server, tmp_path):
+    """A plain script (gv.attach, no `gradviz run`) that dies of an exception: the job badge
+    says "process ended: error: ValueError", not the same words as a clean finish."""
+    script = tmp_path / "crash.py"
+    script.write_text(textwrap.dedent(CRASH_SCRIPT))
+    ctx = browser.new_context(viewport=VIEWPORT)
+    try:
+        proc = subprocess.run([sys.executable, str(script), server.base, server.token, "crash"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1 and "the data ran out" in proc.stderr
+        pg = ctx.new_page()
+        pg.goto(f"{server.url}&session=crash")
+        pg.wait_for_selector("[data-testid=job-status][data-state=ended]", timeout=15000)
+        assert pg.text_content("[data-testid=job-status]") == "process ended: error: ValueError"
+    finally:
+        ctx.close()
