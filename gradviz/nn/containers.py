@@ -3,7 +3,7 @@ import collections
 import operator
 
 from ..errors import GradvizError
-from .module import Module
+from .module import Module, _addindent
 from .parameter import Parameter
 
 
@@ -86,6 +86,21 @@ class ModuleList(Module):
         super().__init__()
         if modules is not None:
             self.extend(modules)
+
+    def __repr__(self):
+        """torch's layout: runs of identical children print once as ``(i-j): n x child``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        runs = []   # [start, end, repr]
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [_addindent(f"({i}): {r}" if i == j else f"({i}-{j}): {j - i + 1} x {r}", 2)
+                 for i, j, r in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
     def _index(self, idx):
         n = len(self._modules)

@@ -11,7 +11,9 @@ ReduceLROnPlateau steps on a metric.
 import bisect
 import collections
 import math
+import types
 
+from ..engine.tensor import Tensor
 from ..errors import GradvizError
 from .optimizer import ArgumentError, Optimizer
 
@@ -67,7 +69,10 @@ class LRScheduler:
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            if isinstance(group["lr"], Tensor):   # torch keeps a tensor lr a tensor
+                group["lr"].fill_(float(lr))
+            else:
+                group["lr"] = lr
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def state_dict(self):
@@ -180,8 +185,21 @@ class _LambdaBase(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
-        """As the base, without the functions (torch does not save them either)."""
-        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+        """As the base; ``lr_lambdas`` holds None per plain function and a callable object's
+        ``__dict__`` (torch's layout: functions themselves are not saved)."""
+        sd = {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+        sd["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else f.__dict__.copy()
+                            for f in self.lr_lambdas]
+        return sd
+
+    def load_state_dict(self, state_dict):
+        """Restore the state; the saved callable objects' attributes go back into them."""
+        state_dict = dict(state_dict)
+        saved = state_dict.pop("lr_lambdas", None) or []
+        super().load_state_dict(state_dict)
+        for f, attrs in zip(self.lr_lambdas, saved):
+            if attrs is not None:
+                f.__dict__.update(attrs)
 
 
 class LambdaLR(_LambdaBase):
@@ -391,6 +409,9 @@ class ReduceLROnPlateau(LRScheduler):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
         self.min_lrs = _per_group(min_lr, optimizer.param_groups, "min_lr")
+        # torch's state_dict also carries these two
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
+        self.mode_worse = math.inf if mode == "min" else -math.inf
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = threshold, threshold_mode
         self.cooldown, self.eps = cooldown, eps

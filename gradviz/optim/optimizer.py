@@ -156,6 +156,10 @@ class Optimizer:
         update = self._update
         states = self.state
         for group in self.param_groups:
+            if isinstance(group.get("lr"), Tensor):
+                # the update formulas work on arrays: a tensor lr (torch allows one) is read
+                # as its value, and the group keeps the tensor for schedulers / state_dict
+                group = {**group, "lr": group["lr"].item()}
             maximize = group.get("maximize", False)
             for p in group["params"]:
                 grad = p.grad

@@ -40,6 +40,8 @@ class SGD(Optimizer):
         states = self.state
         for group in groups:
             lr = group["lr"]
+            if isinstance(lr, Tensor):
+                lr = lr.item()
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:

@@ -134,13 +134,16 @@ class LayerNorm(_TrailingNorm):
         """Normalise the trailing axes."""
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
+    def extra_repr(self):
+        return super().extra_repr() + f", bias={self.bias is not None}"
+
 
 class GroupNorm(Module):
     """Normalise groups of channels of each item (``num_groups`` groups of C / groups
     channels), then scale and shift per channel."""
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups:
             raise ShapeError("num_channels must be divisible by num_groups")
@@ -148,7 +151,8 @@ class GroupNorm(Module):
         self.eps, self.affine = eps, affine
         if affine:
             self.weight = Parameter(creation.ones(num_channels, dtype=dtype, device=device))
-            self.bias = Parameter(creation.zeros(num_channels, dtype=dtype, device=device))
+            self.register_parameter("bias", Parameter(creation.zeros(
+                num_channels, dtype=dtype, device=device)) if bias else None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -158,7 +162,8 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")
 
 
 class _InstanceNorm(_NormBase):
