@@ -66,6 +66,13 @@ def _same(tensors, what):
 def cat(tensors, dim=0):
     """Concatenate along an existing dim."""
     ts = _same(list(tensors), "cat")
+    kept = [t for t in ts if t._data.shape != (0,)]
+    if len(kept) != len(ts):
+        # torch skips 1-D empty tensors (a legacy rule: they fit any shape, after taking
+        # part in dtype promotion); all of them empty gives one of them, along dim 0
+        if not kept:
+            kept, dim = ts[:1], 0
+        ts = kept
     nd = ts[0].ndim
     if nd == 0:
         raise ShapeError("zero-dimensional tensor (at position 0) cannot be concatenated; "

@@ -361,7 +361,9 @@ def inplace_of(name, compute, doc):
                 p, *(_swap(a, self, p) for a in args), **kwargs))
         with grad_mode.no_grad():
             out = compute(self, *args, **kwargs)._data
-        if out.dtype != self._data.dtype:
+        if out.dtype != self._data.dtype and not np.can_cast(out.dtype, self._data.dtype,
+                                                             "same_kind"):
+            # torch casts within a kind (float64 into float32) and refuses a higher kind
             raise GradvizError(f"result type {out.dtype} can't be cast to the desired output "
                                f"type {self._data.dtype} ({name} on a {self.dtype} tensor)")
         _check_inplace(self)

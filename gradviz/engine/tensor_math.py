@@ -17,7 +17,7 @@ from .tensor import Tensor
 from .tensor_inplace import (_unary_, bernoulli_, exponential_, masked_fill_, normal_,
                              uniform_)
 from .tensor_methods import _as_tensor, _binary, _coerce, _unary
-from .tensor_reduce import values_indices
+from .tensor_reduce import _accumulator, values_indices
 
 
 # ---- tests: bool results, no gradient ----------------------------------------------------
@@ -213,8 +213,7 @@ def multinomial(self, num_samples, replacement=False, *, generator=None):
 # ---- running products, extremes and logsumexp; NaN-skipping reductions ---------------------
 def cumprod(self, dim, dtype=None):
     """Running product along ``dim`` (its gradient is exact with zeros in the input)."""
-    x = self if dtype is None else self.to(dtype)
-    return O.Cumprod.apply(x, dim=dim)
+    return O.Cumprod.apply(_accumulator(self, dtype), dim=dim)
 
 
 def _running_extreme(cls, name):

@@ -14,6 +14,10 @@ from .tensor import Tensor
 _FLOAT_KINDS = "f"
 
 
+_NARROW_INT = {np.dtype(d): (np.iinfo(d).min, np.iinfo(d).max)
+               for d in (np.uint8, np.int8, np.int16, np.int32)}
+
+
 def _coerce(a, b):
     """Promote two operands as torch does; returns (a, b) as tensors or Python scalars."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
@@ -33,6 +37,12 @@ def _coerce(a, b):
     elif isinstance(s, numbers.Integral):
         s = int(s)
         if kind != "b":
+            if kind != "f":
+                lim = _NARROW_INT.get(t._data.dtype)
+                if lim is not None and not lim[0] <= s <= lim[1]:
+                    # torch casts the number to the tensor's dtype (wrapping around, u8 - 3
+                    # is u8 + 253); NumPy 2 raises OverflowError instead
+                    s = int(np.array(s).astype(t._data.dtype))
             return (a, s) if ta else (s, b)
     elif isinstance(s, numbers.Real):
         s = float(s)
@@ -96,7 +106,24 @@ def sub(self, other, alpha=1):
     """self - alpha * other."""
     if alpha != 1:
         other = other * alpha
-    return _binary(O.Sub, self, other)
+    return _sub(self, other)
+
+
+def _is_bool(x):
+    return isinstance(x, (bool, np.bool_)) or isinstance(x, Tensor) and x._data.dtype == np.bool_
+
+
+def _sub(a, b):
+    """a - b: ``_binary(O.Sub ...)`` that refuses a bool operand as torch does (after
+    promotion NumPy would subtract it silently; bool - bool NumPy refuses itself)."""
+    if type(b) is Tensor and type(a) is Tensor and a._data.dtype is b._data.dtype:
+        return _apply2(O.Sub, a, b)
+    if _is_bool(a) or _is_bool(b):
+        raise GradvizError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+    a, b = _coerce(a, b)
+    return O.Sub.apply(a, b)
 
 
 def mul(self, other):
@@ -109,11 +136,16 @@ def div(self, other, rounding_mode=None):
     if rounding_mode is not None:
         return _div_rounded(self, other, rounding_mode)
     a, b = self, other
-    fa = isinstance(a, Tensor) and a._data.dtype.kind == "f"
-    if not fa and not (isinstance(b, Tensor) and b._data.dtype.kind == "f") \
-            and not isinstance(b, float):
-        a = a.to(dtypes.get_default_dtype())
+    if not _is_float(a) and not _is_float(b):   # int / int: the default float, as torch
+        if isinstance(a, Tensor):
+            a = a.to(dtypes.get_default_dtype())
+        else:
+            b = b.to(dtypes.get_default_dtype())
     return _binary(O.Div, a, b)
+
+
+def _is_float(x):
+    return isinstance(x, float) or isinstance(x, Tensor) and x._data.dtype.kind == "f"
 
 
 def _values(x):
@@ -229,6 +261,21 @@ def _unary(cls):
     method.__name__ = cls.__name__.lower()
     method.__doc__ = f"Elementwise {cls.__name__.lower()} ({cls.rule})."
     return method
+
+
+def _scalar_or_tensor(x, like):
+    """A reflected operator's left operand: Python numbers stay scalars (torch's promotion
+    ranks them below any tensor), anything else becomes a tensor."""
+    if isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, complex):
+        return x
+    return _as_tensor(x, like)
+
+
+def _pos(self):
+    """+self: the same values (a new tensor sharing memory), as torch.positive."""
+    if self._data.dtype == np.bool_:
+        raise GradvizError("The `+` operator, on a bool tensor is not supported.")
+    return self.positive()
 
 
 def neg(self):
@@ -389,11 +436,12 @@ for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 
 Tensor.__add__ = Tensor.__radd__ = _binary_method(O.Add)
-Tensor.__sub__ = _binary_method(O.Sub)
-Tensor.__rsub__ = lambda a, b: _binary(O.Sub, b, a)
+Tensor.__sub__ = _sub
+Tensor.__rsub__ = lambda a, b: _sub(b, a)
 Tensor.__mul__ = Tensor.__rmul__ = _binary_method(O.Mul)
 Tensor.__truediv__ = lambda a, b: div(a, b)
-Tensor.__rtruediv__ = lambda a, b: div(_as_tensor(b, a) if not isinstance(b, Tensor) else b, a)
+# a Python number stays a scalar (a 0-d float32 tensor would outrank a float16 one)
+Tensor.__rtruediv__ = lambda a, b: div(_scalar_or_tensor(b, a), a)
 Tensor.__pow__ = lambda a, b: pow(a, b)
 Tensor.__rpow__ = lambda a, b: rpow(a, b)
 Tensor.__matmul__ = matmul
@@ -435,9 +483,10 @@ Tensor.__itruediv__ = _inplace_or_new(div_, div)
 Tensor.__format__ = lambda t, spec: _format(t, spec)
 Tensor.__hash__ = object.__hash__  # identity, as before; C-level for dict lookups
 Tensor.__floordiv__ = floor_divide
-Tensor.__rfloordiv__ = lambda a, b: floor_divide(_as_tensor(b, a), a)
+Tensor.__rfloordiv__ = lambda a, b: floor_divide(_scalar_or_tensor(b, a), a)
 Tensor.__mod__ = remainder
-Tensor.__rmod__ = lambda a, b: remainder(_as_tensor(b, a), a)
+Tensor.__rmod__ = lambda a, b: remainder(_scalar_or_tensor(b, a), a)
+Tensor.__pos__ = _pos
 Tensor.__invert__ = bitwise_not
 # commutative, and _coerce promotes whichever side the tensor is on: no reflected twins
 Tensor.__and__ = Tensor.__rand__ = bitwise_and

@@ -41,12 +41,18 @@ def _float(self):
     return self if self._data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
 
 
-def sum(self, dim=None, keepdim=False, dtype=None):
-    """Sum over ``dim`` (all when None)."""
+def _accumulator(self, dtype):
+    """The input of sum/prod/cumsum/cumprod: ``dtype`` when given, else bool and integer
+    tensors as int64 (torch's accumulator; NumPy would give uint64 for uint8)."""
     x = self if dtype is None else self.to(dtype)
     if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
         x = x.to(dtypes.int64)
-    return O.Sum.apply(x, dim=dim, keepdim=keepdim)
+    return x
+
+
+def sum(self, dim=None, keepdim=False, dtype=None):
+    """Sum over ``dim`` (all when None)."""
+    return O.Sum.apply(_accumulator(self, dtype), dim=dim, keepdim=keepdim)
 
 
 def mean(self, dim=None, keepdim=False, dtype=None):
@@ -64,22 +70,27 @@ def _correction(unbiased, correction):
     return 1 if unbiased in (None, True) else 0
 
 
+def _floating(self):
+    if self._data.dtype.kind != "f":
+        raise GradvizError("std and var only support floating point and complex dtypes")
+    return self
+
+
 def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
     """Variance (Bessel's correction by default, as torch)."""
-    return O.Var.apply(_float(self), dim=dim, correction=_correction(unbiased, correction),
+    return O.Var.apply(_floating(self), dim=dim, correction=_correction(unbiased, correction),
                        keepdim=keepdim)
 
 
 def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
     """Standard deviation (Bessel's correction by default)."""
-    return O.Std.apply(_float(self), dim=dim, correction=_correction(unbiased, correction),
+    return O.Std.apply(_floating(self), dim=dim, correction=_correction(unbiased, correction),
                        keepdim=keepdim)
 
 
 def prod(self, dim=None, keepdim=False, dtype=None):
     """Product over ``dim`` (all when None)."""
-    x = self if dtype is None else self.to(dtype)
-    return O.Prod.apply(x, dim=dim, keepdim=keepdim)
+    return O.Prod.apply(_accumulator(self, dtype), dim=dim, keepdim=keepdim)
 
 
 def _extreme(self, dim, keepdim, name, pairwise, whole, along):
@@ -159,7 +170,6 @@ def log_softmax(self, dim, dtype=None):
 
 def cumsum(self, dim, dtype=None):
     """Running sum along ``dim``."""
-    x = self if dtype is None else self.to(dtype)
-    return O.Cumsum.apply(x, dim=dim)
+    return O.Cumsum.apply(_accumulator(self, dtype), dim=dim)
 
 

@@ -280,7 +280,35 @@ def _index_key(key, like=None):
 def getitem(self, key):
     """Indexing: ints, slices, None, Ellipsis, bool masks and integer tensors."""
     key = _index_key(key, self)
+    if len(key) > 1 and _ints_and_arrays(key):
+        # torch selects the ints first (basic indexing), so they never join the advanced
+        # indices in NumPy's placement rule: x[0, :, [1, 2]] is (4, 2), not NumPy's (2, 4)
+        first, rest = [], []
+        for k in key:
+            if _is_int(k):
+                first.append(k)
+            elif k is not None:
+                first.extend((k,) if k is Ellipsis else (slice(None),) * _dims_used(k))
+            if not _is_int(k):
+                rest.append(k)
+        return getitem(getitem(self, tuple(first)), tuple(rest))
     try:
         return O.Getitem.apply(self, key=key)
     except IndexError as exc:
         raise IndexError(str(exc)) from None
+
+
+def _is_int(k):
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+
+
+def _dims_used(k):
+    """Dims of the indexed tensor that one index entry consumes (a bool mask: its ndim)."""
+    return k.ndim if getattr(k, "dtype", None) is not None and k.dtype == np.bool_ else 1
+
+
+def _ints_and_arrays(key):
+    """Whether an index mixes ints with advanced (array) indices."""
+    return (any(_is_int(k) for k in key)
+            and any(getattr(k, "ndim", 0) or getattr(k, "dtype", None) == np.bool_
+                    for k in key if not _is_int(k)))

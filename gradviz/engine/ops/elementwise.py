@@ -75,7 +75,12 @@ class Pow(Function):
     rule = "dx = dy * p * x^(p-1) ; dp = dy * x^p * log(x)"
 
     def forward(ctx, x, p):
-        out = x ** p
+        try:
+            out = x ** p
+        except ValueError:   # NumPy refuses integers to negative integer tensor powers
+            if not hasattr(p, "shape"):
+                raise        # (torch refuses a negative Python int exponent too)
+            out = _int_pow(ctx.xp, x, p)
         ctx.save_for_backward(x, p, out)
         return out
 
@@ -91,9 +96,20 @@ class Pow(Function):
             dx = unbroadcast(xp, dx, shape_of(x))
         dp = None
         if npow:
-            safe = xp.where(x > 0, x, 1)
-            dp = unbroadcast(xp, xp.where(x > 0, g * out * xp.log(safe), 0), shape_of(p))
+            # torch: 0 where x == 0 and p >= 0, else out * log(x) (nan for x < 0)
+            dp = xp.where((x == 0) & (p >= 0), 0, g * out * xp.log(x))
+            dp = unbroadcast(xp, dp, shape_of(p))
         return dx, dp
+
+
+def _int_pow(xp, x, p):
+    """Integer x ** p with negative p as torch computes it: 1 ** p = 1, (-1) ** p = +-1
+    and 0 for any other base (the quotient truncated), 0 ** p included."""
+    neg = p < 0
+    pos = x ** xp.where(neg, 0, p)
+    odd = (p % 2) != 0
+    small = xp.where(x == 1, 1, xp.where(x == -1, xp.where(odd, -1, 1), 0)).astype(pos.dtype)
+    return xp.where(neg, small, pos)
 
 
 class Neg(Function):

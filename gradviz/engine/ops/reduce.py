@@ -65,7 +65,9 @@ class Var(Function):
         xp = ctx.xp
         x = ctx.saved[0]
         mean = xp.mean(x, axis=ctx.axes, keepdims=True)
-        return keep(xp, g, ctx.shape, ctx.axes, ctx.keepdim) * (x - mean) * (2.0 / ctx.denom)
+        # N <= correction: torch's 2 / 0 = inf, times x - mean = 0 gives nan
+        scale = 2.0 / ctx.denom if ctx.denom else float("inf")
+        return keep(xp, g, ctx.shape, ctx.axes, ctx.keepdim) * (x - mean) * scale
 
 
 class Std(Function):
@@ -105,6 +107,10 @@ class Prod(Function):
     def backward(ctx, g):
         xp = ctx.xp
         x = ctx.saved[0]
+        if not x.size:     # nothing to differentiate (and no element to leave out)
+            return xp.zeros(ctx.shape, dtype=g.dtype)
+        if not x.ndim:     # a 0-d input (dim 0 or -1 too) is its own product
+            return g
         if ctx.dim is None:
             flat = x.reshape(-1)
             others = _exclusive_prod(xp, flat, 0)
@@ -244,7 +250,7 @@ class Logsumexp(Function):
 
 def _shifted(xp, x, dim):
     """``x - max(x)`` along ``dim`` (a zero-size dim has no max and needs no shift)."""
-    return x - xp.amax(x, axis=dim, keepdims=True) if x.shape[dim] else x
+    return x - xp.amax(x, axis=dim, keepdims=True) if dim is None or x.shape[dim] else x
 
 
 class Softmax(Function):
@@ -252,7 +258,7 @@ class Softmax(Function):
 
     def forward(ctx, x, dim=-1):
         xp = ctx.xp
-        ctx.dim = dim
+        ctx.dim = dim = running_dim(dim, x.ndim)   # None for a 0-d input (dim 0 or -1)
         e = xp.exp(_shifted(xp, x, dim))
         y = e / xp.sum(e, axis=dim, keepdims=True)
         ctx.save_for_backward(y)
@@ -268,7 +274,7 @@ class LogSoftmax(Function):
 
     def forward(ctx, x, dim=-1):
         xp = ctx.xp
-        ctx.dim = dim
+        ctx.dim = dim = running_dim(dim, x.ndim)   # None for a 0-d input (dim 0 or -1)
         s = _shifted(xp, x, dim)
         y = s - xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True))
         ctx.save_for_backward(y)
