@@ -326,8 +326,8 @@ def test_node_hook_handles_remove():
 def test_grad_fn_name_next_functions_and_node():
     a = gv.ones(3, dtype=gv.float64, requires_grad=True)
     y = (a * 2).exp().sum()
-    assert y.grad_fn.name() == "SumBackward" and y.grad_fn.name == "SumBackward"
-    assert y.grad_fn.next_functions[0][0].name() == "ExpBackward"
+    assert y.grad_fn.name() == "SumBackward0" and y.grad_fn.name == "SumBackward0"
+    assert y.grad_fn.next_functions[0][0].name() == "ExpBackward0"
     assert isinstance(y.grad_fn, graph.Node)
     assert not isinstance(a, graph.Node)
     t = torch.ones(3, requires_grad=True)
@@ -599,3 +599,29 @@ def test_forward_ad_errors_like_torch():
             with pytest.raises(RuntimeError, match="Tensor is of size \\[3\\] while the given "
                                                    "forward gradient is of size \\[2\\]"):
                 fw.make_dual(x, x[:2])
+
+
+def test_node_names_and_tensor_repr_match_torch_for_common_ops():
+    """grad_fn names as torch prints them: ``MulBackward0`` for built-in ops (the ops whose
+    torch node has the same name and overload number), ``CubeBackward`` for a custom one."""
+    exprs = ["a * b", "a + b", "a - b", "a / b", "-a", "a.exp()", "a.tanh()", "a.sigmoid()",
+             "a.relu()", "a.sum()", "a.mean()", "a.pow(2)", "a.abs()"]
+    for e in exprs:
+        names = []
+        for lib in (gv, torch):
+            a, b = (lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in (X, Y))
+            out = eval(e)
+            names.append((out.grad_fn.name(), repr(out).split("grad_fn=")[1]))
+        assert names[0] == names[1], e
+    seen = []
+    for lib in (gv, torch):
+        class Cube(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        seen.append(Cube.apply(lib.tensor([1.0], requires_grad=True)).grad_fn.name())
+    assert seen == ["CubeBackward", "CubeBackward"]

@@ -235,7 +235,7 @@ def test_accumulating_into_a_plain_tensor_keeps_the_gradient():
     out = gv.zeros(2)
     out.copy_(x * 3)
     assert total.requires_grad and buf.requires_grad and out.requires_grad
-    assert not buf.is_leaf and buf.grad_fn.name == "AddBackward"
+    assert not buf.is_leaf and buf.grad_fn.name == "AddBackward0"
     (total + buf.sum() + out.sum()).backward()
     assert x.grad.tolist() == [2.0 + 1 + 3, 4.0 + 1 + 3]
 
@@ -247,8 +247,8 @@ def test_the_tensor_keeps_its_identity_and_aliases_see_the_new_values():
     keep = y
     y.relu_()
     assert keep is y and alias.tolist() == [2.0, 0.0, 6.0] == y.tolist()
-    assert y.grad_fn.name == "ReluBackward" and y.grad_fn.next_functions[0][0].name == \
-        "MulBackward"
+    assert y.grad_fn.name == "ReluBackward0" and y.grad_fn.next_functions[0][0].name == \
+        "MulBackward0"
     a = gv.zeros(3)
     a[1].add_(5)           # a one-element index is a view, as torch's
     assert a.tolist() == [0.0, 5.0, 0.0]
@@ -259,8 +259,8 @@ def test_nodes_made_before_still_point_at_the_previous_version():
     y = x * 2
     z = y.exp()
     y.add_(1)
-    assert z.grad_fn.next_functions[0][0].name == "MulBackward"
-    assert y.grad_fn.next_functions[0][0].name == "MulBackward"
+    assert z.grad_fn.next_functions[0][0].name == "MulBackward0"
+    assert y.grad_fn.next_functions[0][0].name == "MulBackward0"
     assert y.grad_fn.next_functions[0][0] is z.grad_fn.next_functions[0][0]
     drawn = gv.viz.draw(z + y).source
     assert drawn.count("Mul") == 1 and "Exp" in drawn and "Add" in drawn

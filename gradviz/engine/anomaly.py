@@ -38,7 +38,7 @@ def check_backward(fn, grads_in):
         what = _bad(raw)
         if what:
             src = getattr(fn, "src", None)
-            msg = (f"Function '{type(fn).__name__}Backward' returned {what} values in its {i}th "
+            msg = (f"Function '{fn.name}' returned {what} values in its {i}th "
                    f"output. The forward op {type(fn).__name__} was called at "
                    f"{src or 'an unknown place (it ran before detect_anomaly)'}.")
             if HOOKS.listening:

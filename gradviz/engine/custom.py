@@ -64,6 +64,12 @@ class Function(_EngineFunction):
         if not cls.rule:
             cls.rule = f"custom: {cls.__name__}.backward"
 
+    @property
+    def name(ctx):
+        """``CubeBackward`` for ``class Cube(Function)``: torch's custom nodes have no number."""
+        from .function import NodeName
+        return NodeName(type(ctx).__name__ + "Backward")
+
     def save_for_backward(ctx, *tensors):
         """Keep tensors for backward."""
         ctx.saved = tensors

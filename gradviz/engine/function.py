@@ -63,8 +63,10 @@ class Function:
 
     @property
     def name(ctx):
-        """torch-style node name, e.g. ``MulBackward``; also callable, as torch's ``name()``."""
-        return NodeName(type(ctx).__name__ + "Backward")
+        """torch-style node name, e.g. ``MulBackward0`` (torch numbers its built-in ops'
+        overloads; a custom Function's node is ``CubeBackward``); also callable, as torch's
+        ``name()``."""
+        return NodeName(type(ctx).__name__ + "Backward0")
 
     def register_hook(ctx, hook):
         """torch's Node.register_hook: ``hook(grad_inputs, grad_outputs)`` after this node's
