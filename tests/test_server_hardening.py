@@ -302,3 +302,30 @@ def test_json_export_labels_unnamed_leaves_as_the_drawings_do():
     drawn = sorted(n.label for n in viz.graph(rec).nodes.values()
                    if n.kind in ("param", "input"))
     assert labels == drawn == ["input", "param"]
+
+
+def test_a_job_that_announced_its_end_is_not_live_while_its_thread_winds_down():
+    """A job sends done/stopped/error from its own thread just before the thread exits; a
+    page that re-lists sessions on that news saw the session as still live (a flaky label
+    under load)."""
+    import threading
+    from gradviz.web.sessions import Session
+    release = threading.Event()
+
+    class Winding:
+        status = "running"
+        thread = threading.Thread(target=release.wait, daemon=True)
+
+        def alive(self):
+            return self.thread.is_alive()
+    s = Session("pg-1", "playground")
+    s.job = Winding()
+    s.job.thread.start()
+    try:
+        assert s.info()["live"]
+        for status in ("done", "stopped", "error"):
+            s.job.status = status
+            assert not s.info()["live"], status
+    finally:
+        release.set()
+        s.job.thread.join(5)

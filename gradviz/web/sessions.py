@@ -47,7 +47,11 @@ class Session:
     @property
     def live(self):
         """True while something in this process (or a producer) still adds events."""
-        return bool(self.producers) or (self.job is not None and self.job.alive())
+        job = self.job
+        # a job announces its end from its own thread, just before the thread exits: a
+        # viewer that lists sessions on that news must already see it as not live
+        return bool(self.producers) or (job is not None and job.alive()
+                                        and job.status not in ("done", "stopped", "error"))
 
     def info(self):
         """The row of ``GET /api/sessions``."""
