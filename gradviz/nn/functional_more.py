@@ -1,7 +1,7 @@
 """``F.*`` shrink and randomised activations, their in-place forms, channel and alpha
-dropout, pixel and channel shuffles and gumbel_softmax, composed of existing ops (the graph
-shows their steps). Random draws come from gv's generator on the host and from CuPy's on a
-device (``F._uniform``), so nothing is uploaded."""
+dropout, pixel and channel shuffles, gumbel_softmax and conv_tbc, composed of existing ops
+(the graph shows their steps). Random draws come from gv's generator on the host and from
+CuPy's on a device (``F._uniform``), so nothing is uploaded."""
 import math
 import warnings
 
@@ -16,7 +16,8 @@ from .functional_composite import _F
 __all__ = ["hardshrink", "softshrink", "tanhshrink", "rrelu", "relu_", "elu_", "leaky_relu_",
            "hardtanh_", "selu_", "celu_", "threshold_", "rrelu_", "dropout1d", "dropout2d",
            "dropout3d", "alpha_dropout", "feature_alpha_dropout", "pixel_shuffle",
-           "pixel_unshuffle", "channel_shuffle", "gumbel_softmax"]
+           "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "gumbel_softmax",
+           "conv_tbc"]
 
 
 # ---- activations ----------------------------------------------------------------------------
@@ -213,6 +214,44 @@ def channel_shuffle(input, groups):
     x = input.reshape(n, groups, c // groups, *rest).transpose(1, 2)
     return x.reshape(*input.shape)
 
+
+
+def native_channel_shuffle(input, groups):
+    """torch's kernel-level twin of ``channel_shuffle``: the same values, gradients and
+    checks."""
+    return channel_shuffle(input, groups)
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """1-D convolution over (Time, Batch, C_in) with ``weight`` (K, C_in, C_out) and ``bias``
+    (C_out,), ``pad`` steps of zeros at both ends of time: ``out[t] = bias + Σ_k
+    x[t + k] @ weight[k]``, one matmul per kernel tap as torch's own kernel."""
+    if not isinstance(bias, Tensor):
+        raise TypeError("conv_tbc(): argument 'bias' (position 3) must be Tensor, not "
+                        f"{type(bias).__name__}")
+    if input.ndim != 3:
+        raise ShapeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.ndim != 3:
+        raise ShapeError("Weight tensor must have 3 dims: kernel_width, in_channels, "
+                         "out_channels.")
+    if bias.ndim != 1:
+        raise ShapeError("Bias must be 1-D")
+    if bias.shape[0] != weight.shape[2]:
+        raise ShapeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    if input.shape[2] != weight.shape[1]:
+        raise ShapeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    time, batch, _ = input.shape
+    width, _, c_out = weight.shape
+    t_out = time + 2 * pad - width + 1
+    if t_out < 0:
+        raise GradvizError(f"Trying to create tensor with negative dimension {t_out}: "
+                           f"[{t_out}, {batch}, {c_out}]")
+    # a negative pad trims time steps (torch allows it); a positive one adds zeros
+    x = _F().pad(input, (0, 0, 0, 0, pad, pad)) if pad > 0 else input[-pad:time + pad]
+    out = bias.expand(t_out, batch, c_out)
+    for k in range(width):
+        out = out + x[k:k + t_out] @ weight[k]
+    return out
 
 # ---- sampling ---------------------------------------------------------------------------------
 def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
