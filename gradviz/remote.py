@@ -173,6 +173,7 @@ class Attachment:
         self.need_hello = True
         self.rejected = 0            # events the server refused (reported once)
         self.binary = False          # send `lines` as bytes (a binary attachment)
+        self.batch_bytes = BATCH_BYTES   # under the server's message limit (hello says it)
         self.making = 0              # events taken from the outbox, being encoded
         self._warned = False
         self.connect_error = None    # what the server said when it refused the connection
@@ -231,6 +232,11 @@ class Attachment:
             raise ConnectionError(f"the server refused the session: {r}")
         self.session = r["session"]
         self.binary = r.get("lines_bytes") is True   # the server takes `lines` as bytes
+        limit = r.get("max_message_bytes")
+        if isinstance(limit, int) and limit > 0:
+            # a message over the limit closes the connection (engine.io): stay well under,
+            # a batch may pass its size by one event
+            self.batch_bytes = max(4096, min(BATCH_BYTES, limit // 4))
         with self.cond:
             if self.seq is None:
                 self.seq = self.acked = int(r["last_seq"])
@@ -286,7 +292,7 @@ class Attachment:
         finally:
             self.cond.acquire()
             self.making = 0
-        if len(texts) < len(evs):       # over BATCH_BYTES: the rest waits for the next batch
+        if len(texts) < len(evs):       # over batch_bytes: the rest waits for the next batch
             out.extendleft(reversed(evs[len(texts):]))
         sid = _encode(self.session).encode()
         lines = []
@@ -304,12 +310,12 @@ class Attachment:
         return b
 
     def _encode_all(self, evs):
-        """JSON texts (bytes) of the first events of ``evs`` up to about ``BATCH_BYTES``
+        """JSON texts (bytes) of the first events of ``evs`` up to about ``batch_bytes``
         (None for an event that cannot be sent: it is reported and skipped)."""
         texts = []
         size = 0
         for ev in evs:
-            if size >= BATCH_BYTES:
+            if size >= self.batch_bytes:
                 break
             if "seq" in ev or "session" in ev:
                 ev = {k: v for k, v in ev.items() if k not in ("seq", "session")}

@@ -329,3 +329,35 @@ def test_a_job_that_announced_its_end_is_not_live_while_its_thread_winds_down():
     finally:
         release.set()
         s.job.thread.join(5)
+
+
+def test_attach_keeps_its_batches_under_the_servers_message_limit(tmp_path):
+    """hello announces max_message_bytes (engine.io closes a connection that sends more);
+    gv.attach batches well under it, so a server with a small limit still receives every
+    event of a chatty script over one connection (before: 1 MiB batches, dropped)."""
+    import threading
+    import gradviz as gv
+    from werkzeug.serving import make_server
+    from gradviz.web.app import create_app
+    app = create_app({"store": str(tmp_path / "s.sqlite"), "token": TOKEN,
+                      "default_session": False, "limits": {"max_message_bytes": 64 * 1024}})
+    ext = app.extensions["gradviz"].start()
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        att = gv.attach(f"http://127.0.0.1:{http.server_port}", token=TOKEN, session="small")
+        try:
+            assert att.batch_bytes == 16 * 1024
+            x = gv.randn(8, 8, requires_grad=True)
+            for _ in range(150):                       # ~0.5 MB of events
+                (x.tanh() * 2).sum().backward()
+            assert att.flush(60)
+            sent = att.seq
+        finally:
+            att.close()
+        assert sent > 1000 and ext.manager.get("small").last_seq == sent
+    finally:
+        ext.stop()
+        http.shutdown()
+        thread.join(5)

@@ -229,8 +229,10 @@ class GradvizNamespace(Namespace):
                 s.exit = None   # a new process: the last one's ending no longer applies
                 self.gv.announce_status(s, "attached")
         join_room("producer:" + s.id)
-        # lines_bytes: `produce {lines}` may be UTF-8 bytes (a binary attachment)
-        return {"ok": True, "session": s.id, "last_seq": s.last_seq, "lines_bytes": True}
+        # lines_bytes: `produce {lines}` may be UTF-8 bytes (a binary attachment);
+        # max_message_bytes: engine.io closes a connection that sends a larger message
+        return {"ok": True, "session": s.id, "last_seq": s.last_seq, "lines_bytes": True,
+                "max_message_bytes": self.gv.limits["max_message_bytes"]}
 
     @handler("producer")
     def on_bye(self, data):
