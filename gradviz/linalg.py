@@ -33,10 +33,11 @@ _lstsq = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank"
 
 
 # ---- one Function class each ------------------------------------------------------------------
-def _matrices(A, name, square=True):
-    """``A`` as a Tensor of float matrices (square ones when ``square``), else torch's error."""
+def _matrices(A, name, square=True, ints=False):
+    """``A`` as a Tensor of float matrices (square ones when ``square``; integer ones too
+    when ``ints``), else torch's error."""
     A = _as_tensor(A)
-    if A._data.dtype.kind != "f":
+    if A._data.dtype.kind != "f" and not (ints and A._data.dtype.kind in "iu"):
         raise GradvizError(f"linalg.{name}: Expected a floating point or complex tensor as "
                            f"input. Got {A.dtype}")
     if A.ndim < 2:
@@ -182,7 +183,9 @@ def _tolerance(S, shape, atol, rtol):
     """torch's cutoff for 'zero' singular values: max(atol, rtol * largest)."""
     if rtol is None:
         rtol = 0.0 if atol else np.finfo(S._data.dtype).eps * max(shape[-2:])
-    return (S.amax(-1, keepdim=True) * rtol).clamp(min=atol or 0.0)
+    # no singular values (a 0-size matrix): a largest of 0, as torch
+    top = S.amax(-1, keepdim=True) if S.shape[-1] else S.sum(-1, keepdim=True)
+    return (top * rtol).clamp(min=atol or 0.0)
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
@@ -196,7 +199,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
 
 def matrix_power(A, n):
     """A @ A @ ... (n times; the identity for 0, powers of inv(A) for n < 0), by squaring."""
-    A = _matrices(A, "matrix_power")
+    A = _matrices(A, "matrix_power", ints=True)   # torch multiplies integer matrices too
     if n < 0:
         return matrix_power(inv(A), -n)
     xp = xp_of(A._data)
@@ -210,7 +213,8 @@ def matrix_power(A, n):
             base = base @ base
     if out is None:
         eye = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A._data.dtype), A.shape)
-        return Tensor._wrap(xp.ascontiguousarray(eye))
+        # A's gradient is 0 (torch's result stays in the graph); where keeps inf out of it
+        return A.where(Tensor._wrap(xp.zeros(A.shape, dtype=bool)), Tensor._wrap(eye))
     return out
 
 
@@ -246,6 +250,8 @@ def cond(A, p=None):
     if p not in (None, 2, -2):
         raise GradvizError(f"linalg.cond: p={p!r} is not supported")
     S = svdvals(A)
+    if not S.shape[-1]:   # a 0 x 0 matrix: torch's condition number is 0
+        return S.sum(-1)
     ratio = S[..., 0] / S[..., -1]
     return ratio.reciprocal() if p == -2 else ratio
 

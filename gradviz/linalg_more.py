@@ -252,7 +252,8 @@ def solve_ex(A, B, *, left=True, check_errors=False):
 def _cholesky_info(a):
     """The order of the first leading minor that is not positive-definite, per matrix (0:
     positive-definite); the lower triangle is read, as numpy's and torch's cholesky read it."""
-    flat = np.asarray(a).reshape(-1, *a.shape[-2:])
+    # the batch size spelled out: -1 is ambiguous for 0 x 0 matrices
+    flat = np.asarray(a).reshape(int(np.prod(a.shape[:-2])), *a.shape[-2:])
     info = np.zeros(flat.shape[0], dtype=np.int32)
     for b, m in enumerate(flat):
         try:

@@ -247,6 +247,11 @@ ROWS = [
     OpRow("round", (O.Round,), _m("round"), _m("round"),
           st.one_of(SHAPES.map(lambda s: Case([X(s)])),
                     SHAPES.map(lambda s: Case([X(s)], {"decimals": 1})))),
+    OpRow("div_floor", (O.DivRounded,), lambda a, b: a.div(b, rounding_mode="floor"),
+          lambda a, b: a.div(b, rounding_mode="floor"), binary(db="nonzero", scalar=0.75),
+          fd=False),   # zero gradient, as torch's (// has none: tests/test_fuzz_parity2.py)
+    OpRow("div_trunc", (O.DivRounded,), lambda a, b: a.div(b, rounding_mode="trunc"),
+          lambda a, b: a.div(b, rounding_mode="trunc"), binary(db="nonzero"), fd=False),
     OpRow("frac", (O.Frac,), _m("frac"), _m("frac"), SHAPES.map(lambda s: Case([X(s)]))),
     OpRow("reciprocal", (O.Reciprocal,), gv.reciprocal, torch.reciprocal,
           SHAPES.map(lambda s: Case([X(s, "nonzero")]))),

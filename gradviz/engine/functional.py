@@ -1,5 +1,7 @@
 """``gv.add``, ``gv.cat``, ``gv.where`` ...: function forms of the Tensor ops."""
-from ..errors import ShapeError
+import numbers
+
+from ..errors import GradvizError, ShapeError
 from . import ops as O
 from . import tensor_math, tensor_select
 from . import tensor_extra  # sets its methods on Tensor, as the two above do
@@ -13,12 +15,25 @@ from .tensor import Tensor
 from .tensor_shape import split_function
 
 
+# binary ops whose first argument may be a Python number (torch: a weak, wrapped scalar)
+_SCALAR_FIRST = {"add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "pow"}
+
+
 def _fn(name):
     method = getattr(Tensor, name)
+    scalar_first = name in _SCALAR_FIRST
 
     def f(input, *args, **kwargs):
-        return method(input if isinstance(input, Tensor) else M._as_tensor(input), *args,
-                      **kwargs)
+        if not isinstance(input, Tensor):
+            if scalar_first and args and isinstance(args[0], Tensor) \
+                    and isinstance(input, numbers.Number):
+                # the number takes the tensor's (promoted) dtype, as torch ranks it below
+                # any tensor: gv.div(2.5, f16 tensor) is float16
+                s, t = M._coerce(input, args[0])
+                input = M._as_tensor(s, t).to(t.dtype)
+            else:
+                input = M._as_tensor(input)
+        return method(input, *args, **kwargs)
     f.__name__ = name
     f.__doc__ = method.__doc__
     return f
@@ -121,4 +136,15 @@ def einsum(equation, *operands):
         operands = tuple(operands[0])
     if not operands:
         raise ShapeError("einsum(): must provide at least one operand")
+    first = next((t for t in operands if isinstance(t, Tensor)), None)
+    for t in operands:
+        if isinstance(t, Tensor) and first is not None and t._data.dtype != first._data.dtype:
+            # torch does not promote einsum's operands
+            raise GradvizError(f"expected scalar type {_TORCH_NAMES.get(first.dtype.name)} "
+                               f"but found {_TORCH_NAMES.get(t.dtype.name)}")
     return O.Einsum.apply(*_same(list(operands), "einsum"), equation=str(equation))
+
+
+_TORCH_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool"}

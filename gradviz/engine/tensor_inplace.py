@@ -17,7 +17,7 @@ from ..trace.hooks import HOOKS
 from . import grad_mode
 from .function import note_inplace, rebase
 from .tensor import Tensor
-from .tensor_shape import _index_key
+from .tensor_shape import _index_key, _ints_and_arrays, torch_placed_key
 
 
 def _check_inplace(self):
@@ -249,6 +249,15 @@ def clamp_(self, min=None, max=None):
     """Clamp in place."""
     if _joins_graph(self, (min, max)):
         return _in_graph(self, "clamp_", lambda p: p.clamp(min, max))
+    if self._data.dtype.kind != "f":
+        from .tensor_methods import int_bounds
+        if isinstance(min, float) or isinstance(max, float):
+            kind = {"int64": "long int", "int32": "int", "int16": "short int",   # C++'s
+                    "int8": "signed char", "uint8": "unsigned char"}.get(self._data.dtype.name,
+                                                                         self.dtype)
+            raise GradvizError(f"result type Float can't be cast to the desired output type "
+                               f"{kind}")
+        min, max = int_bounds(self._data.dtype, min, max)
     _check_inplace(self)
     self._data[...] = self._data.clip(min, max)
     return self
@@ -257,6 +266,8 @@ def clamp_(self, min=None, max=None):
 def setitem(self, key, value):
     """``t[key] = value``: in place; part of the graph when t or value requires grad."""
     key = _index_key(key, self)
+    if len(key) > 1 and _ints_and_arrays(key):
+        key = torch_placed_key(self._data, key)   # torch's placement of the values, not NumPy's
     if _joins_graph(self, (value,)):
         return _setitem_in_graph(self, key, value)
     _check_inplace(self)

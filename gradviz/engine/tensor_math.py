@@ -63,7 +63,9 @@ def equal(self, other):
 
 def _any_all(op):
     def method(self, dim=None, keepdim=False):
-        return O.AnyAll.apply(self, op=op, dim=dim, keepdim=keepdim)
+        out = O.AnyAll.apply(self, op=op, dim=dim, keepdim=keepdim)
+        # torch keeps uint8 for uint8 input (a legacy of masks before bool)
+        return out.to(dtypes.uint8) if self._data.dtype == np.uint8 else out
     method.__name__ = op
     method.__doc__ = f"Whether {op} element (over ``dim``) is non-zero; a bool tensor."
     return method
@@ -72,8 +74,12 @@ def _any_all(op):
 # ---- rounding: zero gradient, as torch ---------------------------------------------------
 def _stepwise(cls):
     def method(self, **kw):
-        if self._data.dtype.kind != "f" and cls is not O.Sign:
-            return self.clone()   # integers are already whole (torch returns a copy)
+        if self._data.dtype.kind != "f":
+            if self._data.dtype == np.bool_ and cls is not O.Sign:
+                kernel = "round_cpu" if kw else f"{cls.__name__.lower()}_vml_cpu"
+                raise GradvizError(f'"{kernel}" not implemented for \'Bool\'')
+            if cls is not O.Sign or self._data.dtype == np.bool_:
+                return self.clone()   # already whole, a bool its sign (torch returns a copy)
         return cls.apply(self, **kw)
     method.__name__ = cls.__name__.lower()
     method.__doc__ = f"Elementwise {method.__name__} (its gradient is zero, as torch's)."
@@ -100,7 +106,10 @@ def square(self):
 
 def atan2(self, other):
     """The angle of (other, self) in (-pi, pi] (torch.atan2(input, other))."""
-    a = self if self._data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+    a = self
+    if self._data.dtype.kind != "f" and not (isinstance(other, Tensor)
+                                             and other._data.dtype.kind == "f"):
+        a = self.to(dtypes.get_default_dtype())   # int with int: the default float
     return _binary(O.Atan2, a, other if isinstance(other, Tensor) else _as_tensor(other, a))
 
 

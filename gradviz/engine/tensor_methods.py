@@ -170,8 +170,8 @@ def _int_divisor(fname, a, b):
     return True
 
 
-def _div_rounded(self, other, rounding_mode):
-    """``div(rounding_mode='floor'|'trunc')`` and ``//``: no gradient flows through it."""
+def _div_rounded(self, other, rounding_mode, op_mode=None):
+    """``div(rounding_mode='floor'|'trunc')`` and ``//``: a zero gradient, as torch."""
     if rounding_mode not in ("floor", "trunc"):
         raise GradvizError(f"rounding_mode must be None, 'floor' or 'trunc', "
                            f"not {rounding_mode!r}")
@@ -184,15 +184,13 @@ def _div_rounded(self, other, rounding_mode):
         if rounding_mode == "trunc":
             q = q + ((x % y != 0) & ((x < 0) != (y < 0)))
         return Tensor._wrap(q)
-    if rounding_mode == "floor":
-        return Tensor._wrap(x // y)  # fmod-based, as torch and Python: 1.0 // 0.1 == 9.0
-    q = x / y
-    return Tensor._wrap(xp_of(q).trunc(q))
+    # a Function (not a constant) so the result joins the graph with torch's zero gradient
+    return O.DivRounded.apply(a, b, mode=op_mode or rounding_mode)
 
 
 def floor_divide(self, other):
-    """self // other, rounded down (``torch.floor_divide``)."""
-    return _div_rounded(self, other, "floor")
+    """self // other, rounded down (``torch.floor_divide``; like torch, no derivative)."""
+    return _div_rounded(self, other, "floor", "floor_divide")
 
 
 def remainder(self, other):
@@ -210,11 +208,27 @@ def remainder(self, other):
 
 def pow(self, exponent):
     """self ** exponent (tensor or number)."""
+    if self._data.dtype.kind == "b":
+        return _bool_pow(self, exponent)
     return _binary(O.Pow, self, exponent)
 
 
 def rpow(self, base):
+    if self._data.dtype.kind == "b":
+        return _bool_pow(base, self)
     return _binary(O.Pow, base, self)
+
+
+def _bool_pow(a, b):
+    """torch has no bool ** bool kernel; a bool tensor ** a Python bool stays bool."""
+    if _is_bool(a) and _is_bool(b):
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            raise GradvizError('"pow" not implemented for \'Bool\'')
+        t, s = (a, b) if isinstance(a, Tensor) else (b, a)
+        if t is b:   # True ** t is 1, False ** t is not t (0 ** 0 = 1)
+            raise GradvizError('"pow" not implemented for \'Bool\'')
+        return t.clone() if s else Tensor._wrap(xp_of(t._data).ones_like(t._data))
+    return _binary(O.Pow, a, b)
 
 
 def matmul(self, other):
@@ -280,11 +294,26 @@ def _pos(self):
 
 def neg(self):
     """-self."""
-    return O.Neg.apply(self)
+    try:
+        return O.Neg.apply(self)
+    except TypeError:   # NumPy refuses bool negation too, with its own words
+        if self._data.dtype != np.bool_:
+            raise
+    raise GradvizError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                       "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                       "instead.")
+
+
+def not_for_bool(self, kernel):
+    """Refuse a bool tensor as torch does (NumPy would compute something)."""
+    if self._data.dtype == np.bool_:
+        raise GradvizError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def abs(self):
     """|self|."""
+    if self._data.dtype.kind != "f":
+        not_for_bool(self, "abs_cpu")
     return O.Abs.apply(self)
 
 
@@ -306,9 +335,33 @@ def clamp(self, min=None, max=None):
         if max is not None:
             out = where(out > max, max, out)
         return out
-    if self._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
-        self = self.to(dtypes.get_default_dtype())  # torch: int tensor, float bound -> float32
+    if self._data.dtype.kind != "f":
+        if isinstance(min, float) or isinstance(max, float):
+            self = self.to(dtypes.get_default_dtype())  # torch: int tensor, float bound: f32
+        else:
+            min, max = int_bounds(self._data.dtype, min, max)
     return O.Clamp.apply(self, min=min, max=max)
+
+
+_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int"}
+
+
+def int_bounds(dtype, *bounds):
+    """Integer bounds as torch casts them to an integer tensor's dtype: wrapped (u8: -3 is
+    253; an unsigned type takes -max..max), refused outside the type."""
+    lim = _NARROW_INT.get(dtype)
+    if lim is None:
+        return bounds
+    lo, hi = (-lim[1], lim[1]) if lim[0] == 0 else lim
+    out = []
+    for b in bounds:
+        if isinstance(b, numbers.Integral) and not isinstance(b, (bool, np.bool_)):
+            if not lo <= b <= hi:
+                raise GradvizError(f"value cannot be converted to type {_C_TYPES[dtype.name]} "
+                                   "without overflow")
+            b = int(np.array(b).astype(dtype))
+        out.append(b)
+    return tuple(out)
 
 
 def maximum(self, other):

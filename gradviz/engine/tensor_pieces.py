@@ -319,7 +319,13 @@ def mode(self, dim=-1, keepdim=False):
 def nanmedian(self, dim=None, keepdim=False):
     """The lower median of the non-NaN elements (of everything, or (values, indices) along
     ``dim``)."""
+    if self._data.dtype.kind == "b":
+        raise GradvizError(f'"{"median_cpu" if dim is None else "median_out"}" not '
+                           "implemented for 'Bool'")
     if dim is None:
+        if not self._data.size:
+            from .tensor_select import empty_median
+            return empty_median(self)
         return _reduced(self.reshape(-1), 0, False, _nanmedian_place, "nanmedian").values
     return _reduced(self, dim, keepdim, _nanmedian_place, "nanmedian")
 

@@ -141,6 +141,8 @@ def argmax(self, dim=None, keepdim=False):
     """Index of the max (flattened when dim is None)."""
     if not self._data.size:
         _refuse_empty("argmax", self, dim, no_dim_error=DimError)
+    if self._data.dtype.kind == "b":
+        raise GradvizError("argmax(): does not support bool input")
     return O.Argmax.apply(self, dim=dim, keepdim=keepdim)
 
 
@@ -148,6 +150,8 @@ def argmin(self, dim=None, keepdim=False):
     """Index of the min (flattened when dim is None)."""
     if not self._data.size:
         _refuse_empty("argmin", self, dim, no_dim_error=DimError)
+    if self._data.dtype.kind == "b":
+        raise GradvizError("argmin(): does not support bool input")
     return O.Argmin.apply(self, dim=dim, keepdim=keepdim)
 
 

@@ -97,19 +97,44 @@ def tile(self, *dims):
     return x.repeat(*dims)
 
 
-def repeat_interleave(self, repeats, dim=None, *, output_size=None):
-    """Each element (each slice along ``dim``) repeated ``repeats`` times in place."""
+def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+    """Each element (each slice along ``dim``) repeated ``repeats`` times in place; with no
+    ``repeats``, self holds them: i repeated self[i] times (``torch.repeat_interleave(r)``)."""
+    if repeats is None:
+        if self.ndim != 1:
+            raise ShapeError("repeat_interleave only accept 1D vector as repeat")
+        _integer_repeats(self._data)
+        return repeat_interleave(Tensor._wrap(xp_of(self._data).arange(self._data.shape[0])),
+                                 self)
     x = self.reshape(-1) if dim is None else self
     d = 0 if dim is None else _one_dim(x, dim, "repeat_interleave")
     n = x._data.shape[d]
     xp = xp_of(x._data)
-    reps = repeats._data if isinstance(repeats, Tensor) else repeats
-    reps = xp.asarray(reps, dtype=xp.int64).reshape(-1)
-    if reps.size not in (1, n) or bool((reps < 0).any()):
-        raise GradvizError(f"repeat_interleave: repeats must have 1 or {n} non-negative "
-                           f"entries, got {int(reps.size)}")
+    if isinstance(repeats, Tensor):
+        if repeats.ndim > 1:
+            raise ShapeError("repeats must be 0-dim or 1-dim tensor")
+        _integer_repeats(repeats._data)
+        reps = repeats._data.reshape(-1).astype(xp.int64)
+        if reps.size not in (1, n):
+            raise ShapeError("repeats must have the same size as input along dim, but got "
+                             f"repeats.size(0) = {reps.size} and input.size({d}) = {n} "
+                             f"(give 1 or {n})")
+        if bool((reps < 0).any()):
+            raise GradvizError("repeats can not be negative")
+    else:
+        reps = xp.asarray(repeats, dtype=xp.int64).reshape(-1)
+        if reps.size not in (1, n) or bool((reps < 0).any()):
+            raise GradvizError(f"repeat_interleave: repeats must have 1 or {n} non-negative "
+                               f"entries, got {int(reps.size)}")
     idx = xp.repeat(xp.arange(n), reps if reps.size == n else int(reps[0]))
     return x.index_select(d, Tensor._wrap(idx))
+
+
+def _integer_repeats(reps):
+    if reps.dtype.kind not in "iu":
+        name = {"float32": "Float", "float64": "Double", "float16": "Half"}.get(
+            reps.dtype.name, reps.dtype.name.capitalize())
+        raise GradvizError(f'"repeat_interleave_cpu" not implemented for \'{name}\'')
 
 
 # ---- triangles and diagonals ----------------------------------------------------------
@@ -251,13 +276,25 @@ def _middle(self, d):
 
 def median(self, dim=None, keepdim=False):
     """The lower median (of everything, or (values, indices) along ``dim``), as torch."""
+    if self._data.dtype.kind == "b":
+        raise GradvizError(f'"{"median_cpu" if dim is None else "median_out"}" not '
+                           "implemented for 'Bool'")
     if dim is None:
         if not self.numel():
-            raise GradvizError("median() of an empty tensor")
+            return empty_median(self)
         return O.Median.apply(self)
     d = _reduced_dim(self, dim, "median")
     idx = _middle(self, d) if self.ndim else xp_of(self._data).zeros((), "int64")
     return _squeezed(_picked(self, d, idx, "median"), d, keepdim)
+
+
+def empty_median(self):
+    """torch's median of no elements: NaN (in the graph, an empty gradient), an integer
+    type's lowest value."""
+    if self._data.dtype.kind == "f":
+        return self.sum() * float("nan")
+    return Tensor._wrap(xp_of(self._data).asarray(np.iinfo(self._data.dtype).min,
+                                                  dtype=self._data.dtype))
 
 
 # ---- selection (through __getitem__: one Getitem node) -------------------------------

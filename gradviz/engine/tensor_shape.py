@@ -281,21 +281,38 @@ def getitem(self, key):
     """Indexing: ints, slices, None, Ellipsis, bool masks and integer tensors."""
     key = _index_key(key, self)
     if len(key) > 1 and _ints_and_arrays(key):
-        # torch selects the ints first (basic indexing), so they never join the advanced
-        # indices in NumPy's placement rule: x[0, :, [1, 2]] is (4, 2), not NumPy's (2, 4)
-        first, rest = [], []
-        for k in key:
-            if _is_int(k):
-                first.append(k)
-            elif k is not None:
-                first.extend((k,) if k is Ellipsis else (slice(None),) * _dims_used(k))
-            if not _is_int(k):
-                rest.append(k)
-        return getitem(getitem(self, tuple(first)), tuple(rest))
+        first, rest = split_int_key(key)
+        return getitem(getitem(self, first), rest)
     try:
         return O.Getitem.apply(self, key=key)
     except IndexError as exc:
         raise IndexError(str(exc)) from None
+
+
+def split_int_key(key):
+    """(ints, rest): a key that mixes ints with advanced indices, as two keys applied one
+    after the other. torch selects the ints first (basic indexing), so they never join the
+    advanced indices in NumPy's placement rule: x[0, :, [1, 2]] is (4, 2), not NumPy's
+    (2, 4)."""
+    first, rest = [], []
+    for k in key:
+        if _is_int(k):
+            first.append(k)
+        elif k is not None:
+            first.extend((k,) if k is Ellipsis else (slice(None),) * _dims_used(k))
+        if not _is_int(k):
+            rest.append(k)
+    return tuple(first), tuple(rest)
+
+
+def torch_placed_key(data, key):
+    """``key`` (ints mixed with advanced indices) as integer arrays, one per dim of ``data``,
+    that select torch's elements in torch's layout (for writes: NumPy would place them
+    differently)."""
+    xp = xp_of(data)
+    first, rest = split_int_key(key)
+    flat = xp.arange(data.size).reshape(data.shape)[first][rest]
+    return xp.unravel_index(flat, data.shape)
 
 
 def _is_int(k):

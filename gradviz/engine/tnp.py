@@ -141,8 +141,13 @@ def zeros(shape, dtype=None):
     return z(*shape, dtype=dtype)
 
 
+def eye(n, dtype=None):
+    from .creation import eye as e
+    return e(n, dtype=dtype)
+
+
 __all__ = ["sum", "mean", "reshape", "broadcast_to", "swapaxes", "transpose", "expand_dims",
            "squeeze", "matmul", "where", "maximum", "minimum", "sign", "astype", "exp", "log",
            "sqrt", "sin", "cos", "tanh", "abs", "flip", "cumsum", "zeros", "prod", "moveaxis",
-           "einsum", "cumprod",
+           "einsum", "cumprod", "eye",
            "F", "O"]

@@ -1,6 +1,7 @@
 """Elementwise ops: arithmetic, unary math, activations, comparisons."""
 import numpy as np
 
+from ...errors import BackwardError, GradvizError
 from ..function import Function
 from .fused import kernel
 from .util import shape_of, unbroadcast
@@ -8,7 +9,7 @@ from .util import shape_of, unbroadcast
 __all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt",
            "Rsqrt", "Sin", "Cos", "Tanh", "Sigmoid", "Relu", "Clamp", "Maximum", "Minimum",
            "Where", "Compare", "Reciprocal", "Sign", "Floor", "Ceil", "Round", "Trunc", "Frac",
-           "Predicate"]
+           "DivRounded", "Predicate"]
 
 
 class Add(Function):
@@ -255,6 +256,8 @@ class Relu(Function):
 
     def forward(ctx, x):
         y = ctx.xp.maximum(x, 0)
+        if y.dtype is not x.dtype and x.dtype == np.bool_:   # bool became int64
+            raise GradvizError("Boolean inputs not supported for relu")
         ctx.saved = (y,)  # save_for_backward's work, without the call
         return y
 
@@ -409,6 +412,30 @@ class Round(_Stepwise):
 
 class Trunc(_Stepwise):
     fn = "trunc"
+
+
+class DivRounded(Function):
+    """x / y rounded down ('floor'; 'floor_divide' for // and torch.floor_divide) or toward
+    zero ('trunc'), on floats."""
+
+    rule = "dx = 0 ; dy_in = 0"
+
+    def forward(ctx, x, y, mode="floor"):
+        ctx.mode = mode
+        if mode != "trunc":
+            return x // y   # fmod-based, as torch and Python: 1.0 // 0.1 == 9.0
+        return ctx.xp.trunc(x / y)
+
+    def backward(ctx, g):
+        if ctx.mode == "floor_divide":   # torch has no derivative for // (div has one)
+            raise BackwardError("derivative for aten::floor_divide is not implemented; "
+                                "use div(..., rounding_mode='floor') for a zero gradient")
+        # zeros, not 0 * dy: torch's gradient stays 0 where dy or the quotient is inf
+        sx, sy = _input_shapes(ctx)
+        zeros = ctx.xp.zeros
+        nx, ny = ctx.needs_input_grad
+        return (zeros(sx, dtype=g.dtype) if nx else None,
+                zeros(sy, dtype=g.dtype) if ny else None)
 
 
 class Frac(Function):

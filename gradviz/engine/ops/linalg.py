@@ -1,5 +1,4 @@
 """Matrix products: matmul and einsum."""
-from ...errors import BackwardError
 from ..function import Function
 from .util import unbroadcast
 
@@ -53,7 +52,7 @@ def parse_einsum(equation, shapes):
         if "..." in s:
             k = len(shape) - len(s.replace("...", ""))
             s = s.replace("...", ell[n_ell - k:] if k else "")
-        if len(s) != len(shape) or not s.isalpha():
+        if len(s) != len(shape) or not (s.isalpha() or not s):   # '' is a 0-d operand
             raise ValueError(f"einsum(): subscripts {s!r} do not fit an operand of "
                              f"{len(shape)} dims")
         full.append(s)
@@ -81,22 +80,41 @@ class Einsum(Function):
             if not need:
                 grads.append(None)
                 continue
-            if len(set(s)) != len(s):
-                raise BackwardError(f"einsum(): no gradient through the repeated index in "
-                                    f"{s!r} (a diagonal): take the diagonal by indexing, "
-                                    "e.g. x[range(n), range(n)], instead")
+            shape = tuple(ops[i].shape)
+            # a repeated letter (a diagonal, 'ii'): the gradient over the distinct letters,
+            # written onto the diagonal of zeros
+            u = "".join(dict.fromkeys(s))
+            u_shape = tuple(shape[s.index(c)] for c in u)
             others = [(t, o) for j, (t, o) in enumerate(zip(ctx.in_subs, ops)) if j != i]
             seen = ctx.out_subs + "".join(t for t, _ in others)
-            kept = "".join(c for c in s if c in seen)
+            kept = "".join(c for c in u if c in seen)
             eq = ",".join([ctx.out_subs] + [t for t, _ in others]) + "->" + kept
             d = xp.einsum(eq, g, *[o for _, o in others])
-            shape = tuple(ops[i].shape)
             # letters only operand i has were summed away: bring them back (broadcast);
             # size-1 dims that broadcast against the others: sum them back to 1
-            d = xp.reshape(d, tuple(d.shape[kept.index(c)] if c in kept else 1 for c in s))
-            grads.append(unbroadcast(xp, xp.broadcast_to(d, _bshape(d.shape, shape)), shape))
+            d = xp.reshape(d, tuple(d.shape[kept.index(c)] if c in kept else 1 for c in u))
+            d = unbroadcast(xp, xp.broadcast_to(d, _bshape(d.shape, u_shape)), u_shape)
+            grads.append(d if u == s else _on_diagonal(xp, d, s, u, shape))
         return tuple(grads)
 
 
 def _bshape(a, b):
-    return tuple(max(x, y) for x, y in zip(a, b))
+    """The shape a broadcasts to against b's sizes (a size-1 dim takes b's, even 0)."""
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
+
+
+def _on_diagonal(xp, d, s, u, shape):
+    """Zeros of ``shape`` (subscripts ``s``) with ``d`` (subscripts ``u``, s's distinct
+    letters) on the diagonals of the repeated letters: an einsum with identity matrices,
+    so that it builds a graph under create_graph too."""
+    spare = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                 if c not in s)
+    out, deltas, eyes = "", [], []
+    for k, c in enumerate(s):
+        if c in out:   # a repeat: a fresh letter tied to the first by an identity matrix
+            c2 = next(spare)
+            deltas.append(c + c2)
+            eyes.append(xp.eye(shape[k], dtype=d.dtype))
+            c = c2
+        out += c
+    return xp.einsum(",".join([u] + deltas) + "->" + out, d, *eyes)
