@@ -6,6 +6,7 @@ from ..engine.backend import xp_of
 from ..engine.tensor import Tensor
 from ..errors import GradvizError, ShapeError
 from . import ops as O
+from .ops.pool import pool_geometry
 
 
 def ntuple(value, n, name):
@@ -174,12 +175,23 @@ def _pool_args(kernel_size, stride, padding, n, dilation=1):
     return k, s, p, d
 
 
+def _check_pool_size(x, k, s, p, d, ceil_mode):
+    """torch refuses a pooling whose output would have an empty spatial axis."""
+    o, _ = pool_geometry(x.shape[2:], k, s, p, d, ceil_mode)
+    if any(v < 1 for v in o):
+        size = "x".join(str(v) for v in (x.shape[1],) + tuple(x.shape[2:]))
+        out = "x".join(str(v) for v in (x.shape[1],) + tuple(o))
+        raise ShapeError(f"Given input size: ({size}). Calculated output size: ({out}). "
+                         "Output size is too small")
+
+
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, n):
     x, unbatched = _batched(input, n, f"max_pool{n}d")
     k, s, p, d = _pool_args(kernel_size, stride, padding, n, dilation)
     if any(pp > kk // 2 for kk, pp in zip(k, p)):  # torch's kernels check the undilated size too
         raise GradvizError(f"pad should be smaller than or equal to half of kernel size, but got "
                            f"padding={list(p)} and kernel_size={list(k)}")
+    _check_pool_size(x, k, s, p, d, ceil_mode)
     attrs = {"kernel_size": k, "stride": s, "padding": p, "dilation": d,
              "ceil_mode": bool(ceil_mode)}
     out = O.MaxPool.apply(x, **attrs)
@@ -279,6 +291,11 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     k, s, p, _ = _pool_args(kernel_size, stride, padding, n)
     if divisor_override is not None and divisor_override == 0:
         raise GradvizError("divisor must be not zero")
+    _check_pool_size(x, k, s, p, (1,) * n, ceil_mode)
+    if n == 3 and any(size < kk for size, kk in zip(x.shape[2:], k)):
+        # torch's avg_pool3d kernel compares the unpadded input with the kernel
+        raise ShapeError("input image (T: {} H: {} W: {}) smaller than kernel size "
+                         "(kT: {} kH: {} kW: {})".format(*x.shape[2:], *k))
     out = O.AvgPool.apply(x, kernel_size=k, stride=s, padding=p, ceil_mode=bool(ceil_mode),
                           count_include_pad=bool(count_include_pad),
                           divisor_override=divisor_override)

@@ -1,5 +1,6 @@
 """gv.nn.functional (``F``): torch.nn.functional's names over gv.nn's Function classes."""
 import numbers
+import warnings
 
 import numpy as np
 
@@ -152,25 +153,35 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return O.Hardtanh.apply(_float(input), min_val=float(min_val), max_val=float(max_val))
 
 
-def _softmax_dim(ndim):
+def _softmax_dim(ndim, name, stacklevel):
+    """torch's legacy implicit dim (0 for 0-, 1- and 3-D input, else 1), with its warning."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=stacklevel)
     return 0 if ndim in (0, 1, 3) else 1
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``."""
     input = _t(input)
-    return input.softmax(_softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
+    if dim is None:
+        dim = _softmax_dim(input.ndim, "softmax", _stacklevel)
+    return input.softmax(dim, dtype=dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) along ``dim``, computed stably."""
     input = _t(input)
-    return input.log_softmax(_softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
+    if dim is None:
+        dim = _softmax_dim(input.ndim, "log_softmax", _stacklevel)
+    return input.log_softmax(dim, dtype=dtype)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x)."""
-    return softmax(-_t(input), dim, dtype=dtype)
+    input = _t(input)
+    if dim is None:
+        dim = _softmax_dim(input.ndim, "softmin", _stacklevel)
+    return (-input).softmax(dim, dtype=dtype)
 
 
 def logsigmoid(input):
@@ -264,7 +275,8 @@ def _trailing_shape(input, normalized_shape):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
     """x / max(||x||_p, eps) along ``dim``."""
-    norm = (input.abs() ** p).sum(dim=dim, keepdim=True) ** (1.0 / p)
+    # Tensor.norm knows p = inf / 0 / negative and has torch's zero gradient at a zero vector
+    norm = input.norm(p, dim, keepdim=True)
     return input / norm.clamp(min=eps)
 
 
@@ -321,6 +333,14 @@ def pad(input, pad, mode="constant", value=None):
         return O.Pad.apply(input, pad=pad, value=0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise GradvizError(f"Unrecognised padding mode {mode!r}")
+    n_pad = len(pad) // 2
+    if n_pad not in (1, 2, 3) or input.ndim not in (n_pad + 1, n_pad + 2):
+        # torch's kernels only pad the spatial dims of a (batched or not) 1-3-D signal
+        raise ShapeError(f"Padding size {len(pad)} is not supported for {input.ndim}D input "
+                         "tensor.\nSupported combinations for non-constant padding:\n"
+                         "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                         "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                         "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     out = input
     for i in range(len(pad) // 2):
         ax = input.ndim - 1 - i
@@ -346,8 +366,10 @@ def one_hot(tensor, num_classes=-1):
     if arr.dtype.kind not in "iu":
         raise GradvizError("one_hot is only applicable to index tensor of type LongTensor.")
     xp = xp_of(arr)  # on the device: only min/max come back to the host
+    if not arr.size and num_classes <= 0:
+        raise GradvizError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        num_classes = int(arr.max()) + 1 if arr.size else 0
+        num_classes = int(arr.max()) + 1
     if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= num_classes):
         raise GradvizError("Class values must be smaller than num_classes and non-negative.")
     return Tensor._wrap((arr[..., None] == xp.arange(num_classes)).astype(np.int64))

@@ -87,10 +87,11 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     target = _t(target, input)
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:
-        t = target.detach()
-        safe = where(t > 1, t, 1.0)
+        # the target is not detached: torch's Stirling term differentiates into the target
+        big = target.detach() > 1
+        safe = where(big, target, 1.0)
         stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
-        loss = loss + where(t > 1, stirling, 0.0)
+        loss = loss + where(big, stirling, 0.0)
     return _reduce(loss, reduction)
 
 
@@ -98,9 +99,16 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     """0.5 * (log(var) + (input - target)^2 / var) (+ 0.5 log(2 pi) with ``full``); var is
     clamped at ``eps`` for the value only, as torch (the gradient passes unclamped)."""
     reduction = _reduction(reduction)
-    var = _t(var, input)
-    if var.ndim == input.ndim - 1 and tuple(var.shape) == tuple(input.shape[:-1]):
-        var = var.unsqueeze(-1)                    # one variance per item (homoscedastic)
+    if not isinstance(var, Tensor):
+        # a float: one variance for everything, in the input's dtype (as torch's var * ones)
+        var = input.new_full(tuple(input.shape), float(var))
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(var.shape) == tuple(input.shape[:-1]):
+            var = var.unsqueeze(-1)                # one variance per item (homoscedastic)
+        elif var.ndim != input.ndim or sum(
+                v for i, v in zip(input.shape, var.shape) if i != v) != 1:
+            # torch's rule: besides the cases above only one size-1 axis may broadcast
+            raise LossArgumentError("var is of incorrect size")
     if (var._data < 0).any():
         raise LossArgumentError("var has negative entry/entries")
     var = var + (var.detach().clamp_min(eps) - var.detach())   # torch's no-grad clamp

@@ -117,7 +117,7 @@ class Softmax(Module):
 
     def forward(self, input):
         """Apply softmax."""
-        return F.softmax(input, self.dim)
+        return F.softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -128,7 +128,7 @@ class LogSoftmax(Softmax):
 
     def forward(self, input):
         """Apply log-softmax."""
-        return F.log_softmax(input, self.dim)
+        return F.log_softmax(input, self.dim, _stacklevel=5)
 
 
 class Softplus(Module):
@@ -240,7 +240,7 @@ class Softmin(Module):
 
     def forward(self, input):
         """Apply softmin."""
-        return F.softmin(input, self.dim)
+        return F.softmin(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"

@@ -10,6 +10,7 @@ An LSTM with ``proj_size`` runs the scan one step at a time, each step's h proje
 weight_hr (torch's LSTMP) before it feeds the next step.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -130,6 +131,10 @@ class RNNBase(Module):
         if not 0 <= dropout <= 1:
             raise GradvizError("dropout should be a number in range [0, 1] representing the "
                                "probability of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                          "non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={num_layers}", stacklevel=3)
         if hidden_size <= 0 or num_layers <= 0:
             raise GradvizError("hidden_size and num_layers must be positive")
         if proj_size < 0:
