@@ -1,6 +1,6 @@
 // Debugger controls: run / pause / step forward / step backward / continue, keyboard
 // shortcuts, and breakpoints (node, op type, NaN/Inf, gradient norm above a threshold).
-import { h } from "./format.js";
+import { h, opKey } from "./format.js";
 
 const ACTIONS = { run: "run", pause: "pause", "step-forward": "step_forward", "step-backward": "step_backward", continue: "continue" };
 const KEYS = { f: "step-forward", b: "step-backward", c: "continue", r: "run", p: "pause" };
@@ -23,9 +23,10 @@ export class Controls {
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const op = form.querySelector("[data-testid=bp-op]").value.trim();
-      if (op) this.addBreakpoint({ op });
+      if (op) { this.addBreakpoint({ op }); this.checkOp(op); }
       form.querySelector("[data-testid=bp-op]").value = "";
     });
+    form.querySelector("[data-testid=bp-op]").addEventListener("input", () => this.checkOp(null));
     document.querySelector("[data-testid=bp-nan]").addEventListener("change", (e) => {
       if (e.target.checked) this.addBreakpoint({ when: "nonfinite" });
       else this.removeWhere((b) => b.when === "nonfinite");
@@ -93,6 +94,27 @@ export class Controls {
     if (match.length) entry.id = String(match[match.length - 1].id);
   }
 
+  /** The ops of the graph on screen (and of the newest step), by opKey. */
+  graphOps() {
+    const ops = new Map();
+    for (const step of new Set([this.deps.store.current, this.deps.ctl.shownStep()])) {
+      if (step) for (const r of step.nodes.values()) if (r.op && !ops.has(opKey(r.op))) ops.set(opKey(r.op), r.op);
+    }
+    return ops;
+  }
+
+  /** Say, under the op box, when a typed op name matches no op of the current graph (a
+   * warning only: the op may come later, e.g. in an evaluation pass); ``null`` clears it. */
+  checkOp(op) {
+    const warn = document.querySelector("[data-testid=bp-op-warning]");
+    const ops = op ? this.graphOps() : null;
+    if (!op || !ops.size || ops.has(opKey(op))) { warn.hidden = true; warn.textContent = ""; return; }
+    const some = [...ops.values()].sort().slice(0, 8).join(", ");
+    warn.textContent = `No op "${op}" in the current graph (it has ${some}${ops.size > 8 ? ", …" : ""}). ` +
+      "The breakpoint stays: it fires if such an op runs later.";
+    warn.hidden = false;
+  }
+
   removeWhere(pred) {
     const gone = this.list.filter((b) => pred(b.spec));
     this.list = this.list.filter((b) => !pred(b.spec));
@@ -104,7 +126,7 @@ export class Controls {
     const bp = this.deps.ctl.breakpoints;
     const specs = this.list.map((b) => b.spec);
     bp.nodes = new Set(specs.filter((b) => b.node !== undefined).map((b) => b.node));
-    bp.ops = new Set(specs.filter((b) => b.op).map((b) => b.op));
+    bp.ops = new Set(specs.filter((b) => b.op).map((b) => opKey(b.op)));   // as the gate matches
     const ul = document.querySelector("[data-testid=breakpoints]");
     ul.replaceChildren(...specs.map((b) => h("li", { class: "bp", "data-testid": "breakpoint" },
       h("span", {}, describe(b)),
@@ -133,7 +155,11 @@ export class Controls {
     if (this.ended && !replay?.stepping) { text = "ended"; state = "ended"; }
     else if (replay && !replay.stepping) { text = "recording"; state = "recording"; }
     else if (replay?.playing) { text = "replay · playing"; state = "running"; }
-    else if (p) {
+    else if (replay && this.deps.ctl.shownStep() && this.deps.ctl.shownStep() !== step) {
+      // scrubbed away from the cursor's step: its pause is not what is on screen
+      text = `replay · step ${this.deps.ctl.shownStep().index + 1} · Run or Step starts here`;
+      state = "recording";
+    } else if (p) {
       const at = store.currentNode;
       const rec = step?.nodes.get(at);
       const where = { step: "before the next step", backward_end: "after backward",

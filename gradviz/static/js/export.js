@@ -22,6 +22,23 @@ function graphCss() {
   return "";
 }
 
+// what the page says about clicking or keys ("94 nodes · click to expand") means nothing
+// in a static file
+const HINTS = [/\s*·\s*click to expand/g, /\s*\(click to expand\)/g];
+
+const unhint = (text) => HINTS.reduce((t, re) => t.replace(re, ""), String(text ?? ""));
+
+/** Strip the page's interaction hints and keyboard hooks from an exported copy. */
+function dropInteraction(copy) {
+  for (const g of copy.querySelectorAll(".gnode")) {
+    for (const a of ["tabindex", "role", "aria-label"]) g.removeAttribute(a);
+  }
+  for (const t of copy.querySelectorAll(".gnode text, .gnode title")) {
+    const text = unhint(t.textContent);
+    if (text !== t.textContent) t.textContent = text;
+  }
+}
+
 /** The whole graph as a standalone SVG string, looking as it does on screen. */
 export function svgText(view) {
   const src = view.svg;
@@ -41,6 +58,7 @@ export function svgText(view) {
     .forEach(([k, v]) => bg.setAttribute(k, v));
   copy.insertBefore(bg, copy.querySelector(".viewport"));
   copy.querySelectorAll(".selected").forEach((el) => el.classList.remove("selected"));
+  dropInteraction(copy);
   return '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(copy);
 }
 
@@ -67,7 +85,7 @@ export function exportDot(view, name) {
   const v = view.view;
   const states = new Map([...view.elements].map(([k, g]) => [k, g.getAttribute("data-state")]));
   const fill = { pending: "#f1f5f9", forward: "#dbeafe", backward: "#d1fae5", current: "#fef3c7", anomaly: "#fee2e2" };
-  let text = toDot(v, { withLabels: true });
+  let text = toDot({ ...v, nodes: v.nodes.map((n) => (n.group ? { ...n, sub: unhint(n.sub) } : n)) }, { withLabels: true });
   // Colour nodes by state, as on screen.
   text = text.replace(/^ n(\d+) \[/gm, (m, i) => ` n${i} [style=filled, fillcolor="${fill[states.get(v.nodes[+i].key)] || "#ffffff"}", `);
   download(new Blob([text], { type: "text/vnd.graphviz" }), `${name}.dot`);
@@ -77,7 +95,7 @@ export function exportJson(view, name, extra = {}) {
   const v = view.view, L = view.layout;
   const nodes = v.nodes.map((n) => ({
     key: n.key, id: n.group ? null : view.elements.get(n.key)?.getAttribute("data-node-id"), group: n.group || null,
-    label: n.label, sub: n.sub, state: view.elements.get(n.key)?.getAttribute("data-state"),
+    label: n.label, sub: n.group ? unhint(n.sub) : n.sub, state: view.elements.get(n.key)?.getAttribute("data-state"),
     x: L.nodes.get(n.key)?.x, y: L.nodes.get(n.key)?.y, w: n.w, h: n.h,
   }));
   const body = { ...extra, nodes, edges: v.edges.map((e) => ({ from: e.from, to: e.to })) };

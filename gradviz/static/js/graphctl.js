@@ -8,7 +8,7 @@
 // and nothing that is on screen ever moves; that layout is kept after the pass ends, so
 // stepping backward and later steps show the very same picture (no jump at the pass end).
 import { buildView, layoutView, placeNew, COLLAPSE_ABOVE } from "./layout.js";
-import { shapeText, fmt } from "./format.js";
+import { shapeText, fmt, opKey } from "./format.js";
 
 const LAYOUT_CACHE = 8;
 
@@ -144,7 +144,7 @@ export class GraphController {
           return `${r.kind === "op" ? r.op : (r.name || "input")} #${r.id} · ${shapeText(r.shape)} · ${state}` +
             (r.stats ? `\n‖value‖ ${fmt(r.stats.norm)}` : "") + (g && !r.ghost ? `\n‖grad‖ ${fmt(g.norm)}` : "");
         },
-        breakpoint: bp.nodes.has(r.id) || (r.op && bp.ops.has(r.op)) };
+        breakpoint: bp.nodes.has(r.id) || (r.op && bp.ops.size > 0 && bp.ops.has(opKey(r.op))) };
     };
   }
 

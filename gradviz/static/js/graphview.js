@@ -67,6 +67,14 @@ function labelElement(e) {
   return t;
 }
 
+/** What a screen reader says of a node: op or name (#id), shape, state; a module group
+ * says how many nodes it holds and that Enter opens it. */
+function ariaLabel(n, d) {
+  if (n.group) return `module ${n.group}, ${n.members.length} nodes, ${d.state}, press Enter to expand`;
+  const id = d.id ?? n.id;
+  return `${n.label}${id !== undefined && id !== null ? " #" + id : ""}, ${n.sub || "?"}, ${d.state}`;
+}
+
 /** Give a node element its place and drawing: title, box, labels (lod 2) or the box only (lod 1). */
 function fillNode(g, n, p, lod, title) {
   g.setAttribute("transform", `translate(${(p.x - n.w / 2).toFixed(1)},${(p.y - n.h / 2).toFixed(1)})`);
@@ -154,7 +162,10 @@ export class GraphView {
       const p = layout.nodes.get(n.key);
       if (!p) continue;
       const d = describe(n);
+      // keyboard and screen readers reach every node: set once here, the label again only
+      // when the node's state or id changes (refresh), never on every refresh
       let a = `<g class="gnode${n.key === this.selectedKey ? " selected" : ""}" data-key="${esc(n.key)}" data-kind="${d.kind}" data-state="${d.state}"`;
+      a += ` tabindex="0" role="button" aria-label="${esc(ariaLabel(n, d))}"`;
       a += n.group ? ` data-group="${esc(n.group)}"` : ` data-node-id="${esc(String(d.id ?? n.id))}"`;
       if (d.grad) a += " data-grad";
       if (d.breakpoint) a += " data-breakpoint";
@@ -185,11 +196,13 @@ export class GraphView {
       const g = this.elements.get(n.key);
       if (!g) continue;
       const d = describe(n);
-      if (g.getAttribute("data-state") !== d.state) g.setAttribute("data-state", d.state);
+      let relabel = false;
+      if (g.getAttribute("data-state") !== d.state) { g.setAttribute("data-state", d.state); relabel = true; }
       if (!n.group) {
         const id = String(d.id ?? n.id);
-        if (g.getAttribute("data-node-id") !== id) g.setAttribute("data-node-id", id);
+        if (g.getAttribute("data-node-id") !== id) { g.setAttribute("data-node-id", id); relabel = true; }
       }
+      if (relabel) g.setAttribute("aria-label", ariaLabel(n, d));
       g.toggleAttribute("data-grad", !!d.grad);
       g.toggleAttribute("data-breakpoint", !!d.breakpoint);
       if (this.drawn.has(n.key)) {
@@ -381,6 +394,23 @@ export class GraphView {
       else this.onSelect?.(g.dataset.key);
     };
     root.addEventListener("pointerup", end);
+    // the keyboard's click: Enter or Space on a focused node selects it (a group expands)
+    root.addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" && e.key !== " ") return;
+      const g = e.target.closest?.(".gnode");
+      if (!g || e.ctrlKey || e.metaKey || e.altKey) return;
+      e.preventDefault();
+      if (g.dataset.group) this.onExpand?.(g.dataset.group);
+      else this.onSelect?.(g.dataset.key);
+    });
+    // Tab onto a node outside the view: pan to it (the pane itself must not scroll, the
+    // SVG is placed by a transform)
+    root.addEventListener("focusin", (e) => {
+      const g = e.target.closest?.(".gnode");
+      if (!g) return;
+      root.scrollTop = 0; root.scrollLeft = 0;
+      this.ensureVisible(g.dataset.key);
+    });
     root.addEventListener("pointercancel", () => { drag = null; root.classList.remove("panning"); });
     root.addEventListener("wheel", (e) => {
       if (e.target === this.minimap) return;

@@ -262,6 +262,15 @@ export class Inspector {
       return box;
     }
     if (countOf(rec.shape) > FULL_VALUES_MAX) return box;
+    const preview = what === "grad" ? (rec.grad || rec.accum)?.preview : rec.preview;
+    if (preview?.values === undefined && this.deps.fullValuesKept && !this.deps.fullValuesKept()) {
+      // asking would only raise NOT_AVAILABLE: say why here instead
+      box.append(h("button", { class: "btn small ghost", "data-testid": `show-${what}`, disabled: true,
+        title: "full values are kept only while the process runs" }, `Show full ${what === "grad" ? "gradient" : "values"}`),
+      h("p", { class: "muted small", "data-testid": `full-${what}-unavailable` },
+        "Full values are kept only while the process runs: this session has ended or is a recording, so only the summary above is known."));
+      return box;
+    }
     box.append(h("button", { class: "btn small ghost", "data-testid": `show-${what}`, onclick: () => this.fetchFull(rec, what) },
       `Show full ${what === "grad" ? "gradient" : "values"}`));
     return box;

@@ -61,7 +61,18 @@ const inspector = new Inspector($("[data-testid=inspector]"), {
   get conn() { return conn; },
   onSelectNode: (id) => selectNode(id),
   onBreak: (spec) => controls.addBreakpoint(spec),
+  fullValuesKept: () => fullValuesKept(),
 });
+
+/** Whether the server can still send a node's full values: a recording has only its
+ * summaries, and an attached script's arrays go with its process. */
+function fullValuesKept() {
+  const row = conn?.session ? knownSessions.get(conn.session) : null;
+  if (!row) return true;
+  if (row.source === "replay") return false;
+  if (row.source === "attached") return !controls.ended;
+  return true;   // a playground job keeps its recent arrays, also once it is done
+}
 
 const timeline = new Timeline({
   chartEl: $("[data-testid=loss-chart]"), normsEl: $("[data-testid=grad-norms]"),
@@ -105,7 +116,9 @@ function flush() {
   pending = new Set();
   try {
     ctl.update(changed);
-    if (changed.has("scalars")) timeline.updateScalars(store.scalars.size ? store.scalars : store.rootScalars);
+    // a store reset ("session": another session, or a replay rebuilt from a step's start)
+    // drops the scalars too: the chart must not keep the points of the position left
+    if (changed.has("scalars") || changed.has("session")) timeline.updateScalars(store.scalars.size ? store.scalars : store.rootScalars);
     const shown = ctl.shownStep();
     const nSteps = store.steps.length;
     if (changed.has("gradnorms") || changed.has("view") || changed.has("structure")) {
@@ -199,6 +212,7 @@ function reopen(live, notice) {
 
 function switchSession(id) {
   if (!id || id === conn.session) return;
+  waitingFor = null;   // shown now, or another one picked instead
   store.reset(id);
   ctl.reset();
   const row = knownSessions.get(id);
@@ -213,6 +227,7 @@ function switchSession(id) {
   badge.hidden = true; badge.textContent = ""; badge.dataset.state = ""; badge.title = "";
   delete document.body.dataset.job;
   $("[data-testid=notice]").hidden = true;
+  delete $("[data-testid=notice]").dataset.waiting;
   controls.setSession(id);
   sessionSelect.value = id;   // the list may have been drawn before any session was picked
   const u = new URL(window.location.href);
@@ -225,6 +240,19 @@ function switchSession(id) {
 sessionSelect.addEventListener("change", () => switchSession(sessionSelect.value));
 
 const knownSessions = new Map();   // id -> the server's row ({live, source, …})
+// The session a link asked for (`?session=ID`) before the server has it: e.g. the page
+// opened just before `gradviz run --session ID`. Nothing else is shown meanwhile (a quiet
+// fallback looked like the wanted run) and the URL keeps the id, so a reload still asks.
+let waitingFor = null;
+function waitFor(id) {
+  waitingFor = id;
+  const note = $("[data-testid=notice]");
+  note.textContent = `waiting for session ${id}…`;
+  note.dataset.waiting = id;
+  note.hidden = false;
+  view.setEmpty(`Waiting for session ${id}: it appears here once it starts (e.g. gradviz run --session ${id} script.py). Pick another session above to stop waiting.`);
+}
+
 async function refreshSessions(pick) {
   let sessions = [];
   try { sessions = await conn.getJSON("/api/sessions"); } catch (e) { showError(e, "sessions"); return null; }
@@ -233,10 +261,21 @@ async function refreshSessions(pick) {
   // a live session's count would be stale at once: say "live" instead
   const label = (s) => `${s.id} · ${s.source} · ${s.live ? "live" : `${s.events} event${s.events === 1 ? "" : "s"}`}`;
   sessionSelect.replaceChildren(...sessions.map((s) => h("option", { value: s.id }, label(s))));
+  const arrived = waitingFor && sessions.some((s) => s.id === waitingFor);
+  if (waitingFor && !arrived && !conn.session) {
+    sessionSelect.append(h("option", { value: waitingFor, disabled: true }, `${waitingFor} · waiting…`));
+  }
   if (conn.session) sessionSelect.value = conn.session;
+  else if (waitingFor) sessionSelect.value = waitingFor;
+  if (arrived && !conn.session) {   // the session the link asked for has started: show it
+    const id = waitingFor;
+    if (!pick) switchSession(id);
+    return id;
+  }
   if (!pick) return null;
   const want = params.get("session") || document.body.dataset.session;
   if (want && sessions.some((s) => s.id === want)) return want;
+  if (want && !conn.session) { waitFor(want); return null; }
   const live = sessions.filter((s) => s.live);
   const best = live.find((s) => s.source === "playground") || live[live.length - 1] || sessions[sessions.length - 1];
   return best ? best.id : null;
@@ -297,7 +336,8 @@ window.gradviz = { store, ctl, view, conn };   // for debugging from the console
 const first = await refreshSessions(true);
 if (first) switchSession(first);
 else {
-  view.setEmpty("No session yet. Start one with `gradviz run script.py`, attach with gv.attach, or open the Playground.");
+  if (!waitingFor) view.setEmpty("No session yet. Start one with `gradviz run script.py`, attach with gv.attach, or open the Playground.");
+  // a new session's `status` news switches at once; this poll covers sessions without one
   setInterval(async () => { if (!conn.session) { const s = await refreshSessions(true); if (s) switchSession(s); } }, 2000);
 }
 document.body.dataset.ready = "1";

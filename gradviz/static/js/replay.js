@@ -7,6 +7,8 @@
 // The recorded gate's own `paused` / `resumed` events are history, not state: while
 // stepping, where the cursor stands is the pause.
 
+import { opKey } from "./format.js";
+
 const PLAY_MS = 80;           // one node per tick while playing
 const STEPPABLE = new Set(["op", "grad"]);
 const TAKE = "take", BEFORE = "before";   // where a goal stops: after or before its event
@@ -117,7 +119,7 @@ export class Replay {
     const stats = ev.type === "op" ? ev.stats : ev.grad;
     for (const b of this.breakpoints()) {
       if (b.node !== undefined && b.node === ev.node) return b;
-      if (b.op && ev.type === "op" && ev.op === b.op) return b;
+      if (b.op && ev.type === "op" && opKey(ev.op) === opKey(b.op)) return b;   // "ReLU" is Relu
       if (b.when === "nonfinite" && stats && (stats.nan > 0 || stats.inf > 0)) return b;
       if (b.when === "grad_norm" && ev.type === "grad" && (Number(stats?.norm) > b.threshold || stats?.norm === "inf")) return b;
     }

@@ -33,7 +33,10 @@ export class Timeline {
     const loss = scalars.get("loss");
     this.chartEl.dataset.count = String(loss ? loss.y.length : 0);
     this.chartEl.dataset.last = loss && loss.y.length ? String(num(loss.y[loss.y.length - 1])) : "";
-    if (!names.length) return;
+    if (!names.length) {   // nothing (yet) at this position: no points left over
+      if (this.plot) this.plot.setData([[], ...this.names.map(() => [])]);
+      return;
+    }
     // Align every series on the union of their x (step) values.
     const xs = [...new Set(names.flatMap((n) => scalars.get(n).x))].sort((a, b) => a - b);
     const at = new Map(xs.map((x, i) => [x, i]));
