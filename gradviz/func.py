@@ -13,7 +13,7 @@ from .autograd.functional import _autograd_grad, _jacobian_rows
 from .engine.creation import zeros_like
 from .engine.grad_mode import enable_grad, is_grad_enabled
 from .engine.tensor import Tensor
-from .errors import ArgumentError, GradvizError
+from .errors import ArgumentError, DimError, GradvizError
 from .func_modules import functional_call, stack_module_state  # noqa: F401  (gv.func's)
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
@@ -41,6 +41,14 @@ def _check_leaves(leaves, what):
         if not isinstance(leaf, Tensor):
             raise GradvizError(f"Thing passed to transform API must be Tensor, got "
                                f"{type(leaf)} ({what}).")
+
+
+class _TransformInputError(ArgumentError):
+    """A transform's input that is not a Tensor (torch raises ValueError)."""
+
+
+class _CotangentTypeError(GradvizError, TypeError):
+    """A cotangent that is not a Tensor (torch raises TypeError)."""
 
 
 def _argnums(argnums, n_args):
@@ -75,7 +83,10 @@ def _lift_args(args, argnums, outer_grad):
     leaves, builds = [], []
     for n in nums:
         builds.append(_flatten(args[n], leaves))
-    _check_leaves(leaves, "an input at argnums")
+    for leaf in leaves:
+        if not isinstance(leaf, Tensor):
+            raise _TransformInputError(f"Thing passed to transform API must be Tensor, got "
+                                       f"{type(leaf)} (an input at argnums).")
     lifted, nested = _lift(leaves, outer_grad)
     new_args, it = list(args), iter(lifted)
     for n, build in zip(nums, builds):
@@ -168,10 +179,13 @@ def vjp(func, *primals, has_aux=False):
         """The vector-Jacobian products of func at primals for these cotangents."""
         ct_leaves = []
         _flatten(cotangents, ct_leaves)
-        if len(ct_leaves) != len(out_leaves):
+        if _shape_of(cotangents) != _shape_of(output):   # list vs tuple, dict keys too
             raise GradvizError("Expected pytree structure of cotangents to be the same as "
                                "pytree structure of outputs to the function.")
-        _check_leaves(ct_leaves, "a cotangent")
+        for ct in ct_leaves:
+            if not isinstance(ct, Tensor):
+                raise _CotangentTypeError("gradients can be either Tensors or None, but got "
+                                          f"{type(ct).__name__}")
         for i, (ct, out) in enumerate(zip(ct_leaves, out_leaves)):
             if tuple(ct.shape) != tuple(out.shape):
                 raise GradvizError(f"Mismatch in shape: grad_output[{i}] has a shape of "
@@ -225,6 +239,9 @@ def _forward_by_double_vjp(func, primals, api, has_aux=False):
     if not isinstance(primals, tuple):
         raise GradvizError(f"{api}(f, primals, tangents): Expected primals to be a tuple. "
                            "E.g. it should be valid to call f(*primals).")
+    if api == "jvp" and not primals:
+        raise GradvizError("jvp(f, primals, tangents): Expected primals to contain at least "
+                           "one Tensor.")
     outer_grad = is_grad_enabled()
     with enable_grad():
         new_args, lifted, builds, nested = _lift_args(primals, tuple(range(len(primals))),
@@ -338,15 +355,18 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     @functools.wraps(func)
     def mapped(*args, **kwargs):
-        if not isinstance(in_dims, int) and in_dims is not None and (
-                not isinstance(in_dims, (tuple, list)) or len(in_dims) != len(args)):
+        if in_dims is not None and not isinstance(in_dims, (int, tuple)):
+            raise ArgumentError(f"vmap({name}, in_dims={in_dims!r}, ...)(<inputs>): expected "
+                                "`in_dims` to be int or a (potentially nested) tuple matching "
+                                f"the structure of inputs, got: {type(in_dims)}.")
+        if isinstance(in_dims, tuple) and len(in_dims) != len(args):
             raise ArgumentError(f"vmap({name}, in_dims={in_dims!r}, ...)(<inputs>): in_dims "
                                 f"is not compatible with the structure of `inputs`: expected "
                                 f"one entry per positional input ({len(args)})")
         leaves = []
         build = _flatten(tuple(args), leaves)
         dims = []
-        _leaf_dims(tuple(args), in_dims if isinstance(in_dims, (tuple, list)) else
+        _leaf_dims(tuple(args), in_dims if isinstance(in_dims, tuple) else
                    (in_dims,) * len(args), dims, name)
         size = _batch_size(leaves, dims, name)
         outs = _run_slices(func, build, leaves, dims, size, kwargs, randomness, name)
@@ -365,24 +385,27 @@ def _check_dims_spec(spec, what):
                         f"{spec!r}")
 
 
-def _leaf_dims(tree, spec, dims, name):
-    """Append the in_dim of each leaf of ``tree`` (``spec`` an int/None for all of them, or
-    a tree of the same structure) to ``dims``, in _flatten's order."""
+def _leaf_dims(tree, spec, dims, name, what="in_dims"):
+    """Append the in_dim (or out_dim) of each leaf of ``tree`` (``spec`` an int/None for all
+    of them, or a tree of the same structure) to ``dims``, in _flatten's order."""
     if isinstance(tree, dict):
         if isinstance(spec, dict) and set(spec) != set(tree):
-            raise ArgumentError(f"vmap({name}, ...): in_dims {spec!r} does not match the keys "
+            raise ArgumentError(f"vmap({name}, ...): {what} {spec!r} does not match the keys "
                                 f"of an input {sorted(tree)}")
         for k, v in tree.items():
-            _leaf_dims(v, spec[k] if isinstance(spec, dict) else spec, dims, name)
+            _leaf_dims(v, spec[k] if isinstance(spec, dict) else spec, dims, name, what)
     elif isinstance(tree, (list, tuple)):
-        if isinstance(spec, (list, tuple)) and len(spec) != len(tree):
-            raise ArgumentError(f"vmap({name}, ...): in_dims {spec!r} does not match the "
+        # a list spec matches a list, a tuple spec a tuple (torch's pytree matching)
+        if isinstance(spec, (list, tuple)) and (
+                len(spec) != len(tree) or isinstance(spec, list) != isinstance(tree, list)):
+            raise ArgumentError(f"vmap({name}, ...): {what} {spec!r} does not match the "
                                 f"structure of an input of {len(tree)} entries")
         for i, v in enumerate(tree):
-            _leaf_dims(v, spec[i] if isinstance(spec, (list, tuple)) else spec, dims, name)
+            _leaf_dims(v, spec[i] if isinstance(spec, (list, tuple)) else spec, dims, name,
+                       what)
     else:
         if isinstance(spec, (list, tuple, dict)):
-            raise ArgumentError(f"vmap({name}, ...): in_dims {spec!r} is a structure but the "
+            raise ArgumentError(f"vmap({name}, ...): {what} {spec!r} is a structure but the "
                                 f"input is a {type(tree).__name__}")
         dims.append(spec)
 
@@ -451,19 +474,21 @@ def _stack_outputs(outs, out_dims, size, name):
                                    "None for output?")
         flat.append(leaves)
     dims = []
-    _leaf_dims(outs[0], out_dims, dims, name)
+    if isinstance(outs[0], Tensor) and isinstance(out_dims, tuple) and len(out_dims) == 1:
+        out_dims = out_dims[0]   # torch's edge case: (d,) for a single Tensor output
+    _leaf_dims(outs[0], out_dims, dims, name, "out_dims")
     result = []
     for j, d in enumerate(dims):
         column = [leaves[j] for leaves in flat]
         if d is None:
             if any(not bool((c == column[0]).all()) for c in column[1:]):
-                raise GradvizError(f"vmap({name}, ...): `{name}` can not return a "
-                                   f"BatchedTensor when out_dim is None")
+                raise ArgumentError(f"vmap({name}, ...): `{name}` can not return a "
+                                    f"BatchedTensor when out_dim is None")
             result.append(column[0])
             continue
         nd = column[0].ndim + 1
         if not -nd <= d < nd:
-            raise ArgumentError(f"vmap({name}, ...): out_dims={d} is out of range for an "
-                                f"output of {nd - 1} dimensions")
+            raise DimError(f"Dimension out of range (expected to be in range of [{-nd}, "
+                           f"{nd - 1}], but got {d})")
         result.append(stack(column, dim=d % nd))
     return build(iter(result))

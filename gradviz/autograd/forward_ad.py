@@ -12,7 +12,7 @@ from collections import namedtuple
 
 from ..engine.grad_mode import enable_grad
 from ..engine.tensor import Tensor
-from ..errors import GradvizError, ShapeError
+from ..errors import ArgumentError, GradvizError, ShapeError
 
 __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level",
            "make_dual", "unpack_dual"]
@@ -20,7 +20,7 @@ __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_le
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 UnpackedDualTensor.__doc__ = "What ``unpack_dual`` returns: (primal, tangent or None)."
 
-_LEVELS = []   # per level entered: [(dual tensor, tangent), ...]
+_LEVELS = []   # per level entered: [(dual tensor, tangent, made from a requires-grad tensor)]
 
 
 def enter_dual_level():
@@ -58,6 +58,12 @@ def make_dual(tensor, tangent, *, level=None):
                            "make sure to enter_dual_level() first.")
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise GradvizError("make_dual expects Tensors for the primal and the tangent")
+    if not (tensor.is_floating_point() or tensor.is_complex()):
+        raise ArgumentError(f"Expected primal to be floating point or complex, but got: "
+                            f"{tensor.dtype}")
+    if any(d is tensor for d, _, _ in _LEVELS[-1]):
+        raise GradvizError("Making a dual Tensor based on a Tensor that already has a forward "
+                           f"gradient at the same level {len(_LEVELS) - 1} is not supported.")
     if tuple(tangent.shape) != tuple(tensor.shape):
         raise ShapeError("Trying to set a forward gradient that has a different size than that "
                          "of the original Tensor, this is not supported. Tensor is of size "
@@ -66,7 +72,7 @@ def make_dual(tensor, tangent, *, level=None):
     with enable_grad():   # a view keeps an outer graph; else a new leaf to differentiate by
         dual = tensor.view_as(tensor) if tensor.requires_grad else \
             tensor.detach().requires_grad_()
-    _LEVELS[-1].append((dual, tangent))
+    _LEVELS[-1].append((dual, tangent, tensor.requires_grad))
     return dual
 
 
@@ -75,21 +81,29 @@ def unpack_dual(tensor, *, level=None):
     computed from a dual tensor of the current level."""
     from . import grad
     from ..engine.creation import zeros_like
-    primal = tensor.detach()
     duals = _LEVELS[-1] if _LEVELS else []
-    for d, t in duals:
+    # the primal keeps the reverse-mode graph to the caller's tensors (as torch's view does),
+    # not to the stand-ins make_dual made for tensors that did not require grad
+    outer = tensor.requires_grad and any(user for _, _, user in duals)
+    primal = tensor.view_as(tensor) if outer else tensor.detach()
+    for d, t, _ in duals:
         if d is tensor:
             return UnpackedDualTensor(primal, t)
     if not duals or not tensor.requires_grad:
         return UnpackedDualTensor(primal, None)
     with enable_grad():
         u = zeros_like(tensor, requires_grad=True)   # any u: uᵀJ's graph w.r.t. u is linear
-        vjps = grad(tensor, [d for d, _ in duals], u, create_graph=True, allow_unused=True)
-        pairs = [(v, t) for v, t in zip(vjps, (t for _, t in duals))
+        vjps = grad(tensor, [d for d, _, _ in duals], u, create_graph=True, allow_unused=True)
+        pairs = [(v, t) for v, t in zip(vjps, (t for _, t, _ in duals))
                  if v is not None and v.requires_grad]
         if not any(v is not None for v in vjps):
             return UnpackedDualTensor(primal, None)
         if not pairs:   # reached, but J does not depend on u: a zero tangent
             return UnpackedDualTensor(primal, zeros_like(primal))
-        jvp, = grad([v for v, _ in pairs], u, [t for _, t in pairs], allow_unused=True)
-    return UnpackedDualTensor(primal, zeros_like(primal) if jvp is None else jvp.detach())
+        # the graph stays for the caller's backward; the tangent, like torch's, is itself
+        # differentiable w.r.t. the caller's tensors that require grad
+        jvp, = grad([v for v, _ in pairs], u, [t for _, t in pairs], allow_unused=True,
+                    retain_graph=True, create_graph=outer)
+    if jvp is None:
+        return UnpackedDualTensor(primal, zeros_like(primal))
+    return UnpackedDualTensor(primal, jvp if outer else jvp.detach())

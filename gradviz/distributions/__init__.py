@@ -9,6 +9,7 @@ from .discrete_more import Geometric, Multinomial
 from .distribution import Distribution
 from .kl import kl_divergence, register_kl
 from . import kl_more  # noqa: F401  (registers its KL rules)
+from . import kl_cross  # noqa: F401  (registers its KL rules)
 from .mixture import MixtureSameFamily
 from .multivariate import Independent, MultivariateNormal
 from .relaxed import (ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli,

@@ -270,6 +270,11 @@ class Gamma(Distribution):
         return special.xlogy(a, self.rate) + special.xlogy(a - 1, value) \
             - self.rate * value - a.lgamma()
 
+    def cdf(self, value):
+        """P(a, rate x), the regularised lower incomplete gamma function."""
+        self._validate_sample(value)
+        return special.gammainc(self.concentration, self.rate * value)
+
     def entropy(self):
         """a - log(rate) + lgamma(a) + (1 - a) digamma(a)."""
         a = self.concentration
@@ -316,11 +321,12 @@ class Beta(Distribution):
 
     @property
     def mode(self):
-        """(a - 1) / (a + b - 2) with a - 1 and b - 1 clamped at 0; 1 or 0 (whichever of a, b
-        is larger) when both are below 1, as torch."""
+        """(a - 1) / (a + b - 2) with a - 1 and b - 1 clamped at 0; 1 when both are below 1
+        (torch takes Dirichlet's mode, whose argmax over two NaNs picks the first vertex)."""
+        from ..engine.creation import ones_like  # noqa: PLC0415
         a, b = self.concentration1, self.concentration0
         a1, b1 = (a - 1).clamp_min(0), (b - 1).clamp_min(0)
-        return (a1 / (a1 + b1)).where(~((a < 1) & (b < 1)), (a >= b).to(a.dtype))
+        return (a1 / (a1 + b1)).where(~((a < 1) & (b < 1)), ones_like(a))
 
     @property
     def variance(self):

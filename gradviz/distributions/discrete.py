@@ -37,20 +37,32 @@ class _Binary(Distribution):
         """log(p) - log(1 - p), p clamped away from 0 and 1."""
         return _clamp_probs(self.probs).logit()
 
+    @property
+    def _param(self):
+        return self.__dict__.get("probs", self.__dict__.get("logits"))
+
+    def _support_values(self, n, expand):
+        """0 .. n along a new leading dim (broadcast over the batch when ``expand``)."""
+        from ..engine.creation import arange  # noqa: PLC0415
+        values = arange(n + 1, dtype=self._param.dtype, device=self._param.device)
+        values = values.reshape((-1,) + (1,) * len(self.batch_shape))
+        return values.expand((-1,) + tuple(self.batch_shape)) if expand else values
+
 
 class Bernoulli(_Binary):
     """1 with probability ``probs`` (or sigmoid(``logits``)), else 0."""
 
     support = constraints.boolean
+    has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         name, value = _probs_or_logits(probs, logits)
         (self.__dict__[name],) = broadcast_all(value)
         super().__init__(self.__dict__[name].shape, validate_args=validate_args)
 
-    @property
-    def _param(self):
-        return self.__dict__.get("probs", self.__dict__.get("logits"))
+    def enumerate_support(self, expand=True):
+        """0 and 1 along a new leading dim (broadcast over the batch when ``expand``)."""
+        return self._support_values(1, expand)
 
     def sample(self, sample_shape=()):
         """u < probs, u uniform on [0, 1) (floats 0/1, no gradient)."""
@@ -86,7 +98,9 @@ class Bernoulli(_Binary):
 
 
 class Binomial(_Binary):
-    """The number of successes in ``total_count`` Bernoulli trials (no entropy)."""
+    """The number of successes in ``total_count`` Bernoulli trials."""
+
+    has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         name, value = _probs_or_logits(probs, logits)
@@ -133,6 +147,22 @@ class Binomial(_Binary):
         log_choose = (n + 1).lgamma() - (value + 1).lgamma() - (n - value + 1).lgamma()
         normalize = n * logits.clamp_min(0) + n * (-logits.abs()).exp().log1p()
         return log_choose + value * logits - normalize
+
+    def _homogeneous_count(self, what):
+        total = int(self.total_count.max().item())
+        if int(self.total_count.min().item()) != total:
+            raise NotImplementedError(f"Inhomogeneous total count not supported by `{what}`.")
+        return total
+
+    def enumerate_support(self, expand=True):
+        """0 .. total_count along a new leading dim (one total_count for the whole batch)."""
+        return self._support_values(self._homogeneous_count("enumerate_support"), expand)
+
+    def entropy(self):
+        """-sum_k P(k) log P(k) over the support (one total_count for the whole batch)."""
+        self._homogeneous_count("entropy")
+        log_prob = self.log_prob(self.enumerate_support(False))
+        return -(log_prob.exp() * log_prob).sum(0)
 
 
 class Categorical(Distribution):
@@ -216,6 +246,15 @@ class OneHotCategorical(Distribution):
     arg_constraints = Categorical.arg_constraints
     support = constraints.one_hot
     has_enumerate_support = True
+
+    def enumerate_support(self, expand=True):
+        """The K one-hot vectors along a new leading dim (broadcast over the batch when
+        ``expand``)."""
+        from ..engine.creation import eye  # noqa: PLC0415
+        n = self._event_shape[0]
+        values = eye(n, dtype=self.probs.dtype, device=self.probs.device)
+        values = values.reshape((n,) + (1,) * len(self.batch_shape) + (n,))
+        return values.expand((n,) + tuple(self.batch_shape) + (n,)) if expand else values
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         self._categorical = Categorical(probs, logits, validate_args=validate_args)

@@ -7,7 +7,7 @@ import numpy as np
 from ..engine import grad_mode
 from ..nn import functional as F
 from . import constraints
-from .discrete import Categorical, _Binary, _probs_or_logits
+from .discrete import Binomial, Categorical, _Binary, _probs_or_logits
 from .distribution import Distribution, broadcast_all, draw
 
 
@@ -80,8 +80,7 @@ class _MultinomialSupport(constraints.Constraint):
 
 
 class Multinomial(Distribution):
-    """Counts of each of K categories in ``total_count`` draws from Categorical(probs).
-    (No entropy.)"""
+    """Counts of each of K categories in ``total_count`` draws from Categorical(probs)."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
 
@@ -91,6 +90,11 @@ class Multinomial(Distribution):
         self.total_count = int(total_count)
         self._categorical = Categorical(probs=probs, logits=logits,
                                         validate_args=validate_args)
+        validate = self._validate_args if validate_args is None else validate_args
+        if validate and self.total_count < 0:   # torch's check (by its inner Binomial)
+            raise ValueError(f"Expected parameter total_count ({self.total_count}) of "
+                             f"distribution {type(self).__name__} to satisfy the constraint "
+                             "IntegerGreaterThan(lower_bound=0), but found invalid values")
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
                          validate_args=validate_args)
 
@@ -130,6 +134,16 @@ class Multinomial(Distribution):
         with grad_mode.no_grad():
             index = self._categorical.sample((self.total_count,) + tuple(sample_shape))
             return F.one_hot(index, k).sum(0).to(self.probs.dtype)
+
+    def entropy(self):
+        """n H(Categorical) - lgamma(n + 1) + sum_i E[lgamma(x_i + 1)], x_i ~ Binomial(n, p_i)
+        (torch's formula)."""
+        n = self.total_count
+        binomial = Binomial(n, self.probs, validate_args=False)
+        support = binomial.enumerate_support(expand=False)[1:]
+        weights = (support + 1).lgamma()
+        term2 = (binomial.log_prob(support).exp() * weights).sum(0).sum(-1)
+        return n * self._categorical.entropy() - math.lgamma(n + 1) + term2
 
     def log_prob(self, value):
         """lgamma(n + 1) - sum(lgamma(x + 1)) + sum(x logits)."""

@@ -80,6 +80,7 @@ class ExpRelaxedCategorical(Distribution):
         """The same categories broadcast to ``batch_shape``."""
         new = super().expand(batch_shape)
         new._categorical = self._categorical.expand(batch_shape)
+        new.temperature = self.temperature   # one temperature for all, as torch
         return new
 
     def rsample(self, sample_shape=()):
