@@ -3,6 +3,7 @@ the helpers Adam's variants (adam_variants.py) share."""
 import math
 
 from ..engine.backend import xp_of
+from ..engine.tensor import Tensor
 from .optimizer import (ArgumentError, Optimizer, apply_weight_decay, check_nonnegative,
                         impl_flags, lazy_state, lerp_, new_state, step_count)
 
@@ -42,10 +43,18 @@ class Adam(AdamBase):
     """
 
     _decoupled = False
+    _foreach_capturable_first = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ArgumentError("lr as a Tensor is not supported for capturable=False and "
+                                "foreach=True")
+        check_adam(lr, eps, betas, weight_decay)
+        if not (all(isinstance(b, float) for b in betas[:2])     # torch's Adam only
+                or all(isinstance(b, Tensor) for b in betas[:2])):
+            raise ArgumentError("betas must be either both floats or both Tensors")
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad=amsgrad,
                          maximize=maximize, decoupled_weight_decay=decoupled_weight_decay,
                          **impl_flags(foreach, fused, capturable, differentiable))

@@ -36,6 +36,8 @@ class NAdam(AdamBase):
     ``w -= lr·(1-μ_t)/(1-Πμ)·g/d + lr·μ_{t+1}/(1-Πμ·μ_{t+1})·m/d``,
     ``d = sqrt(v/(1-β2^t)) + eps``."""
 
+    _capturable_what = "params, mu_products and state_steps"
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):

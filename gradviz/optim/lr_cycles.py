@@ -4,6 +4,7 @@ import functools
 import math
 import types
 
+from ..engine.tensor import Tensor
 from .lr_scheduler import LRScheduler, _MomentumCycle, _per_group
 from .optimizer import ArgumentError, Optimizer
 
@@ -52,8 +53,12 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         else:
             self.T_i, self.T_cur = self.T_0, epoch
         self.last_epoch = math.floor(epoch)
+        self._get_lr_called_within_step = False   # torch's flag (its state dicts hold it)
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
+            if isinstance(group["lr"], Tensor):   # torch keeps a tensor lr a tensor
+                group["lr"].fill_(float(lr))
+            else:
+                group["lr"] = lr
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
 

@@ -61,6 +61,7 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None):
+        self._get_lr_called_within_step = False   # torch's flag (its state dicts hold it)
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
@@ -213,7 +214,7 @@ class MultiplicativeLR(_LambdaBase):
     """rate = previous rate * lr_lambda(epoch) (from epoch 1 on)."""
 
     def get_lr(self):
-        if self.last_epoch > 0:
+        if not self._is_initial:    # torch: also at a SequentialLR milestone (epoch 0)
             return [g["lr"] * f(self.last_epoch) for f, g in zip(self.lr_lambdas,
                                                                  self._groups())]
         return [g["lr"] for g in self._groups()]
@@ -258,7 +259,7 @@ class LinearLR(LRScheduler):
         groups, s, e, n = self._groups(), self.start_factor, self.end_factor, self.total_iters
         if self.last_epoch == 0:
             return [g["lr"] * s for g in groups]
-        if self.last_epoch > n:
+        if self._is_initial or self.last_epoch > n:
             return [g["lr"] for g in groups]
         return [g["lr"] * (1.0 + (e - s) / (n * s + (self.last_epoch - 1) * (e - s)))
                 for g in groups]
@@ -277,7 +278,7 @@ class PolynomialLR(LRScheduler):
 
     def get_lr(self):
         groups, n = self._groups(), self.total_iters
-        if self.last_epoch == 0 or self.last_epoch > n:
+        if self._is_initial or self.last_epoch > n:   # torch: not epoch 0 (a milestone)
             return [g["lr"] for g in groups]
         decay = ((1.0 - self.last_epoch / n) / (1.0 - (self.last_epoch - 1) / n)) ** self.power
         return [g["lr"] * decay for g in groups]
@@ -328,27 +329,37 @@ class OneCycleLR(_MomentumCycle, LRScheduler):
                  pct_start=0.3, anneal_strategy="cos", cycle_momentum=True,
                  base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
                  final_div_factor=1e4, three_phase=False, last_epoch=-1):
-        if total_steps is None:
-            if epochs is None or steps_per_epoch is None:
-                raise ArgumentError("You must define either total_steps OR (epochs AND "
-                                    "steps_per_epoch)")
+        if total_steps is not None:
+            if not isinstance(total_steps, int) or total_steps <= 0:
+                raise ArgumentError(f"Expected positive integer total_steps, but got "
+                                    f"{total_steps}")
+        elif epochs is not None and steps_per_epoch is not None:
+            for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
+                if not isinstance(value, int) or value <= 0:
+                    raise ArgumentError(f"Expected positive integer {name}, but got {value}")
             total_steps = epochs * steps_per_epoch
-        if total_steps <= 0 or not 0 <= pct_start <= 1:
-            raise ArgumentError(f"Expected positive total_steps and pct_start in [0, 1], got "
-                                f"{total_steps} and {pct_start}")
+        else:
+            raise ArgumentError("You must define either total_steps OR (epochs AND "
+                                "steps_per_epoch)")
+        self.total_steps = total_steps
+        up = float(pct_start * total_steps) - 1
+        # torch's state-dict layout: the phases as dicts naming the group keys they read
+        phases = ([(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                   (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr",
+                    "base_momentum", "max_momentum"),
+                   (total_steps - 1, "initial_lr", "min_lr", "max_momentum",
+                    "max_momentum")] if three_phase else
+                  [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                   (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")])
+        self._schedule_phases = [dict(zip(("end_step", "start_lr", "end_lr", "start_momentum",
+                                           "end_momentum"), phase)) for phase in phases]
+        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
+            raise ArgumentError(f"Expected float between 0 and 1 pct_start, but got "
+                                f"{pct_start}")
         if anneal_strategy not in ("cos", "linear"):
             raise ArgumentError(f"anneal_strategy must be one of 'cos' or 'linear', instead "
                                 f"got {anneal_strategy}")
-        self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
-        up = float(pct_start * total_steps) - 1
-        self._phases = ([(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                         (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr",
-                          "base_momentum", "max_momentum"),
-                         (total_steps - 1.0, "initial_lr", "min_lr", "max_momentum",
-                          "max_momentum")] if three_phase else
-                        [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                         (total_steps - 1.0, "max_lr", "min_lr", "base_momentum",
-                          "max_momentum")])
+        self._anneal_func_type = anneal_strategy
         groups = optimizer.param_groups
         max_lrs = _per_group(max_lr, groups, "max_lr")
         if last_epoch == -1:
@@ -360,7 +371,7 @@ class OneCycleLR(_MomentumCycle, LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start, end, pct):
-        if self.anneal_strategy == "cos":
+        if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
@@ -372,12 +383,14 @@ class OneCycleLR(_MomentumCycle, LRScheduler):
         lrs = []
         for g in self._groups():
             start_step = 0.0
-            for i, (end_step, lr0, lr1, m0, m1) in enumerate(self._phases):
-                if step <= end_step or i == len(self._phases) - 1:
+            for i, phase in enumerate(self._schedule_phases):
+                end_step = phase["end_step"]
+                if step <= end_step or i == len(self._schedule_phases) - 1:
                     pct = (step - start_step) / (end_step - start_step)
-                    lrs.append(self._anneal(g[lr0], g[lr1], pct))
+                    lrs.append(self._anneal(g[phase["start_lr"]], g[phase["end_lr"]], pct))
                     if self.cycle_momentum:
-                        self._set_momentum(g, self._anneal(g[m0], g[m1], pct))
+                        self._set_momentum(g, self._anneal(g[phase["start_momentum"]],
+                                                           g[phase["end_momentum"]], pct))
                     break
                 start_step = end_step
         return lrs

@@ -26,8 +26,11 @@ required = _Required()
 
 
 def check_nonnegative(*named):
-    """Raise torch's ``Invalid <name>: <value>`` for the first ``(name, value)`` below 0."""
+    """Raise torch's ``Invalid <name>: <value>`` for the first ``(name, value)`` below 0
+    (and, as torch first, ``Tensor lr must be 1-element`` for a learning-rate tensor)."""
     for name, value in named:
+        if name == "learning rate" and isinstance(value, Tensor) and value.numel() != 1:
+            raise ArgumentError("Tensor lr must be 1-element")
         if not 0.0 <= value:
             raise ArgumentError(f"Invalid {name}: {value}")
 
@@ -37,12 +40,10 @@ def impl_flags(foreach=None, fused=None, capturable=None, differentiable=False):
 
     gradviz has one implementation, so ``foreach``, ``fused``, ``capturable`` and
     ``differentiable`` change nothing; they are kept in the groups as torch keeps them and
-    the combinations torch refuses are refused (RuntimeError, torch's message)."""
-    if fused is not _ABSENT and fused:
-        if differentiable is not _ABSENT and differentiable:
-            raise GradvizError("`fused` does not support `differentiable`")
-        if foreach:
-            raise GradvizError("`fused` and `foreach` cannot be `True` together.")
+    the combinations torch refuses are refused (RuntimeError, torch's message): ``fused``
+    with ``foreach`` or ``differentiable`` by ``Optimizer.__init__`` (after the parameters,
+    as torch), ``capturable`` without an accelerator and ``differentiable`` on parameters
+    that require grad by ``step`` (``Optimizer._refuse_flags``)."""
     flags = {"foreach": foreach}
     if differentiable is not _ABSENT:
         flags["differentiable"] = differentiable
@@ -59,6 +60,13 @@ _ABSENT = _Required()
 class Optimizer:
     """Base class: holds ``param_groups`` (list of dicts) and per-parameter ``state``."""
 
+    # torch's kernels' refusals of the implementation flags (see _refuse_flags)
+    _capturable_what = "params and state_steps"   # what torch's message names
+    _capturable_xla = True        # whether torch's list of devices names xla
+    _foreach_xla = False          # ... in its foreach kernel
+    _foreach_differentiable = False   # torch's foreach kernel assert not differentiable
+    _foreach_capturable_first = False   # ... after its capturable check (Adam's)
+
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.state = {}
@@ -73,6 +81,11 @@ class Optimizer:
             groups = [{"params": groups}]
         for g in groups:
             self.add_param_group(g)
+        if self.defaults.get("fused"):
+            if self.defaults.get("differentiable"):
+                raise GradvizError("`fused` does not support `differentiable`")
+            if self.defaults.get("foreach"):
+                raise GradvizError("`fused` and `foreach` cannot be `True` together.")
 
     def __repr__(self):
         lines = [type(self).__name__ + " ("]
@@ -84,9 +97,13 @@ class Optimizer:
     def add_param_group(self, param_group):
         """Add a group of parameters with its own hyper-parameters (defaults fill the rest)."""
         if not isinstance(param_group, dict):
-            raise GradvizError(f"param_group must be a dict, got {type(param_group).__name__}")
+            raise GradvizError(f"param_group must be a dict, but got {type(param_group)}")
         group = dict(param_group)
         params = group["params"]
+        if isinstance(params, set):
+            raise GradvizError("optimizer parameters need to be organized in ordered "
+                               "collections, but the ordering of tensors in sets will change "
+                               "between runs. Please use a list instead.")
         params = [params] if isinstance(params, Tensor) else list(params)
         params = self._named(group, params)
         for p in params:
@@ -159,8 +176,10 @@ class Optimizer:
             if isinstance(group.get("lr"), Tensor):
                 # the update formulas work on arrays: a tensor lr (torch allows one) is read
                 # as its value, and the group keeps the tensor for schedulers / state_dict
-                group = {**group, "lr": group["lr"].item()}
+                group = {**group, "lr": group["lr"].item(), "lr_tensor": group["lr"]}
             maximize = group.get("maximize", False)
+            if group.get("capturable") or group.get("differentiable"):
+                self._refuse_flags(group)
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -182,6 +201,34 @@ class Optimizer:
                 else:
                     update(p, w, g, group, state)
         return loss
+
+    def _refuse_flags(self, group):
+        """torch's refusals at step time: ``capturable=True`` needs its parameters on an
+        accelerator; ``differentiable=True`` runs the step with grad enabled, which an in-place
+        update of a leaf that requires grad (or a foreach kernel) refuses."""
+        params = [p for p in group["params"] if p.grad is not None]
+        if not params:
+            return
+        foreach, differentiable = group.get("foreach"), group.get("differentiable")
+        if (foreach and differentiable and not self._foreach_differentiable
+                and not self._foreach_capturable_first):
+            raise GradvizError("_foreach ops don't support autograd")
+        if (group.get("capturable") and not group.get("fused")
+                and any(p.device.type != "cuda" for p in params)):
+            # most of torch's foreach kernels leave xla out of the list; NAdam's words differ
+            what = self._capturable_what
+            xla = self._foreach_xla if foreach else self._capturable_xla
+            if foreach:
+                what = what.replace("mu_products and", "mu_products, and")
+            devices = ["cuda", "xpu", "hpu", "privateuseone"] + ["xla"] * xla
+            raise GradvizError(f"If capturable=True, {what} must be on "
+                               f"supported devices: {devices}.")
+        if differentiable:
+            if foreach and not self._foreach_differentiable:
+                raise GradvizError("_foreach ops don't support autograd")
+            if self.defaults.get("differentiable") and any(p.requires_grad for p in params):
+                raise GradvizError("a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
 
     def _update(self, p, w, g, group, state):
         """Update the array ``w`` in place from gradient ``g`` (subclasses)."""

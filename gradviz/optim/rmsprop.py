@@ -12,6 +12,8 @@ class RMSprop(Optimizer):
     b = μ·b + g/d, w -= lr·b (momentum) or w -= lr·g/d``.
     """
 
+    _foreach_xla = True
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
@@ -61,9 +63,9 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
                  initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
                  differentiable=False, fused=None):
-        check_nonnegative(("learning rate", lr), ("lr_decay", lr_decay),
+        check_nonnegative(("learning rate", lr), ("lr_decay value", lr_decay),
                           ("weight_decay value", weight_decay),
-                          ("initial_accumulator_value", initial_accumulator_value),
+                          ("initial_accumulator_value value", initial_accumulator_value),
                           ("epsilon value", eps))
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
                                       weight_decay=weight_decay,
@@ -73,10 +75,17 @@ class Adagrad(Optimizer):
         # torch creates the state eagerly, so a fresh state_dict already holds it
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p] = {"step": scalar_state(0.0),
-                                 "sum": new_state(p._data, group["initial_accumulator_value"])}
+                self._init_state(self.state.setdefault(p, {}), p._data)
+
+    def _init_state(self, state, w):
+        # torch fills ``sum`` with the constructor's initial_accumulator_value (the defaults'),
+        # whatever a group says
+        state["step"] = scalar_state(0.0)
+        state["sum"] = new_state(w, self.defaults["initial_accumulator_value"])
 
     def _update(self, p, w, g, group, state):
+        if not state:       # a parameter of a group added later: torch's lazy init
+            self._init_state(state, w)
         step = step_count(state)
         g = apply_weight_decay(w, g, group["lr"], group["weight_decay"])
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
@@ -90,6 +99,8 @@ class Adagrad(Optimizer):
 class Adadelta(Optimizer):
     """Adadelta: ``s = ρ·s + (1-ρ)·g²; δ = sqrt(a + eps)/sqrt(s + eps)·g;
     a = ρ·a + (1-ρ)·δ²; w -= lr·δ`` (``square_avg`` s, ``acc_delta`` a)."""
+
+    _capturable_xla = False
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):

@@ -10,6 +10,8 @@ class Rprop(Optimizer):
     *step_sizes)``; where the sign flipped g counts as 0; ``w -= sign(g)·step_size;
     prev = g``."""
 
+    _foreach_xla = True
+
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         check_nonnegative(("learning rate", lr))

@@ -1,5 +1,7 @@
 """SGD with momentum, dampening, Nesterov and weight decay (torch.optim.SGD's update), and
 ASGD (averaged SGD)."""
+import numpy as np
+
 from ..engine.function import note_inplace
 from ..engine.tensor import Tensor
 from ..trace.hooks import HOOKS
@@ -14,6 +16,8 @@ class SGD(Optimizer):
     Update (torch): ``g += wd·w; b = μ·b + (1-τ)·g (b = g at the first step);
     g = g + μ·b if nesterov else b; w -= lr·g``.
     """
+
+    _foreach_differentiable = True   # torch's foreach SGD has no such assert
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
@@ -34,7 +38,8 @@ class SGD(Optimizer):
             return super().step(closure)
         groups = self.param_groups
         for group in groups:
-            if group["momentum"] != 0 or group["weight_decay"] != 0 or group.get("maximize"):
+            if (group["momentum"] != 0 or group["weight_decay"] != 0 or group.get("maximize")
+                    or group.get("differentiable")):
                 return super().step(closure)
         # plain SGD, nothing listening: Optimizer.step's work with _update inlined
         states = self.state
@@ -78,6 +83,8 @@ class ASGD(Optimizer):
     ``eta`` and ``mu`` are float32 scalars as in torch, kept on the host (torch reads them back
     with ``.item()`` each step)."""
 
+    _capturable_what = "params, mus, etas, and state_steps"
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
         check_nonnegative(("learning rate", lr), ("weight_decay value", weight_decay))
@@ -100,6 +107,11 @@ class ASGD(Optimizer):
             ax += (w - ax) * mu
         else:
             ax[...] = w
-        dtype = state["eta"]._data.dtype    # float32, or the parameter's after a load
-        state["eta"] = scalar_state(lr / ((1 + lambd * lr * step) ** group["alpha"]), dtype)
-        state["mu"] = scalar_state(1 / max(1, step - group["t0"]), dtype)
+        # torch stores float32 values (torch.as_tensor of a float; of lr's dtype for a tensor
+        # lr) into the scalars, float32 or, after a load, the parameter's dtype
+        dtype = state["eta"]._data.dtype
+        eta = lr / ((1 + lambd * lr * step) ** group["alpha"])
+        lr_tensor = group.get("lr_tensor")
+        eta = np.float32(eta) if lr_tensor is None else lr_tensor._data.dtype.type(eta)
+        state["eta"] = scalar_state(eta, dtype)
+        state["mu"] = scalar_state(np.float32(1 / max(1, step - group["t0"])), dtype)
