@@ -8,8 +8,25 @@ import numpy as np
 
 from ..engine.tensor import Tensor
 from ..errors import ArgumentError, GradvizError
-from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .dataset import IterableDataset, fast_batch
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+
+_COLLATE_ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+                "lists; found {}")
+
+
+class CollateError(GradvizError, TypeError):
+    """default_collate met an element it cannot batch (a TypeError too, as torch's)."""
+
+
+def _is_text(data):
+    """str and bytes, NumPy's str_/bytes_ included (torch leaves them unconverted)."""
+    return isinstance(data, (str, bytes))
+
+
+def _numeric_array(arr):
+    """Whether NumPy array ``arr`` holds numbers (torch refuses strings and objects)."""
+    return arr.dtype.kind not in "OUSV"
 
 
 def get_worker_info():
@@ -25,26 +42,61 @@ def default_convert(data):
     if isinstance(data, Tensor):
         return data
     if isinstance(data, np.ndarray):
-        return data if data.dtype.kind in "OUS" else Tensor._wrap(data)
-    if isinstance(data, np.generic) and data.dtype.kind not in "OUS":
+        return Tensor._wrap(data) if _numeric_array(data) else data
+    if isinstance(data, np.generic) and not _is_text(data):
         return Tensor._wrap(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
-        try:
-            clone = copy.copy(data)
-            clone.update({k: default_convert(v) for k, v in data.items()})
-            return clone
-        except AttributeError:
-            return {k: default_convert(v) for k, v in data.items()}
+        return _rebuild_mapping(data, {k: default_convert(data[k]) for k in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
-    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
-        try:
-            return type(data)([default_convert(d) for d in data])
-        except TypeError:
-            return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not _is_text(data):
+        return _rebuild_sequence(data, [default_convert(d) for d in data])
     return data
+
+
+def _rebuild_mapping(like, items):
+    """``items`` in a container of ``like``'s type where it can be made (as torch)."""
+    try:
+        if isinstance(like, collections.abc.MutableMapping):
+            clone = copy.copy(like)
+            clone.update(items)
+            return clone
+        return type(like)(items)
+    except TypeError:
+        return items
+
+
+def _rebuild_sequence(like, items):
+    """``items`` in a sequence of ``like``'s type where it can be made (as torch)."""
+    try:
+        if isinstance(like, collections.abc.MutableSequence):
+            clone = copy.copy(like)
+            for i, item in enumerate(items):
+                clone[i] = item
+            return clone
+        return type(like)(items)
+    except TypeError:
+        return items
+
+
+def _stack(batch):
+    """Stack same-shaped tensors into a new leading dim (torch.stack's checks)."""
+    first = batch[0]
+    for i, t in enumerate(batch):
+        if not isinstance(t, Tensor):
+            raise CollateError(f"expected Tensor as element {i} in argument 0, but got "
+                               f"{type(t).__name__}")
+        if t.shape != first.shape:
+            raise GradvizError("stack expects each tensor to be equal size, but got "
+                               f"{list(first.shape)} at entry 0 and {list(t.shape)} at "
+                               f"entry {i}")
+    if any(t.requires_grad for t in batch):
+        from ..engine.functional import stack
+        return stack(batch)
+    from ..engine.backend import xp_of
+    return Tensor._wrap(xp_of(first._data).stack([t._data for t in batch]))
 
 
 def default_collate(batch):
@@ -53,37 +105,60 @@ def default_collate(batch):
     collated field by field (tuples give a list, as torch), dicts key by key."""
     elem = batch[0]
     if isinstance(elem, Tensor):
-        if any(t.requires_grad for t in batch):
-            from ..engine.functional import stack
-            return stack(batch)
-        from ..engine.backend import xp_of
-        return Tensor._wrap(xp_of(elem._data).stack([t._data for t in batch]))
+        return _stack(batch)
     if isinstance(elem, np.ndarray):
-        if elem.dtype.kind in "OUS":
-            raise GradvizError(f"default_collate: arrays of dtype {elem.dtype} cannot be "
-                               "batched")
-        return Tensor._wrap(np.stack(batch))
+        if not _numeric_array(elem):
+            raise CollateError(_COLLATE_ERR.format(elem.dtype))
+        return _stack([Tensor._wrap(np.asarray(b)) for b in batch])
+    if _is_text(elem):   # str, bytes, numpy.str_: the batch as it came (a tuple when nested)
+        return batch
     if isinstance(elem, np.generic):
         return Tensor._wrap(np.asarray(batch))
-    if isinstance(elem, bool):
-        return Tensor._wrap(np.asarray(batch, dtype=np.bool_))
-    if isinstance(elem, int):
-        return Tensor._wrap(np.asarray(batch, dtype=np.int64))
     if isinstance(elem, float):
         return Tensor._wrap(np.asarray(batch, dtype=np.float64))
-    if isinstance(elem, (str, bytes)):
-        return list(batch)
+    if isinstance(elem, int):   # bools too; torch.tensor(batch): a float among ints -> float32
+        from ..engine.creation import tensor
+        return tensor(list(batch))
     if isinstance(elem, collections.abc.Mapping):
-        return {k: default_collate([d[k] for d in batch]) for k in elem}
+        return _rebuild_mapping(elem, {k: default_collate([d[k] for d in batch]) for k in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(e) != size for e in batch):
             raise GradvizError("each element in list of batch should be of equal size")
-        return [default_collate(list(s)) for s in zip(*batch)]
-    raise GradvizError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
-                       f"dicts or lists; found {type(elem).__name__}")
+        columns = [default_collate(s) for s in zip(*batch)]
+        return columns if isinstance(elem, tuple) else _rebuild_sequence(elem, columns)
+    raise CollateError(_COLLATE_ERR.format(type(elem)))
+
+
+class _InfiniteConstantSampler(Sampler):
+    """The sampler of a DataLoader over an IterableDataset: None forever (as torch's)."""
+
+    def __iter__(self):
+        while True:
+            yield None
+
+
+class _DataLoaderIter:
+    """One pass over a DataLoader: an iterator with ``len()`` (torch's iterator has one)."""
+
+    def __init__(self, loader, batches):
+        self._loader, self._batches = loader, batches
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self):
+        return len(self._loader)
+
+
+# attributes fixed once a DataLoader is built (torch raises on setting them)
+_FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+           "persistent_workers")
 
 
 class DataLoader:
@@ -92,15 +167,39 @@ class DataLoader:
 
     Map-style datasets are indexed by ``sampler`` (default: SequentialSampler, or
     RandomSampler with ``generator`` when ``shuffle``) grouped by ``batch_sampler``
-    (default: BatchSampler(sampler, batch_size, drop_last)). An IterableDataset is
+    (default: BatchSampler(sampler, batch_size, drop_last)); a dataset with
+    ``__getitems__`` is asked for each batch at once, as torch does. An IterableDataset is
     streamed and cut into batches of ``batch_size``. ``shuffle=True`` draws a new order each
     epoch from gradviz's generator, so ``gv.manual_seed`` makes it repeatable. Loading runs
-    in this process: ``num_workers`` and ``pin_memory`` are accepted and ignored.
+    in this process: ``num_workers``, ``worker_init_fn``, ``prefetch_factor``,
+    ``persistent_workers``, ``timeout``, ``multiprocessing_context`` and ``pin_memory`` are
+    checked as torch checks them and otherwise ignored (no worker starts, so
+    ``worker_init_fn`` is never called and ``get_worker_info()`` is None).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
                  num_workers=0, collate_fn=None, pin_memory=False, drop_last=False,
-                 generator=None, **_ignored):
+                 timeout=0, worker_init_fn=None, multiprocessing_context=None, generator=None,
+                 *, prefetch_factor=None, persistent_workers=False, pin_memory_device="",
+                 in_order=True):
+        if num_workers < 0:
+            raise ArgumentError("num_workers option should be non-negative; use "
+                                "num_workers=0 to disable multiprocessing.")
+        if timeout < 0:
+            raise ArgumentError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ArgumentError("prefetch_factor option could only be specified in "
+                                "multiprocessing. let num_workers > 0 to enable "
+                                "multiprocessing, otherwise set prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ArgumentError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ArgumentError("persistent_workers option needs num_workers > 0")
+        if multiprocessing_context is not None and num_workers == 0:
+            raise ArgumentError("multiprocessing_context can only be used with multi-process "
+                                "loading (num_workers > 0), but got num_workers=0")
         iterable = isinstance(dataset, IterableDataset)
         if iterable:
             if shuffle not in (False, None):
@@ -121,31 +220,45 @@ class DataLoader:
                 raise ArgumentError("batch_sampler option is mutually exclusive with "
                                     "batch_size, shuffle, sampler, and drop_last")
             batch_size, drop_last = None, False
-        elif batch_size is None:
-            if drop_last:
-                raise ArgumentError("batch_size=None option disables auto-batching and is "
-                                    "mutually exclusive with drop_last")
-        elif not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ArgumentError(f"batch_size should be a positive integer, got {batch_size!r}")
-        if sampler is None and not iterable:
-            sampler = (RandomSampler(dataset, generator=generator) if shuffle
-                       else SequentialSampler(dataset))
-        if batch_size is not None and batch_sampler is None and not iterable:
+        elif batch_size is None and drop_last:
+            raise ArgumentError("batch_size=None option disables auto-batching and is "
+                                "mutually exclusive with drop_last")
+        if sampler is None:
+            if iterable:
+                sampler = _InfiniteConstantSampler()
+            else:
+                sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                           else SequentialSampler(dataset))
+        if batch_size is not None and batch_sampler is None:   # checks batch_size as torch
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.dataset = dataset
+        self.num_workers = num_workers
+        self.prefetch_factor = prefetch_factor
+        self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.in_order = in_order
         self.batch_size = batch_size
         self.drop_last = drop_last
         self.sampler = sampler
         self.batch_sampler = batch_sampler
-        self.num_workers = num_workers
-        self.pin_memory = pin_memory
         self.generator = generator
-        self._auto_collation = batch_sampler is not None or (iterable and batch_size is not None)
+        self.persistent_workers = persistent_workers
+        self._auto_collation = batch_sampler is not None
         # the _get_batch fast path stands in for default_collate only when none was passed
         self._default_collate = collate_fn is None and self._auto_collation
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
+        self._initialized = True
+
+    def __setattr__(self, name, value):
+        if name in _FROZEN and self.__dict__.get("_initialized", False):
+            raise ArgumentError(f"{name} attribute should not be set after "
+                                f"{type(self).__name__} is initialized")
+        super().__setattr__(name, value)
 
     def _iter_stream(self):
         if self.batch_size is None:
@@ -162,6 +275,9 @@ class DataLoader:
             yield self.collate_fn(batch)
 
     def __iter__(self):
+        return _DataLoaderIter(self, self._batches())
+
+    def _batches(self):
         ds = self.dataset
         if isinstance(ds, IterableDataset):
             yield from self._iter_stream()
@@ -170,19 +286,18 @@ class DataLoader:
             for i in self.sampler:
                 yield self.collate_fn(ds[i])
             return
-        fast = self._default_collate and getattr(ds, "_get_batch", None)
+        fast = fast_batch(ds) if self._default_collate else None
+        many = getattr(ds, "__getitems__", None)   # torch fetches a batch at once through it
         plain = type(self.batch_sampler).__iter__ is BatchSampler.__iter__
         chunks = self.batch_sampler._chunks() if plain else self.batch_sampler
         for idx in chunks:
-            if isinstance(idx, np.ndarray):
-                if fast:
-                    yield fast(idx)
-                    continue
-                idx = idx.tolist()
             if fast:
-                yield fast(np.asarray(list(idx), dtype=np.int64))
-            else:
-                yield self.collate_fn([ds[i] for i in idx])
+                yield fast(idx if isinstance(idx, np.ndarray)
+                           else np.asarray(list(idx), dtype=np.int64))
+                continue
+            if isinstance(idx, np.ndarray):
+                idx = idx.tolist()
+            yield self.collate_fn(many(idx) if many else [ds[i] for i in idx])
 
     def __len__(self):
         if isinstance(self.dataset, IterableDataset):

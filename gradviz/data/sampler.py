@@ -118,9 +118,14 @@ class WeightedRandomSampler(Sampler):
 
     def _index_array(self):
         w = self.weights.numpy()
-        if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
-            raise GradvizError("WeightedRandomSampler: weights must be finite, non-negative "
-                               "and not all zero")
+        if not np.isfinite(w).all():   # torch.multinomial's messages
+            raise GradvizError("invalid multinomial distribution (encountering probability "
+                               "entry = infinity or NaN)")
+        if (w < 0).any():
+            raise GradvizError("invalid multinomial distribution (encountering probability "
+                               "entry < 0)")
+        if w.sum() <= 0:
+            raise GradvizError("invalid multinomial distribution (sum of probabilities <= 0)")
         n, k = len(w), self.num_samples
         if not self.replacement and k > n:
             raise GradvizError("cannot sample n_sample > prob_dist.size(-1) samples without "
