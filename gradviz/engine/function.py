@@ -127,7 +127,9 @@ class Function:
         t._node = None
         t._name = None
         t._hooks = None
-        if requires and grad_mode.enabled and cls.differentiable:
+        # only floating-point (and complex) results join the graph, as torch: an integer or
+        # bool result (x.long(), a custom Function's indices) has no grad_fn
+        if requires and grad_mode.enabled and cls.differentiable and out.dtype.kind in "fc":
             t._requires_grad = True
             t.grad_fn = ctx
             ctx.inputs = args
