@@ -123,13 +123,14 @@ def test_loader_unknown_keyword_attributes_and_frozen_fields_as_torch():
 
 
 def test_loader_in_process_workers_and_iterator_len():
-    """num_workers > 0 gives the same batches (gradviz loads in this process: no worker starts,
-    worker_init_fn is not called); the iterator has len() as torch's."""
+    """num_workers > 0 gives the same batches (gradviz emulates the workers in this process:
+    worker_init_fn runs once per worker, see test_loader_workers.py); the iterator has len()
+    as torch's."""
     calls = []
     want, got = _both(lambda t, d: list(d.DataLoader(_tds((t, d)), batch_size=4,
                                                      num_workers=2 if t is gv else 0,
                                                      worker_init_fn=calls.append)))
-    assert got == want and calls == [] and gud.get_worker_info() is None
+    assert got == want and calls == [0, 1] and gud.get_worker_info() is None
     want, got = _both(lambda t, d: len(iter(d.DataLoader(_tds((t, d)), batch_size=4))))
     assert got == want == ("int", 2)
 

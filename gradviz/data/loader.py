@@ -1,15 +1,19 @@
 """DataLoader: batches from samplers (shuffling from gradviz's seeded generator) or from an
-IterableDataset's stream; default_collate / default_convert as torch's."""
+IterableDataset's stream; default_collate / default_convert as torch's; ``num_workers > 0``
+emulates torch's worker processes in this process (see ``DataLoader``)."""
 import collections.abc
 import copy
 import math
 
 import numpy as np
 
+from ..engine import random as _random
 from ..engine.tensor import Tensor
 from ..errors import ArgumentError, GradvizError
-from .dataset import IterableDataset, fast_batch
+from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .workers import WorkerInfo, get_worker_info  # noqa: F401  (torch's names, re-exported)
+from .workers import _map_fetcher, _stream_fetcher, _Worker
 
 _COLLATE_ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
                 "lists; found {}")
@@ -27,12 +31,6 @@ def _is_text(data):
 def _numeric_array(arr):
     """Whether NumPy array ``arr`` holds numbers (torch refuses strings and objects)."""
     return arr.dtype.kind not in "OUSV"
-
-
-def get_worker_info():
-    """Information about the current loader worker: always None, because gradviz's
-    DataLoader loads in the calling process (``num_workers`` is accepted and ignored)."""
-    return None
 
 
 def default_convert(data):
@@ -170,11 +168,29 @@ class DataLoader:
     (default: BatchSampler(sampler, batch_size, drop_last)); a dataset with
     ``__getitems__`` is asked for each batch at once, as torch does. An IterableDataset is
     streamed and cut into batches of ``batch_size``. ``shuffle=True`` draws a new order each
-    epoch from gradviz's generator, so ``gv.manual_seed`` makes it repeatable. Loading runs
-    in this process: ``num_workers``, ``worker_init_fn``, ``prefetch_factor``,
-    ``persistent_workers``, ``timeout``, ``multiprocessing_context`` and ``pin_memory`` are
-    checked as torch checks them and otherwise ignored (no worker starts, so
-    ``worker_init_fn`` is never called and ``get_worker_info()`` is None).
+    epoch from gradviz's generator, so ``gv.manual_seed`` makes it repeatable.
+
+    ``num_workers=k > 0`` emulates torch's k worker processes in this process (gradviz
+    sends nothing to other processes), so a script gives torch's batches in torch's order:
+    each worker has a shallow copy of the dataset (its own attributes, shared data) and a
+    WorkerInfo that ``get_worker_info()`` returns while its code runs (``__getitem__``,
+    ``__iter__``, ``collate_fn``, ``worker_init_fn``, called once per worker per pass, or
+    once with ``persistent_workers``). Map-style batches go to the workers in turn and come
+    back in sampler order, as with ``num_workers=0``. Over an IterableDataset each worker
+    iterates its own copy (so the data comes k times unless ``__iter__`` shards it by
+    ``get_worker_info()``); batches are taken from the workers in turn, one that is
+    exhausted dropping out. Each pass (only the first with ``persistent_workers``) draws a
+    base seed from ``generator`` or the default generator (with ``num_workers=0`` too, as
+    torch, so shuffling is the same for any k); worker i's seed is base seed + i: while
+    it runs, gradviz's default generator and Python's ``random`` are seeded with it and
+    NumPy's global RNG as torch seeds it, the caller's states being put back after (values
+    differ from torch's: another generator). Unlike torch's, the workers' code runs in this
+    process: what it does to objects it shares with the caller is seen by the caller, and
+    another thread drawing random numbers meanwhile draws from the worker's stream; each
+    batch costs a few hundred microseconds more to swap the random states. Nothing arrives
+    out of order in one process, so ``in_order=False`` gives the same order;
+    ``prefetch_factor``, ``timeout``, ``multiprocessing_context`` and ``pin_memory`` are
+    checked as torch checks them and otherwise have no effect.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
@@ -246,6 +262,7 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         self.generator = generator
         self.persistent_workers = persistent_workers
+        self._iterator = self._workers = None
         self._auto_collation = batch_sampler is not None
         # the _get_batch fast path stands in for default_collate only when none was passed
         self._default_collate = collate_fn is None and self._auto_collation
@@ -260,44 +277,68 @@ class DataLoader:
                                 f"{type(self).__name__} is initialized")
         super().__setattr__(name, value)
 
-    def _iter_stream(self):
-        if self.batch_size is None:
-            for item in self.dataset:
-                yield self.collate_fn(item)
-            return
-        batch = []
-        for item in self.dataset:
-            batch.append(item)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield self.collate_fn(batch)
+    def _base_seed(self):
+        """A draw from the loader's generator (or the default one), as torch's iterator makes
+        for its workers' seeds, whatever ``num_workers``."""
+        rng = self.generator if self.generator is not None else _random.generator()
+        return int(rng.integers(0, 2 ** 63))
 
     def __iter__(self):
-        return _DataLoaderIter(self, self._batches())
+        if not self.num_workers:
+            self._base_seed()   # drawn and unused, as torch's single-process iterator does
+            return _DataLoaderIter(self, self._batches())
+        if not self.persistent_workers:
+            return _DataLoaderIter(self, self._worker_batches(self._start_workers()))
+        if self._iterator is None:   # persistent workers: started once, resumed each pass
+            self._iterator = _DataLoaderIter(self, None)
+            self._workers = self._start_workers()
+        else:
+            for worker in self._workers:
+                worker.resume(self)
+        self._iterator._batches = self._worker_batches(self._workers)
+        return self._iterator
+
+    def _start_workers(self):
+        base_seed = self._base_seed()
+        return [_Worker(self, i, base_seed) for i in range(self.num_workers)]
+
+    def _indices(self):
+        """What the map-style fetcher is given, batch by batch."""
+        if self.batch_sampler is None:
+            return self.sampler
+        if type(self.batch_sampler).__iter__ is BatchSampler.__iter__:
+            return self.batch_sampler._chunks()
+        return self.batch_sampler
 
     def _batches(self):
-        ds = self.dataset
-        if isinstance(ds, IterableDataset):
-            yield from self._iter_stream()
+        if isinstance(self.dataset, IterableDataset):
+            fetch = _stream_fetcher(self.dataset, self)
+            while True:
+                try:
+                    batch = fetch(None)
+                except StopIteration:
+                    return
+                yield batch
+        fetch = _map_fetcher(self.dataset, self)
+        for idx in self._indices():
+            yield fetch(idx)
+
+    def _worker_batches(self, workers):
+        """torch's order: batches go to the workers in turn and come back in that order; an
+        IterableDataset's worker leaves the turn when its copy is exhausted."""
+        if isinstance(self.dataset, IterableDataset):
+            live = list(workers)
+            while live:
+                for worker in list(live):
+                    try:
+                        batch = worker.batch(None)
+                    except StopIteration:
+                        live.remove(worker)
+                        continue
+                    yield batch
             return
-        if self.batch_sampler is None:
-            for i in self.sampler:
-                yield self.collate_fn(ds[i])
-            return
-        fast = fast_batch(ds) if self._default_collate else None
-        many = getattr(ds, "__getitems__", None)   # torch fetches a batch at once through it
-        plain = type(self.batch_sampler).__iter__ is BatchSampler.__iter__
-        chunks = self.batch_sampler._chunks() if plain else self.batch_sampler
-        for idx in chunks:
-            if fast:
-                yield fast(idx if isinstance(idx, np.ndarray)
-                           else np.asarray(list(idx), dtype=np.int64))
-                continue
-            if isinstance(idx, np.ndarray):
-                idx = idx.tolist()
-            yield self.collate_fn(many(idx) if many else [ds[i] for i in idx])
+        for i, idx in enumerate(self._indices()):
+            yield workers[i % len(workers)].batch(idx)
 
     def __len__(self):
         if isinstance(self.dataset, IterableDataset):
