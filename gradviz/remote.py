@@ -187,8 +187,11 @@ class Attachment:
         import socketio
         # websocket-client checks UTF-8 in pure Python (without wsaccel) before it decodes
         # the text in C, which checks it anyway: skip the slow pass
+        # handle_sigint=False: python-socketio's SIGINT handler disconnects every client
+        # before KeyboardInterrupt reaches the script, so Ctrl-C lost the last events and
+        # the `bye` that says the run was interrupted; close() at exit does both instead
         self.client = c = socketio.Client(reconnection=True, reconnection_delay=0.2,
-                                          reconnection_delay_max=2.0,
+                                          reconnection_delay_max=2.0, handle_sigint=False,
                                           websocket_extra_options={"skip_utf8_validation": True,
                                                                    "class_": _fast_mask_socket()})
         c.on("connect", self._on_connect)
@@ -266,10 +269,16 @@ class Attachment:
         return answer(self.gate, msg)
 
     def _on_command(self, msg):
+        """Apply a viewer's command to the step gate; the ack is the gate's state (its
+        breakpoints with their ids: how a page learns them, to show and remove them).
+        ``{"action": "state"}`` only asks for it."""
         try:
-            self.gate.apply(msg)
+            if isinstance(msg, dict) and msg.get("action") == "state":
+                return _json_safe(self.gate.state())
+            return _json_safe(self.gate.apply(msg))
         except Exception as e:
             print(f"gradviz: ignored a bad command from the server: {e}", file=sys.stderr)
+            return {"error": {"code": "BAD_COMMAND", "message": str(e)[:500]}}
 
     # ---- events -----------------------------------------------------------------------
     def _sink(self, events):
@@ -536,6 +545,15 @@ def _watch_uncaught():
         prev(exc_type, value, tb)
     hook.gradviz_watch = True
     sys.excepthook = hook
+
+
+def _json_safe(state):
+    """``state`` if it is JSON (an ack must be), else None."""
+    try:
+        json.dumps(state, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return state
 
 
 def exit_reason(exc_type):

@@ -26,6 +26,7 @@ from .sessions import SessionManager
 PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 log = logging.getLogger("gradviz.web")
 REMOTE_TENSOR_TIMEOUT = 10.0   # seconds an attached process has to answer a `tensor` request
+PRODUCER_COMMAND_TIMEOUT = 3.0   # seconds an attached process has to answer a gate command
 
 socketio = SocketIO()
 
@@ -154,13 +155,37 @@ class Server:
                 # nobody would ever act on it (with a bridge, another server may hold it)
                 raise ApiError("NOT_CONTROLLABLE", f"session {session.id!r} has no connected "
                                "producer: its process has ended", status=409)
-            self.socketio.emit("command", msg, to="producer:" + session.id)
-            return None
+            return self.producer_command(session, msg)
         if session.source == "playground" and self.bridge is not None and not remote:
             self.bridge.publish_command(session.id, msg)
             return None
         raise ApiError("NOT_CONTROLLABLE", f"session {session.id!r} ({session.source}) has no "
                                            "running computation to control", status=409)
+
+    def producer_command(self, session, msg, timeout=PRODUCER_COMMAND_TIMEOUT, quiet=False):
+        """Send a gate command to an attached session's process; returns the gate state
+        its ack carries (None from a producer that does not answer, or one reached only
+        through another server). Without the state a page never learnt its breakpoints'
+        ids (removing one did nothing) nor, after a reload, which were set. ``quiet``: a
+        question only (``{"action": "state"}``), never sent without waiting for its answer."""
+        sids = [c_sid for c_sid, c in list(self.clients.items())
+                if session.id in c["producing"]]
+        if len(sids) != 1:   # none here (a bridge may reach it) or several: tell them all
+            if not quiet:
+                self.socketio.emit("command", msg, to="producer:" + session.id)
+            return None
+        try:
+            r = self.socketio.call("command", msg, to=sids[0], timeout=timeout)
+        except RuntimeError:   # no acks in this set-up (async_handlers off): send it plainly
+            if not quiet:
+                self.socketio.emit("command", msg, to="producer:" + session.id)
+            return None
+        except Exception:   # TimeoutError (an older producer), or it went away meanwhile
+            return None
+        if isinstance(r, dict) and isinstance(r.get("error"), dict):
+            code = "BAD_BREAKPOINT" if msg.get("action") == "breakpoint" else "BAD_ACTION"
+            raise ApiError(code, str(r["error"].get("message", "the process refused it")))
+        return r if isinstance(r, dict) else None
 
     # ---- full values from an attached process ---------------------------------------
     def remote_tensor(self, session, node, what, timeout=REMOTE_TENSOR_TIMEOUT):

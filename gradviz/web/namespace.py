@@ -144,6 +144,10 @@ class GradvizNamespace(Namespace):
         self.gv.fanout.join(request.sid, s.id, after, raw=data.get("raw") is True)
         join_room("session:" + s.id)
         state = s.job.gate.state() if s.job is not None else None
+        if state is None and s.source == "attached" and s.producers:
+            # its process holds the gate: ask it, so a reloaded page or a second tab shows
+            # (and can remove) the breakpoints set from another page
+            state = self.gv.producer_command(s, {"action": "state"}, quiet=True)
         return {"ok": True, "session": s.info(), "state": state}
 
     @handler("viewer")

@@ -11,6 +11,7 @@ export class Controls {
     // active breakpoints, as sent, per session: each session's gate holds its own
     this.lists = new Map();
     this.session = null;
+    this.warnedOp = null;   // the op name of the "no such op" warning on screen
     for (const [testid, action] of Object.entries(ACTIONS)) {
       document.querySelector(`[data-testid=${testid}]`).addEventListener("click", () => this.command(action));
     }
@@ -94,10 +95,13 @@ export class Controls {
     if (match.length) entry.id = String(match[match.length - 1].id);
   }
 
-  /** The ops of the graph on screen (and of the newest step), by opKey. */
+  /** The ops of the graph on screen, of the newest step and of the step before it (the
+   * newest may have run only its first ops yet), by opKey. */
   graphOps() {
     const ops = new Map();
-    for (const step of new Set([this.deps.store.current, this.deps.ctl.shownStep()])) {
+    const { store } = this.deps;
+    const before = store.steps.length > 1 ? store.steps[store.steps.length - 2] : null;
+    for (const step of new Set([store.current, before, this.deps.ctl.shownStep()])) {
       if (step) for (const r of step.nodes.values()) if (r.op && !ops.has(opKey(r.op))) ops.set(opKey(r.op), r.op);
     }
     return ops;
@@ -108,7 +112,9 @@ export class Controls {
   checkOp(op) {
     const warn = document.querySelector("[data-testid=bp-op-warning]");
     const ops = op ? this.graphOps() : null;
+    this.warnedOp = null;
     if (!op || !ops.size || ops.has(opKey(op))) { warn.hidden = true; warn.textContent = ""; return; }
+    this.warnedOp = op;   // update() takes the warning back once such an op has run
     const some = [...ops.values()].sort().slice(0, 8).join(", ");
     warn.textContent = `No op "${op}" in the current graph (it has ${some}${ops.size > 8 ? ", …" : ""}). ` +
       "The breakpoint stays: it fires if such an op runs later.";
@@ -146,6 +152,7 @@ export class Controls {
   /** Reflect the engine's state: paused where, running, and which ops exist (for the op box). */
   update() {
     const { store } = this.deps;
+    if (this.warnedOp && this.graphOps().has(opKey(this.warnedOp))) this.checkOp(null);
     const el = document.querySelector("[data-testid=run-state]");
     const p = store.paused;
     const step = store.current;

@@ -151,7 +151,8 @@ export class Inspector {
     // Gradient: an op's grad event, or a leaf's accumulated .grad.
     const g = rec.grad || rec.accum;
     const grad = h("section", { class: "card", "data-testid": "grad-card" },
-      h("h4", {}, rec.grad ? "Gradient  ∂loss/∂output" : "Gradient  .grad (accumulated)"),
+      // an op node's gradient is ∂loss/∂output (none before backward); only leaves get .grad
+      h("h4", {}, rec.grad || rec.kind === "op" ? "Gradient  ∂loss/∂output" : "Gradient  .grad (accumulated)"),
       statRows(g, "grad-norm"), ...(g ? tensorPics(g.preview, rec.shape, "grad") : []));
     if (g) grad.append(this.fullValues(rec, "grad"));
     root.append(value, grad);

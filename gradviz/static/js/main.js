@@ -253,13 +253,26 @@ function waitFor(id) {
   view.setEmpty(`Waiting for session ${id}: it appears here once it starts (e.g. gradviz run --session ${id} script.py). Pick another session above to stop waiting.`);
 }
 
+/** The process on screen has ended and a process attached (the script restarted, say): say
+ * so, with a button to follow it; the ended run stays on screen until then. */
+async function offerNewRun(id) {
+  await refreshSessions(false);
+  if (!controls.ended || conn.session === id) return;
+  const row = knownSessions.get(id);
+  const note = $("[data-testid=notice]");
+  note.replaceChildren(`A new run is live: ${id}${row?.title ? ` (${row.title})` : ""} `,
+    h("button", { class: "btn small", "data-testid": "open-new-run", onclick: () => switchSession(id) }, "open it"));
+  note.hidden = false;
+}
+
 async function refreshSessions(pick) {
   let sessions = [];
   try { sessions = await conn.getJSON("/api/sessions"); } catch (e) { showError(e, "sessions"); return null; }
   clearError("sessions");
   for (const s of sessions) knownSessions.set(s.id, s);
   // a live session's count would be stale at once: say "live" instead
-  const label = (s) => `${s.id} · ${s.source} · ${s.live ? "live" : `${s.events} event${s.events === 1 ? "" : "s"}`}`;
+  // with the title a script gave (gv.attach(title=...)): several runs of one script tell apart
+  const label = (s) => `${s.id}${s.title ? ` (${s.title})` : ""} · ${s.source} · ${s.live ? "live" : `${s.events} event${s.events === 1 ? "" : "s"}`}`;
   sessionSelect.replaceChildren(...sessions.map((s) => h("option", { value: s.id }, label(s))));
   const arrived = waitingFor && sessions.some((s) => s.id === waitingFor);
   if (waitingFor && !arrived && !conn.session) {
@@ -314,6 +327,7 @@ conn = new Connection(token, {
   jobStatus: (msg) => {   // `status {session, status, message}`: a server-run job, or a producer
     // the session list says "live" of a running session (any of them): say what it is now
     if (ENDED.has(msg?.status) || msg?.status === "attached") refreshSessions(false);
+    if (msg?.status === "attached" && msg.session !== conn.session && controls.ended) offerNewRun(msg.session);
     if (msg?.session !== conn.session) return;
     document.body.dataset.job = msg.status || "";
     if (ENDED.has(msg.status) || msg.status === "attached" || msg.status === "running") {

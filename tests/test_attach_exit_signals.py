@@ -1,0 +1,45 @@
+"""How an attached script that is stopped by a signal shows up on the server."""
+import signal
+import subprocess
+import sys
+import textwrap
+
+import requests
+
+from test_server_util import ROOT, TOKEN, served, stop_process, wait_for
+
+AUTH = {"Authorization": f"token {TOKEN}"}
+
+
+def _row(srv, sid):
+    rows = requests.get(f"{srv.base}/api/sessions", headers=AUTH, timeout=10).json()
+    return next((r for r in rows if r["id"] == sid), None)
+
+
+def test_ctrl_c_on_an_attached_script_flushes_and_says_interrupted(tmp_path):
+    """A real SIGINT (Ctrl-C) used to reach python-socketio's own handler first, which
+    disconnected the client before KeyboardInterrupt: the session ended with no ``exit``
+    (the page could not tell a Ctrl-C from a clean end) and unsent events were lost."""
+    with served(tmp_path / "s.sqlite") as srv:
+        script = textwrap.dedent(f"""
+            import time
+            import gradviz as gv
+            gv.attach({srv.base!r}, token={TOKEN!r}, session="ctrlc")
+            for i in range(300):
+                gv.trace.scalar("loss", float(i), i)
+            print("ready", flush=True)
+            while True:
+                time.sleep(0.05)
+        """)
+        p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        try:
+            assert p.stdout.readline().strip() == "ready"
+            p.send_signal(signal.SIGINT)
+            p.wait(60)
+        finally:
+            stop_process(p)
+        wait_for(lambda: not _row(srv, "ctrlc")["live"], timeout=20)
+        row = _row(srv, "ctrlc")
+        assert row["exit"] == "interrupted"
+        assert row["events"] == 300
