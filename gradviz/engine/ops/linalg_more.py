@@ -3,9 +3,9 @@
 An op with several outputs (Slogdet, Qr, Eigh, Svd) returns one packed array: each output
 flattened over its own dims and laid side by side along a last axis; ``unpack`` (Tensor
 side) cuts it back into views, so the graph shows one node and the gradients of all the
-outputs reach its backward as one packed array. Det's and Slogdet's gradients use inv(A):
-at a singular matrix Det's goes through an SVD (the cofactor matrix), as torch's does, and
-Slogdet's raises.
+outputs reach its backward as one packed array. At a singular matrix Det's gradient is the
+cofactor matrix (through an SVD, as torch's create_graph one) and Slogdet's holds the infs
+and NaNs of torch's lu_solve.
 """
 import math
 
@@ -90,6 +90,12 @@ class Inv(Function):
         return (-_mT(y) @ g @ _mT(y),)
 
 
+def _safe_transpose(xp, a, singular):
+    """A^T with the ``singular`` matrices of the batch replaced by I (so inv never fails)."""
+    eye = xp.eye(a.shape[-1], dtype=a.dtype)
+    return xp.where(singular[..., None, None], eye, _mT(a))
+
+
 def _prod_others(xp, s):
     """prod_{j != i} s_j for each i along the last axis (no division: zeros allowed)."""
     ones = xp.ones(s.shape[:-1] + (1,), dtype=s.dtype)
@@ -100,40 +106,82 @@ def _prod_others(xp, s):
 
 
 class Det(Function):
+    """det(A), factored as A^T (as torch factors a contiguous A, so an exactly singular A gives
+    exactly 0 where torch's does). Its gradient is the cofactor matrix everywhere: torch's
+    create_graph formula (an SVD where det(A) is 0); torch's plain backward gives 0 there."""
+
     rule = "dA = dy * det(A) * A^-T ; A singular: dy * det(U) det(V^T) U diag(prod_{j!=i} s_j) V^T"
 
     def forward(ctx, a):
-        d = ctx.xp.linalg.det(a)
+        d = ctx.xp.linalg.det(_mT(a))
         ctx.save_for_backward(a, d)
         return d
 
     def backward(ctx, g):
         xp, (a, d) = ctx.xp, ctx.saved
-        if not xp.any(d == 0):
-            try:
-                return ((g * d)[..., None, None] * _mT(xp.linalg.inv(a)),)
-            except xp.linalg.LinAlgError:
-                pass
-        # the cofactor matrix, defined at a singular A too (torch's SVD path)
-        u, s, vh = xp.linalg.svd(a)
-        alpha = xp.linalg.det(u) * xp.linalg.det(vh) * g
-        return ((u * (alpha[..., None] * _prod_others(xp, s))[..., None, :]) @ vh,)
+        singular = d == 0
+        # det(A^T) != 0: the same LU of A^T had no zero pivot, so this inverse exists
+        grad = (g * d)[..., None, None] * xp.linalg.inv(_safe_transpose(xp, a, singular))
+        if xp.any(singular):   # one flag read; the SVD only runs then
+            # the cofactor matrix, defined at a singular A too (torch's SVD path)
+            u, s, vh = xp.linalg.svd(a)
+            alpha = xp.linalg.det(u) * xp.linalg.det(vh) * g
+            cof = (u * (alpha[..., None] * _prod_others(xp, s))[..., None, :]) @ vh
+            grad = xp.where(singular[..., None, None], cof, grad)
+        return (grad,)
+
+
+def _lu_solve_exact(xp, m, rhs):
+    """m^-1 rhs by LAPACK's own steps (getrf's partial pivoting, then getrs' column-oriented
+    triangular solves), so that a singular m gives the infs and NaNs torch's lu_solve gives.
+    ``m`` is (B, n, n), ``rhs`` (B, n, k); a Python loop over n, for singular inputs only."""
+    lu, x = m.copy(), rhs.copy()
+    n = m.shape[-1]
+    rows = xp.arange(m.shape[0])
+    for k in range(n):
+        p = xp.argmax(xp.abs(lu[:, k:, k]), axis=-1) + k          # first largest, as idamax
+        lu_k, lu_p = lu[rows, k].copy(), lu[rows, p].copy()
+        lu[rows, k], lu[rows, p] = lu_p, lu_k
+        x_k, x_p = x[rows, k].copy(), x[rows, p].copy()
+        x[rows, k], x[rows, p] = x_p, x_k
+        piv = lu[:, k, k][:, None]
+        below = lu[:, k + 1:, k]
+        lu[:, k + 1:, k] = xp.where(piv != 0, below / xp.where(piv != 0, piv, 1), below)
+        lu[:, k + 1:, k + 1:] -= lu[:, k + 1:, k, None] * lu[:, k, None, k + 1:]
+    for k in range(n):                                             # unit lower L
+        x[:, k + 1:] -= lu[:, k + 1:, k, None] * x[:, k, None]
+    for k in range(n - 1, -1, -1):                                 # upper U, 0/0 kept
+        x[:, k] = x[:, k] / lu[:, k, k, None]
+        x[:, :k] -= lu[:, :k, k, None] * x[:, k, None]
+    return x
 
 
 class Slogdet(Function):
-    """Packed (sign, logabsdet): sign carries no gradient."""
+    """Packed (sign, logabsdet), factored as A^T as torch factors it: sign carries no gradient;
+    at a singular A the gradient is what torch's LU solve gives (infs and NaNs)."""
 
     rule = "dA = dlogabsdet * A^-T"
 
     def forward(ctx, a):
-        sign, logabs = ctx.xp.linalg.slogdet(a)
-        ctx.save_for_backward(a)
+        sign, logabs = ctx.xp.linalg.slogdet(_mT(a))
+        ctx.save_for_backward(a, sign)
         return _pack(ctx.xp, a.shape[:-2], sign, logabs)
 
     def backward(ctx, g):
-        a, = ctx.saved
-        inv = _inv(ctx.xp, a, "Slogdet backward (a singular matrix)")
-        return (g[..., 1][..., None, None] * _mT(inv),)
+        xp, (a, sign) = ctx.xp, ctx.saved
+        n = a.shape[-1]
+        if not n:
+            return (xp.zeros(a.shape, dtype=a.dtype),)
+        gl = g[..., 1][..., None, None]
+        singular = sign == 0
+        grad = gl * xp.linalg.inv(_safe_transpose(xp, a, singular))
+        if xp.any(singular):   # one flag read; the exact LU solve only runs then
+            batch = a.shape[:-2]
+            flat = xp.reshape(_mT(a), (-1, n, n))
+            rhs = xp.reshape(xp.broadcast_to(gl * xp.eye(n, dtype=a.dtype), a.shape), (-1, n, n))
+            exact = xp.reshape(_lu_solve_exact(xp, flat, rhs), batch + (n, n))
+            grad = xp.where(singular[..., None, None], exact, grad)
+        return (grad,)
 
 
 class Solve(Function):

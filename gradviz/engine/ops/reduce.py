@@ -16,6 +16,8 @@ class Sum(Function):
     rule = "dx = broadcast(dy)"
 
     def forward(ctx, x, dim=None, keepdim=False):
+        if dim is not None:
+            ctx.torch_name = "SumBackward1"   # torch's sum(dim=) overload
         ctx.shape = x.shape
         ctx.axes = norm_dims(dim, x.ndim)
         ctx.keepdim = keepdim
@@ -30,6 +32,8 @@ class Mean(Function):
     rule = "dx = broadcast(dy) / N"
 
     def forward(ctx, x, dim=None, keepdim=False):
+        if dim is not None:
+            ctx.torch_name = "MeanBackward1"   # torch's mean(dim=) overload
         ctx.shape = x.shape
         ctx.axes = norm_dims(dim, x.ndim)
         ctx.keepdim = keepdim
@@ -95,29 +99,39 @@ class Std(Function):
 
 
 class Prod(Function):
-    rule = "dx_i = dy * prod_{j != i} x_j"
+    """The product; its gradient is torch's: y / x_i while the input holds no zero (so an inf
+    input gets NaN, as torch's), the product of the others when it does, and 0 for a full
+    product with two zeros or more (first order)."""
+
+    rule = "dx_i = dy * prod_{j != i} x_j (no zero in x: dy * y / x_i)"
 
     def forward(ctx, x, dim=None, keepdim=False):
         ctx.dim, ctx.keepdim, ctx.shape = dim, keepdim, x.shape
-        ctx.save_for_backward(x)
-        if dim is None:
-            return ctx.xp.prod(x)
-        return ctx.xp.prod(x, axis=dim, keepdims=keepdim)
+        y = ctx.xp.prod(x) if dim is None else ctx.xp.prod(x, axis=dim, keepdims=keepdim)
+        ctx.save_for_backward(x, y)
+        return y
 
     def backward(ctx, g):
         xp = ctx.xp
-        x = ctx.saved[0]
+        x, y = ctx.saved
         if not x.size:     # nothing to differentiate (and no element to leave out)
             return xp.zeros(ctx.shape, dtype=g.dtype)
         if not x.ndim:     # a 0-d input (dim 0 or -1 too) is its own product
             return g
         if ctx.dim is None:
-            flat = x.reshape(-1)
-            others = _exclusive_prod(xp, flat, 0)
-            return (g * others).reshape(ctx.shape)
-        d = ctx.dim % x.ndim
-        others = _exclusive_prod(xp, x, d)
-        return keep(xp, g, ctx.shape, (d,), ctx.keepdim) * others
+            others = _exclusive_prod(xp, x.reshape(-1), 0).reshape(ctx.shape)
+        else:
+            d = ctx.dim % x.ndim
+            others = _exclusive_prod(xp, x, d)
+            g = keep(xp, g, ctx.shape, (d,), ctx.keepdim)
+            y = keep(xp, y, ctx.shape, (d,), ctx.keepdim)
+        zeros = xp.sum(xp.where(x == 0, 1, 0))   # 0-d, stays on the device
+        if on_graph(xp):   # torch picks one formula (so no NaN leaks from the other)
+            return g * others if int(zeros.item()) else g * y / x
+        safe = g * others
+        if ctx.dim is None:   # torch: two zeros or more give 0, whatever else x holds
+            safe = xp.where(zeros > 1, xp.zeros(x.shape, dtype=safe.dtype), safe)
+        return xp.where(zeros == 0, g * y / x, safe)
 
 
 def _exclusive_prod(xp, x, axis):
@@ -167,6 +181,7 @@ class Amin(Amax):
 class MaxDim(Function):
     rule = "dx = scatter(dy, argmax)"
     pick = "argmax"
+    torch_name = "MaxBackward0"   # torch's max(dim) overload
 
     def forward(ctx, x, dim=0, keepdim=False):
         xp = ctx.xp
@@ -195,6 +210,7 @@ class MaxDim(Function):
 class MinDim(MaxDim):
     rule = "dx = scatter(dy, argmin)"
     pick = "argmin"
+    torch_name = "MinBackward0"
 
 
 class Argmax(Function):
@@ -324,6 +340,7 @@ class Norm(Function):
     other number."""
 
     rule = "dx = dy * x |x|^(p-2) / ||x||^(p-1) (p=2: x/||x||, 0 where ||x|| = 0)"
+    torch_name = "LinalgVectorNormBackward0"   # what torch.norm and Tensor.norm run
 
     def forward(ctx, x, p=2.0, dim=None, keepdim=False):
         xp = ctx.xp
@@ -361,22 +378,50 @@ class Norm(Function):
 
 
 class Cumprod(_Running):
+    """torch's cumprod_backward: reverse_cumsum(y dy) / x before the first zero of each run,
+    the product of the others at the first zero, 0 after it (so infs give torch's NaNs)."""
+
     rule = "dx_k = sum_{i>=k} dy_i * prod_{j<=i, j!=k} x_j (exact with zeros)"
 
     def running(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.cumprod(x, axis=ctx.dim)
+        y = ctx.xp.cumprod(x, axis=ctx.dim)
+        ctx.save_for_backward(x, y)
+        return y
 
     def running_grad(ctx, g):
         xp = ctx.xp
-        xm = xp.moveaxis(ctx.saved[0], ctx.dim, -1)
+        x, y = ctx.saved
+        if x.shape[ctx.dim] <= 1:
+            return g
+        xm = xp.moveaxis(x, ctx.dim, -1)
         gm = xp.moveaxis(g, ctx.dim, -1)
-        n = xm.shape[-1]
-        mk = np if on_graph(xp) else xp   # masks: constants on the arrays' device
-        after = mk.triu(mk.ones((n, n), dtype=bool), 1)     # [k, j]: j > k
-        rows = xp.expand_dims(xm, -2)                        # (..., k, j) = x_j
-        # left[k] = prod_{j<k} x_j ; upto[k, i] = prod_{k<j<=i} x_j (for i >= k)
-        left = xp.prod(xp.where(after.T, rows, 1.0), -1)
-        upto = xp.cumprod(xp.where(after, rows, 1.0), -1)
-        dx = left * xp.sum(xp.where(~after.T, xp.expand_dims(gm, -2) * upto, 0.0), -1)
-        return xp.moveaxis(dx, -1, ctx.dim)
+        if on_graph(xp):
+            if not bool(xp.sum(xp.where(xm == 0, 1.0, 0.0)).item()):   # torch: no zero
+                w = xp.moveaxis(y, ctx.dim, -1) * gm
+                return xp.moveaxis(xp.flip(xp.cumsum(xp.flip(w, -1), -1), -1) / xm, -1, ctx.dim)
+            return xp.moveaxis(_cumprod_grad_graph(xp, xm, gm), -1, ctx.dim)
+        ym = xp.moveaxis(y, ctx.dim, -1)
+        zero = xm == 0
+        seen = xp.cumsum(zero, axis=-1)                      # zeros up to and at k
+        before = seen == 0
+        w = xp.where(before, ym * gm, 0)
+        dx_before = xp.flip(xp.cumsum(xp.flip(w, -1), -1), -1) / xp.where(before, xm, 1)
+        first = zero & (seen == 1)
+        between = (seen == 1) & ~zero                        # after the first zero, up to 2nd
+        run = xp.cumprod(xp.where(between, xm, 1), axis=-1) * xp.where(seen == 1, gm, 0)
+        ones = xp.ones(ym.shape[:-1] + (1,), dtype=ym.dtype)
+        y_prev = xp.concatenate([ones, ym[..., :-1]], axis=-1)   # y_{k-1}
+        dx_first = xp.sum(run, axis=-1, keepdims=True) * y_prev
+        dx = xp.where(before, dx_before, xp.where(first, dx_first, 0))
+        return xp.moveaxis(dx.astype(g.dtype, copy=False), -1, ctx.dim)
+
+
+def _cumprod_grad_graph(xp, xm, gm):
+    """dx along the last axis, O(n^2) with zeros allowed, built as a graph (create_graph)."""
+    n = xm.shape[-1]
+    after = np.triu(np.ones((n, n), dtype=bool), 1)     # [k, j]: j > k
+    rows = xp.expand_dims(xm, -2)                        # (..., k, j) = x_j
+    # left[k] = prod_{j<k} x_j ; upto[k, i] = prod_{k<j<=i} x_j (for i >= k)
+    left = xp.prod(xp.where(after.T, rows, 1.0), -1)
+    upto = xp.cumprod(xp.where(after, rows, 1.0), -1)
+    return left * xp.sum(xp.where(~after.T, xp.expand_dims(gm, -2) * upto, 0.0), -1)
