@@ -73,7 +73,7 @@ def test_gradients_like_torch(name, dtype):
     yg.backward(gv.tensor(w, dtype=yg.dtype))
     yt.backward(torch.tensor(w, dtype=yt.dtype))
     _same(g.grad, t.grad, tol, tol)
-    assert yg.grad_fn.name() == type(yg.grad_fn).__name__ + "Backward0"
+    assert yg.grad_fn.name() == type(yt.grad_fn).__name__
 
 
 def test_zeta_broadcasts_and_differentiates_in_q_only():

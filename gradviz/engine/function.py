@@ -41,6 +41,7 @@ class Function:
     out = None              # weakref to the output Tensor, set only while tracing (keeps ids)
     inplace = None          # the in-place method it ran as (``add_``), for drawings
     post_hooks = None       # {id: hook(grad_inputs, grad_outputs)}: grad_fn.register_hook
+    torch_name = None       # torch's node name where it is not ``<Class>Backward0`` (see name)
 
     def forward(ctx, *arrays, **attrs):  # pragma: no cover - abstract
         """Compute the output array from input arrays."""
@@ -65,8 +66,14 @@ class Function:
     def name(ctx):
         """torch-style node name, e.g. ``MulBackward0`` (torch numbers its built-in ops'
         overloads; a custom Function's node is ``CubeBackward``); also callable, as torch's
-        ``name()``."""
-        return NodeName(type(ctx).__name__ + "Backward0")
+        ``name()``.
+
+        It is ``<Class>Backward0`` unless ``torch_name`` says otherwise: a class attribute
+        where torch names the op differently (``Log1p``: ``"Log1PBackward0"``), or a per-node
+        one that ``forward`` sets where torch's name depends on the inputs' ranks or the
+        arguments (``Matmul``: ``MmBackward0``, ``DotBackward0``...). Only the displayed name
+        changes: events, breakpoints and the op table use the class name."""
+        return NodeName(ctx.torch_name or type(ctx).__name__ + "Backward0")
 
     def register_hook(ctx, hook):
         """torch's Node.register_hook: ``hook(grad_inputs, grad_outputs)`` after this node's

@@ -265,7 +265,10 @@ def bmm(self, other):
         raise ShapeError("bmm expects two 3-D tensors")
     if self.shape[0] != other.shape[0]:
         raise ShapeError("bmm expects the same batch size")
-    return matmul(self, other)
+    out = matmul(self, other)
+    if out.grad_fn is not None:
+        out.grad_fn.torch_name = "BmmBackward0"   # torch.bmm's node (matmul's: UnsafeView)
+    return out
 
 
 def _unary(cls):

@@ -110,7 +110,11 @@ def squeeze(self, dim=None):
             _check_dim(d, self.ndim)
         dims = {d % _b.max(self.ndim, 1) for d in dims} if self.ndim else set()
         new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
-    return O.Squeeze.apply(self, shape=new)
+    out = O.Squeeze.apply(self, shape=new)
+    if dim is not None and out.grad_fn is not None:   # torch's squeeze(dim) / squeeze(dims)
+        out.grad_fn.torch_name = "SqueezeBackward1" if isinstance(dim, int) else \
+            "SqueezeBackward2"
+    return out
 
 
 def unsqueeze(self, dim):

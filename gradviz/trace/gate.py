@@ -45,7 +45,8 @@ def _finite_flags(a):
 
 
 # torch-style names (modules, functionals) of the op a breakpoint means, besides its class
-_OP_ALIASES = {"mm": "matmul", "bmm": "matmul", "multiply": "mul", "subtract": "sub",
+_OP_ALIASES = {"mm": "matmul", "bmm": "matmul", "dot": "matmul", "mv": "matmul",
+               "convolution": "conv", "multiply": "mul", "subtract": "sub",
                "divide": "div", "truediv": "div", "negative": "neg", "power": "pow",
                "dense": "linear", "relu6": "clamp", "hardtanh": "clamp"}
 _OP_KEYS = {}
@@ -53,11 +54,12 @@ _OP_KEYS = {}
 
 def op_key(name):
     """The key two op names share when they mean the same op: case-insensitive, without
-    underscores or a ``1d``/``2d``/``3d`` suffix, aliases resolved (``Conv2d``, ``conv2d``
-    and ``Conv`` -> ``conv``; ``ReLU`` -> ``relu``; ``max_pool2d`` -> ``maxpool``)."""
+    underscores, a torch node's ``Backward0`` or a ``1d``/``2d``/``3d`` suffix, aliases
+    resolved (``Conv2d``, ``conv2d`` and ``Conv`` -> ``conv``; ``ReLU`` -> ``relu``;
+    ``max_pool2d`` -> ``maxpool``; ``MmBackward0`` -> ``matmul``)."""
     k = _OP_KEYS.get(name)
     if k is None:
-        k = re.sub(r"[123]d$", "", name.lower().replace("_", ""))
+        k = re.sub(r"[123]d$", "", re.sub(r"backward\d*$", "", name.lower().replace("_", "")))
         k = _OP_ALIASES.get(k, k)
         if len(_OP_KEYS) < 10_000:
             _OP_KEYS[name] = k

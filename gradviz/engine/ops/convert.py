@@ -7,6 +7,7 @@ __all__ = ["Cast", "Clone", "Contiguous", "ToDevice"]
 
 class Cast(Function):
     rule = "dx = dy (cast back to x's dtype)"
+    torch_name = "ToCopyBackward0"
 
     def forward(ctx, x, dtype=None):
         ctx.src = x.dtype
@@ -29,6 +30,7 @@ class Clone(Function):
 
 class Contiguous(Function):
     rule = "dx = dy"
+    torch_name = "CloneBackward0"
 
     def forward(ctx, x):
         return ctx.xp.ascontiguousarray(x)

@@ -34,6 +34,8 @@ class Sub(Function):
     rule = "dx = dy ; dy_in = -dy"
 
     def forward(ctx, x, y):
+        if not hasattr(x, "shape"):
+            ctx.torch_name = "RsubBackward1"   # 2 - x: torch's rsub(Tensor, Scalar)
         return x - y
 
     def backward(ctx, g):
@@ -76,6 +78,10 @@ class Pow(Function):
     rule = "dx = dy * p * x^(p-1) ; dp = dy * x^p * log(x)"
 
     def forward(ctx, x, p):
+        if not hasattr(x, "shape"):     # torch numbers pow's overloads: Tensor ** Scalar is 0
+            ctx.torch_name = "PowBackward2"            # Scalar ** Tensor
+        elif hasattr(p, "shape"):
+            ctx.torch_name = "PowBackward1"            # Tensor ** Tensor
         try:
             out = x ** p
         except ValueError:   # NumPy refuses integers to negative integer tensor powers
@@ -159,6 +165,7 @@ class Log(Function):
 
 class Log1p(Function):
     rule = "dx = dy / (1 + x)"
+    torch_name = "Log1PBackward0"
 
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -274,6 +281,7 @@ class Relu(Function):
 
 class Clamp(Function):
     rule = "dx = dy * (min <= x <= max)"
+    torch_name = "ClampBackward1"   # torch's clamp(Tensor, Scalar, Scalar) (tensor bounds: Where)
 
     def forward(ctx, x, min=None, max=None):
         ctx.save_for_backward(x)
@@ -409,6 +417,11 @@ class Ceil(_Stepwise):
 class Round(_Stepwise):
     fn = "round"
 
+    def forward(ctx, x, **kw):
+        if "decimals" in kw:
+            ctx.torch_name = "RoundBackward1"   # torch's round(decimals=) overload
+        return _Stepwise.forward(ctx, x, **kw)
+
 
 class Trunc(_Stepwise):
     fn = "trunc"
@@ -419,6 +432,7 @@ class DivRounded(Function):
     zero ('trunc'), on floats."""
 
     rule = "dx = 0 ; dy_in = 0"
+    torch_name = "DivBackward2"   # torch's div(rounding_mode=) overload
 
     def forward(ctx, x, y, mode="floor"):
         ctx.mode = mode

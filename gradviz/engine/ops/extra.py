@@ -74,6 +74,11 @@ class Copysign(_Binary):
     rule = "d(input) = dy * out / input (0 where input == 0) ; d(other) = 0"
     fn = "copysign"
 
+    def forward(ctx, x, y):
+        if not hasattr(y, "shape"):
+            ctx.torch_name = "CopysignBackward1"   # torch's copysign(Tensor, Scalar)
+        return _Binary.forward(ctx, x, y)
+
     def d_input(ctx, g, x, y, out):
         return ctx.xp.where(x == 0, 0, g * out / x)
 
@@ -84,6 +89,11 @@ class Copysign(_Binary):
 class Fmod(_Binary):
     rule = "d(input) = dy ; d(other) = -dy * trunc(input / other)"
     fn = "fmod"
+
+    def forward(ctx, x, y):
+        if hasattr(y, "shape"):
+            ctx.torch_name = "FmodBackward1"   # torch's fmod(Tensor, Tensor)
+        return _Binary.forward(ctx, x, y)
 
     def d_input(ctx, g, x, y, out):
         return g

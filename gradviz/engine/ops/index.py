@@ -52,10 +52,29 @@ class IndexAdd(Function):
         return dy[ctx.key]
 
 
+def torch_index_name(key):
+    """torch's node for ``x[key]`` (a tuple): an array or bool index ends in ``index``, else the
+    last int/slice/None applied names it (``...`` and full slices apply nothing, but a lone
+    ``x[:]`` slices)."""
+    name = "AliasBackward0"
+    for k in key:
+        if isinstance(k, bool) or hasattr(k, "shape"):
+            return "IndexBackward0"
+        if k is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(k, slice):
+            if k != slice(None) or len(key) == 1:
+                name = "SliceBackward0"
+        elif k is not Ellipsis:
+            name = "SelectBackward0"
+    return name
+
+
 class Getitem(Function):
     rule = "dx = zeros_like(x); dx[key] += dy"
 
     def forward(ctx, x, key=None):
+        ctx.torch_name = torch_index_name(key)
         ctx.key = key
         ctx.shape = x.shape
         out = x[key]
@@ -110,6 +129,8 @@ class Scatter(Function):
     rule = "dx = dy, 0 where written ; dsrc = dy[index along dim]"
 
     def forward(ctx, x, index, src=None, dim=0, value=0.0):
+        if src is None:
+            ctx.torch_name = "ScatterBackward1"   # torch's scatter(value=) overload
         ctx.key, ctx.index = along(index, dim % x.ndim), index
         ctx.src_shape = None if src is None else src.shape
         keep = ctx.xp.ones(x.shape, dtype=bool)

@@ -8,6 +8,7 @@ __all__ = ["Flip", "Reshape", "View", "Flatten", "Unflatten", "Squeeze", "Unsque
 
 class Reshape(Function):
     rule = "dx = reshape(dy, x.shape)"
+    torch_name = "ViewBackward0"   # torch's reshape of a contiguous tensor is a view
 
     def forward(ctx, x, shape=None):
         ctx.in_shape = x.shape
@@ -33,10 +34,12 @@ class Unflatten(Reshape):
 
 class Squeeze(Reshape):
     rule = "dx = unsqueeze(dy)"
+    torch_name = "SqueezeBackward0"   # squeeze(dim) sets 1, squeeze(dims) 2 (Tensor.squeeze)
 
 
 class Unsqueeze(Reshape):
     rule = "dx = squeeze(dy)"
+    torch_name = "UnsqueezeBackward0"
 
 
 class Transpose(Function):

@@ -46,6 +46,7 @@ class Erfcx(Function):
     """exp(x^2) erfc(x), the scaled complementary error function."""
 
     rule = "dx = dy * (2 x erfcx(x) - 2 / sqrt(pi))"
+    torch_name = "SpecialErfcxBackward0"   # torch.special's node
 
     def forward(ctx, x):
         y = scipy_fn(ctx.xp, "erfcx", x)
@@ -61,6 +62,7 @@ class I0e(Function):
     """exp(-|x|) i0(x), the exponentially scaled modified Bessel function of order 0."""
 
     rule = "dx = dy * (i1e(x) - sgn(x) i0e(x))"
+    torch_name = "SpecialI0EBackward0"   # torch.special's node
 
     def forward(ctx, x):
         y = scipy_fn(ctx.xp, "i0e", x)
@@ -76,6 +78,7 @@ class I1(Function):
     """The modified Bessel function of the first kind, order 1."""
 
     rule = "dx = dy * (i0(x) - i1(x) / x), 1/2 at x = 0"
+    torch_name = "SpecialI1Backward0"   # torch.special's node
 
     def forward(ctx, x):
         y = scipy_fn(ctx.xp, "i1", x)
@@ -94,6 +97,7 @@ class I1e(Function):
     """exp(-|x|) i1(x), the exponentially scaled modified Bessel function of order 1."""
 
     rule = "dx = dy * (i0e(x) - i1e(x) (sgn(x) + 1 / x)), 1/2 at x = 0"
+    torch_name = "SpecialI1EBackward0"   # torch.special's node
 
     def forward(ctx, x):
         y = scipy_fn(ctx.xp, "i1e", x)
@@ -113,6 +117,7 @@ class Zeta(Function):
     """The Hurwitz zeta function sum over k >= 0 of (k + q)^-x (gradient in q only)."""
 
     rule = "dq = -dy * x * zeta(x + 1, q) ; dx: not implemented (as torch)"
+    torch_name = "SpecialZetaBackward0"   # torch.special's node
 
     def forward(ctx, x, q):
         ctx.save_for_backward(x, q)

@@ -41,6 +41,7 @@ class Conv(Function):
     """Cross-correlation of x (N, C, *S) with weight (O, C/groups, *k), as torch's convNd."""
 
     rule = "dx = col2im(W^T @ dy) ; dW = dy @ cols^T ; db = sum(dy)"
+    torch_name = "ConvolutionBackward0"
 
     def forward(ctx, x, weight, bias=None, stride=(1,), padding=((0, 0),), dilation=(1,),
                 groups=1):
@@ -119,6 +120,7 @@ class ConvTranspose(Function):
     """Transposed convolution (the adjoint of Conv): x (N, Cin, *S), weight (Cin, Cout/groups, *k)."""
 
     rule = "dx = W @ im2col(dy) ; dW = x @ im2col(dy)^T ; db = sum(dy)"
+    torch_name = "ConvolutionBackward0"
 
     def forward(ctx, x, weight, bias=None, stride=(1,), padding=(0,), output_padding=(0,),
                 dilation=(1,), groups=1):

@@ -17,9 +17,14 @@ def _flat2(xp, a):
 class Linear(Function):
     rule = "dx = dy @ W ; dW = dy^T @ x ; db = sum(dy)"
     saved_for = {0: (1,), 1: (0,)}   # x is read for dW, W for dx
+    # torch's node by (input rank, capped at 3; bias given): addmm/mm, then a view
+    torch_names = {(1, False): "SqueezeBackward4", (1, True): "ViewBackward0",
+                   (2, False): "MmBackward0", (2, True): "AddmmBackward0",
+                   (3, False): "UnsafeViewBackward0", (3, True): "ViewBackward0"}
 
     def forward(ctx, x, weight, bias=None):
         xp = ctx.xp
+        ctx.torch_name = ctx.torch_names.get((min(x.ndim, 3), bias is not None))
         ctx.saved = (x, weight)  # save_for_backward's work, without the call
         out = xp.matmul(x, weight.T)
         if bias is not None:

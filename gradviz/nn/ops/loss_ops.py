@@ -57,6 +57,7 @@ class _Pointwise(Function):
 
 class MSELoss(_Pointwise):
     rule = "dx = 2 (x - y) dy / n ; dtarget = -dx"
+    torch_name = "MseLossBackward0"
 
     def value(ctx, xp, x, y):
         d = x - y
@@ -108,6 +109,7 @@ class HuberLoss(_Pointwise):
 
 class BCELoss(_Pointwise):
     rule = "dx = w (x - y) / max(x (1 - x), 1e-12) dy / n ; dtarget = w log((1 - x) / x) dy / n"
+    torch_name = "BinaryCrossEntropyBackward0"
 
     def value(ctx, xp, x, y, weight=None):
         # torch clamps each log at -100 so that x = 0 or 1 gives a finite loss
@@ -136,6 +138,7 @@ def _log_sigmoid(xp, x):
 class BCEWithLogits(_Pointwise):
     rule = ("dx = w ((pw y + 1 - y) sigmoid(x) - pw y) dy / n ; "
             "dtarget = w (log sigmoid(-x) - pw log sigmoid(x)) dy / n")
+    torch_name = "BinaryCrossEntropyWithLogitsBackward0"
 
     def value(ctx, xp, x, y, weight=None, pos_weight=None):
         log_sig = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
@@ -274,6 +277,7 @@ class NLLLoss(Function):
 
     def forward(ctx, x, target, weight=None, ignore_index=-100, reduction="mean"):
         xp = ctx.xp
+        ctx.torch_name = "NllLoss2DBackward0" if x.ndim > 2 else "NllLossBackward0"
         ctx.shape, ctx.reduction = x.shape, reduction
         x2, t2 = _batched(xp, x, target)
         idx, wt, ctx.denom, ctx.valid = _picked(xp, x2, t2, weight, ignore_index)

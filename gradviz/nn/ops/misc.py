@@ -47,6 +47,7 @@ class Embedding(Function):
 
 class Pad(Function):
     rule = "dx = dy[unpadded region]"
+    torch_name = "ConstantPadNdBackward0"
 
     def forward(ctx, x, pad=(), value=0.0):
         xp = ctx.xp

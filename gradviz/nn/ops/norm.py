@@ -22,6 +22,7 @@ class BatchNorm(Function):
 
     rule = "dx = (dxh - mean(dxh) - xh * mean(dxh * xh)) / sqrt(var + eps), dxh = dy * w " \
            "(eval: dx = dy * w / sqrt(running_var + eps))"
+    torch_name = "NativeBatchNormBackward0"
 
     def forward(ctx, x, weight, bias, mean, var, training=True, eps=1e-5):
         xp = ctx.xp
@@ -54,6 +55,7 @@ class LayerNorm(Function):
     """y = (x - mean) / sqrt(var + eps) * weight + bias over the last ``len(weight.shape)`` axes."""
 
     rule = "dx = (dxh - mean(dxh) - xh * mean(dxh * xh)) / sqrt(var + eps), dxh = dy * w"
+    torch_name = "NativeLayerNormBackward0"
 
     def forward(ctx, x, weight=None, bias=None, normalized_ndim=1, eps=1e-5):
         xp = ctx.xp

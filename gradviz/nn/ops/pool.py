@@ -43,10 +43,14 @@ def _first_inside(o, k, s, p, d):
 @tolerant
 class MaxPool(Function):
     rule = "dx = dy routed to the argmax of each window"
+    # torch's node by the number of pooled dims (1-d pools 2-d, then squeezes)
+    torch_names = {1: "SqueezeBackward1", 2: "MaxPool2DWithIndicesBackward0",
+                   3: "MaxPool3DWithIndicesBackward0"}
 
     def forward(ctx, x, kernel_size=(2,), stride=(2,), padding=(0,), dilation=(1,),
                 ceil_mode=False):
         xp = ctx.xp
+        ctx.torch_name = ctx.torch_names.get(len(kernel_size))
         k = tuple(kernel_size)
         o, pads = pool_geometry(x.shape[2:], k, stride, padding, dilation, ceil_mode)
         xpad = pad(xp, x, pads, -xp.inf)
@@ -125,9 +129,11 @@ class MaxUnpool(Function):
     output whose last ``len(output_size)`` dims are ``output_size``, as torch's max_unpoolNd."""
 
     rule = "dx = dy[indices] (gathered per plane)"
+    torch_names = {1: "SqueezeBackward1", 2: "MaxUnpool2DBackward0", 3: "MaxUnpool3DBackward0"}
 
     def forward(ctx, x, indices, output_size=(1,)):
         xp = ctx.xp
+        ctx.torch_name = ctx.torch_names.get(len(output_size))
         n = len(output_size)
         lead = tuple(x.shape[:x.ndim - n])
         planes = math.prod(lead)
@@ -153,10 +159,12 @@ class MaxUnpool(Function):
 @tolerant
 class AvgPool(Function):
     rule = "dx = dy / divisor spread over each window"
+    torch_names = {1: "SqueezeBackward1", 2: "AvgPool2DBackward0", 3: "AvgPool3DBackward0"}
 
     def forward(ctx, x, kernel_size=(2,), stride=(2,), padding=(0,), ceil_mode=False,
                 count_include_pad=True, divisor_override=None):
         xp = ctx.xp
+        ctx.torch_name = ctx.torch_names.get(len(kernel_size))
         n = len(kernel_size)
         k = tuple(kernel_size)
         ones = (1,) * n
@@ -220,6 +228,7 @@ class SumPool(AvgPool):
     """gv's sum pooling: the sum of each window (average pooling times the window size)."""
 
     rule = "dx = dy spread over each window"
+    torch_names = {}   # no torch op: SumPoolBackward0
 
     def forward(ctx, x, kernel_size=(2,), stride=(2,), padding=(0,), ceil_mode=False):
         return AvgPool.forward(ctx, x, kernel_size, stride, padding, ceil_mode,
@@ -238,10 +247,15 @@ def adaptive_matrix(xp, size, out, dtype):
 @tolerant
 class AdaptiveAvgPool(Function):
     rule = "dx = A^T dy along each pooled axis"
+    torch_names = {1: "SqueezeBackward1", 2: "AdaptiveAvgPool2DBackward0",
+                   3: "AdaptiveAvgPool3DBackward0"}
 
     def forward(ctx, x, output_size=(1,)):
         xp = ctx.xp
         n = len(output_size)
+        # torch takes a mean for an all-ones output size of 2 or 3 dims
+        ctx.torch_name = ("MeanBackward1" if n > 1 and set(output_size) == {1}
+                          else ctx.torch_names.get(n))
         mats = []
         out = x
         for i, os_ in enumerate(output_size):

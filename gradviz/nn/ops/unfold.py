@@ -29,6 +29,7 @@ def fold_arrays(xp, cols, size, k, s, d, p):
 
 class Unfold(Function):
     rule = "dx = fold(dy) (overlapping windows add up)"
+    torch_name = "Im2ColBackward0"
 
     def forward(ctx, x, kernel_size=(1, 1), dilation=(1, 1), padding=(0, 0), stride=(1, 1)):
         ctx.size, ctx.args = tuple(x.shape[2:]), (kernel_size, stride, dilation, padding)
@@ -44,6 +45,7 @@ class Unfold(Function):
 
 class Fold(Function):
     rule = "dcols = unfold(dy)"
+    torch_name = "Col2ImBackward0"
 
     def forward(ctx, cols, output_size=(1, 1), kernel_size=(1, 1), dilation=(1, 1),
                 padding=(0, 0), stride=(1, 1)):

@@ -60,17 +60,20 @@ export function escapeHtml(s) {
 
 // torch-style names (modules, functionals) of the op a breakpoint means, besides its class:
 // the same table as gradviz/trace/gate.py, so the page matches as the server's gate does
-const OP_ALIASES = { mm: "matmul", bmm: "matmul", multiply: "mul", subtract: "sub",
+const OP_ALIASES = { mm: "matmul", bmm: "matmul", dot: "matmul", mv: "matmul",
+  convolution: "conv", multiply: "mul", subtract: "sub",
   divide: "div", truediv: "div", negative: "neg", power: "pow", dense: "linear",
   relu6: "clamp", hardtanh: "clamp" };
 
 /** The key two op names share when they mean the same op (gate.py op_key): case-insensitive,
- * without underscores or a 1d/2d/3d suffix, aliases resolved ("ReLU" and "Relu" -> "relu",
- * "Conv2d" -> "conv", "max_pool2d" -> "maxpool", "mm" -> "matmul"). */
+ * without underscores, a torch node's Backward0 or a 1d/2d/3d suffix, aliases resolved
+ * ("ReLU" and "Relu" -> "relu", "Conv2d" -> "conv", "max_pool2d" -> "maxpool", "mm" and
+ * "MmBackward0" -> "matmul"). */
 export function opKey(name) {
   let k = OP_KEYS.get(name);   // asked per drawn node on every refresh: remember
   if (k === undefined) {
-    k = String(name ?? "").toLowerCase().replace(/_/g, "").replace(/[123]d$/, "");
+    k = String(name ?? "").toLowerCase().replace(/_/g, "").replace(/backward\d*$/, "")
+      .replace(/[123]d$/, "");
     k = OP_ALIASES[k] ?? k;
     if (OP_KEYS.size < 10000) OP_KEYS.set(name, k);
   }
