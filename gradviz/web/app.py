@@ -145,6 +145,20 @@ class Server:
         except Exception:  # no clients or a closing server
             pass
 
+    def announce_breakpoints(self, session, state):
+        """Send ``breakpoints {session, breakpoints}`` to every page viewing ``session``
+        (its room), from the gate ``state`` a breakpoint change answered (a playground
+        job's gate, or an attached process's in its ack): a breakpoint added or removed in
+        one tab shows in the others. Nothing when the state is unknown (no ack)."""
+        bps = state.get("breakpoints") if isinstance(state, dict) else None
+        if not isinstance(bps, list):
+            return
+        try:
+            self.socketio.emit("breakpoints", {"session": session.id, "breakpoints": bps},
+                               to="session:" + session.id)
+        except Exception:  # no clients or a closing server
+            pass
+
     # ---- debugger commands -----------------------------------------------------------
     def control(self, session, msg, remote=False):
         """Route a gate command to where the session runs; returns the gate state if local."""

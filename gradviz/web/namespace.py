@@ -169,11 +169,15 @@ class GradvizNamespace(Namespace):
 
     @handler("viewer")
     def on_breakpoint(self, data):
-        """``breakpoint {session, node|op, when, threshold}``; ``remove: id`` or ``clear``."""
+        """``breakpoint {session, node|op, when, threshold, phase}``; ``remove: id`` or
+        ``clear``. ``phase``: ``"forward"`` or ``"backward"`` only (absent: both). Every page
+        viewing the session then gets its breakpoints (``Server.announce_breakpoints``)."""
         s = self.gv.manager.get(_session_arg(data))
         msg = {k: v for k, v in data.items() if k != "session"}
         msg["action"] = "breakpoint"
-        return {"ok": True, "state": self.gv.control(s, msg)}
+        state = self.gv.control(s, msg)
+        self.gv.announce_breakpoints(s, state)
+        return {"ok": True, "state": state}
 
     @handler("viewer")
     def on_tensor(self, data):

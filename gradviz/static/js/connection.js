@@ -6,7 +6,8 @@ export class Connection {
   /** `handlers`: {events(batch), status(text), error({code,message}), gap(ev) (after the missed
    * events were fetched again), snapshot({session, from_seq, upto_seq, events}) (a reset: the
    * offset was older than the server's retention), tensor(msg), jobStatus(msg),
-   * joined({session: row, state}) (the join's answer: the session's row as the server has it)} */
+   * joined({session: row, state}) (the join's answer: the session's row as the server has it),
+   * breakpoints({session, breakpoints}) (a session's breakpoints, after any page changed them)} */
   constructor(token, handlers) {
     this.token = token;
     this.handlers = handlers;
@@ -32,6 +33,8 @@ export class Connection {
     this.held = [];
     s.on("tensor", (msg) => handlers.tensor?.(msg));
     s.on("status", (msg) => handlers.jobStatus?.(msg));
+    // `breakpoints {session, breakpoints}`: a session's breakpoints changed (in any tab)
+    s.on("breakpoints", (msg) => handlers.breakpoints?.(msg));
   }
 
   deliver(batch) {

@@ -24,7 +24,9 @@ export class Controls {
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const op = form.querySelector("[data-testid=bp-op]").value.trim();
-      if (op) { this.addBreakpoint({ op }); this.checkOp(op); }
+      // forward only / backward only (the gate's `phase`); empty: both, as before
+      const phase = form.querySelector("[data-testid=bp-phase]").value;
+      if (op) { this.addBreakpoint(phase ? { op, phase } : { op }); this.checkOp(op); }
       form.querySelector("[data-testid=bp-op]").value = "";
     });
     form.querySelector("[data-testid=bp-op]").addEventListener("input", () => this.checkOp(null));
@@ -91,7 +93,8 @@ export class Controls {
     const bps = ack.state?.breakpoints || [];
     const mine = new Set(list.map((b) => b.id).filter((i) => i !== null));
     const match = bps.filter((b) => !mine.has(String(b.id)) && (entry.spec.node === undefined || b.node === entry.spec.node)
-      && (entry.spec.op === undefined || b.op === entry.spec.op) && (entry.spec.when === undefined || b.when === entry.spec.when));
+      && (entry.spec.op === undefined || b.op === entry.spec.op) && (entry.spec.when === undefined || b.when === entry.spec.when)
+      && (b.phase ?? undefined) === entry.spec.phase);
     if (match.length) entry.id = String(match[match.length - 1].id);
   }
 
@@ -134,7 +137,7 @@ export class Controls {
     bp.nodes = new Set(specs.filter((b) => b.node !== undefined).map((b) => b.node));
     bp.ops = new Set(specs.filter((b) => b.op).map((b) => opKey(b.op)));   // as the gate matches
     const ul = document.querySelector("[data-testid=breakpoints]");
-    ul.replaceChildren(...specs.map((b) => h("li", { class: "bp", "data-testid": "breakpoint" },
+    ul.replaceChildren(...specs.map((b) => h("li", { class: "bp", "data-testid": "breakpoint", "data-phase": b.phase || "both" },
       h("span", {}, describe(b)),
       h("button", { class: "x", title: "remove", onclick: () => { this.removeWhere((x) => x === b); if (b.when === "nonfinite") document.querySelector("[data-testid=bp-nan]").checked = false; } }, "×"))));
     if (!this.list.length) ul.append(h("li", { class: "muted" }, "No breakpoints."));
@@ -185,8 +188,9 @@ export class Controls {
 }
 
 function describe(b) {
-  if (b.node !== undefined) return `node #${b.node}`;
-  if (b.op) return `every ${b.op}`;
+  if (b.node !== undefined) return `node #${b.node}${b.phase ? ` (${b.phase} only)` : ""}`;
+  const only = b.phase ? ` (${b.phase} only)` : "";
+  if (b.op) return `every ${b.op}${only}`;
   if (b.when === "nonfinite") return "NaN / Inf anywhere";
   if (b.when === "grad_norm") return `‖grad‖ > ${b.threshold}`;
   return JSON.stringify(b);

@@ -469,7 +469,8 @@ export class GraphView {
     this.minimap.style.width = W + "px"; this.minimap.style.height = H + "px";
     const s = Math.min(W / L.width, H / L.height);
     this.mm = { s, ox: (W - L.width * s) / 2, oy: (H - L.height * s) / 2, W, H, dpr };
-    const ctx = this.minimap.getContext("2d");
+    // read back with getImageData on every pan: tell the browser (Chromium warns otherwise)
+    const ctx = this.minimap.getContext("2d", { willReadFrequently: true });
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, W, H);
     const colors = { pending: "#cbd5e1", forward: "#60a5fa", backward: "#34d399", current: "#f59e0b", anomaly: "#ef4444" };
@@ -486,7 +487,7 @@ export class GraphView {
 
   drawMinimapViewport() {
     if (this.minimap.hidden || !this.mm || !this.mmBase) return;
-    const ctx = this.minimap.getContext("2d");
+    const ctx = this.minimap.getContext("2d", { willReadFrequently: true });
     ctx.putImageData(this.mmBase, 0, 0);
     const r = this.paneSize();
     const { s, ox, oy } = this.mm;

@@ -222,6 +222,7 @@ function switchSession(id) {
   recording = row?.source === "replay" || controls.ended;
   replay.reset();
   controls.setRecording(timeline.recording = recording);
+  timeline.ended = controls.ended;
   $("[data-testid=anomaly]").hidden = true;
   const badge = $("[data-testid=job-status]");   // the last session's job or process state
   badge.hidden = true; badge.textContent = ""; badge.dataset.state = ""; badge.title = "";
@@ -318,6 +319,11 @@ conn = new Connection(token, {
     schedule("view", "scalars", "structure");
   },
   tensor: (msg) => inspector.onTensor(msg),
+  breakpoints: (msg) => {   // another tab (or this one) added or removed one: show the server's
+    // a recording's breakpoints live in this page only (replay.js honours them)
+    if (!Array.isArray(msg?.breakpoints) || (recording && msg.session === conn.session)) return;
+    controls.loadServer(msg.session, msg.breakpoints);
+  },
   joined: ({ session: row, state }) => {   // a job or process that ended before this page joined
     if (Array.isArray(state?.breakpoints)) controls.loadServer(row.id, state.breakpoints);
     if (ENDED.has(row?.status)) {
@@ -332,7 +338,10 @@ conn = new Connection(token, {
     document.body.dataset.job = msg.status || "";
     if (ENDED.has(msg.status) || msg.status === "attached" || msg.status === "running") {
       if (!ENDED.has(msg.status) && recording) reopen(true);   // attached again: follow it live
-      controls.ended = ENDED.has(msg.status);
+      controls.ended = timeline.ended = ENDED.has(msg.status);
+      // nothing runs any more: no node is where execution stands (a run killed while
+      // paused kept its last node "current")
+      if (controls.ended && !recording) store.paused = null;
       schedule("state");
     }
     const el = $("[data-testid=job-status]");

@@ -119,7 +119,13 @@ export class Replay {
     const stats = ev.type === "op" ? ev.stats : ev.grad;
     for (const b of this.breakpoints()) {
       if (b.node !== undefined && b.node === ev.node) return b;
-      if (b.op && ev.type === "op" && opKey(ev.op) === opKey(b.op)) return b;   // "ReLU" is Relu
+      // "ReLU" is Relu; an op breakpoint fires after the op (before its backward node with
+      // phase "backward": a grad event names no op, its forward record does)
+      if (b.op && b.phase !== "backward" && ev.type === "op" && opKey(ev.op) === opKey(b.op)) return b;
+      if (b.op && b.phase === "backward" && ev.type === "grad") {
+        const op = this.store.current?.nodes.get(ev.node)?.op;
+        if (op && opKey(op) === opKey(b.op)) return b;
+      }
       if (b.when === "nonfinite" && stats && (stats.nan > 0 || stats.inf > 0)) return b;
       if (b.when === "grad_norm" && ev.type === "grad" && (Number(stats?.norm) > b.threshold || stats?.norm === "inf")) return b;
     }

@@ -61,7 +61,7 @@ export class Store {
     this.steps = [];
     this.leafBase = new Map();   // leaf node id -> the leaf event (parameters persist)
     this.lastUpdate = new Map(); // param node id -> its latest param_update (any step)
-    this.scalars = new Map();    // name -> {x: [], y: []}
+    this.scalars = new Map();    // name -> {x: [] (1-based page step numbers), y: [], steps: []}
     // the value of each step's backward root when it is a scalar: the loss curve of a
     // script that logs no scalars of its own (`rootScalars` is shown instead of `scalars`)
     this.rootScalars = new Map();
@@ -70,6 +70,7 @@ export class Store {
     this.anomalies = [];
     this.gradNorms = new Map();  // param name -> Map(step index -> grad norm)
     this.eventCount = 0;
+    this.fromSnapshot = false;   // rebuilt from a snapshot (its step numbers start anew)
     this.emit?.("session");
   }
 
@@ -105,6 +106,7 @@ export class Store {
     this.reset(this.session);
     this.gaps = gaps;
     this.snapshots = (this.snapshots || 0) + 1;
+    this.fromSnapshot = true;
     const changed = new Set(["structure", "state", "scalars"]);
     for (const ev of snap.events || []) {
       this.eventCount++;
@@ -203,7 +205,7 @@ export class Store {
         if (root?.kind === "op" && root.shape?.length === 0 && root.stats?.mean !== undefined) {
           if (!this.rootScalars.has("loss")) this.rootScalars.set("loss", { x: [], y: [], steps: [] });
           const s = this.rootScalars.get("loss");
-          s.x.push(st.index); s.y.push(root.stats.mean); s.steps.push(st.index);
+          s.x.push(st.index + 1); s.y.push(root.stats.mean); s.steps.push(st.index);
           if (!this.scalars.size) changed.add("scalars");
         }
         changed.add("state"); changed.add("passend");
@@ -231,7 +233,13 @@ export class Store {
       case "scalar": {
         if (!this.scalars.has(ev.name)) this.scalars.set(ev.name, { x: [], y: [], steps: [] });
         const s = this.scalars.get(ev.name);
-        s.x.push(ev.step ?? s.x.length);
+        // x: the page's number of the step it was logged in ("step 1" is the first, as the
+        // step info and the scrubber say; a job logs its loss with the 0-based loop index
+        // and its accuracy with the count of steps done, both in the step they follow).
+        // Before any graph, and after a snapshot (its scalars come first and its graph steps
+        // count anew): the logged step, 1-based, so the chart goes on where it was.
+        const logged = (ev.step ?? s.x.length) + 1;
+        s.x.push(this.current && !this.fromSnapshot ? this.current.index + 1 : logged);
         s.y.push(ev.value);
         s.steps.push(this.current ? this.current.index : 0);
         if (this.current && this.current.number === null && ev.step !== undefined) this.current.number = ev.step;

@@ -33,6 +33,9 @@ export class Timeline {
     const loss = scalars.get("loss");
     this.chartEl.dataset.count = String(loss ? loss.y.length : 0);
     this.chartEl.dataset.last = loss && loss.y.length ? String(num(loss.y[loss.y.length - 1])) : "";
+    // the step numbers of the loss's first and last points (as the step info numbers steps)
+    this.chartEl.dataset.stepFirst = loss && loss.x.length ? String(loss.x[0]) : "";
+    this.chartEl.dataset.stepLast = loss && loss.x.length ? String(loss.x[loss.x.length - 1]) : "";
     if (!names.length) {   // nothing (yet) at this position: no points left over
       if (this.plot) this.plot.setData([[], ...this.names.map(() => [])]);
       return;
@@ -131,7 +134,10 @@ export class Timeline {
       ? `the page keeps the graphs of the last ${stepCount} steps (${firstIndex + 1}–${lastIndex + 1}); the charts cover all`
       : "";
     this.liveBtn.classList.toggle("active", live);
-    // a recording has no live end: the button goes to its last step
-    this.liveBtn.textContent = this.recording ? (live ? "● last step" : "go to last step") : live ? "● live" : "go live";
+    // a recording has no live end: the button goes to its last step; nor has a session
+    // whose job or process ended while on screen
+    this.liveBtn.textContent = this.recording ? (live ? "● last step" : "go to last step")
+      : this.ended ? (live ? "■ ended" : "go to last step") : live ? "● live" : "go live";
+    this.liveBtn.dataset.state = this.recording ? "recording" : this.ended ? "ended" : "live";
   }
 }
