@@ -220,8 +220,9 @@ def _traced_mlp_step():
 
 
 def test_max_nodes_on_a_tensor_warns_that_there_is_nothing_to_collapse_by():
-    rec, loss = _traced_mlp_step()
-    # the model ran while traced, yet a tensor's nodes carry no module path
+    rec, _ = _traced_mlp_step()
+    model = gv.nn.Sequential(gv.nn.Linear(3, 8), gv.nn.ReLU(), gv.nn.Linear(8, 1))
+    loss = model(gv.randn(5, 3)).pow(2).mean()   # never traced, no params=: no names
     assert not any(n.module for n in viz.graph_from_tensor(loss).nodes.values())
     with pytest.warns(UserWarning, match="no module paths") as got:
         src = gv.viz.draw(loss, max_nodes=3).source
@@ -229,6 +230,9 @@ def test_max_nodes_on_a_tensor_warns_that_there_is_nothing_to_collapse_by():
     assert "box3d" not in src and src.count("Linear") == 2   # drawn in full
     # a recording of the same step collapses (no warning: warnings are errors here)
     assert "box3d" in gv.viz.draw(rec, max_nodes=6).source
+    # parameter names give a tensor's ops their modules, and so something to collapse by
+    named = gv.viz.draw(loss, params=model, max_nodes=6).source
+    assert "box3d" in named and "Linear" not in named
     gv.viz.draw(loss, max_nodes=100)            # small enough: nothing to say
 
 

@@ -14,6 +14,8 @@ import sys
 import threading
 import time
 
+import numpy as np
+
 from .hooks import HOOKS, MISSING
 from .origins import with_origins
 from .summary import jfloat, preview, stats
@@ -455,6 +457,8 @@ def _jvalue(v):
         return [_jvalue(x) for x in v]
     if hasattr(v, "item") and getattr(v, "ndim", 1) == 0:
         return _jvalue(v.item())
+    if isinstance(v, np.dtype):   # x.to(gv.float64)'s attribute: "float64", not an array
+        return str(v)
     if hasattr(v, "shape"):
         return f"array{tuple(v.shape)}"
     return repr(v)

@@ -223,16 +223,63 @@ def _param_names(params):
     return names
 
 
+def _common_path(paths):
+    """The longest dotted prefix shared by every path (``None`` if they share nothing)."""
+    common = None
+    for p in paths:
+        parts = p.split(".")
+        if common is None:
+            common = parts
+            continue
+        i = 0
+        while i < min(len(common), len(parts)) and common[i] == parts[i]:
+            i += 1
+        common = common[:i]
+    return ".".join(common) if common else None
+
+
+def infer_modules(model):
+    """Give op nodes without a module path the module of the named parameters they read.
+
+    A tensor's graph does not record which module each op ran in (a recording does),
+    but parameter names do: an op that reads ``features.0.weight`` ran in
+    ``features.0``. Only ops reading a named leaf directly are labelled (ops such as an
+    activation between modules stay unlabelled); an op reading parameters of two modules
+    gets their common parent, or nothing. Returns ``model``, changed in place.
+    """
+    owner = {n.id: n.name.rsplit(".", 1)[0] for n in model.nodes.values()
+             if n.kind in ("param", "input") and n.name and "." in n.name}
+    if not owner:
+        return model
+    read = {}
+    for e in model.edges:
+        if e.src in owner:
+            read.setdefault(e.dst, []).append(owner[e.src])
+    for nid, paths in read.items():
+        n = model.nodes.get(nid)
+        if n is not None and n.kind in ("op", "loss") and not n.module:
+            n.module = _common_path(paths)
+    return model
+
+
 def graph_from_tensor(tensor, params=None):
-    """The graph model of a tensor's history, walked directly (no recording needed).
+    """The graph model of a tensor's history (or of a tuple of tensors), walked directly.
 
     Values come from each tensor's data; gradients from leaves' ``.grad`` and
     from non-leaf tensors that ``retain_grad()``. ``params`` names leaves (see
-    ``gv.viz.draw``); otherwise a leaf shows the name tracing gave it, if any.
+    ``gv.viz.draw``); otherwise a leaf shows the name tracing gave it, if any. Ops
+    get the module path of the named parameters they read (:func:`infer_modules`).
+    Several outputs (``(y1, y2)``, as torchviz's ``make_dot``) share one drawing; the
+    first is the root.
     """
     from ..trace.summary import stats, preview
     ids, order, edges = {}, [], []
     names = _param_names(params)
+    roots = list(tensor) if isinstance(tensor, (list, tuple)) else [tensor]
+    if not roots or not all(hasattr(t, "_data") and hasattr(t, "grad_fn") for t in roots):
+        raise VizError("draw() takes a Tensor, a tuple of Tensors, a Recording or a list "
+                       "of events")
+    root_ids = {id(t) for t in roots}
 
     def key(t):
         return id(t.grad_fn) if t.grad_fn is not None else id(t)
@@ -248,7 +295,7 @@ def graph_from_tensor(tensor, params=None):
         return st
 
     # iterative post-order: inputs get ids before their consumers (deterministic)
-    stack, seen = [(tensor, 0)], set()
+    stack, seen = [(t, 0) for t in reversed(roots)], set()
     while stack:
         t, i = stack.pop()
         k = key(t)
@@ -279,7 +326,8 @@ def graph_from_tensor(tensor, params=None):
         else:
             from ..trace.core import jattrs
             retained = fn.retain() if fn.retain is not None else None
-            g = retained.grad if retained is not None else (t.grad if t is tensor else None)
+            g = retained.grad if retained is not None else (
+                t.grad if id(t) in root_ids else None)
             # Python numbers by argument slot, exactly as the recorder writes them, so that a
             # tensor's drawing and a recording's label ``x ** 2`` the same way
             scalars = {str(i): a for i, a in enumerate(fn.inputs)
@@ -294,9 +342,9 @@ def graph_from_tensor(tensor, params=None):
         node.state = _stats_state(node.value, node.grad)
         model.add(node)
     model.edges = edges
-    model.root = ids[key(tensor)]
+    model.root = ids[key(roots[0])]
     _mark_loss(model)
-    return model
+    return infer_modules(model)
 
 
 def collapse(model, max_nodes):

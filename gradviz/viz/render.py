@@ -1,5 +1,7 @@
 """GraphModel → Graphviz drawing, DOT, JSON, SVG and PNG (through the ``dot`` binary)."""
 import json
+import math
+import re
 import warnings
 
 from .model import Edge, GraphModel, Node, VizError, collapse
@@ -64,27 +66,141 @@ def _esc(text):
     return str(text).replace("\\", "\\\\").replace("\n", " ")
 
 
-def attrs_text(attrs):
-    """An op's constants and attributes on one line: ``arg1=2`` for the Python number in
-    argument 1 (``x ** 2``, ``2 - x`` is ``arg0=2``), then ``name=value`` by name."""
+_ARRAY = re.compile(r"array\(([\d, ]*)\)")
+_SLICE = re.compile(r"slice\((-?\d+|None), (-?\d+|None), (-?\d+|None)\)")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+ATTR_WIDTH = 36      # characters per attribute line in a node's label
+ATTR_LINES = 3       # attribute lines at most; the rest is counted ("+2 more")
+SHORT_SEQ = 8        # lists and tuples up to this many numbers are shown whole
+REPR_MAX = 40        # longer reprs of odd objects are shortened (whole in the tooltip)
+
+
+def _shape_of(v):
+    """The shape of a rectangular nested list (``None`` if ragged or holding lists of
+    different depths)."""
+    shape, level = [], [v]
+    while isinstance(level[0], (list, tuple)):
+        n = len(level[0])
+        if any(not isinstance(x, (list, tuple)) or len(x) != n for x in level):
+            return None
+        shape.append(n)
+        level = [y for x in level for y in x]
+        if not level:
+            break
+    if any(isinstance(x, (list, tuple)) for x in level):
+        return None
+    return shape
+
+
+def _index_text(key):
+    """An indexing key as Python writes it: ``[0:2]``, ``[..., None]``, ``[array(2)]``."""
+    parts = []
+    for k in key if isinstance(key, (list, tuple)) else [key]:
+        m = _SLICE.fullmatch(k) if isinstance(k, str) else None
+        if m:
+            a, b, c = ("" if x == "None" else x for x in m.groups())
+            parts.append(f"{a}:{b}" + (f":{c}" if c else ""))
+        elif k == "Ellipsis":
+            parts.append("...")
+        else:
+            parts.append(fmt_attr(k, short=False))
+    return "[" + ", ".join(parts) + "]"
+
+
+def fmt_attr(v, key=None, short=True, depth=0):
+    """One attribute value, readable and never cut inside a number: numbers in 4
+    significant figures, short lists and tuples whole as tuples (``(1, 1)``), longer ones
+    as their shape (``(3×20 values)``), arrays as ``array(4×6)``, an index key as Python
+    writes it (``[0:2, None]``), and the symmetric (before, after) padding pairs of
+    conv and pooling ops per dimension, as torch's modules show them (``(1, 1)``)."""
+    if key == "key" and isinstance(v, (list, tuple)):
+        return _index_text(v)
+    if depth > 4:
+        return "…"                        # a malformed event's deep nesting
+    if v is None or isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float) and v == v and len(repr(v)) <= 7:
+        return repr(v)                    # 0.0, 0.3, 1e-05: as Python (and torch) write them
+    if isinstance(v, (int, float)):
+        return fmt_num(v)
+    if isinstance(v, str):
+        if v == "Ellipsis":
+            return "..."
+        m = _ARRAY.fullmatch(v)
+        if m:
+            dims = [d for d in m.group(1).replace(" ", "").split(",") if d]
+            return f"array({'×'.join(dims)})"
+        m = _SLICE.fullmatch(v)
+        if m:
+            return _index_text([v])[1:-1]
+        v = _ADDRESS.sub("", v)           # "<function f at 0x7f..>": no run-to-run noise
+        return v if not short or len(v) <= REPR_MAX else v[:REPR_MAX - 1] + "…"
+    if isinstance(v, dict):
+        if len(v) > SHORT_SEQ // 2:
+            return f"{{{len(v)} items}}"
+        return "{" + ", ".join(f"{k}: {fmt_attr(x, short=short, depth=depth + 1)}"
+                               for k, x in sorted(v.items())) + "}"
+    if isinstance(v, (list, tuple)):
+        if (key == "padding" and v and all(isinstance(p, (list, tuple)) and len(p) == 2
+                                           and p[0] == p[1] for p in v)):
+            v = [p[0] for p in v]
+        shape = _shape_of(v)
+        if shape is not None and (math.prod(shape) > SHORT_SEQ or len(shape) > 2):
+            return f"({'×'.join(map(str, shape))} values)"
+        if shape is None and len(v) > SHORT_SEQ:
+            return f"({len(v)} items)"
+        inner = [fmt_attr(x, short=short, depth=depth + 1) for x in v]
+        return "(" + ", ".join(inner) + ("," if len(inner) == 1 else "") + ")"
+    return fmt_attr(repr(v), short=short)
+
+
+def attr_items(attrs, short=True):
+    """An op's constants and attributes as ``name=value`` texts: ``arg1=2`` for the
+    Python number in argument 1 (``x ** 2``, ``2 - x`` is ``arg0=2``), then the rest by
+    name (sorted, so that a recording, a tensor and a JSON export read the same)."""
     scalars = attrs.get("scalars")
     parts = []
     if isinstance(scalars, dict):
-        parts = [f"arg{i}={fmt_num(v)}" for i, v in sorted(
+        parts = [f"arg{i}={fmt_attr(v)}" for i, v in sorted(
             scalars.items(), key=lambda kv: (len(str(kv[0])), str(kv[0])))]
-    parts += [f"{k}={v}" for k, v in sorted(attrs.items())
+    parts += [f"{k}={fmt_attr(v, k, short)}" for k, v in sorted(attrs.items())
               if not (k == "scalars" and isinstance(scalars, dict))]
-    return ", ".join(parts)
+    return parts
+
+
+def attrs_text(attrs):
+    """An op's constants and attributes on one line (see :func:`attr_items`)."""
+    return ", ".join(attr_items(attrs))
+
+
+def attr_lines(attrs, width=ATTR_WIDTH, max_lines=ATTR_LINES):
+    """The attributes wrapped between items (never inside one) into at most
+    ``max_lines`` lines of about ``width`` characters; items that do not fit are
+    counted on the last line (``+2 more``)."""
+    items = attr_items(attrs)
+    lines = []
+    for i, item in enumerate(items):
+        if lines and len(lines[-1]) + 2 + len(item) <= width:
+            lines[-1] += ", " + item
+        elif len(lines) < max_lines:
+            lines.append(item)
+        else:
+            rest = len(items) - i
+            lines[-1] += f", +{rest} more"
+            break
+    return lines
 
 
 def node_label(n, show_values=True, show_grads=True):
-    """The label lines of one node."""
+    """The label lines of one node: the op (or leaf name, or module), the module path an
+    op ran in, its output shape, its attributes, then value and gradient summaries."""
     lines = [n.label]
     if n.kind in ("op", "loss") and n.module:
         lines.append(f"({n.module})")
-    if n.kind in ("op", "loss") and n.attrs:
-        text = attrs_text(n.attrs)
-        lines.append(text if len(text) <= 40 else text[:39] + "…")
+    if n.kind in ("op", "loss", "module") and n.shape is not None:
+        lines.append(fmt_shape(n.shape))
+    if n.kind in ("op", "loss") and n.attrs and isinstance(n.attrs, dict):
+        lines.extend(attr_lines(n.attrs))
     if n.kind == "module":
         lines.append(f"{len(n.members or ())} nodes")
     if n.kind in ("param", "input"):
@@ -96,6 +212,14 @@ def node_label(n, show_values=True, show_grads=True):
     if n.message:
         lines.append(n.message[:60])
     return "\\n".join(_esc(x) for x in lines)
+
+
+def node_tooltip(n):
+    """The hover text of a node: where it was called and all of its attributes, whole."""
+    parts = [n.src] if n.src else []
+    if n.kind in ("op", "loss") and n.attrs and isinstance(n.attrs, dict):
+        parts.extend(attr_items(n.attrs, short=False))
+    return "\\n".join(_esc(x) for x in parts)
 
 
 def _dot_id(nid):
@@ -111,13 +235,13 @@ def to_digraph(model, show_values=True, show_grads=True, rankdir="LR", max_nodes
         raise VizError(f"rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), not {rankdir!r}")
     if max_nodes is not None:
         if len(model.nodes) > max_nodes and not any(n.module for n in model.nodes.values()):
-            # a tensor's graph never knows module paths (only a recording does): say so
-            # rather than quietly drawing everything
+            # a tensor's graph knows module paths only from parameter names (a recording
+            # knows them all): say so rather than quietly drawing everything
             warnings.warn(f"max_nodes={max_nodes}: this graph has {len(model.nodes)} nodes but "
                           "no module paths to collapse by, so it is drawn in full (a "
-                          "tensor's graph does not record modules: draw a gv.trace.record() "
-                          "recording of the model instead)", UserWarning,
-                          stacklevel=_stacklevel)
+                          "tensor's graph knows modules only from parameter names: pass "
+                          "params=model, or draw a gv.trace.record() recording of the "
+                          "model)", UserWarning, stacklevel=_stacklevel)
         model = collapse(model, max_nodes)
     g = graphviz.Digraph(name, graph_attr={"rankdir": rankdir},
                          node_attr={"fontname": "Helvetica", "fontsize": "10",
@@ -131,9 +255,11 @@ def to_digraph(model, show_values=True, show_grads=True, rankdir="LR", max_nodes
             attrs["peripheries"] = "2"
         if n.state != "ok":
             attrs.update(fillcolor=NAN_FILL, color=NAN_EDGE, penwidth="2")
-        if n.src:
-            attrs["tooltip"] = _esc(n.src)
-        g.node(did, node_label(n, show_values, show_grads), **attrs)
+        tip = node_tooltip(n)
+        if tip:
+            attrs["tooltip"] = graphviz.nohtml(tip)
+        # nohtml: a label such as "<lambda>" is text, not one of Graphviz's HTML labels
+        g.node(did, graphviz.nohtml(node_label(n, show_values, show_grads)), **attrs)
     for e in model.edges:
         if e.src in ids and e.dst in ids:
             g.edge(ids[e.src], ids[e.dst], label=fmt_shape(e.shape))
