@@ -10,12 +10,15 @@ server acknowledges it (the ack carries the highest stored seq). After a
 dropped connection or a lost ack the client reconnects and sends again what
 was not acknowledged; the server stores each ``(session, seq)`` once. At
 normal interpreter exit everything is flushed and acknowledged before the
-process ends. Step-gate commands from the server drive a local ``StepGate``.
-If the server cannot be reached, one message is printed and the script runs
-on untraced.
+process ends; Ctrl-C is recorded as exit ``interrupted`` and SIGTERM as
+``terminated`` (the unsent events and the ``bye`` go first, see ``_on_sigterm``).
+Step-gate commands from the server drive a local ``StepGate``. If the server cannot
+be reached, one message is printed and the script runs on untraced.
 """
 import atexit
 import json
+import os
+import signal
 import sys
 import threading
 import time
@@ -30,6 +33,7 @@ BATCH_BYTES = 1 << 20     # and about this many bytes of JSON lines
 WINDOW = 4                # produce messages awaiting their ack at once
 MAX_PENDING = 200_000     # events held before the tracer is slowed down (back-pressure)
 ACK_TIMEOUT = 15.0
+SIGTERM_FLUSH_TIMEOUT = 10.0   # seconds to send what is unsent on SIGTERM (docker waits 10)
 
 
 
@@ -178,6 +182,8 @@ class Attachment:
         self._warned = False
         self.connect_error = None    # what the server said when it refused the connection
         self.exit_hint = None        # how the process ends, when a runner knows (`gradviz run`)
+        self.signalled = None        # "terminated" once SIGTERM arrived: how it ends, whatever
+        self._prev_sigterm = None    # the SIGTERM handler before ours (None: ours is not set)
         self.client = None
         self.sender = None
 
@@ -221,7 +227,54 @@ class Attachment:
                                        daemon=True)
         self.sender.start()
         atexit.register(self.close)
+        self._catch_sigterm()
         return self
+
+    def _catch_sigterm(self):
+        """Handle SIGTERM (``_on_sigterm``), only from the main thread (where Python runs
+        signal handlers), and only when SIGTERM would end the process: not when the
+        script ignores it or a handler not set from Python (unknown to chain to) has it."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            prev = signal.getsignal(signal.SIGTERM)
+            if prev is None or prev == signal.SIG_IGN:
+                return
+            signal.signal(signal.SIGTERM, self._on_sigterm)
+        except (AttributeError, ValueError, OSError):   # no SIGTERM here, or not allowed
+            return
+        self._prev_sigterm = prev
+
+    def _on_sigterm(self, signum, frame):
+        """SIGTERM: send the unsent events and ``bye {exit: "terminated"}``, then end the
+        process as SIGTERM does (killed by the signal: status 143 in a shell, -15 for
+        ``subprocess``). When the script had its own handler, it is called instead of
+        ending here (it decides: exit now, or finish its work, still streamed; the session
+        says "terminated" either way)."""
+        prev = self._prev_sigterm
+        self.signalled = "terminated"
+        if callable(prev):
+            if self.flush(SIGTERM_FLUSH_TIMEOUT):
+                self._bye(self.signalled)   # in case the script's handler ends it abruptly
+            prev(signum, frame)
+            return
+        self.close(SIGTERM_FLUSH_TIMEOUT, exit=self.signalled)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        os._exit(128 + signal.SIGTERM)   # not reached: the signal ends the process first
+
+    def _restore_sigterm(self):
+        """Put the script's SIGTERM handler back, if ours is still the one set (from the
+        main thread only; closed elsewhere, ours stays and still chains to it)."""
+        prev = self._prev_sigterm
+        if prev is None or threading.current_thread() is not threading.main_thread():
+            return
+        self._prev_sigterm = None
+        try:
+            if signal.getsignal(signal.SIGTERM) == self._on_sigterm:
+                signal.signal(signal.SIGTERM, prev)
+        except (ValueError, OSError):
+            pass
 
     def _say(self, text):
         if not self._warned:
@@ -457,10 +510,12 @@ class Attachment:
     def close(self, timeout=30.0, exit=None):
         """Flush, stop tracing into the server, tell it how the process ended and
         disconnect (idempotent). ``exit``: ``"ok"``, ``"error: ValueError"``,
-        ``"interrupted"``; default: from the exception that is ending the interpreter."""
+        ``"interrupted"`` (Ctrl-C), ``"terminated"`` (SIGTERM: always, once it came);
+        default: from the exception that is ending the interpreter."""
         if self.closing:
             return
         self.closing = True
+        self._restore_sigterm()
         was_active = self.active
         if self.active:
             from .trace import TRACER
@@ -478,7 +533,9 @@ class Attachment:
             except Exception:
                 pass
         if was_active:
-            if exit is None:
+            if self.signalled:
+                exit = self.signalled
+            elif exit is None:
                 exit = self.exit_hint or exit_reason(_UNCAUGHT[0])
             self._bye(exit)
         self._shutdown_client()

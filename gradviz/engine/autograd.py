@@ -144,6 +144,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                             "count": len(order)})
         # the next forward pass is a new graph: announce its leaves (with their new values)
         HOOKS.tracer.announced.clear()
+    if HOOKS.gate is not None:
+        _gate_end(HOOKS.gate)
     if want is None:
         return None
     result = []
@@ -180,6 +182,8 @@ def backward_plain(fn, seed, retain_graph):
     if listening:
         HOOKS.tracer.event({"type": "backward_end", "root": fn_node(fn), "count": len(order)})
         HOOKS.tracer.announced.clear()   # the next forward pass announces its leaves again
+    if HOOKS.gate is not None:
+        _gate_end(HOOKS.gate)
 
 
 def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed):
@@ -287,6 +291,15 @@ def _gate_sent(gate, fn, grads_in):
     after = getattr(gate, "after_backward", None)   # a gate may watch inputs only
     if after is not None:
         after(fn_node(fn), type(fn).__name__, grads_in)
+
+
+def _gate_end(gate):
+    """The step gate's stop point at the end of a backward pass (after ``backward_end``):
+    where "continue" from inside backward and "step backward" past the last node stop,
+    before the optimizer's update, in any script (the playground's loop says the same)."""
+    end = getattr(gate, "checkpoint", None)   # a gate may watch ops and nodes only
+    if end is not None:
+        end("backward_end")
 
 
 def _raw(g):

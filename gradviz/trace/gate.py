@@ -2,9 +2,11 @@
 
 The engine calls ``after_forward(node, op, out)`` after each forward op (its
 event already recorded) and ``before_backward(node, op, grad_out)`` before each
-backward node, on the computing thread, whenever ``HOOKS.gate`` is set. A
-training loop may add ``checkpoint("step", i)`` before each step and
-``checkpoint("backward_end", i)`` after ``loss.backward()``. When the gate
+backward node, on the computing thread, whenever ``HOOKS.gate`` is set, and
+``checkpoint("backward_end")`` when a backward pass ends (so "continue" from inside
+backward stops there, before the optimizer's update, in any script). A training loop
+may add ``checkpoint("step", i)`` before each step (the playground's also says
+``checkpoint("backward_end", i)``: a second call there does not stop again). When the gate
 decides to stop, the computing thread flushes the tracer (so viewers see the
 node that just ran), emits ``paused`` and waits until a command
 (``step_forward``, ``step_backward``, ``continue``, ``run``) releases it.
@@ -17,6 +19,7 @@ import difflib
 import itertools
 import math
 import re
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -164,6 +167,14 @@ def _origin(origins, node, arr, phase, first, out):
     if out:
         return nan, inf, origins.outgoing(node, nan or inf)
     return nan, inf, origins.incoming(node, nan or inf, first)
+
+
+def _caller_src():
+    """``file:line`` of the user's call of the forward op the computing thread is in (the
+    first frame outside gradviz, as an ``op`` event's ``src``), or None."""
+    from .core import _src_text, _user_frame
+    from .hooks import HOOKS
+    return _src_text(_user_frame(sys._getframe(1), HOOKS.scope))
 
 
 def _norm(a):
@@ -513,7 +524,11 @@ class StepGate:
                                              f"{what.upper()} gradients (from a finite "
                                              "incoming gradient)")
                 kind = "value" if phase == "forward" else "gradient"
-                return bp_id, bp, what, f"{what.upper()} in the {kind} of {op} (node {node})"
+                message = f"{what.upper()} in the {kind} of {op} (node {node})"
+                src = _caller_src() if phase == "forward" else None
+                if src is not None:   # as the trace's own NaN report says it (origins.py)
+                    message += f" (called at {src})"
+                return bp_id, bp, what, message
         return None
 
     # ---- values kept for on-demand inspection -----------------------------------------------

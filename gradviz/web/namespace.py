@@ -245,8 +245,8 @@ class GradvizNamespace(Namespace):
     @handler("producer")
     def on_bye(self, data):
         """``bye {session, exit}``: the producer's process is ending; ``exit`` says how
-        (``"ok"``, ``"error: ValueError"``, ``"interrupted"``), shown as the session's
-        ``exit`` in the listing once its producer disconnects."""
+        (``"ok"``, ``"error: ValueError"``, ``"interrupted"``, ``"terminated"``), shown as
+        the session's ``exit`` in the listing once its producer disconnects."""
         sid = _session_arg(data)
         if sid not in self.gv.clients[request.sid]["producing"]:
             raise ApiError("NOT_PRODUCING", "send 'hello' for this session before 'bye'")
