@@ -175,3 +175,40 @@ def test_breakpoint_by_node_name_does_not_match_other_ops():
         _r(gv, 3).log1p().sum()   # no matmul: runs through
     finally:
         gv.debug.clear()
+
+
+def _function_classes():
+    from gradviz.engine.function import Function
+
+    def walk(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from walk(sub)
+    return sorted(set(walk(Function)), key=lambda c: c.__name__)
+
+
+# a torch node name that means another gradviz op as well: no alias (it would match both)
+AMBIGUOUS = {"Contiguous", "ConvTranspose", "DivRounded", "MaxDim", "MinDim", "Reshape"}
+
+
+def test_every_renamed_node_is_a_breakpoint_name_for_its_op():
+    """A breakpoint on the name grad_fn shows (NativeLayerNormBackward0, AddmmBackward0...)
+    means the op it names, on the server's gate and in the page (same alias table)."""
+    from gradviz.trace.gate import op_key
+    missing = [(c.__name__, c.torch_name) for c in _function_classes()
+               if isinstance(vars(c).get("torch_name"), str) and c.__name__ not in AMBIGUOUS
+               and op_key(c.torch_name) != op_key(c.__name__)]
+    assert not missing
+    assert op_key("AddmmBackward0") == op_key("Linear")
+
+
+def test_the_page_and_the_gate_share_one_alias_table():
+    import re
+    from pathlib import Path
+
+    from gradviz.trace import gate
+    js = (Path(gv.__file__).parent / "static" / "js" / "format.js").read_text()
+    table = js[js.index("const OP_ALIASES"):]
+    table = table[:table.index("};")]
+    pairs = dict(re.findall(r"(\w+):\s*\"(\w+)\"", table))
+    assert pairs == gate._OP_ALIASES

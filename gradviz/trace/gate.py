@@ -51,7 +51,14 @@ def _finite_flags(a):
 _OP_ALIASES = {"mm": "matmul", "bmm": "matmul", "dot": "matmul", "mv": "matmul",
                "convolution": "conv", "multiply": "mul", "subtract": "sub",
                "divide": "div", "truediv": "div", "negative": "neg", "power": "pow",
-               "dense": "linear", "relu6": "clamp", "hardtanh": "clamp"}
+               "dense": "linear", "relu6": "clamp", "hardtanh": "clamp",
+               # torch's node names (grad_fn) for gradviz's ops, as ``grad_fn.name`` shows them
+               "addmm": "linear", "binarycrossentropy": "bceloss",
+               "binarycrossentropywithlogits": "bcewithlogits", "nativebatchnorm": "batchnorm",
+               "nativelayernorm": "layernorm", "tocopy": "cast", "col2im": "fold",
+               "im2col": "unfold", "constantpadnd": "pad", "linalgvectornorm": "norm",
+               "specialerfcx": "erfcx", "speciali0e": "i0e", "speciali1": "i1",
+               "speciali1e": "i1e", "specialzeta": "zeta"}
 _OP_KEYS = {}
 
 

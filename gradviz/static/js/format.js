@@ -63,7 +63,12 @@ export function escapeHtml(s) {
 const OP_ALIASES = { mm: "matmul", bmm: "matmul", dot: "matmul", mv: "matmul",
   convolution: "conv", multiply: "mul", subtract: "sub",
   divide: "div", truediv: "div", negative: "neg", power: "pow", dense: "linear",
-  relu6: "clamp", hardtanh: "clamp" };
+  relu6: "clamp", hardtanh: "clamp",
+  // torch's node names (grad_fn) for gradviz's ops, as grad_fn.name shows them
+  addmm: "linear", binarycrossentropy: "bceloss", binarycrossentropywithlogits: "bcewithlogits",
+  nativebatchnorm: "batchnorm", nativelayernorm: "layernorm", tocopy: "cast", col2im: "fold",
+  im2col: "unfold", constantpadnd: "pad", linalgvectornorm: "norm", specialerfcx: "erfcx",
+  speciali0e: "i0e", speciali1: "i1", speciali1e: "i1e", specialzeta: "zeta" };
 
 /** The key two op names share when they mean the same op (gate.py op_key): case-insensitive,
  * without underscores, a torch node's Backward0 or a 1d/2d/3d suffix, aliases resolved
