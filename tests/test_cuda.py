@@ -376,3 +376,23 @@ def test_in_place_ops_in_a_graph_stay_on_the_device_and_match_cpu(dev):
     assert all(on_device(t) for t in got)
     for g, c in zip(got, want):
         np.testing.assert_allclose(g.detach().cpu().numpy(), c.detach().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("op", ["det", "slogdet", "cholesky", "eigh", "svdvals"])
+def test_double_backward_on_the_device_matches_cpu(op, dev):
+    """Constants a backward formula makes under create_graph (eye, zeros) are made on the
+    node's device: a Hessian-vector product on cuda works and matches the CPU."""
+    a = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    fns = {"det": lambda m: gv.linalg.det(m),
+           "slogdet": lambda m: gv.linalg.slogdet(m)[1],
+           "cholesky": lambda m: gv.linalg.cholesky(m).sum(),
+           "eigh": lambda m: (gv.linalg.eigh(m)[0] ** 2).sum(),
+           "svdvals": lambda m: (gv.linalg.svdvals(m) ** 3).sum()}
+
+    def hvp(device):
+        x = gv.tensor(a, dtype=gv.float64, device=device, requires_grad=True)
+        (g,) = gv.autograd.grad(fns[op](x), x, create_graph=True)
+        (h,) = gv.autograd.grad((g * g).sum(), x)
+        assert h.device.type == device
+        return h.cpu().numpy()
+    np.testing.assert_allclose(hvp(dev), hvp("cpu"), rtol=1e-9, atol=1e-12)

@@ -5,6 +5,7 @@ from ..errors import BackwardError
 from ..trace.core import fn_node, tensor_node
 from ..trace.hooks import HOOKS
 from . import grad_mode
+from .backend import device_of
 from .function import INPLACE, REBASED, Packed, as_seen, check_saved
 from .tensor import Tensor
 
@@ -411,6 +412,8 @@ def _call_differentiable(fn, g):
         mapped.append(m)
     xp = fn.xp
     fn.saved, fn.xp = tuple(mapped), tnp
+    device = tnp.DEVICE[0]
+    tnp.DEVICE[0] = None if fn.out_data is None else device_of(fn.out_data)
     try:
         gt = g if isinstance(g, Tensor) else Tensor._wrap(g)
         return fn.backward(gt)
@@ -419,6 +422,7 @@ def _call_differentiable(fn, g):
                             f"{type(fn).__name__}: {exc}") from None
     finally:
         fn.saved, fn.xp = saved, xp
+        tnp.DEVICE[0] = device
 
 
 def _output_tensor(fn):

@@ -12,6 +12,10 @@ from .tensor import Tensor
 
 differentiable = True   # formulas check this to pick a graph-building path
 
+# the device of the node whose backward runs (set by autograd around it): the constants a
+# formula makes (zeros, eye) go there, so a double backward on CUDA does not mix devices
+DEVICE = [None]
+
 
 
 
@@ -138,12 +142,12 @@ def einsum(equation, *operands):
 
 def zeros(shape, dtype=None):
     from .creation import zeros as z
-    return z(*shape, dtype=dtype)
+    return z(*shape, dtype=dtype, device=DEVICE[0])
 
 
-def eye(n, dtype=None):
+def eye(n, m=None, dtype=None):
     from .creation import eye as e
-    return e(n, dtype=dtype)
+    return e(n, m, dtype=dtype, device=DEVICE[0])
 
 
 __all__ = ["sum", "mean", "reshape", "broadcast_to", "swapaxes", "transpose", "expand_dims",

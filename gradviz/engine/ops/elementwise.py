@@ -2,6 +2,7 @@
 import numpy as np
 
 from ...errors import BackwardError, GradvizError
+from ..backend import on_graph
 from ..function import Function
 from .fused import kernel
 from .util import shape_of, unbroadcast
@@ -192,11 +193,13 @@ class Rsqrt(Function):
 
     def forward(ctx, x):
         y = 1 / ctx.xp.sqrt(x)
-        ctx.save_for_backward(y)
+        ctx.save_for_backward(x, y)
         return y.astype(x.dtype, copy=False) if hasattr(y, "astype") else y
 
     def backward(ctx, g):
-        y = ctx.saved[0]
+        x, y = ctx.saved
+        if on_graph(ctx.xp):   # create_graph: y from x (a 0-d y is a NumPy scalar, not the
+            y = 1 / ctx.xp.sqrt(x)   # output's array, so it would be a constant)
         return g * y * y * y * -0.5
 
 

@@ -8,6 +8,7 @@ reflection formula below 0, the recurrence up to 10, then the asymptotic series 
 left out are below 1e-13 there). They work in float64 and return the input's dtype."""
 import math
 
+from ..backend import on_graph
 from ..function import Function
 from .util import shape_of, unbroadcast
 
@@ -99,6 +100,8 @@ class Fmod(_Binary):
         return g
 
     def d_other(ctx, g, x, y, out):
+        if on_graph(ctx.xp):   # create_graph: the Trunc op (its gradient is 0)
+            return -g * (x / y).trunc()
         return -g * ctx.xp.trunc(x / y)
 
 
@@ -186,6 +189,8 @@ class _Series(Function):
         return _in_float64(ctx.fn, ctx.xp, x)
 
     def backward(ctx, g):
+        if on_graph(ctx.xp):   # create_graph: the derivative as an op (it has a gradient)
+            return g * ctx.derivative_op(ctx.saved[0])
         return g * _in_float64(ctx.derivative, ctx.xp, ctx.saved[0])
 
 
@@ -193,7 +198,18 @@ class Lgamma(_Series):
     rule = "dx = dy * digamma(x)"
     fn, derivative = staticmethod(lgamma), staticmethod(digamma)
 
+    @staticmethod
+    def derivative_op(x):
+        """digamma(x) as the Digamma op (create_graph)."""
+        return Digamma.apply(x)
+
 
 class Digamma(_Series):
     rule = "dx = dy * trigamma(x)"
     fn, derivative = staticmethod(digamma), staticmethod(trigamma)
+
+    @staticmethod
+    def derivative_op(x):
+        """trigamma(x) as the Polygamma op of order 1 (create_graph)."""
+        from .math_more import Polygamma  # noqa: PLC0415 - math_more imports this module
+        return Polygamma.apply(x, n=1)

@@ -2,9 +2,9 @@
 import numpy as np
 
 from ...errors import BackwardError
-from ..backend import on_graph
+from ..backend import on_graph, xp_of
 from ..function import Function
-from .index import index_add
+from .index import index_add, scatter
 from .util import along, unbroadcast
 
 __all__ = ["ScatterReduce", "IndexPut", "MaskedScatter"]
@@ -92,12 +92,14 @@ class ScatterReduce(Function):
 
     def backward(ctx, g):
         xp, key = ctx.xp, ctx.key
-        if on_graph(xp):
-            raise BackwardError("double backward (create_graph=True) is not supported through "
-                                "ScatterReduce")
         if ctx.needs_input_grad[2] and not ctx.full_src:
             raise BackwardError("ScatterReduce: the gradient of src needs src.shape == "
                                 "index.shape (as torch)")
+        if on_graph(xp):
+            if ctx.reduce == "prod":
+                raise BackwardError("double backward (create_graph=True) is not supported "
+                                    "through ScatterReduce with reduce='prod'")
+            return ctx.backward_on_graph(g)
         x, vals, out = ctx.saved
         if ctx.reduce == "sum":
             dx, dsrc = g, g[key]
@@ -122,6 +124,28 @@ class ScatterReduce(Function):
             dx, dsrc = x_is * share, src_is * share[key]
         if not ctx.include_self:
             dx = xp.where(ctx.hit, 0, dx)
+        return dx, None, dsrc if ctx.needs_input_grad[2] else None
+
+    def backward_on_graph(ctx, g):
+        """create_graph, sum / mean / amax / amin: dy times weights that are constant (counts,
+        the masks of the max) almost everywhere, so only dy's part is a graph."""
+        key = ctx.key
+        x, vals, out = (getattr(t, "_data", t) for t in ctx.saved)
+        ax = xp_of(x)
+        if ctx.reduce == "sum":
+            dx, dsrc = g, g[key]
+        elif ctx.reduce == "mean":
+            n = index_add(ax, ax.full(x.shape, 1 if ctx.include_self else 0, dtype=x.dtype),
+                          key, ax.ones(vals.shape, dtype=x.dtype))
+            n = ax.where(n == 0, 1, n)
+            dx, dsrc = g / n, g[key] / n[key]
+        else:
+            x_is = (x == out).astype(x.dtype)
+            src_is = (vals == out[key]).astype(x.dtype)
+            share = g / index_add(ax, x_is.copy(), key, src_is)
+            dx, dsrc = share * x_is, share[key] * src_is
+        if not ctx.include_self:
+            dx = ctx.xp.where(ctx.hit, 0.0, dx)
         return dx, None, dsrc if ctx.needs_input_grad[2] else None
 
 
@@ -175,6 +199,10 @@ class MaskedScatter(Function):
         if not ctx.needs_input_grad[1]:
             return dx, None, None
         n = int(np.prod(ctx.source_shape))
+        if on_graph(xp):   # create_graph: the scatter-add as the IndexAdd op
+            picked = xp.reshape(xp.where(ctx.mask, g, 0.0), (-1,))
+            ds = scatter(xp, (n,), (ctx.pos,), picked) if n else g.reshape(-1)[:0]
+            return dx, xp.reshape(ds, ctx.source_shape), None
         ds = xp.zeros(n, dtype=g.dtype)
         if n:
             ds = index_add(xp, ds, ctx.pos, xp.where(ctx.mask, g, 0).reshape(-1))

@@ -9,7 +9,10 @@ and NaNs of torch's lu_solve.
 """
 import math
 
+import numpy as np
+
 from ...errors import BackwardError, LinAlgError
+from ..backend import on_graph
 from ..function import Function
 from .util import unbroadcast
 
@@ -54,6 +57,8 @@ def svd_shapes(shape, full_matrices=False):
 
 def _solve(xp, a, b, what):
     """a^-1 b over broadcast batches (CuPy's solve takes equal batches only)."""
+    if on_graph(xp):   # create_graph: the Solve op (it broadcasts itself)
+        return Solve.apply(a, b)
     batch = xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a = xp.broadcast_to(a, batch + a.shape[-2:])
     b = xp.broadcast_to(b, batch + b.shape[-2:])
@@ -70,6 +75,80 @@ def _inv(xp, a, what):
     except xp.linalg.LinAlgError:
         raise LinAlgError(f"{what}: the input matrix is singular, the inversion could not be "
                           "completed") from None
+
+
+class _GraphLinalg:
+    """``xp.linalg`` for the Tensor namespace (create_graph): the same routines as ops, so
+    that a backward formula written on ``xp.linalg`` builds a graph."""
+
+    @staticmethod
+    def inv(a):
+        return Inv.apply(a)
+
+    @staticmethod
+    def det(a):
+        return Det.apply(a)
+
+    @staticmethod
+    def solve(a, b):
+        return Solve.apply(a, b)
+
+    @staticmethod
+    def svd(a, full_matrices=False):
+        batch = tuple(a.shape[:-2])
+        return unpack(Svd.apply(a, full_matrices=full_matrices),
+                      svd_shapes(tuple(a.shape), full_matrices), batch)
+
+    @staticmethod
+    def eigh(a):
+        batch, n = tuple(a.shape[:-2]), a.shape[-1]
+        return unpack(Eigh.apply(a), [batch + (n,), batch + (n, n)], batch)
+
+
+class _GraphXP:
+    """The Tensor namespace plus the few array routines these formulas also use (triangles,
+    joins, ``linalg``), as ops on Tensors: a backward written on ``xp`` builds a graph."""
+
+    linalg = _GraphLinalg
+
+    def __init__(self, tnp):
+        self._tnp = tnp
+        self.__name__ = tnp.__name__   # on_graph() still recognises it
+
+    def __getattr__(self, name):
+        return getattr(self._tnp, name)
+
+    @staticmethod
+    def tril(a, k=0):
+        return a.tril(k)
+
+    @staticmethod
+    def triu(a, k=0):
+        return a.triu(k)
+
+
+    @staticmethod
+    def concatenate(parts, axis=0):
+        from ..functional import cat
+        return cat(list(parts), dim=axis)
+
+    @staticmethod
+    def zeros_like(a):
+        return a * 0
+
+    @staticmethod
+    def broadcast_shapes(*shapes):
+        return np.broadcast_shapes(*[tuple(s) for s in shapes])
+
+
+def _gxp(xp):
+    """``xp``, or under create_graph the Tensor namespace completed by :class:`_GraphXP`."""
+    return _GraphXP(xp) if on_graph(xp) else xp
+
+
+def _la(xp):
+    """``xp.linalg``, or its graph-building twin under create_graph."""
+    return _GraphLinalg if on_graph(xp) else xp.linalg
 
 
 def _scaled_diag(xp, d):
@@ -98,6 +177,11 @@ def _safe_transpose(xp, a, singular):
 
 def _prod_others(xp, s):
     """prod_{j != i} s_j for each i along the last axis (no division: zeros allowed)."""
+    if on_graph(xp):   # create_graph: Tensors, joined by the Cat op
+        from ..functional import cat
+        ones = s[..., :1] * 0 + 1
+        before = cat([ones, s[..., :-1]], dim=-1).cumprod(-1)
+        return before * xp.flip(cat([ones, xp.flip(s, -1)[..., :-1]], dim=-1).cumprod(-1), -1)
     ones = xp.ones(s.shape[:-1] + (1,), dtype=s.dtype)
     before = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
     after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(s, -1)[..., :-1]], axis=-1),
@@ -120,12 +204,15 @@ class Det(Function):
     def backward(ctx, g):
         xp, (a, d) = ctx.xp, ctx.saved
         singular = d == 0
+        if on_graph(xp):   # create_graph: det(A) as an op (a 0-d d is no output array); as
+            d = Det.apply(a)   # torch's, the SVD formula where |det| < 100 eps (stable there)
+            singular = abs(d.detach()) < 100 * float(np.finfo(a._data.dtype).eps)
         # det(A^T) != 0: the same LU of A^T had no zero pivot, so this inverse exists
-        grad = (g * d)[..., None, None] * xp.linalg.inv(_safe_transpose(xp, a, singular))
-        if xp.any(singular):   # one flag read; the SVD only runs then
+        grad = (g * d)[..., None, None] * _la(xp).inv(_safe_transpose(xp, a, singular))
+        if singular.any():   # one flag read; the SVD only runs then
             # the cofactor matrix, defined at a singular A too (torch's SVD path)
-            u, s, vh = xp.linalg.svd(a)
-            alpha = xp.linalg.det(u) * xp.linalg.det(vh) * g
+            u, s, vh = _la(xp).svd(a)
+            alpha = _la(xp).det(u) * _la(xp).det(vh) * g
             cof = (u * (alpha[..., None] * _prod_others(xp, s))[..., None, :]) @ vh
             grad = xp.where(singular[..., None, None], cof, grad)
         return (grad,)
@@ -174,8 +261,11 @@ class Slogdet(Function):
             return (xp.zeros(a.shape, dtype=a.dtype),)
         gl = g[..., 1][..., None, None]
         singular = sign == 0
-        grad = gl * xp.linalg.inv(_safe_transpose(xp, a, singular))
-        if xp.any(singular):   # one flag read; the exact LU solve only runs then
+        grad = gl * _la(xp).inv(_safe_transpose(xp, a, singular))
+        if singular.any():   # one flag read; the exact LU solve only runs then
+            if on_graph(xp):
+                raise BackwardError("double backward (create_graph=True) is not supported "
+                                    "through Slogdet at a singular matrix")
             batch = a.shape[:-2]
             flat = xp.reshape(_mT(a), (-1, n, n))
             rhs = xp.reshape(xp.broadcast_to(gl * xp.eye(n, dtype=a.dtype), a.shape), (-1, n, n))
@@ -198,7 +288,11 @@ class Solve(Function):
         xp, (a, x) = ctx.xp, ctx.saved
         a_in, b_in = ctx.inputs
         vector = ctx.attrs.get("vector", False)
-        db = _solve(xp, _mT(a), g[..., None] if vector else g, "Solve backward")
+        if on_graph(xp):   # create_graph: X and the solve of dX as ops (a vector X is a view
+            x = Solve.apply(a, b_in[..., None] if vector else b_in)   # of the saved array)
+            db = Solve.apply(_mT(a), g[..., None] if vector else g)
+        else:
+            db = _solve(xp, _mT(a), g[..., None] if vector else g, "Solve backward")
         da = unbroadcast(xp, -db @ _mT(x), a_in.shape) if ctx.needs_input_grad[0] else None
         db = db[..., 0] if vector else db
         return da, unbroadcast(xp, db, b_in.shape)
@@ -206,6 +300,8 @@ class Solve(Function):
 
 def _phi(xp, a):
     """The lower triangle with the diagonal halved."""
+    if on_graph(xp):   # create_graph: Tensor methods
+        return a.tril() - 0.5 * _scaled_diag(xp, a.diagonal(dim1=-2, dim2=-1))
     low = xp.tril(a)
     return low - 0.5 * _scaled_diag(xp, xp.diagonal(a, axis1=-2, axis2=-1))
 
@@ -224,7 +320,7 @@ class Cholesky(Function):
 
     def backward(ctx, g):
         xp, (low,) = ctx.xp, ctx.saved
-        inv = xp.linalg.inv(low)
+        inv = _la(xp).inv(low)
         da = _mT(inv) @ _phi(xp, _mT(low) @ g) @ inv
         return (0.5 * (da + _mT(da)),)
 
@@ -232,7 +328,8 @@ class Cholesky(Function):
 def _qr_grad(xp, q, r, gq, gr):
     """dA for a square or tall A = Q R (torch's formula)."""
     c = xp.triu(gr @ _mT(r) - _mT(q) @ gq)
-    sym = c + _mT(c) - _scaled_diag(xp, xp.diagonal(c, axis1=-2, axis2=-1))
+    diag = c.diagonal(dim1=-2, dim2=-1) if on_graph(xp) else xp.diagonal(c, axis1=-2, axis2=-1)
+    sym = c + _mT(c) - _scaled_diag(xp, diag)
     ga = gq + q @ sym
     return _mT(xp.linalg.solve(r, _mT(ga)))   # ga R^-T
 
@@ -257,7 +354,10 @@ class Qr(Function):
                                 "computed when mode='r'. Please use linalg.qr(A, "
                                 "mode='reduced') if you are going to differentiate through "
                                 "linalg.qr.")
-        xp, (a, q, r) = ctx.xp, ctx.saved
+        xp, (a, q, r) = _gxp(ctx.xp), ctx.saved
+        if on_graph(xp):   # create_graph: Q and R as functions of A (saved: constants)
+            q, r = unpack(Qr.apply(a, mode=mode), qr_shapes(tuple(a.shape), mode),
+                          tuple(a.shape[:-2]))
         m, n = a.shape[-2:]
         if mode == "complete" and m > n:
             raise BackwardError("The QR decomposition is not differentiable when "
@@ -289,6 +389,8 @@ class Eigh(Function):
 
     def backward(ctx, g):
         xp, (w, v) = ctx.xp, ctx.saved
+        if on_graph(xp):   # create_graph: w and V as functions of A (saved: constants)
+            w, v = _GraphLinalg.eigh(ctx.inputs[0])
         gw, gv = unpack(g, [w.shape, v.shape], w.shape[:-1])
         vgv = _mT(v) @ gv
         inner = 0.5 * (vgv - _mT(vgv)) * _inv_gaps(xp, w) + _scaled_diag(xp, gw)
@@ -313,6 +415,9 @@ class Svd(Function):
         xp, (u, s, vh) = ctx.xp, ctx.saved
         m, n = u.shape[-2], vh.shape[-1]
         k = s.shape[-1]
+        if on_graph(xp):   # create_graph: U, S, V^T as functions of A (saved: constants)
+            u, s, vh = _GraphLinalg.svd(ctx.inputs[0], ctx.attrs.get("full_matrices", False))
+            u, vh = u[..., :k], vh[..., :k, :]
         gu, gs, gvh = unpack(g, svd_shapes(u.shape[:-1] + (n,), ctx.attrs.get("full_matrices")),
                              s.shape[:-1])
         gu, gvh = gu[..., :k], gvh[..., :k, :]   # the completion's columns: no gradient
@@ -340,6 +445,8 @@ class Svdvals(Function):
 
     def backward(ctx, g):
         u, vh = ctx.saved
+        if on_graph(ctx.xp):   # create_graph: U and V^T as functions of A (saved: constants)
+            u, _, vh = _GraphLinalg.svd(ctx.inputs[0])
         return ((u * g[..., None, :]) @ vh,)
 
 
@@ -347,7 +454,8 @@ def _triangle(xp, a, upper, unit):
     t = xp.triu(a) if upper else xp.tril(a)
     if unit:
         n = a.shape[-1]
-        t = xp.where(xp.eye(n, dtype=bool), xp.ones((), dtype=a.dtype), t)
+        one = 1.0 if on_graph(xp) else xp.ones((), dtype=a.dtype)
+        t = xp.where(xp.eye(n, dtype=bool), one, t)
     return t
 
 
@@ -365,9 +473,12 @@ class SolveTriangular(Function):
         return x
 
     def backward(ctx, g):
-        xp, (t, x) = ctx.xp, ctx.saved
+        xp, (t, x) = _gxp(ctx.xp), ctx.saved
         a_in, b_in = ctx.inputs
         upper = ctx.attrs.get("upper", False)
+        if on_graph(xp):   # create_graph: T and X as functions of A and B (saved: constants)
+            t = _triangle(xp, a_in, upper, ctx.attrs.get("unitriangular", False))
+            x = SolveTriangular.apply(a_in, b_in, **ctx.attrs)
         if ctx.attrs.get("left", True):
             db = _solve(xp, _mT(t), g, "SolveTriangular backward")
             da = -db @ _mT(x)
@@ -396,7 +507,7 @@ class Lstsq(Function):
         return x
 
     def backward(ctx, g):
-        xp, (a, b, x) = ctx.xp, ctx.saved
+        xp, (a, b, x) = _gxp(ctx.xp), ctx.saved
         what = "Lstsq backward"
         if a.shape[-2] >= a.shape[-1]:
             y = _solve(xp, _mT(a) @ a, g, what)
@@ -434,11 +545,13 @@ class MatrixExp(Function):
         return _expm(ctx.xp, a)
 
     def backward(ctx, g):
-        xp, (a,) = ctx.xp, ctx.saved
+        xp, (a,) = _gxp(ctx.xp), ctx.saved
         n = a.shape[-1]
         zero = xp.zeros_like(a)
         block = xp.concatenate([xp.concatenate([_mT(a), g], axis=-1),
                                 xp.concatenate([zero, _mT(a)], axis=-1)], axis=-2)
+        if on_graph(xp):   # create_graph: the block's exponential as this op again
+            return (MatrixExp.apply(block)[..., :n, n:],)
         return (_expm(xp, block)[..., :n, n:],)
 
 
@@ -483,7 +596,7 @@ class LuNoPivot(Function):
         return lu
 
     def backward(ctx, g):
-        xp, (lu,) = ctx.xp, ctx.saved
+        xp, (lu,) = _gxp(ctx.xp), ctx.saved
         m, n = lu.shape[-2:]
         k = min(m, n)
         what = "linalg.lu_factor backward"

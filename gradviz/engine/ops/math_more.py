@@ -6,6 +6,7 @@ series and the rest raise a clear error."""
 import numpy as np
 
 from ...errors import BackwardError, GradvizError
+from ..backend import on_graph, xp_of
 from ..function import Function
 from .extra import digamma, trigamma
 from .special_fns import scipy_fn
@@ -48,6 +49,8 @@ class Polygamma(Function):
         return polygamma(ctx.xp, n, x)
 
     def backward(ctx, g):
+        if on_graph(ctx.xp):   # create_graph: the next order as an op (it has a gradient)
+            return g * Polygamma.apply(ctx.saved[0], n=ctx.attrs["n"] + 1)
         return g * polygamma(ctx.xp, ctx.attrs["n"] + 1, ctx.saved[0])
 
 
@@ -55,6 +58,9 @@ class Polygamma(Function):
 
 def _density(xp, a, x):
     """d/dx P(a, x) = x^(a-1) e^(-x) / Gamma(a), in logs so that large a does not overflow."""
+    if on_graph(xp):   # create_graph: a gets no gradient, so log Gamma(a) is a constant
+        lg = scipy_fn(xp_of(a._data), "gammaln", a._data)
+        return xp.exp((a - 1) * xp.log(x) - x - lg)
     return xp.exp((a - 1) * xp.log(x) - x - scipy_fn(xp, "gammaln", a))
 
 

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ...errors import BackwardError, GradvizError
+from ..backend import on_graph
 from ..function import Function
 from .util import unbroadcast
 
@@ -71,6 +72,8 @@ class I0e(Function):
 
     def backward(ctx, g):
         x, y = ctx.saved
+        if on_graph(ctx.xp):   # create_graph: i1e as the I1e op
+            return g * (I1e.apply(x) - ctx.xp.sign(x) * y)
         return g * (scipy_fn(ctx.xp, "i1e", x) - ctx.xp.sign(x) * y)
 
 
@@ -89,6 +92,9 @@ class I1(Function):
         xp = ctx.xp
         x, y = ctx.saved
         zero = x == 0
+        if on_graph(xp):   # create_graph: i0 as gv.special's I0 op
+            from ...special import I0  # noqa: PLC0415 - gradviz.special imports the engine
+            return g * xp.where(zero, 0.5, I0.apply(x) - y / xp.where(zero, 1.0, x))
         safe = xp.where(zero, 1, x).astype(x.dtype)    # the limit at 0 without a 0/0
         return g * xp.where(zero, 0.5, scipy_fn(xp, "i0", x) - y / safe).astype(x.dtype)
 
@@ -108,6 +114,9 @@ class I1e(Function):
         xp = ctx.xp
         x, y = ctx.saved
         zero = x == 0
+        if on_graph(xp):   # create_graph: i0e as the I0e op
+            d = I0e.apply(x) - y * (xp.sign(x) + 1 / xp.where(zero, 1.0, x))
+            return g * xp.where(zero, 0.5, d)
         safe = xp.where(zero, 1, x).astype(x.dtype)
         d = scipy_fn(xp, "i0e", x) - y * (xp.sign(x) + 1 / safe)
         return g * xp.where(zero, 0.5, d).astype(x.dtype)
@@ -127,7 +136,10 @@ class Zeta(Function):
         x, q = ctx.saved
         if ctx.needs_input_grad[0]:
             raise BackwardError("the derivative for 'zeta' is not implemented.")
-        dq = -g * x * scipy_fn(ctx.xp, "zeta", x + 1, q)
+        if on_graph(ctx.xp):   # create_graph: zeta(x + 1, q) as this op (a gradient in q)
+            dq = -g * x * Zeta.apply(x + 1, q)
+        else:
+            dq = -g * x * scipy_fn(ctx.xp, "zeta", x + 1, q)
         return None, unbroadcast(ctx.xp, dq, q.shape)
 
 

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ...engine.backend import on_graph
 from ...engine.function import Function
 from ...engine.ops.fused import kernel
 from ._quiet import tolerant
@@ -18,7 +19,9 @@ def erf(xp, x):
         except ImportError:  # pragma: no cover - scipy is normally present
             return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
         return _erf(x).astype(x.dtype, copy=False)
-    if hasattr(xp, "erf"):  # the Tensor namespace under create_graph
+    if on_graph(xp):  # the Tensor namespace under create_graph: the Erf op
+        return x.erf()
+    if hasattr(xp, "erf"):
         return xp.erf(x)
     from cupyx.scipy.special import erf as _cerf  # pragma: no cover - GPU only
     return _cerf(x)
@@ -105,6 +108,8 @@ class Silu(Function):
 
     def backward(ctx, g):
         x, s = ctx.saved
+        if on_graph(ctx.xp):   # create_graph: s is an intermediate, recompute it from x
+            s = _sigmoid(ctx.xp, x)
         k = kernel(ctx.xp, "silu_grad")
         return g * s * (1 + x * (1 - s)) if k is None else k(g, x, s)
 

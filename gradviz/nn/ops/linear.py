@@ -1,6 +1,7 @@
 """Affine maps: Linear (x @ W^T + b) and Bilinear (x1^T A x2 + b)."""
 import numpy as np
 
+from ...engine.backend import on_graph
 from ...engine.function import Function, link_output
 from ...trace.hooks import HOOKS
 from ._quiet import tolerant
@@ -98,16 +99,20 @@ class Bilinear(Function):
         xp = ctx.xp
         a, b, weight = ctx.saved
         n1, n2, nw, nb = ctx.needs_input_grad
+        opt = {"optimize": True}
+        if on_graph(xp):   # create_graph: the folded inputs from the input Tensors (the saved
+            opt = {}       # ones may be views: constants), Einsum ops without ``optimize``
+            a, b = (_flat2(xp, x) for x in ctx.inputs[:2])
         g2 = xp.reshape(g, (-1, weight.shape[0]))
         d1 = d2 = dw = db = None
         if n1:
-            d1 = xp.reshape(xp.einsum("bk,kij,bj->bi", g2, weight, b, optimize=True),
+            d1 = xp.reshape(xp.einsum("bk,kij,bj->bi", g2, weight, b, **opt),
                             ctx.lead + (a.shape[1],))
         if n2:
-            d2 = xp.reshape(xp.einsum("bk,kij,bi->bj", g2, weight, a, optimize=True),
+            d2 = xp.reshape(xp.einsum("bk,kij,bi->bj", g2, weight, a, **opt),
                             ctx.lead + (b.shape[1],))
         if nw:
-            dw = xp.einsum("bk,bi,bj->kij", g2, a, b, optimize=True)
+            dw = xp.einsum("bk,bi,bj->kij", g2, a, b, **opt)
         if nb:
             db = xp.sum(g2, axis=0)
         return d1, d2, dw, db

@@ -1,5 +1,7 @@
 """Dropout, Embedding and constant padding."""
+from ...engine.backend import on_graph
 from ...engine.function import Function
+from ...engine.ops.index import scatter
 from ._quiet import tolerant
 
 __all__ = ["Dropout", "Embedding", "Pad"]
@@ -34,6 +36,10 @@ class Embedding(Function):
         n, d = ctx.wshape
         flat = xp.reshape(idx, (-1,))
         g2 = xp.reshape(g, (-1, d))
+        if on_graph(xp):   # create_graph: the scatter-add as the IndexAdd op
+            if ctx.padding_idx is not None:
+                g2 = xp.where(xp.expand_dims(flat == ctx.padding_idx, 1), 0.0, g2)
+            return None, scatter(xp, (n, d), (getattr(flat, "_data", flat),), g2)
         dw = xp.zeros((n, d), dtype=g.dtype)
         if xp.__name__ == "numpy":
             xp.add.at(dw, flat, g2)

@@ -1,4 +1,5 @@
 """Normalisation ops: BatchNorm (batch or running statistics) and LayerNorm."""
+from ...engine.backend import on_graph
 from ...engine.function import Function
 from ._quiet import tolerant
 
@@ -14,6 +15,17 @@ def _norm_backward(xp, g, xhat, invstd, weight, axes, use_batch_stats):
     m1 = xp.mean(gw, axis=axes, keepdims=True)
     m2 = xp.mean(gw * xhat, axis=axes, keepdims=True)
     return (gw - m1 - xhat * m2) * invstd
+
+
+def _xhat_on_graph(xp, x, xhat, invstd, axes, use_batch_stats, eps):
+    """create_graph: (xhat, invstd) rebuilt from the input Tensor ``x`` (the saved ones are
+    intermediates, constants to the graph). With running statistics invstd stays a constant
+    and xhat's value is kept: xhat + (x - x.detach()) * invstd."""
+    if not use_batch_stats:
+        return xhat + (x - x.detach()) * invstd, invstd
+    c = x - xp.mean(x, axis=axes, keepdims=True)
+    invstd = 1 / xp.sqrt(xp.mean(c * c, axis=axes, keepdims=True) + eps)
+    return c * invstd, invstd
 
 
 @tolerant
@@ -34,15 +46,18 @@ class BatchNorm(Function):
             out = out * xp.reshape(weight, shape)
         if bias is not None:
             out = out + xp.reshape(bias, shape)
-        ctx.save_for_backward(xhat, invstd, weight)
+        ctx.save_for_backward(xhat, invstd, weight, x)
         ctx.training, ctx.shape = training, shape
         return out
 
     def backward(ctx, g):
         xp = ctx.xp
-        xhat, invstd, weight = ctx.saved
+        xhat, invstd, weight, x = ctx.saved
         nx, nw, nb = ctx.needs_input_grad[:3]
         axes = (0,) + tuple(range(2, g.ndim))
+        if on_graph(xp):   # create_graph: xhat (and the batch's invstd) as functions of x
+            xhat, invstd = _xhat_on_graph(xp, x, xhat, invstd, axes, ctx.training,
+                                          ctx.attrs.get("eps", 1e-5))
         w = xp.reshape(weight, ctx.shape) if weight is not None else None
         dx = _norm_backward(xp, g, xhat, invstd, w, axes, ctx.training) if nx else None
         dw = xp.sum(g * xhat, axis=axes) if nw else None
@@ -70,14 +85,17 @@ class LayerNorm(Function):
             out = out * weight
         if bias is not None:
             out = out + bias
-        ctx.save_for_backward(xhat, invstd, weight)
+        ctx.save_for_backward(xhat, invstd, weight, x)
         ctx.axes = axes
         return out
 
     def backward(ctx, g):
         xp = ctx.xp
-        xhat, invstd, weight = ctx.saved
+        xhat, invstd, weight, x = ctx.saved
         nx, nw, nb = ctx.needs_input_grad
+        if on_graph(xp):   # create_graph: xhat and invstd as functions of x
+            xhat, invstd = _xhat_on_graph(xp, x, xhat, invstd, ctx.axes, True,
+                                          ctx.attrs.get("eps", 1e-5))
         lead = tuple(range(g.ndim - len(ctx.axes)))
         dx = _norm_backward(xp, g, xhat, invstd, weight, ctx.axes, True) if nx else None
         dw = xp.sum(g * xhat, axis=lead) if nw else None
