@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 
+from .engine.backend import on_graph
 from .engine.function import Function
-from .engine.ops.special_fns import scipy_fn
+from .engine.ops.special_fns import I1, scipy_fn
 from .engine.tensor import Tensor
 from .engine.tensor_methods import _as_tensor
 from .engine.tensor_reduce import _float
@@ -58,6 +59,8 @@ class I0(Function):
         return _scipy_fn(ctx.xp, "i0", x, np.i0)
 
     def backward(ctx, g):
+        if on_graph(ctx.xp):   # create_graph: i1 as the I1 op, so it differentiates again
+            return g * I1.apply(ctx.saved[0])
         return g * _scipy_fn(ctx.xp, "i1", ctx.saved[0], None)
 
 

@@ -33,8 +33,7 @@ TORCH_HAS_NONE = {   # torch raises for these under double backward itself
     "ctc_loss", "multi_margin_loss", "multilabel_margin_loss", "embedding_bag_sum",
     "embedding_bag_mean", "embedding_bag_max", "cross_map_lrn2d", "pdist"}
 STILL_MISSING = {    # gradviz raises (not fixed yet; tested below that it does, not silently)
-    "gamma_sample": BackwardError,
-    "special_i0": ImportError}   # gradviz/special.py's I0 reaches for cupyx under create_graph
+    "gamma_sample": BackwardError}   # torch: NotImplementedError at the second grad
 UNDEFINED_POINT = {  # the second derivative is taken where it does not exist: torch gives NaN,
     "norm_fn_zero",  # gradviz 0 (norm of a zero vector; sinc(x * 0) at x * 0 == 0)
     "sinc"}
