@@ -9,7 +9,8 @@ the browser shows the node; in a plain script the breakpoint raises
 import threading
 
 from .errors import GradvizError
-from .trace.gate import Origins, _any_nonfinite, _finite_flags, check_op, op_key
+from .trace.gate import (Origins, _any_nonfinite, _caller_src, _finite_flags, check_op,
+                         op_key)
 from .trace.hooks import HOOKS
 
 __all__ = ["break_on", "BreakpointHit", "clear"]
@@ -29,7 +30,15 @@ class BreakpointHit(GradvizError):
 
 
 class _Breakpoint:
-    """One programmatic breakpoint; ``.remove()`` deletes it."""
+    """One programmatic breakpoint; ``.remove()`` deletes it, and as a context manager
+    (``with gv.debug.break_on("Log"): ...``) it holds only inside the block."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
 
     def __init__(self, gate, op, node, when, phase, action):
         self.gate, self.op, self.node, self.when, self.phase = gate, op, node, when, phase
@@ -151,6 +160,10 @@ class _LocalGate:
         else:
             message = (f"breakpoint: {op} (node {node}) in the {phase} pass"
                        + (f", {what} values" if bp.when is not None else ""))
+            src = _caller_src() if phase == "forward" else None
+            if src is not None:   # the user's line, as the trace's NaN report names it
+                info["src"] = src
+                message += f" (called at {src})"
         if HOOKS.listening:
             HOOKS.tracer.event({"type": "anomaly" if bp.when else "paused", "node": node,
                                 "where": phase, "what": what, "message": message,
@@ -189,7 +202,9 @@ def break_on(op=None, node=None, when=None, phase=None, action="raise"):
     output in the forward pass, the incoming gradient in the backward pass) and
     returning True to stop. ``phase``: "forward", "backward" or both (None).
     ``action``: "raise" (BreakpointHit), "pdb", or a callable ``handler(info)``;
-    attached to a server the gate pauses instead. Returns a handle with ``.remove()``.
+    attached to a server the gate pauses instead. Returns a handle with ``.remove()``,
+    also a context manager that removes it at the end of its block. A forward stop's
+    message and ``info["src"]`` name the user's ``file:line``.
     """
     if op is None and node is None and when is None:
         raise GradvizError("break_on needs an op, a node or a condition (when=...)")

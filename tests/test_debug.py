@@ -50,3 +50,17 @@ def test_breakpoint_event_when_recording():
     with gv.trace.record() as rec:
         gv.tensor([1.0]).exp()
     assert any(e["type"] == "paused" and e["node"] is not None for e in rec.events)
+
+
+def test_break_on_names_the_user_line_and_works_as_a_context_manager():
+    import inspect
+    x = gv.tensor([1.0, -2.0], requires_grad=True)
+    with gv.debug.break_on("Log") as bp:
+        line = inspect.currentframe().f_lineno + 2
+        with pytest.raises(gv.debug.BreakpointHit) as hit:
+            gv.log(x)
+        bp.remove()   # removing inside the block, then leaving it, is fine
+    src = f"{__file__}:{line}"
+    assert f"(called at {src})" in str(hit.value) and hit.value.info["src"] == src
+    assert not bp.gate.breakpoints
+    gv.log(x)   # the block is over: no breakpoint left to raise
