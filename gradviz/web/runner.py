@@ -137,9 +137,10 @@ class Job:
         if not math.isfinite(value):
             gv.trace.emit({"type": "anomaly", "node": None, "where": "forward",
                            "what": "nan" if value != value else "inf",
-                           "message": f"the loss became {value} at step {step}; "
+                           "message": f"the loss became {value} at step {step + 1}; "
                                       f"the job was stopped{advice}"})
-            raise GradvizError(f"non-finite loss at step {step}")
+            # steps are shown counted from 1 (step info, charts, scrubber): name it so too
+            raise GradvizError(f"non-finite loss ({value}) at step {step + 1}")
         return value
 
     def _check_time(self, started, limit):

@@ -148,10 +148,12 @@ store.on((kind) => {
 function showAnomaly(a) {
   const box = $("[data-testid=anomaly]");
   box.hidden = false;
+  // an anomaly of no node (a job's non-finite loss) gets no link: "node #null" led nowhere
+  const hasNode = a.node !== null && a.node !== undefined;
   box.replaceChildren(h("strong", {}, `Anomaly in ${a.where || "?"}: `), a.message || a.what || "",
-    " ", h("a", { href: "#", onclick: (e) => { e.preventDefault(); selectNode(a.node); } }, `node #${a.node}`));
+    ...(hasNode ? [" ", h("a", { href: "#", "data-testid": "anomaly-node", onclick: (e) => { e.preventDefault(); selectNode(a.node); } }, `node #${a.node}`)] : []));
   // a NaN made anew every step reports every step: keep what the user has selected
-  if (!ctl.selectedSlot || store.paused) selectNode(a.node);
+  if (hasNode && (!ctl.selectedSlot || store.paused)) selectNode(a.node);
 }
 
 // ---- controls ------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 // The Playground panel (issue 6): build a model from layers, pick data, train / pause / step,
 // watch loss, test accuracy, the decision boundary or feature maps; code view, code mode,
 // save / load / share specs and download weights. The server validates every spec.
-import { h } from "./format.js";
+import { h, num as jsonNum } from "./format.js";
 import { COLORS, drawBoundary, drawChart, heat } from "./playground_viz.js";
 
 import { $, ACTS, CLASSES, CODE_EXAMPLE, FRACTIONS, KIND, OPT_FIELDS, PARAM_LABELS, PARAMS, PRESETS, TYPES, clone, decodeSpec, encodeSpec } from "./playground_spec.js";
+
+/** Call `fn` when the user leaves number box `el` holding what is not a number. */
+function blurBad(el, fn) { el.addEventListener("blur", () => { if (el.validity.badInput) fn(); }); }
 
 class Playground {
   constructor(root, app) {
@@ -106,7 +109,8 @@ class Playground {
           h("div", { class: "pg-legend small" }, h("span", { class: "lg-loss" }, "loss (log)"), h("span", { class: "lg-acc" }, "test accuracy"))), E.viz))),
       h("div", { class: "pg-col pg-right" }, h("section", { class: "pg-card pg-code-card" }, tabs, ...Object.values(this.panes), E.share))));
     E.file.addEventListener("change", () => this.loadFile());
-    const on = (el, fn) => el.addEventListener("change", () => { fn(el.value); this.changed(); });
+    // a number box holding text ("1e") fires no change event: leaving it counts as a change
+    const on = (el, fn) => { el.addEventListener("change", () => { fn(el.value); this.changed(); }); blurBad(el, () => { fn(""); this.changed(); }); };
     const numv = (v) => (v === "" ? null : Number(v));
     E.dataset.addEventListener("change", () => this.setDataset(E.dataset.value));
     on(E.n, (v) => { this.spec.dataset.n = numv(v); });
@@ -172,6 +176,7 @@ class Playground {
       const params = Object.keys({ ...(PARAMS[layer.type] || {}) }).map((k) => {
         const inp = h("input", { type: "number", step: FRACTIONS.has(k) ? "0.05" : "1", value: layer[k] ?? "", "data-param": k, "aria-label": k, title: k });
         inp.addEventListener("change", () => { layer[k] = inp.value === "" ? null : Number(inp.value); this.changed(); });
+        blurBad(inp, () => { layer[k] = null; this.changed(); });
         return h("label", { class: "pg-param" }, h("span", {}, PARAM_LABELS[k] ?? k), inp);
       });
       const mv = (d) => () => { const L = this.spec.layers, j = i + d; if (j < 0 || j >= L.length) return; [L[i], L[j]] = [L[j], L[i]]; this.renderLayers(); this.changed(); };
@@ -249,7 +254,10 @@ class Playground {
   /** Show a structured error next to what caused it: a layer row, a field, or the spec box. */
   specError(err) {
     if (!err) return;
-    const text = `${err.code}: ${err.message}`;
+    let text = `${err.code}: ${err.message}`;
+    // a number box holding what is not a number ("abc", "1e") reads as empty to the page:
+    // say what the student typed is not a number rather than that the box is empty
+    if (this.inputOf(err)?.validity?.badInput) text = text.replace(/\(empty\)$/, "(what was typed is not a number)");
     let target = null;
     if (Number.isInteger(err.layer)) {
       const row = this.el.layers.querySelectorAll("[data-testid=layer]")[err.layer];
@@ -262,6 +270,13 @@ class Playground {
     else { this.el.specErr.hidden = false; this.el.specErr.textContent = text; this.el.specErr.dataset.code = err.code; }
     const je = this.root.querySelector("[data-testid=spec-json-error]");
     if (!this.panes.json.hidden) je.textContent = text;
+  }
+
+  /** The builder's input of an error's field (`optimizer.lr`, `layers[1].out_features`). */
+  inputOf(err) {
+    const m = /^layers\[(\d+)\]\.(\w+)$/.exec(err.field || "");
+    if (m) return this.el.layers.querySelectorAll("[data-testid=layer]")[Number(m[1])]?.querySelector(`input[data-param="${m[2]}"]`) ?? null;
+    return err.field ? this.root.querySelector(`.pg-field[data-field="${err.field}"] input`) : null;
   }
 
   applyJson() {
@@ -371,7 +386,7 @@ class Playground {
       }
       this.events++;
       if (e.type === "scalar") {
-        if (e.name === "loss") { this.loss.push([e.step + 1, Number(e.value)]); dirty = true; this.el.stepInfo.textContent = `step ${e.step + 1} / ${this.data?.steps ?? "?"}`; }
+        if (e.name === "loss") { this.loss.push([e.step + 1, jsonNum(e.value)]); dirty = true; this.el.stepInfo.textContent = `step ${e.step + 1} / ${this.data?.steps ?? "?"}`; }
         else if (e.name === "test_accuracy") { this.acc.push([e.step, Number(e.value)]); dirty = true; const p = (100 * e.value).toFixed(1); this.el.accuracy.textContent = `test accuracy ${p} %`; this.el.accuracy.dataset.value = String(e.value); }
       } else if (e.type === "pg_data") { this.data = e; this.renderViz(); }
       else if (e.type === "boundary") { this.boundary = e; dirty = true; }
@@ -396,6 +411,9 @@ class Playground {
     drawChart(this.el.chart, this.loss, this.acc, w, 170);
     this.el.chart.dataset.count = String(this.loss.length);
     this.el.chart.dataset.last = this.loss.length ? String(this.loss[this.loss.length - 1][1]) : "";
+    // the first step whose loss was NaN or ±Inf (the chart marks it), numbered as the step info
+    const bad = this.loss.find((p) => !Number.isFinite(p[1]));
+    this.el.chart.dataset.nonfinite = bad ? String(bad[0]) : "";
     if (this.el.boundary.isConnected) {
       drawBoundary(this.el.boundary, 250, this.data, this.boundary);
       this.el.boundary.dataset.step = this.boundary ? String(this.boundary.step) : "";

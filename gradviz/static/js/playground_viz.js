@@ -43,7 +43,16 @@ export function drawChart(canvas, loss, acc, w, h) {
     ctx.fillStyle = "#16a34a"; ctx.textAlign = "left";
     ctx.fillText("100%", L + pw + 4, T + 8); ctx.fillText("0%", L + pw + 4, T + ph);
   }
-  if (!fin.length && !acc.length) {
+  const bad = loss.find((p) => !Number.isFinite(p[1]));
+  if (bad) {   // a NaN or Inf loss is not on the log scale: mark the step it happened at
+    const x = X(bad[0]);
+    ctx.strokeStyle = "#dc2626"; ctx.lineWidth = 1.2; ctx.setLineDash([4, 3]);
+    ctx.beginPath(); ctx.moveTo(x, T); ctx.lineTo(x, T + ph); ctx.stroke(); ctx.setLineDash([]);
+    const what = Number.isNaN(bad[1]) ? "NaN" : bad[1] > 0 ? "Inf" : "-Inf";
+    ctx.fillStyle = "#dc2626"; ctx.textAlign = x > L + pw / 2 ? "right" : "left";
+    ctx.fillText(`loss ${what} at step ${bad[0]}`, x + (x > L + pw / 2 ? -4 : 4), T + 12);
+  }
+  if (!fin.length && !acc.length && !bad) {
     ctx.fillStyle = "#94a3b8"; ctx.textAlign = "center";
     ctx.fillText("Train to see the loss and test accuracy", L + pw / 2, T + ph / 2);
   }
