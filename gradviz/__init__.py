@@ -22,6 +22,7 @@ from .engine.creation import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, 
                               HalfTensor, IntTensor, LongTensor, ShortTensor)
 from .engine.tensor import set_printoptions
 from .engine.functional import *  # noqa: F401,F403
+from .engine.foreach import FUNCTIONS as _FOREACH  # torch._foreach_add_ ...
 from .engine.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                                set_grad_enabled)
 from .engine.random import (Generator, default_generator, get_rng_state, initial_seed,
@@ -38,6 +39,7 @@ from . import autograd, backends, cuda, jit, random, trace  # noqa: E402
 from .backends import (compile, get_float32_matmul_precision,  # noqa: A004
                        set_float32_matmul_precision)
 
+globals().update(_FOREACH)
 _quiet_numpy()  # torch does not warn about inf/nan; the importing thread does not either
 
 float = float32  # noqa: A001

@@ -1,7 +1,7 @@
 """``gv.distributions``: torch.distributions' commonly used part. Parameters are gv tensors,
 so log_prob, entropy and kl_divergence are graphs of gv ops, and rsample is reparameterised
 (gradients flow to the parameters); samples are drawn on the parameters' device."""
-from . import constraints, transforms
+from . import constraints, transforms, utils
 from .continuous import Beta, Exponential, Gamma, Laplace, Normal, Uniform
 from .continuous_more import Cauchy, Chi2, Dirichlet, StudentT
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson

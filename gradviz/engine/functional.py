@@ -10,6 +10,7 @@ from . import tensor_linalg  # inverse, det ... matrix_exp (thin calls of gv.lin
 from . import tensor_funcs  # meshgrid, hstack, searchsorted, cdist, tensordot ...
 from . import tensor_aliases  # byte, aminmax, asinh ..., and the other in-place forms
 from . import tensor_specials  # erfc, polygamma, gcd, *_scatter, cov, trapezoid, windows ...
+from . import numpy_names  # axis=/keepdims= as torch takes them
 from . import tensor_methods as M
 from .tensor import Tensor
 from .tensor_shape import split_function
@@ -148,3 +149,13 @@ def einsum(equation, *operands):
 _TORCH_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
                 "bool": "Bool"}
+
+
+# last, once every method and function is set: torch's numpy names (axis=, keepdims=)
+_methods = numpy_names.wrapped(vars(Tensor))
+for _name, _method in _methods.items():
+    setattr(Tensor, _name, _method)
+globals().update(numpy_names.wrapped(globals()))
+# the function forms made by _fn hold the unwrapped method: wrap them as well
+globals().update({n: numpy_names.accept_numpy_names(globals()[n]) for n in _NAMES
+                  if n in _methods})
