@@ -32,8 +32,9 @@ FD_EPS = 1e-6
 TORCH_HAS_NONE = {   # torch raises for these under double backward itself
     "ctc_loss", "multi_margin_loss", "multilabel_margin_loss", "embedding_bag_sum",
     "embedding_bag_mean", "embedding_bag_max", "cross_map_lrn2d", "pdist"}
-STILL_MISSING = {    # gradviz raises (not fixed yet; tested below that it does, not silently)
-    "gamma_sample": BackwardError}   # torch: NotImplementedError at the second grad
+STILL_MISSING = {}   # gradviz raises (not fixed yet; tested below that it does, not silently)
+OWN_TEST = {         # the row's torch reference detaches alpha (its second derivative: 0);
+    "gamma_sample"}  # against torch._standard_gamma below, which raises at the second grad
 UNDEFINED_POINT = {  # the second derivative is taken where it does not exist: torch gives NaN,
     "norm_fn_zero",  # gradviz 0 (norm of a zero vector; sinc(x * 0) at x * 0 == 0)
     "sinc"}
@@ -158,7 +159,7 @@ def _run(row, fd=True):
     check()
 
 
-SKIP = TORCH_HAS_NONE | set(STILL_MISSING) | UNDEFINED_POINT | PER_MODE
+SKIP = TORCH_HAS_NONE | set(STILL_MISSING) | UNDEFINED_POINT | PER_MODE | OWN_TEST
 TABLE_ROWS = [r for r in TABLE if r.grad and r.name not in SKIP]
 
 
@@ -177,6 +178,61 @@ def test_still_missing_ones_raise(name):
     row = next(r for r in TABLE if r.name == name)
     with pytest.raises(STILL_MISSING[name]):
         _run(row, fd=False)
+
+
+def _gamma_first_grad(lib, alpha0, draws, seed):
+    """(alpha, seed, first gradient with create_graph) of standard gamma ``draws``."""
+    alpha = lib.from_numpy(alpha0.copy()).requires_grad_()
+    if lib is torch:
+        torch.manual_seed(0)
+        x = torch._standard_gamma(alpha)   # its draws are ``draws``: checked by the caller
+    else:
+        from gradviz.distributions.gamma_grad import rsample_standard_gamma
+        x = rsample_standard_gamma(alpha, gv.from_numpy(draws.copy()))
+    sd = lib.from_numpy(seed.copy()).requires_grad_()
+    g1, = lib.autograd.grad(x, alpha, grad_outputs=sd, create_graph=True)
+    return alpha, sd, x, g1
+
+
+def test_gamma_sample_double_backward_like_torch():
+    """GammaSample raised BackwardError at the first create_graph grad; torch's first grad
+    works (a graph in the incoming gradient) and only the second one with respect to alpha
+    raises NotImplementedError (no derivative of _standard_gamma_grad)."""
+    rng = np.random.default_rng(4)
+    alpha0, seed = rng.uniform(0.3, 3.0, (2, 3)), rng.standard_normal((2, 3))
+    ta, tsd, tx, tg1 = _gamma_first_grad(torch, alpha0, None, seed)
+    draws = tx.detach().numpy().copy()
+    ga, gsd, gx, gg1 = _gamma_first_grad(gv, alpha0, draws, seed)
+    np.testing.assert_array_equal(gx.detach().numpy(), draws)
+    assert gg1.requires_grad and tg1.requires_grad
+    np.testing.assert_allclose(_np(gg1), _np(tg1), rtol=3e-3, atol=1e-9)
+    for lib, a, g1 in ((torch, ta, tg1), (gv, ga, gg1)):
+        with pytest.raises(NotImplementedError,
+                           match="derivative for '_standard_gamma_grad' is not implemented"):
+            lib.autograd.grad(g1.sum(), [a], retain_graph=True)
+    with pytest.raises(BackwardError):   # gradviz's own error family as well
+        gv.autograd.grad(gg1.sum(), [ga])
+
+
+@pytest.mark.parametrize("family", ["Beta", "Dirichlet"])
+def test_beta_dirichlet_rsample_first_grad_with_create_graph(family):
+    """A gradient penalty on a Beta/Dirichlet rsample: the first gradient with create_graph
+    works (it raised BackwardError) and equals the one without; differentiating it again
+    with respect to the concentration raises as torch's _standard_gamma_grad does."""
+    c0 = np.array([[0.7, 2.0, 1.3], [3.0, 0.4, 1.1]])
+    grads = []
+    for create_graph in (False, True):
+        c = gv.from_numpy(c0.copy()).requires_grad_()
+        d = gv.distributions.Dirichlet(c) if family == "Dirichlet" else \
+            gv.distributions.Beta(c[..., 0], c[..., 1])
+        gv.manual_seed(5)
+        x = d.rsample((4,))
+        g, = gv.autograd.grad((x ** 2).sum(), c, create_graph=create_graph)
+        assert g.requires_grad == create_graph
+        grads.append(g)
+    np.testing.assert_allclose(_np(grads[1]), _np(grads[0]), rtol=1e-12, atol=1e-15)
+    with pytest.raises(NotImplementedError, match="_standard_gamma_grad"):
+        gv.autograd.grad((grads[1] ** 2).sum(), c)
 
 
 # ---- nn functional ops, losses and linalg calls the table does not reach -------------------

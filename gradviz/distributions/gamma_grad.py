@@ -2,11 +2,17 @@
 draw x ~ Gamma(alpha, 1) held fixed at its quantile u = P(alpha, x) moves with alpha as
 dx/dalpha = -(dP/dalpha)(alpha, x) / p(x; alpha), P the regularised incomplete gamma
 function. dP/dalpha has no closed form: a central difference of SciPy's gammainc (gammaincc
-in the right tail, where P is near 1) gives it to about 1e-9 in float64."""
+in the right tail, where P is near 1) gives it to about 1e-9 in float64.
+
+Under create_graph the factor is an op of its own (StandardGammaGrad, torch's
+_standard_gamma_grad): the first gradient is a graph in the incoming gradient, and
+differentiating it again with respect to alpha raises as torch does."""
 import numpy as np
 
+from ..engine.backend import on_graph
 from ..engine.function import Function
 from ..engine.ops.special_fns import scipy_fn
+from ..errors import BackwardError
 
 
 def standard_gamma_grad(xp, alpha, x):
@@ -32,6 +38,25 @@ def _gammaln(xp, a):
     return csp.gammaln(a)
 
 
+class DerivativeNotImplemented(BackwardError, NotImplementedError):
+    """A derivative torch does not implement either: a BackwardError and, as torch raises,
+    a NotImplementedError."""
+
+
+class StandardGammaGrad(Function):
+    """torch's ``_standard_gamma_grad(alpha, x)``: dx/dalpha of a standard gamma draw ``x`` at
+    fixed quantile. It has no derivative (nor has torch's): its backward raises."""
+
+    rule = "not implemented (torch: NotImplementedError)"
+
+    def forward(ctx, alpha, x):
+        return standard_gamma_grad(ctx.xp, alpha, x)
+
+    def backward(ctx, g):
+        raise DerivativeNotImplemented(
+            "the derivative for '_standard_gamma_grad' is not implemented.")
+
+
 class GammaSample(Function):
     """Identity on a standard gamma draw ``x``, carrying its gradient back to ``alpha``."""
 
@@ -43,6 +68,8 @@ class GammaSample(Function):
 
     def backward(ctx, g):
         alpha, x = ctx.saved
+        if on_graph(ctx.xp):   # create_graph: the factor as an op (torch's raises in backward)
+            return g * StandardGammaGrad.apply(alpha, x), None
         return g * standard_gamma_grad(ctx.xp, alpha, x), None
 
 
