@@ -165,28 +165,30 @@ def test_bad_specs_and_limits_show_next_to_the_cause(page):
     open_pg(page)
     set_layer_param(page, 0, "out_features", 100000)
     row = page.locator("[data-testid=layer]").nth(0)
-    row.locator("[data-testid=layer-error]").filter(has_text="LAYER_TOO_WIDE").wait_for()
+    row.locator("[data-testid=layer-error][data-code=LAYER_TOO_WIDE]").filter(
+        has_text="more than this server allows").wait_for()
     set_layer_param(page, 0, "out_features", 16)
     page.wait_for_selector("#playground-root[data-valid='1']")
     page.select_option("[data-testid=add-layer-type]", "Conv2d")
     page.click("[data-testid=add-layer]")
     last = page.locator("[data-testid=layer]").last
-    last.locator("[data-testid=layer-error]").filter(has_text="SHAPE_MISMATCH").wait_for()
+    last.locator("[data-testid=layer-error][data-code=SHAPE_MISMATCH]").wait_for()
     assert "Conv2d" in last.locator("[data-testid=layer-error]").text_content()
     page.click("[data-testid=train]")       # the server refuses; nothing starts
     page.locator("[data-testid=error]").filter(has_text="SHAPE_MISMATCH").wait_for()
     last.locator("[data-testid=layer-remove]").click()
     page.fill("[data-testid=epochs]", "100000000")
     page.dispatch_event("[data-testid=epochs]", "change")
-    page.locator("[data-testid=field-error][data-for=epochs]").filter(
-        has_text="TOO_MANY_EPOCHS").wait_for()
+    page.locator("[data-testid=field-error][data-for=epochs][data-code=TOO_MANY_EPOCHS]").filter(
+        has_text="Epochs is 100000000").wait_for()
     page.click("[data-testid=pg-tab-json]")
     page.fill("[data-testid=spec-json]", '{"layers": [{"type": "Warp"}]}')
     page.click("[data-testid=spec-apply]")
-    page.locator("[data-testid=layer-error]").filter(has_text="unknown layer type").wait_for()
+    page.locator("[data-testid=layer-error]").filter(has_text="not a known layer type").wait_for()
     page.fill("[data-testid=spec-json]", "{not json")
     page.click("[data-testid=spec-apply]")
-    page.locator("[data-testid=spec-json-error]").filter(has_text="BAD_JSON").wait_for()
+    page.locator("[data-testid=spec-json-error][data-code=BAD_JSON]").filter(
+        has_text="not valid JSON").wait_for()
     shot(page, "playground-errors")
     unavailable = page.eval_on_selector_all("[data-testid=dataset] option[disabled]",
                                             "els => els.map(e => e.value)")

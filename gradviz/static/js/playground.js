@@ -2,6 +2,7 @@
 // watch loss, test accuracy, the decision boundary or feature maps; code view, code mode,
 // save / load / share specs and download weights. The server validates every spec.
 import { h, num as jsonNum } from "./format.js";
+import { plainMessage } from "./playground_messages.js";
 import { COLORS, drawBoundary, drawChart, heat } from "./playground_viz.js";
 
 import { $, ACTS, CLASSES, CODE_EXAMPLE, FRACTIONS, KIND, OPT_FIELDS, PARAM_LABELS, PARAMS, PRESETS, TYPES, clone, decodeSpec, encodeSpec } from "./playground_spec.js";
@@ -70,6 +71,9 @@ class Playground {
     E.fmaps = h("div", { class: "pg-fmaps", "data-testid": "feature-maps" });
     E.viz = h("div", { class: "pg-viz" });
     E.code = h("pre", { class: "pg-code", "data-testid": "code-view" });
+    // while the spec is invalid the code and the boundary are the last valid model's: say so
+    E.codeStale = h("div", { class: "pg-stale", "data-testid": "code-stale", hidden: true });
+    E.vizStale = h("div", { class: "pg-stale", "data-testid": "viz-stale", hidden: true });
     E.editor = h("textarea", { class: "pg-editor", "data-testid": "code-editor", spellcheck: "false" }, CODE_EXAMPLE);
     E.output = h("pre", { class: "pg-output", "data-testid": "code-output" });
     E.json = h("textarea", { class: "pg-editor", "data-testid": "spec-json", spellcheck: "false" });
@@ -82,7 +86,7 @@ class Playground {
       h("button", { class: `pg-tab${k === "code" ? " active" : ""}`, "data-testid": `pg-tab-${k}`, onclick: () => this.tab(k) }, t)));
     this.panes = {
       code: h("div", { class: "pg-pane" }, h("div", { class: "pg-row" }, h("span", { class: "muted small" }, "The same model as a gradviz script: runs as is."), h("div", { class: "spacer" }),
-        btn("copy-code", "Copy", () => this.copy(E.code.textContent, "code copied")), btn("download-code", "Download .py", () => this.download(new Blob([E.code.textContent], { type: "text/x-python" }), "model.py"))), E.code),
+        btn("copy-code", "Copy", () => this.copy(E.code.textContent, "code copied")), btn("download-code", "Download .py", () => this.download(new Blob([E.code.textContent], { type: "text/x-python" }), "model.py"))), E.codeStale, E.code),
       codemode: h("div", { class: "pg-pane", hidden: true }, h("div", { class: "pg-row" }, h("span", { class: "muted small" }, "Python for what the builder cannot express; runs in a limited process."), h("div", { class: "spacer" }),
         btn("code-run", "▶ Run code", () => this.runCode(), "btn primary"), btn("code-stop", "Stop", () => this.stopCode())), E.editor, h("div", { class: "box-title" }, "Output"), E.output),
       json: h("div", { class: "pg-pane", hidden: true }, h("div", { class: "pg-row" }, h("span", { class: "muted small" }, "The model spec; the server checks it before anything runs."), h("div", { class: "spacer" }),
@@ -243,10 +247,21 @@ class Playground {
     if (r.ok) { this.clean = r.spec; this.el.code.textContent = r.code; this.showShapes(); this.renderViz(); }
     else { this.clean = null; this.showShapes(); this.specError(r.error); }
     this.root.dataset.valid = r.ok ? "1" : "0";
+    this.markStale(!r.ok);
+  }
+
+  /** Mark the code view and the decision boundary (or feature maps) as out of date while the
+   * spec in the builder is invalid: they still show the last valid model. */
+  markStale(stale) {
+    const E = this.el, had = E.code.textContent !== "";
+    E.codeStale.textContent = had ? "Out of date: showing the last valid model. Fix the errors to update it." : "Fix the errors to see the model's code.";
+    E.vizStale.textContent = "Out of date: showing the last valid model. Fix the errors to update it.";
+    E.codeStale.hidden = !stale; E.vizStale.hidden = !stale;
+    E.code.classList.toggle("stale", stale && had); E.viz.classList.toggle("stale", stale);
   }
 
   clearErrors() {
-    for (const el of this.root.querySelectorAll(".pg-err")) { el.textContent = ""; }
+    for (const el of this.root.querySelectorAll(".pg-err")) { el.textContent = ""; delete el.dataset.code; delete el.dataset.path; }
     for (const el of this.root.querySelectorAll(".has-error")) el.classList.remove("has-error");
     this.el.specErr.hidden = true;
   }
@@ -254,10 +269,12 @@ class Playground {
   /** Show a structured error next to what caused it: a layer row, a field, or the spec box. */
   specError(err) {
     if (!err) return;
-    let text = `${err.code}: ${err.message}`;
-    // a number box holding what is not a number ("abc", "1e") reads as empty to the page:
-    // say what the student typed is not a number rather than that the box is empty
-    if (this.inputOf(err)?.validity?.badInput) text = text.replace(/\(empty\)$/, "(what was typed is not a number)");
+    // the student reads the field's label in plain words; the code and the JSON path stay on
+    // the element (data-code, data-path) and in the console. A number box holding what is not
+    // a number ("abc", "1e") reads as empty to the page: plainMessage says so, not "empty".
+    const text = plainMessage(err, { root: this.root, spec: this.spec, input: this.inputOf(err) });
+    console.debug(`gradviz playground: ${err.code}: ${err.message}`, err.field ?? "");
+    const tag = (el) => { el.dataset.code = err.code || ""; el.dataset.path = err.field ?? ""; };
     let target = null;
     if (Number.isInteger(err.layer)) {
       const row = this.el.layers.querySelectorAll("[data-testid=layer]")[err.layer];
@@ -266,10 +283,10 @@ class Playground {
       target = this.root.querySelector(`[data-testid=field-error][data-for="${err.field}"]`);
       target?.closest(".pg-field")?.classList.add("has-error");
     }
-    if (target && !target.closest("[hidden]")) target.textContent = text;
-    else { this.el.specErr.hidden = false; this.el.specErr.textContent = text; this.el.specErr.dataset.code = err.code; }
+    if (target && !target.closest("[hidden]")) { target.textContent = text; tag(target); }
+    else { this.el.specErr.hidden = false; this.el.specErr.textContent = text; tag(this.el.specErr); }
     const je = this.root.querySelector("[data-testid=spec-json-error]");
-    if (!this.panes.json.hidden) je.textContent = text;
+    if (!this.panes.json.hidden) { je.textContent = text; tag(je); }
   }
 
   /** The builder's input of an error's field (`optimizer.lr`, `layers[1].out_features`). */
@@ -281,10 +298,11 @@ class Playground {
 
   applyJson() {
     const je = this.root.querySelector("[data-testid=spec-json-error]");
-    je.textContent = "";
+    je.textContent = ""; delete je.dataset.code; delete je.dataset.path;
     let spec;
-    try { spec = JSON.parse(this.el.json.value); } catch (e) { je.textContent = `BAD_JSON: ${e.message}`; return; }
-    if (!spec || typeof spec !== "object" || Array.isArray(spec)) { je.textContent = "BAD_SPEC: a spec is a JSON object"; return; }
+    const bad = (code, message) => { je.textContent = plainMessage({ code, message }); je.dataset.code = code; je.dataset.path = ""; };
+    try { spec = JSON.parse(this.el.json.value); } catch (e) { bad("BAD_JSON", e.message); return; }
+    if (!spec || typeof spec !== "object" || Array.isArray(spec)) { bad("BAD_SPEC", "a spec is a JSON object"); return; }
     this.setSpec(spec);
   }
 
@@ -400,8 +418,8 @@ class Playground {
   // ---- visualisations -----------------------------------------------------------------------
   renderViz() {
     const kind = this.data?.kind || (KIND[this.spec.dataset?.name] === "2d" ? "2d" : "image");
-    if (kind === "2d") this.el.viz.replaceChildren(h("div", { class: "pg-viz-title" }, "Decision boundary ", h("span", { class: "muted small" }, "(filled: train, rings: test)")), this.el.boundary);
-    else this.el.viz.replaceChildren(h("div", { class: "pg-viz-title" }, "Feature maps ", h("span", { class: "muted small" }, "(pick a test sample)")), this.el.samples, this.el.fmaps);
+    if (kind === "2d") this.el.viz.replaceChildren(h("div", { class: "pg-viz-title" }, "Decision boundary ", h("span", { class: "muted small" }, "(filled: train, rings: test)")), this.el.vizStale, this.el.boundary);
+    else this.el.viz.replaceChildren(h("div", { class: "pg-viz-title" }, "Feature maps ", h("span", { class: "muted small" }, "(pick a test sample)")), this.el.vizStale, this.el.samples, this.el.fmaps);
     if (kind !== "2d") this.renderSamples();
     this.draw();
   }
