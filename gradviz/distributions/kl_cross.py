@@ -12,8 +12,13 @@ from .kl_more import _EULER_GAMMA
 from .transformed import Gumbel
 
 
-def _infinite_like(t):
-    return full_like(t.detach(), math.inf)
+def _register_infinite(attr, *pairs):
+    """Register KL(p || q) = inf, shaped like ``p.<attr>`` (a constant), for each pair of
+    types: q's support does not cover p's."""
+    def _kl_infinity(p, q):
+        return full_like(getattr(p, attr).detach(), math.inf)
+    for type_p, type_q in pairs:
+        register_kl(type_p, type_q)(_kl_infinity)
 
 
 def _x_log_x(t):
@@ -65,10 +70,7 @@ def _kl_beta_uniform(p, q):
     return result.masked_fill((q.low > 0) | (q.high < 1), math.inf)
 
 
-@register_kl(Exponential, Beta)
-@register_kl(Exponential, Uniform)
-def _kl_exponential_infinity(p, q):
-    return _infinite_like(p.rate)
+_register_infinite("rate", (Exponential, Beta), (Exponential, Uniform))
 
 
 @register_kl(Exponential, Gamma)
@@ -93,10 +95,7 @@ def _kl_exponential_normal(p, q):
     return t1 - 1 + (rate_sqr.reciprocal() - q.loc / p.rate + q.loc.pow(2) * 0.5) / var_normal
 
 
-@register_kl(Gamma, Beta)
-@register_kl(Gamma, Uniform)
-def _kl_gamma_infinity(p, q):
-    return _infinite_like(p.concentration)
+_register_infinite("concentration", (Gamma, Beta), (Gamma, Uniform))
 
 
 @register_kl(Gamma, Exponential)
@@ -126,20 +125,8 @@ def _kl_gamma_normal(p, q):
         + (t2 - q.loc * a / p.rate + 0.5 * q.loc.pow(2)) / var_normal
 
 
-@register_kl(Gumbel, Beta)
-@register_kl(Gumbel, Exponential)
-@register_kl(Gumbel, Gamma)
-@register_kl(Gumbel, Uniform)
-@register_kl(Laplace, Beta)
-@register_kl(Laplace, Exponential)
-@register_kl(Laplace, Gamma)
-@register_kl(Laplace, Uniform)
-@register_kl(Normal, Beta)
-@register_kl(Normal, Exponential)
-@register_kl(Normal, Gamma)
-@register_kl(Normal, Uniform)
-def _kl_real_line_infinity(p, q):
-    return _infinite_like(p.loc)
+_register_infinite("loc", *((type_p, type_q) for type_p in (Gumbel, Laplace, Normal)
+                            for type_q in (Beta, Exponential, Gamma, Uniform)))
 
 
 @register_kl(Gumbel, Normal)
@@ -161,10 +148,7 @@ def _kl_normal_gumbel(p, q):
         - 0.5 * (1 + math.log(2 * math.pi))
 
 
-@register_kl(Poisson, Bernoulli)
-@register_kl(Poisson, Binomial)
-def _kl_poisson_infinity(p, q):
-    return _infinite_like(p.rate)
+_register_infinite("rate", (Poisson, Bernoulli), (Poisson, Binomial))
 
 
 @register_kl(Uniform, Beta)

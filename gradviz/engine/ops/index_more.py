@@ -52,6 +52,14 @@ def reduce_at(xp, reduce, out, key, vals):
     return out
 
 
+def _counts(xp, shape, key, vals_shape, include_self, dtype):
+    """How many values each place of a ``shape`` result is the mean of: those of ``key``
+    (``vals_shape`` of them) that land there, plus itself with ``include_self``; at least 1."""
+    n = index_add(xp, xp.full(shape, 1 if include_self else 0, dtype=dtype), key,
+                  xp.ones(vals_shape, dtype=dtype))
+    return xp.where(n == 0, 1, n)
+
+
 def scatter_reduce(xp, x, key, vals, reduce, include_self):
     """torch's scatter_reduce on arrays: ``x`` with ``vals`` reduced into the places ``key``
     (along a dim, or any index tuple)."""
@@ -60,9 +68,7 @@ def scatter_reduce(xp, x, key, vals, reduce, include_self):
         out[key] = _identity(xp, reduce, x.dtype)
     reduce_at(xp, reduce, out, key, vals)
     if reduce == "mean":
-        n = index_add(xp, xp.full(x.shape, 1 if include_self else 0, dtype=x.dtype), key,
-                      xp.ones(vals.shape, dtype=x.dtype))
-        n = xp.where(n == 0, 1, n)
+        n = _counts(xp, x.shape, key, vals.shape, include_self, x.dtype)
         out = out / n if x.dtype.kind == "f" else xp.floor_divide(out, n)
     return out
 
@@ -90,6 +96,14 @@ class ScatterReduce(Function):
     def _again(ctx, x, vals):
         return scatter_reduce(ctx.xp, x, ctx.key, vals, ctx.reduce, ctx.include_self)
 
+    def _sum_or_mean_grads(ctx, xp, g, x, vals, dtype):
+        """dx, dsrc for sum (dy, dy[index]) and mean (the same over each place's count)."""
+        key = ctx.key
+        if ctx.reduce == "sum":
+            return g, g[key]
+        n = _counts(xp, x.shape, key, vals.shape, ctx.include_self, dtype)
+        return g / n, g[key] / n[key]
+
     def backward(ctx, g):
         xp, key = ctx.xp, ctx.key
         if ctx.needs_input_grad[2] and not ctx.full_src:
@@ -101,13 +115,8 @@ class ScatterReduce(Function):
                                     "through ScatterReduce with reduce='prod'")
             return ctx.backward_on_graph(g)
         x, vals, out = ctx.saved
-        if ctx.reduce == "sum":
-            dx, dsrc = g, g[key]
-        elif ctx.reduce == "mean":
-            n = index_add(xp, xp.full(x.shape, 1 if ctx.include_self else 0, dtype=g.dtype),
-                          key, xp.ones(vals.shape, dtype=g.dtype))
-            n = xp.where(n == 0, 1, n)
-            dx, dsrc = g / n, g[key] / n[key]
+        if ctx.reduce in ("sum", "mean"):
+            dx, dsrc = ctx._sum_or_mean_grads(xp, g, x, vals, g.dtype)
         elif ctx.reduce == "prod":
             nonzero_x = xp.where(x == 0, 1, x)
             dx = g * ctx._again(nonzero_x, vals) / nonzero_x
@@ -132,13 +141,8 @@ class ScatterReduce(Function):
         key = ctx.key
         x, vals, out = (getattr(t, "_data", t) for t in ctx.saved)
         ax = xp_of(x)
-        if ctx.reduce == "sum":
-            dx, dsrc = g, g[key]
-        elif ctx.reduce == "mean":
-            n = index_add(ax, ax.full(x.shape, 1 if ctx.include_self else 0, dtype=x.dtype),
-                          key, ax.ones(vals.shape, dtype=x.dtype))
-            n = ax.where(n == 0, 1, n)
-            dx, dsrc = g / n, g[key] / n[key]
+        if ctx.reduce in ("sum", "mean"):
+            dx, dsrc = ctx._sum_or_mean_grads(ax, g, x, vals, x.dtype)
         else:
             x_is = (x == out).astype(x.dtype)
             src_is = (vals == out[key]).astype(x.dtype)
