@@ -43,3 +43,31 @@ def test_ctrl_c_on_an_attached_script_flushes_and_says_interrupted(tmp_path):
         row = _row(srv, "ctrlc")
         assert row["exit"] == "interrupted"
         assert row["events"] == 300
+
+
+def test_a_killed_script_is_told_apart_from_a_clean_end(tmp_path):
+    """SIGKILL leaves no chance to send ``bye``: the session used to end as a clean finish
+    does ('process ended', no reason). It now says it ended without a goodbye; a script
+    that finishes normally still ends with no message."""
+    with served(tmp_path / "s.sqlite") as srv:
+        ends = {}
+        for sid, body in (("killed", "print('ready', flush=True)\nwhile True:\n"
+                                     "    time.sleep(0.05)"),
+                          ("clean", "print('ready', flush=True)")):
+            script = (f"import time\nimport gradviz as gv\n"
+                      f"gv.attach({srv.base!r}, token={TOKEN!r}, session={sid!r})\n"
+                      f"gv.trace.scalar('loss', 1.0, 0)\n{body}\n")
+            p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, cwd=ROOT)
+            try:
+                assert p.stdout.readline().strip() == "ready"
+                if sid == "killed":
+                    p.kill()
+                p.wait(60)
+            finally:
+                stop_process(p)
+            wait_for(lambda: _row(srv, sid) and not _row(srv, sid)["live"], timeout=20)
+            ends[sid] = _row(srv, sid)
+        assert ends["killed"]["status"] == "ended" and "exit" not in ends["killed"]
+        assert "without a goodbye" in ends["killed"]["message"]
+        assert ends["clean"]["exit"] == "ok" and "message" not in ends["clean"]

@@ -18,6 +18,8 @@ from .security import token_ok
 log = logging.getLogger("gradviz.web")
 
 VIEWERS = "viewers"   # the room of every client with the viewer token
+# an attached process gone without its `bye`: what the page says after "process ended"
+NO_BYE = "without a goodbye (killed, or its connection to the server dropped)"
 
 
 def handler(role):
@@ -122,8 +124,9 @@ class GradvizNamespace(Namespace):
                 if s is not None:
                     s.producers = max(0, s.producers - 1)
                     if not s.producers:   # its process exited (or lost the connection)
-                        # how, when its `bye` said (the page shows "process ended: <how>")
-                        how = s.exit if s.exit not in (None, "ok") else None
+                        # how, when its `bye` said (the page shows "process ended: <how>");
+                        # no `bye` at all: killed (SIGKILL, os._exit) or the link dropped
+                        how = NO_BYE if s.exit is None else s.exit if s.exit != "ok" else None
                         self.gv.announce_status(s, "ended", how)
 
     # ---- viewers ----------------------------------------------------------------------
