@@ -24,6 +24,9 @@ ROWS = [
           lambda x, i, src: gv.scatter_reduce(x, 0, i, src, "amax", include_self=False),
           lambda x, i, src: torch.scatter_reduce(x, 0, i, src, "amax", include_self=False),
           fixed(Case([X((3, 2)), T(np.array([[2, 0], [0, 0]])), X((2, 2))]))),
+    OpRow("scatter_reduce_prod_guard", (O.ProdZerosGuard,),   # its backward raises (as torch)
+          lambda x: O.ProdZerosGuard.apply(x), lambda x: x.clone(),
+          fixed(Case([X((3, 4))])), grad=False),
     OpRow("index_copy", (O.Scatter,),
           lambda x, i, src: (x.index_copy(1, i, src), gv.index_copy(x, 1, i[:1], src[:, :1])),
           lambda x, i, src: (x.index_copy(1, i, src), torch.index_copy(x, 1, i[:1], src[:, :1])),

@@ -39,7 +39,7 @@ UNDEFINED_POINT = {  # the second derivative is taken where it does not exist: t
     "norm_fn_zero",  # gradviz 0 (norm of a zero vector; sinc(x * 0) at x * 0 == 0)
     "sinc"}
 NO_FD = {"norm"}     # its p=±inf cases draw |x| ties, a kink of the first gradient
-PER_MODE = {"scatter_reduce"}   # its cases include reduce='prod' (still missing): see below
+PER_MODE = {"scatter_reduce"}   # one test per reduce below (amax/amin: no FD across ties)
 
 
 def _outputs(out):
@@ -345,7 +345,7 @@ def test_extra_double_backward(row):
 
 
 _IDX = np.array([[0, 2, 2, 1], [1, 1, 3, 0], [4, 3, 4, 4]])
-SCATTER_MODES = [(r, s) for r in ("sum", "mean", "amax", "amin") for s in (True, False)]
+SCATTER_MODES = [(r, s) for r in ("sum", "mean", "prod", "amax", "amin") for s in (True, False)]
 
 
 def _scatter_reduce(lib, f, x, src, reduce, include_self):
@@ -359,14 +359,38 @@ def test_scatter_reduce_double_backward(reduce, include_self):
     row = _extra(f"scatter_reduce_{reduce}", _scatter_reduce,
                  Case([X((3, 5), "sep"), X((3, 4), "sep")],
                       {"reduce": reduce, "include_self": include_self}))
-    _run(row, fd=reduce in ("sum", "mean"))   # amax/amin: FD may cross a tie
+    _run(row, fd=reduce in ("sum", "mean", "prod"))   # amax/amin: FD may cross a tie
 
 
-def test_scatter_reduce_prod_still_raises():
-    row = _extra("scatter_reduce_prod", _scatter_reduce,
-                 Case([X((3, 5)), X((3, 4))], {"reduce": "prod", "include_self": True}))
-    with pytest.raises(BackwardError, match="reduce='prod'"):
-        _run(row, fd=False)
+@pytest.mark.parametrize("include_self", (True, False))
+def test_scatter_reduce_prod_double_backward_with_zeros(include_self):
+    """reduce='prod' used to raise under create_graph. Zeros in self and one zero per place
+    in src now give torch's second derivatives; more than one zero of src in one place
+    raises torch's error at the second backward (the first gradient still works)."""
+    idx = np.array([0, 0, 2, 2, 2])
+    cases = (([0.0, 2.0, 3.0, 4.0], [0.0, 0.5, 3.0, 1.5, 2.0]),
+             ([1.5, 2.0, 0.0, 4.0], [2.0, 0.5, 0.0, 1.5, 2.0]))
+    for xs, ss in cases + (([1.5, 2.0, 3.0, 4.0], [0.0, 0.0, 3.0, 1.5, 2.0]),):
+        got = []
+        for lib in (torch, gv):
+            x = lib.tensor(xs, dtype=lib.float64, requires_grad=True)
+            src = lib.tensor(ss, dtype=lib.float64, requires_grad=True)
+            y = x.scatter_reduce(0, lib.tensor(idx), src, "prod", include_self=include_self)
+            g = lib.autograd.grad((y * y).sum(), (x, src), create_graph=True)
+            w = lib.tensor([1.0, -2.0, 3.0, 0.5, 1.0], dtype=lib.float64)
+            try:
+                h = lib.autograd.grad(g[0].sum() + (g[1] * w).sum(), (x, src))
+            except RuntimeError as exc:
+                h = str(exc)
+            got.append(([t.detach().numpy() for t in g], h))
+        (tg, th), (gg, gh) = got
+        for a, b in zip(tg, gg):
+            np.testing.assert_allclose(b, a, rtol=1e-12)
+        if isinstance(th, str):
+            assert gh == th and ">1 zeros" in gh
+        else:
+            for a, b in zip(th, gh):
+                np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_multihead_attention_gradient_penalty_matches_torch():

@@ -7,7 +7,7 @@ from ..function import Function
 from .index import index_add, scatter
 from .util import along, unbroadcast
 
-__all__ = ["ScatterReduce", "IndexPut", "MaskedScatter"]
+__all__ = ["ScatterReduce", "ProdZerosGuard", "IndexPut", "MaskedScatter"]
 
 _UFUNCS = {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
 
@@ -83,9 +83,11 @@ class ScatterReduce(Function):
     def forward(ctx, x, index, src, dim=0, reduce="sum", include_self=True):
         xp = ctx.xp
         ctx.key = along(index, dim)
+        ctx.index, ctx.dim = index, dim
         ctx.reduce, ctx.include_self = reduce, include_self
         ctx.full_src = index.shape == src.shape
-        vals = src[tuple(slice(0, n) for n in index.shape)]
+        # src itself when whole: create_graph then finds it among the inputs (prod's dx reads it)
+        vals = src if ctx.full_src else src[tuple(slice(0, n) for n in index.shape)]
         hit = xp.zeros(x.shape, dtype=bool)
         hit[ctx.key] = True
         ctx.hit = hit
@@ -110,9 +112,6 @@ class ScatterReduce(Function):
             raise BackwardError("ScatterReduce: the gradient of src needs src.shape == "
                                 "index.shape (as torch)")
         if on_graph(xp):
-            if ctx.reduce == "prod":
-                raise BackwardError("double backward (create_graph=True) is not supported "
-                                    "through ScatterReduce with reduce='prod'")
             return ctx.backward_on_graph(g)
         x, vals, out = ctx.saved
         if ctx.reduce in ("sum", "mean"):
@@ -139,6 +138,8 @@ class ScatterReduce(Function):
         """create_graph, sum / mean / amax / amin: dy times weights that are constant (counts,
         the masks of the max) almost everywhere, so only dy's part is a graph."""
         key = ctx.key
+        if ctx.reduce == "prod":
+            return ctx._prod_on_graph(g)
         x, vals, out = (getattr(t, "_data", t) for t in ctx.saved)
         ax = xp_of(x)
         if ctx.reduce in ("sum", "mean"):
@@ -151,6 +152,50 @@ class ScatterReduce(Function):
         if not ctx.include_self:
             dx = ctx.xp.where(ctx.hit, 0.0, dx)
         return dx, None, dsrc if ctx.needs_input_grad[2] else None
+
+
+    def _prod_on_graph(ctx, g):
+        """create_graph, prod: the plain formulas written with Tensor ops (the products of
+        the others are ScatterReduce prods again), so that they are differentiable in x and
+        src too; which src values are the one zero of their place is constant."""
+        xp, key = ctx.xp, ctx.key
+        x, vals, out = ctx.saved
+
+        def again(x, vals):
+            return ScatterReduce.apply(x, ctx.index, vals, dim=ctx.dim, reduce="prod",
+                                       include_self=ctx.include_self)
+
+        nonzero_x = xp.where(x == 0, 1.0, x)
+        dx = g * again(nonzero_x, vals) / nonzero_x
+        if not ctx.include_self:
+            dx = xp.where(ctx.hit, 0.0, dx)
+        if not ctx.needs_input_grad[2]:
+            return dx, None, None
+        raw = vals._data
+        src_zero = raw == 0
+        zeros = index_add(xp_of(raw), xp_of(raw).zeros(x.shape, dtype=raw.dtype), key,
+                          src_zero.astype(raw.dtype))
+        single = src_zero & (zeros[key] == 1)   # the one zero of its place: d = the rest
+        rest = again(x, xp.where(single, 1.0, vals))
+        dsrc = xp.where(single, (g * rest)[key], (g * out)[key] / xp.where(src_zero, 1.0, vals))
+        if bool((zeros > 1).any()):   # the product of the others is 0 but not its derivative
+            dsrc = ProdZerosGuard.apply(dsrc)
+        return dx, None, dsrc
+
+
+class ProdZerosGuard(Function):
+    """Identity on scatter_reduce prod's src gradient when a place gets more than one zero
+    from src: that gradient is right (0) but its derivative is not, so, as torch, a second
+    backward through it raises."""
+
+    rule = "dx = dy (raises: torch has no double backward here)"
+
+    def forward(ctx, x):
+        return x.copy()
+
+    def backward(ctx, g):
+        raise BackwardError("scatter_reduce(): Double backward is unsupported for src when >1 "
+                            "zeros in src are scattered to the same position in self")
 
 
 class IndexPut(Function):
