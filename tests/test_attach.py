@@ -17,35 +17,28 @@ def session_row(srv, sid):
     return next((r for r in rows if r["id"] == sid), None)
 
 
-def test_attach_streams_and_flushes(tmp_path):
-    with served(tmp_path / "s.sqlite") as srv:
-        att = attach(srv.base, token=TOKEN, session="run1")
-        try:
-            for i in range(3000):
-                scalar("loss", 1.0 / (i + 1), i)
-            assert att.flush(30)
-            row = session_row(srv, "run1")
-            assert row["events"] == 3000 and row["source"] == "attached" and row["live"]
-        finally:
-            att.close()
-        wait_for(lambda: not session_row(srv, "run1")["live"])
+def test_attach_streams_and_flushes(attached):
+    srv, att = attached("run1")
+    for i in range(3000):
+        scalar("loss", 1.0 / (i + 1), i)
+    assert att.flush(30)
+    row = session_row(srv, "run1")
+    assert row["events"] == 3000 and row["source"] == "attached" and row["live"]
+    att.close()
+    wait_for(lambda: not session_row(srv, "run1")["live"])
 
 
-def test_attach_obeys_commands_from_the_server(tmp_path):
-    with served(tmp_path / "s.sqlite") as srv:
-        att = attach(srv.base, token=TOKEN, session="cmd")
-        try:
-            with socket_client(srv.base) as viewer:
-                r = viewer.call("breakpoint", {"session": "cmd", "op": "Mul"}, timeout=10)
-                assert r["ok"]
-                wait_for(lambda: att.gate.breakpoints)
-                assert list(att.gate.breakpoints.values())[0]["op"] == "Mul"
-                viewer.call("command", {"session": "cmd", "action": "pause"}, timeout=10)
-                wait_for(lambda: att.gate._until == "pause")
-                viewer.call("command", {"session": "cmd", "action": "run"}, timeout=10)
-                wait_for(lambda: att.gate._until is None)
-        finally:
-            att.close()
+def test_attach_obeys_commands_from_the_server(attached):
+    srv, att = attached("cmd")
+    with socket_client(srv.base) as viewer:
+        r = viewer.call("breakpoint", {"session": "cmd", "op": "Mul"}, timeout=10)
+        assert r["ok"]
+        wait_for(lambda: att.gate.breakpoints)
+        assert list(att.gate.breakpoints.values())[0]["op"] == "Mul"
+        viewer.call("command", {"session": "cmd", "action": "pause"}, timeout=10)
+        wait_for(lambda: att.gate._until == "pause")
+        viewer.call("command", {"session": "cmd", "action": "run"}, timeout=10)
+        wait_for(lambda: att.gate._until is None)
 
 
 def test_unreachable_server_says_so_once_and_the_script_runs_on(tmp_path):
@@ -102,18 +95,14 @@ def test_resend_after_server_restart_stores_each_event_once(tmp_path):
         att.close()
 
 
-def test_attach_sends_strings_to_a_server_that_does_not_take_bytes(tmp_path):
-    with served(tmp_path / "s.sqlite") as srv:
-        att = attach(srv.base, token=TOKEN, session="str")
-        try:
-            assert att.binary          # this server said lines_bytes
-            att.binary = False         # as with a server from before that wire addition
-            for i in range(500):
-                scalar("loss", 1.0 / (i + 1), i)
-            assert att.flush(30)
-            assert session_row(srv, "str")["events"] == 500
-        finally:
-            att.close()
+def test_attach_sends_strings_to_a_server_that_does_not_take_bytes(attached):
+    srv, att = attached("str")
+    assert att.binary          # this server said lines_bytes
+    att.binary = False         # as with a server from before that wire addition
+    for i in range(500):
+        scalar("loss", 1.0 / (i + 1), i)
+    assert att.flush(30)
+    assert session_row(srv, "str")["events"] == 500
 
 
 def test_numpy_masking_gives_websocket_client_bytes():

@@ -6,6 +6,7 @@ import random
 import numpy as np
 import pytest
 import torch
+from optim_helpers import to_gv
 
 import gradviz as gv
 
@@ -33,17 +34,6 @@ def _host(v):
         return v.detach().numpy()
     if isinstance(v, gv.Tensor):
         return v.detach().numpy()
-    return v
-
-
-def _to_gv(v):
-    """A torch state dict with gv tensors (what a user converting a checkpoint does)."""
-    if isinstance(v, torch.Tensor):
-        return gv.tensor(v.detach().numpy())
-    if isinstance(v, dict):
-        return {k: _to_gv(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_to_gv(x) for x in v]
     return v
 
 
@@ -92,7 +82,7 @@ def _run_both(name, groups_kw, steps=10, seed=0, load_at=5, **kw):
         _grads(tp, gp, rng)
         if step == load_at:   # torch's own state dict, converted, into gradviz
             topt.load_state_dict(topt.state_dict())
-            gopt.load_state_dict(_to_gv(topt.state_dict()))
+            gopt.load_state_dict(to_gv(topt.state_dict()))
         topt.step()
         gopt.step()
         for a, b in zip(tp, gp):

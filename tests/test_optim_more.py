@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from optim_helpers import to_gv
 from test_cuda import dev, on_device  # noqa: F401 - dev: the (fake) CUDA device fixture
 from test_optim import _cls, _init, _loss, _run
 
@@ -64,17 +65,6 @@ def _assert_same_state(got, ref, **tol):
         else:
             assert a.shape == b.shape, key
             np.testing.assert_allclose(b, a, err_msg=key, **tol)
-
-
-def _to_gv(v):
-    """A torch state dict with gv tensors in it (what a user converting a checkpoint does)."""
-    if isinstance(v, torch.Tensor):
-        return gv.tensor(v.detach().numpy())
-    if isinstance(v, dict):
-        return {k: _to_gv(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_to_gv(x) for x in v]
-    return v
 
 
 @pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
@@ -156,7 +146,7 @@ def test_state_dicts_map_both_ways(name, kw, tmp_path):
     start = [w.detach().numpy().copy() for w in tws]
     ref, _ = _resume(torch, name, start, copy.deepcopy(tsd))   # torch steps what it loads
     gv.save(gsd, tmp_path / "opt.gv")
-    as_lists = _to_gv(tsd)
+    as_lists = to_gv(tsd)
     as_lists["param_groups"] = [{k: list(v) if isinstance(v, tuple) else v
                                  for k, v in g.items()} for g in tsd["param_groups"]]
     for sd in (as_lists, gv.load(tmp_path / "opt.gv")):
@@ -241,7 +231,7 @@ def test_lbfgs_resumes_from_torch_state_and_checks_arguments():
     ref, topt = _lbfgs_run("torch", kw, np.float64, steps=2)
     sd = topt.state_dict()
     more, _ = _lbfgs_run("torch", kw, np.float64, steps=2, state=copy.deepcopy(sd))
-    got, gopt = _lbfgs_run("gv", kw, np.float64, steps=2, state=_to_gv(sd))
+    got, gopt = _lbfgs_run("gv", kw, np.float64, steps=2, state=to_gv(sd))
     for (tw, _), (gw, _) in zip(more, got):
         for a, b in zip(tw, gw):
             np.testing.assert_allclose(b, a, rtol=1e-8, atol=1e-10)

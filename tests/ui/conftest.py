@@ -7,8 +7,13 @@ Playwright drives /usr/bin/chromium; never `playwright install`.
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import textwrap
 import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +23,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1400, "height": 900}
 SHOTS = Path(os.environ.get("GRADVIZ_UI_SHOTS", Path(tempfile.gettempdir()) / "gradviz-ui-shots"))
-VENDOR = Path(__file__).resolve().parents[2] / "gradviz" / "static" / "vendor"
+ROOT = Path(__file__).resolve().parents[2]
+VENDOR = ROOT / "gradviz" / "static" / "vendor"
 
 
 def _need_browser():
@@ -104,6 +110,48 @@ def page(browser, server):
     finally:
         ctx.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@contextmanager
+def attached_script(browser, server, tmp_path, source, session, *args):
+    """Run `source` in a subprocess as a user's script; yield a page on its session, paused.
+
+    The script gets ``url token session *args`` on its command line and calls
+    ``gv.attach(url, token=token, session=session, paused=True)``. The page (1400×900) opens
+    once the session exists and is yielded when the run state says paused; its uncaught errors
+    fail the test. The script is killed at the end.
+    """
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(source))
+    proc = subprocess.Popen([sys.executable, str(script), server.base, server.token, session,
+                             *map(str, args)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    ctx = browser.new_context(viewport=VIEWPORT)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        deadline = time.time() + 30
+        while session not in server.gv.manager.sessions and time.time() < deadline:
+            assert proc.poll() is None, proc.stdout.read()
+            time.sleep(0.1)
+        pg.goto(f"{server.url}&session={session}")
+        pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+        pg.wait_for_selector("[data-testid=run-state][data-state=paused]", timeout=20000)
+        yield pg
+    finally:
+        ctx.close()
+        proc.kill()
+        proc.communicate(timeout=10)
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def open_pg(page):
+    """Open the Playground tab and wait until it is ready with a valid spec."""
+    page.click("[data-testid=tab-playground]")
+    page.wait_for_selector("#playground-root[data-ready='1']")
+    page.wait_for_selector("#playground-root[data-valid='1']", timeout=15000)
+    return page
 
 
 def shot(pg, name):

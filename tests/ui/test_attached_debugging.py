@@ -1,15 +1,8 @@
 """Debugging one's own script in the page (found by walking through it as a user would):
 the session list names an attached script, the inspector's gradient heading for an op,
 and the breakpoint panel's "no such op" warning."""
-import subprocess
-import sys
-import textwrap
-import time
-from pathlib import Path
+from conftest import VIEWPORT, attached_script
 
-from conftest import VIEWPORT
-
-ROOT = Path(__file__).resolve().parents[2]
 OPS = "[data-testid=graph] [data-node-id][data-kind=op]"
 WARN = "[data-testid=bp-op-warning]"
 RUN_STATE = "document.querySelector('[data-testid=run-state]').textContent"
@@ -95,33 +88,13 @@ for step in range(100000):
 def test_the_no_such_op_warning_goes_once_the_op_runs(browser, server, tmp_path):
     """The warning "No op "Exp" in the current graph" stayed on screen after the breakpoint
     had fired on an Exp node: it now goes away once such an op has run."""
-    script = tmp_path / "train.py"
-    script.write_text(textwrap.dedent(SCRIPT))
-    proc = subprocess.Popen([sys.executable, str(script), server.base, server.token, "warn"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    ctx = browser.new_context(viewport=VIEWPORT)
-    pg = ctx.new_page()
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        deadline = time.time() + 30
-        while "warn" not in server.gv.manager.sessions and time.time() < deadline:
-            assert proc.poll() is None, proc.stdout.read()
-            time.sleep(0.1)
-        pg.goto(f"{server.url}&session=warn")
-        pg.wait_for_selector("body[data-ready='1']", timeout=20000)
-        pg.wait_for_selector("[data-testid=run-state][data-state=paused]", timeout=20000)
+    with attached_script(browser, server, tmp_path, SCRIPT, "warn") as pg:
         add_op_breakpoint(pg, "Exp")
         pg.wait_for_selector(f"{WARN}:has-text('No op \"Exp\"')", timeout=10000)
         pg.click("[data-testid=run]")
         pg.wait_for_function(f"{RUN_STATE}.startsWith('paused after forward of Exp')",
                              timeout=20000)
         pg.wait_for_selector(WARN, state="hidden", timeout=5000)
-        assert not errors, errors
-    finally:
-        ctx.close()
-        proc.kill()
-        proc.communicate(timeout=10)
 
 
 def test_a_restarted_script_is_offered_on_the_page_of_its_ended_run(browser, tmp_path):
@@ -167,23 +140,7 @@ def test_breakpoints_of_an_attached_script_survive_a_reload_and_can_be_removed(b
     """An attached process never told the page its breakpoints' ids: the × of a breakpoint
     did nothing (it kept firing), and after a reload (or in a second tab) the panel was
     empty while the breakpoint still paused the script."""
-    script = tmp_path / "train.py"
-    script.write_text(textwrap.dedent(SCRIPT))
-    proc = subprocess.Popen([sys.executable, str(script), server.base, server.token, "bps"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    ctx = browser.new_context(viewport=VIEWPORT)
-    pg = ctx.new_page()
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        deadline = time.time() + 30
-        while "bps" not in server.gv.manager.sessions and time.time() < deadline:
-            assert proc.poll() is None, proc.stdout.read()
-            time.sleep(0.1)
-        url = f"{server.url}&session=bps"
-        pg.goto(url)
-        pg.wait_for_selector("body[data-ready='1']", timeout=20000)
-        pg.wait_for_selector("[data-testid=run-state][data-state=paused]", timeout=20000)
+    with attached_script(browser, server, tmp_path, SCRIPT, "bps") as pg:
         add_op_breakpoint(pg, "Exp")
         pg.click("[data-testid=bp-nan]")
         pg.wait_for_function("document.querySelectorAll('[data-testid=breakpoint]').length === 2")
@@ -202,8 +159,3 @@ def test_breakpoints_of_an_attached_script_survive_a_reload_and_can_be_removed(b
         pg.wait_for_function("parseInt(document.querySelector('#step-info').textContent"
                              ".slice(5)) >= 4", timeout=20000)
         assert not pg.text_content("[data-testid=run-state]").startswith("paused")
-        assert not errors, errors
-    finally:
-        ctx.close()
-        proc.kill()
-        proc.communicate(timeout=10)

@@ -4,11 +4,9 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
-from conftest import VIEWPORT, shot
+from conftest import ROOT, VIEWPORT, attached_script, shot
 
-ROOT = Path(__file__).resolve().parents[2]
 OPS = "[data-testid=graph] [data-node-id][data-kind=op]"
 BACKWARD = "[data-testid=graph] [data-node-id][data-state=backward]"
 POSITIONS = "els => Object.fromEntries(els.map(e => [e.dataset.key, e.getAttribute('transform')]))"
@@ -79,25 +77,10 @@ def steps_done(progress):
 
 
 def test_attached_script_is_stepped_from_the_page(browser, server, tmp_path):
-    script = tmp_path / "train.py"
-    script.write_text(textwrap.dedent(SCRIPT))
     progress = tmp_path / "progress"
-    proc = subprocess.Popen([sys.executable, str(script), server.base, server.token, "att-ui", str(progress)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    ctx = browser.new_context(viewport=VIEWPORT)
-    pg = ctx.new_page()
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        deadline = time.time() + 30
-        while "att-ui" not in server.gv.manager.sessions and time.time() < deadline:
-            assert proc.poll() is None, proc.stdout.read()
-            time.sleep(0.1)
-        pg.goto(f"{server.url}&session=att-ui")
-        pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+    with attached_script(browser, server, tmp_path, SCRIPT, "att-ui", progress) as pg:
         assert pg.input_value("[data-testid=session]") == "att-ui"
         # Paused at its first op: one op node, the current one; the script has not finished a step.
-        pg.wait_for_selector("[data-testid=run-state][data-state=paused]", timeout=20000)
         wait_count(pg, OPS, 1)
         assert pg.get_attribute(OPS, "data-state") == "current"
         pg.click("[data-testid=step-forward]")
@@ -121,12 +104,6 @@ def test_attached_script_is_stepped_from_the_page(browser, server, tmp_path):
         time.sleep(0.5)
         assert steps_done(progress) <= n + 1                            # paused means paused
         shot(pg, "21-attached")
-    finally:
-        ctx.close()
-        proc.kill()
-        proc.wait(10)
-        proc.stdout.close()
-    assert not errors
 
 
 def test_job_status_messages_show_in_the_page(page, server):
@@ -283,22 +260,7 @@ def test_nan_inf_breakpoint_stops_where_a_backward_node_sends_inf_into_a_leaf(br
     """The page's "Pause on NaN / Inf" stops after the backward of Sqrt, whose gradient into
     the leaf x is inf (every value and every incoming gradient is finite): the run state says
     so and the Sqrt node is the current one. Before, nothing stopped."""
-    script = tmp_path / "inf_grad.py"
-    script.write_text(textwrap.dedent(INF_GRAD_SCRIPT))
-    proc = subprocess.Popen([sys.executable, str(script), server.base, server.token, "att-inf"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    ctx = browser.new_context(viewport=VIEWPORT)
-    pg = ctx.new_page()
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        deadline = time.time() + 30
-        while "att-inf" not in server.gv.manager.sessions and time.time() < deadline:
-            assert proc.poll() is None, proc.stdout.read()
-            time.sleep(0.1)
-        pg.goto(f"{server.url}&session=att-inf")
-        pg.wait_for_selector("body[data-ready='1']", timeout=20000)
-        pg.wait_for_selector("[data-testid=run-state][data-state=paused]", timeout=20000)
+    with attached_script(browser, server, tmp_path, INF_GRAD_SCRIPT, "att-inf") as pg:
         pg.click("[data-testid=tab-breakpoints]")
         pg.check("[data-testid=bp-nan]")
         pg.click("[data-testid=run]")
@@ -312,12 +274,6 @@ def test_nan_inf_breakpoint_stops_where_a_backward_node_sends_inf_into_a_leaf(br
         assert pg.get_attribute("[data-testid=inspector]", "data-node-id") == \
             bad.get_attribute("data-node-id")
         assert "Sqrt" in pg.locator("[data-testid=anomaly]").text_content()
-    finally:
-        ctx.close()
-        proc.kill()
-        proc.wait(10)
-        proc.stdout.close()
-    assert not errors
 
 
 CRASH_SCRIPT = """

@@ -3,16 +3,9 @@ import base64
 import json
 
 import pytest
-from conftest import VIEWPORT, LiveServer, shot
+from conftest import VIEWPORT, LiveServer, open_pg, shot
 
 ACC = "Number(document.querySelector('[data-testid=pg-accuracy]').dataset.value || 0)"
-
-
-def open_pg(page):
-    page.click("[data-testid=tab-playground]")
-    page.wait_for_selector("#playground-root[data-ready='1']")
-    page.wait_for_selector("#playground-root[data-valid='1']", timeout=15000)
-    return page
 
 
 def layer_count(page):

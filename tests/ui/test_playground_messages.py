@@ -7,16 +7,9 @@ with nothing saying so. The tests type what a student types and wait on page sta
 """
 from playwright.sync_api import expect
 
-from conftest import shot
+from conftest import open_pg, shot
 
 ROOT = "#playground-root"
-
-
-def open_pg(page):
-    page.click("[data-testid=tab-playground]")
-    page.wait_for_selector(f"{ROOT}[data-ready='1']")
-    page.wait_for_selector(f"{ROOT}[data-valid='1']", timeout=15000)
-    return page
 
 
 def wait_valid(page, valid):

@@ -2,17 +2,10 @@
 
 Every test clicks and types what a student would and waits on page state, never on sleeps.
 """
-from conftest import shot
+from conftest import open_pg, shot
 
 RUN_STATE = "document.querySelector('[data-testid=pg-run-state]')"
 CHART = "document.querySelector('[data-testid=pg-loss-chart]')"
-
-
-def open_pg(page):
-    page.click("[data-testid=tab-playground]")
-    page.wait_for_selector("#playground-root[data-ready='1']")
-    page.wait_for_selector("#playground-root[data-valid='1']", timeout=15000)
-    return page
 
 
 def wait_valid(page, valid):
