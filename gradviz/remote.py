@@ -11,14 +11,12 @@ dropped connection or a lost ack the client reconnects and sends again what
 was not acknowledged; the server stores each ``(session, seq)`` once. At
 normal interpreter exit everything is flushed and acknowledged before the
 process ends; Ctrl-C is recorded as exit ``interrupted`` and SIGTERM as
-``terminated`` (the unsent events and the ``bye`` go first, see ``_on_sigterm``).
+``terminated`` (the unsent events and the ``bye`` go first: remote_exit.py).
 Step-gate commands from the server drive a local ``StepGate``. If the server cannot
 be reached, one message is printed and the script runs on untraced.
 """
 import atexit
 import json
-import os
-import signal
 import sys
 import threading
 import time
@@ -26,6 +24,8 @@ from collections import deque
 
 import numpy as np
 
+from .remote_exit import SIGTERM_FLUSH_TIMEOUT  # noqa: F401 - still public here
+from .remote_exit import ExitHandling, _watch_uncaught, exit_reason
 from .trace.gate import StepGate, install_gate, uninstall_gate
 
 BATCH_MAX = 2000          # events per produce message
@@ -33,8 +33,6 @@ BATCH_BYTES = 1 << 20     # and about this many bytes of JSON lines
 WINDOW = 4                # produce messages awaiting their ack at once
 MAX_PENDING = 200_000     # events held before the tracer is slowed down (back-pressure)
 ACK_TIMEOUT = 15.0
-SIGTERM_FLUSH_TIMEOUT = 10.0   # seconds to send what is unsent on SIGTERM (docker waits 10)
-
 
 
 def _not_json(o):
@@ -147,7 +145,7 @@ class _Batch:
         self.sent_at = None
 
 
-class Attachment:
+class Attachment(ExitHandling):
     """A live connection from this process to a server session (see ``attach``)."""
 
     def __init__(self, url, token=None, session=None, paused=False, title=None,
@@ -229,52 +227,6 @@ class Attachment:
         atexit.register(self.close)
         self._catch_sigterm()
         return self
-
-    def _catch_sigterm(self):
-        """Handle SIGTERM (``_on_sigterm``), only from the main thread (where Python runs
-        signal handlers), and only when SIGTERM would end the process: not when the
-        script ignores it or a handler not set from Python (unknown to chain to) has it."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        try:
-            prev = signal.getsignal(signal.SIGTERM)
-            if prev is None or prev == signal.SIG_IGN:
-                return
-            signal.signal(signal.SIGTERM, self._on_sigterm)
-        except (AttributeError, ValueError, OSError):   # no SIGTERM here, or not allowed
-            return
-        self._prev_sigterm = prev
-
-    def _on_sigterm(self, signum, frame):
-        """SIGTERM: send the unsent events and ``bye {exit: "terminated"}``, then end the
-        process as SIGTERM does (killed by the signal: status 143 in a shell, -15 for
-        ``subprocess``). When the script had its own handler, it is called instead of
-        ending here (it decides: exit now, or finish its work, still streamed; the session
-        says "terminated" either way)."""
-        prev = self._prev_sigterm
-        self.signalled = "terminated"
-        if callable(prev):
-            if self.flush(SIGTERM_FLUSH_TIMEOUT):
-                self._bye(self.signalled)   # in case the script's handler ends it abruptly
-            prev(signum, frame)
-            return
-        self.close(SIGTERM_FLUSH_TIMEOUT, exit=self.signalled)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-        os._exit(128 + signal.SIGTERM)   # not reached: the signal ends the process first
-
-    def _restore_sigterm(self):
-        """Put the script's SIGTERM handler back, if ours is still the one set (from the
-        main thread only; closed elsewhere, ours stays and still chains to it)."""
-        prev = self._prev_sigterm
-        if prev is None or threading.current_thread() is not threading.main_thread():
-            return
-        self._prev_sigterm = None
-        try:
-            if signal.getsignal(signal.SIGTERM) == self._on_sigterm:
-                signal.signal(signal.SIGTERM, prev)
-        except (ValueError, OSError):
-            pass
 
     def _say(self, text):
         if not self._warned:
@@ -533,21 +485,8 @@ class Attachment:
             except Exception:
                 pass
         if was_active:
-            if self.signalled:
-                exit = self.signalled
-            elif exit is None:
-                exit = self.exit_hint or exit_reason(_UNCAUGHT[0])
-            self._bye(exit)
+            self._bye(self._exit_text(exit))
         self._shutdown_client()
-
-    def _bye(self, reason):
-        """Tell the server how the process ended (shown as the session's ``exit``)."""
-        try:
-            if self.client.connected:
-                self.client.call("bye", {"session": self.session, "exit": reason[:200]},
-                                 timeout=2.0)
-        except Exception:   # an older server, or gone: the exit reason is only informative
-            pass
 
     def _drain_or_give_up(self, timeout, offline_grace=5.0):
         """Wait for every event to be acknowledged; give up after a long disconnection."""
@@ -587,23 +526,6 @@ class Attachment:
         return False
 
 
-# the type of the exception that reached sys.excepthook: the one ending the interpreter
-# (sys.last_type is not that: pytest and IPython set it for exceptions that end nothing)
-_UNCAUGHT = [None]
-
-
-def _watch_uncaught():
-    prev = sys.excepthook
-    if getattr(prev, "gradviz_watch", False):
-        return
-
-    def hook(exc_type, value, tb):
-        _UNCAUGHT[0] = exc_type
-        prev(exc_type, value, tb)
-    hook.gradviz_watch = True
-    sys.excepthook = hook
-
-
 def _json_safe(state):
     """``state`` if it is JSON (an ack must be), else None."""
     try:
@@ -611,15 +533,6 @@ def _json_safe(state):
     except (TypeError, ValueError):
         return None
     return state
-
-
-def exit_reason(exc_type):
-    """The ``exit`` text for a process ending with ``exc_type`` (None: a clean end)."""
-    if exc_type is None or (isinstance(exc_type, type) and issubclass(exc_type, SystemExit)):
-        return "ok"
-    if isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt):
-        return "interrupted"
-    return f"error: {getattr(exc_type, '__name__', exc_type)}"
 
 
 def attach(url="http://127.0.0.1:5000", token=None, session=None, paused=False, title=None,

@@ -14,6 +14,7 @@ import numpy as np
 from ...errors import BackwardError, LinAlgError
 from ..backend import on_graph
 from ..function import Function
+from .graph_xp import _GraphLinalg, _gxp, _la
 from .util import unbroadcast
 
 __all__ = ["Inv", "Det", "Slogdet", "Solve", "Cholesky", "Qr", "Eigh", "Svd", "Svdvals",
@@ -75,80 +76,6 @@ def _inv(xp, a, what):
     except xp.linalg.LinAlgError:
         raise LinAlgError(f"{what}: the input matrix is singular, the inversion could not be "
                           "completed") from None
-
-
-class _GraphLinalg:
-    """``xp.linalg`` for the Tensor namespace (create_graph): the same routines as ops, so
-    that a backward formula written on ``xp.linalg`` builds a graph."""
-
-    @staticmethod
-    def inv(a):
-        return Inv.apply(a)
-
-    @staticmethod
-    def det(a):
-        return Det.apply(a)
-
-    @staticmethod
-    def solve(a, b):
-        return Solve.apply(a, b)
-
-    @staticmethod
-    def svd(a, full_matrices=False):
-        batch = tuple(a.shape[:-2])
-        return unpack(Svd.apply(a, full_matrices=full_matrices),
-                      svd_shapes(tuple(a.shape), full_matrices), batch)
-
-    @staticmethod
-    def eigh(a):
-        batch, n = tuple(a.shape[:-2]), a.shape[-1]
-        return unpack(Eigh.apply(a), [batch + (n,), batch + (n, n)], batch)
-
-
-class _GraphXP:
-    """The Tensor namespace plus the few array routines these formulas also use (triangles,
-    joins, ``linalg``), as ops on Tensors: a backward written on ``xp`` builds a graph."""
-
-    linalg = _GraphLinalg
-
-    def __init__(self, tnp):
-        self._tnp = tnp
-        self.__name__ = tnp.__name__   # on_graph() still recognises it
-
-    def __getattr__(self, name):
-        return getattr(self._tnp, name)
-
-    @staticmethod
-    def tril(a, k=0):
-        return a.tril(k)
-
-    @staticmethod
-    def triu(a, k=0):
-        return a.triu(k)
-
-
-    @staticmethod
-    def concatenate(parts, axis=0):
-        from ..functional import cat
-        return cat(list(parts), dim=axis)
-
-    @staticmethod
-    def zeros_like(a):
-        return a * 0
-
-    @staticmethod
-    def broadcast_shapes(*shapes):
-        return np.broadcast_shapes(*[tuple(s) for s in shapes])
-
-
-def _gxp(xp):
-    """``xp``, or under create_graph the Tensor namespace completed by :class:`_GraphXP`."""
-    return _GraphXP(xp) if on_graph(xp) else xp
-
-
-def _la(xp):
-    """``xp.linalg``, or its graph-building twin under create_graph."""
-    return _GraphLinalg if on_graph(xp) else xp.linalg
 
 
 def _scaled_diag(xp, d):
