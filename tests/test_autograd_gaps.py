@@ -625,3 +625,56 @@ def test_node_names_and_tensor_repr_match_torch_for_common_ops():
                 return g
         seen.append(Cube.apply(lib.tensor([1.0], requires_grad=True)).grad_fn.name())
     assert seen == ["CubeBackward", "CubeBackward"]
+
+
+def _none_backward(lib):
+    class Double(lib.autograd.Function):   # a custom op that sends no gradient back
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+    return Double
+
+
+STRANDED = {   # a leaf reached by several edges, one of which carries no gradient
+    "none_edge": lambda lib, F, x: (x * x * 3 + F.apply(x)).sum(),
+    "node_without_grad": lambda lib, F, x: (F.apply(x) * 2 + x.exp()).sum(),
+    "none_through_a_chain": lambda lib, F, x: (F.apply(x).sin() + x * x * x).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRANDED))
+@pytest.mark.parametrize("how", ["backward", "grad", "create_graph"])
+def test_a_leaf_gets_its_gradient_when_one_of_its_edges_carries_none(name, how):
+    """gradviz counted a leaf's incoming edges and finished it when the count reached 0: an
+    edge with no gradient (a backward returning None, or a node that got none) left the
+    count above 0, and x.grad stayed None (autograd.grad: 'not used in the graph')."""
+    got = []
+    for lib in (torch, gv):
+        x = lib.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+        loss = STRANDED[name](lib, _none_backward(lib), x)
+        if how == "backward":
+            loss.backward()
+            got.append(x.grad.numpy())
+        else:
+            g, = lib.autograd.grad(loss, x, create_graph=how == "create_graph")
+            if how == "create_graph":
+                g, = lib.autograd.grad(g.sum(), x)
+            got.append(g.detach().numpy())
+    np.testing.assert_allclose(got[1], got[0], rtol=1e-12)
+
+
+def test_a_leaf_root_used_by_no_node_gets_its_seed():
+    """gv.autograd.backward([x, loss]) dropped x's seed when x is not in loss's graph."""
+    got = []
+    for lib in (torch, gv):
+        x = lib.zeros(3, dtype=lib.float64, requires_grad=True)
+        w = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        lib.autograd.backward([x, (w * 2).sum()],
+                              [lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64), None])
+        got.append((x.grad.numpy(), w.grad.numpy()))
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(b, a)

@@ -65,21 +65,30 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     seeds = _seeds(outputs, grad_outputs, create_graph)
     grads = run_backward(outputs, seeds, retain_graph, create_graph, inputs=inputs,
-                         allow_unused=allow_unused)
+                         accumulate=False, allow_unused=allow_unused)
     if materialize_grads:
         from ..engine.creation import zeros_like
         grads = tuple(zeros_like(t) if g is None else g for g, t in zip(grads, inputs))
     return grads
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
-    """Accumulate gradients of ``tensors`` into the leaves' ``.grad``."""
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate gradients of ``tensors`` into the leaves' ``.grad``; with ``inputs``,
+    only into those tensors' ``.grad`` (running only the graph that leads to them).
+    ``grad_variables`` is torch's deprecated name for ``grad_tensors``."""
     from ..engine.autograd import run_backward
     tensors = _seq(tensors)
+    if grad_tensors is None:
+        grad_tensors = grad_variables
     if retain_graph is None:
         retain_graph = create_graph
+    if inputs is not None:
+        inputs = _seq(inputs)
+        if not inputs:
+            raise BackwardError("'inputs' argument to backward() cannot be empty.")
     run_backward(tensors, _seeds(tensors, grad_tensors, create_graph), retain_graph,
-                 create_graph)
+                 create_graph, inputs=inputs, allow_unused=True)
 
 
 def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):

@@ -60,6 +60,40 @@ def _expand(fn, deps):
     return children
 
 
+def _needed(order, want, run_targets):
+    """Ids of the nodes in ``order`` (reverse topological) whose backward must run to reach
+    an input in ``want`` (keys: an input's grad_fn id, or a leaf input's id): those with an
+    edge to such an input or to another needed node, as torch's graph pruning. An input's
+    own node runs only when ``run_targets`` (backward(inputs=...)) or when needed."""
+    needed = set()
+    for fn in reversed(order):   # inputs before the nodes that use them
+        k = id(fn)
+        if run_targets and k in want:
+            needed.add(k)
+            continue
+        for a, need in zip(fn.inputs, fn.needs_input_grad):   # set by _order
+            if need:
+                child = a.grad_fn
+                ck = id(a) if child is None else id(child)
+                if ck in want or ck in needed:
+                    needed.add(k)
+                    break
+    return needed
+
+
+def _drop_pruned(fn, grads_in, run, want):
+    """fn's gradients with those for inputs that lead to no requested input set to None
+    (torch does not compute them for its own nodes and discards them for custom ones)."""
+    out = list(grads_in)
+    for i, (a, gi) in enumerate(zip(fn.inputs, grads_in)):
+        if gi is not None:
+            child = a.grad_fn
+            ck = id(a) if child is None else id(child)
+            if ck not in run and ck not in want:
+                out[i] = None
+    return tuple(out)
+
+
 def _add(a, b):
     return b if a is None else a + b
 
@@ -68,34 +102,47 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                  accumulate=True, allow_unused=False):
     """Propagate ``grad_roots`` from ``roots`` (tensors) through the graph.
 
-    Leaves' ``.grad`` accumulate when ``accumulate``; when ``inputs`` is given
-    the gradients reaching those tensors are returned instead (autograd.grad).
+    Without ``inputs``, leaves' ``.grad`` accumulate when ``accumulate``. With ``inputs``,
+    only the nodes on a path from the roots to an input run (as torch prunes the graph):
+    ``accumulate=False`` returns the gradients reaching those tensors (autograd.grad);
+    ``accumulate=True`` accumulates them into the inputs' ``.grad`` as torch's
+    ``backward(inputs=...)`` (a non-leaf input retains its grad) and returns Nones.
     """
     fns = [t.grad_fn for t in roots]
     order, deps = _order(fns)
     grads = {}            # id(fn) -> summed grad of that node's output
     leaf_grads = {}       # id(leaf) -> summed grad
     want = None
+    run = None            # with inputs: ids of the nodes whose backward runs
+    cap = None            # autograd.grad: the inputs whose gradients are captured
     captured = {}
     handed = {id(_raw(g)) for g in grad_roots}  # the caller keeps the seeds: copy them
     if inputs is not None:
         want = {}
         for t in inputs:
             want[id(t.grad_fn) if t.grad_fn is not None else id(t)] = t
+            if accumulate and t.grad_fn is not None:
+                t.retain_grad()   # as torch: backward(inputs=[y]) keeps y.grad
+        run = _needed(order, want, accumulate)
+        if not accumulate:
+            cap = want
     for t, g in zip(roots, grad_roots):
         if t.grad_fn is None:  # a leaf root: its grad is the seed itself
+            if want is not None and id(t) not in want:
+                continue
             leaf_grads[id(t)] = _add(leaf_grads.get(id(t)), g)
             if not order:
-                _finish_leaf(t, leaf_grads.pop(id(t)), accumulate, want, captured, create_graph,
+                _finish_leaf(t, leaf_grads.pop(id(t)), accumulate, cap, captured, create_graph,
                              handed)
             continue
         k = id(t.grad_fn)
         grads[k] = _add(grads.get(k), g)
     tracing = HOOKS.on
     listening = HOOKS.listening
+    count = len(order) if run is None else len(run)   # the nodes that may run
     if listening:
         HOOKS.tracer.event({"type": "backward_begin", "root": fn_node(fns[0]) if fns[0] else None,
-                            "count": len(order)})
+                            "count": count})
     prev_mode = grad_mode.enabled
     grad_mode.enabled = bool(create_graph)
     try:
@@ -107,14 +154,23 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 g = grads.pop(k, None)
                 if g is None:
                     continue
+                if run is not None:
+                    if k not in run:   # a captured input's node that nothing else needs
+                        if cap is not None and k in cap:
+                            if fn.hooks or fn.retain is not None:
+                                g = _node_hooks(fn, g, create_graph)
+                            captured[k] = g
+                        continue
+                    if cap is not None and k in cap:
+                        captured[k] = g   # as torch: before the hooks of a node that runs
                 if fn.hooks or fn.retain is not None:
                     g = _node_hooks(fn, g, create_graph)
-                if want is not None and k in want:
-                    captured[k] = g
                 if tracing:
                     if HOOKS.gate is not None:
                         HOOKS.gate.before_backward(fn_node(fn), type(fn).__name__, _raw(g))
                 grads_in = _call_backward(fn, g, create_graph)
+                if run is not None:
+                    grads_in = _drop_pruned(fn, grads_in, run, want)
                 if tracing and HOOKS.gate is not None:
                     _gate_sent(HOOKS.gate, fn, tuple(_raw(gi) for gi in grads_in))
                 if listening:
@@ -136,19 +192,24 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                         leaf_grads[lk] = _add(leaf_grads.get(lk), gi)
                         deps[lk] -= 1
                         if deps[lk] == 0:
-                            _finish_leaf(a, leaf_grads.pop(lk), accumulate, want, captured,
+                            _finish_leaf(a, leaf_grads.pop(lk), accumulate, cap, captured,
                                          create_graph, handed)
+        if leaf_grads:
+            for t, g in _stranded(roots, order, leaf_grads):
+                _finish_leaf(t, g, accumulate, cap, captured, create_graph, handed)
     finally:
         grad_mode.enabled = prev_mode
     if listening:
         HOOKS.tracer.event({"type": "backward_end", "root": fn_node(fns[0]) if fns[0] else None,
-                            "count": len(order)})
+                            "count": count})
         # the next forward pass is a new graph: announce its leaves (with their new values)
         HOOKS.tracer.announced.clear()
     if HOOKS.gate is not None:
         _gate_end(HOOKS.gate)
     if want is None:
         return None
+    if cap is None:   # backward(inputs=...): accumulated above
+        return (None,) * len(inputs)
     result = []
     for t in inputs:
         k = id(t.grad_fn) if t.grad_fn is not None else id(t)
@@ -164,6 +225,21 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     return tuple(result)
 
 
+def _stranded(roots, order, leaf_grads):
+    """(leaf, gradient) for the leaves whose gradient is still being summed after the loop:
+    an edge into them carried none (a backward returned None there, or its node got no
+    gradient), or a leaf root used by no node; in graph order. Empties ``leaf_grads``."""
+    found = []
+    for t in roots:
+        if id(t) in leaf_grads:
+            found.append((t, leaf_grads.pop(id(t))))
+    for fn in order:
+        for a in fn.inputs:
+            if id(a) in leaf_grads:   # ids of live leaves: fn.inputs holds them
+                found.append((a, leaf_grads.pop(id(a))))
+    return found
+
+
 def backward_plain(fn, seed, retain_graph):
     """``tensor.backward()`` in the common case: a non-leaf root seeded with ``seed``,
     accumulating into leaves, no ``inputs=``, no create_graph, nothing tracing. The same
@@ -177,7 +253,11 @@ def backward_plain(fn, seed, retain_graph):
     prev_mode = grad_mode.enabled
     grad_mode.enabled = False
     try:
-        _plain_loop(order, {id(fn): seed}, {}, deps, retain_graph, True, {id(seed)})
+        leaf_grads, handed = {}, {id(seed)}
+        _plain_loop(order, {id(fn): seed}, leaf_grads, deps, retain_graph, True, handed)
+        if leaf_grads:
+            for t, g in _stranded((), order, leaf_grads):
+                _finish_leaf(t, g, True, None, {}, False, handed)
     finally:
         grad_mode.enabled = prev_mode
     if listening:
