@@ -213,13 +213,19 @@ def test_a_producer_s_attach_and_end_reach_viewers_only_and_stay_on_the_session(
         prod = sio_client(app, token="p" * 40)
         produce(prod, "att", scalars(1, 2))
         assert collect(view, "status") == [{"session": "att", "status": "attached", "message": None}]
+        assert prod.emit("bye", {"session": "att", "exit": "ok"}, callback=True)["ok"]
         prod.disconnect()
         assert collect(view, "status") == [{"session": "att", "status": "ended", "message": None}]
         assert collect(other, "status") == []
+        # a producer gone without `bye` (killed): the viewers are told it said no goodbye
+        produce(other, "att", scalars(3, 4))
+        collect(view, "status")
+        other.disconnect()
+        ended, = collect(view, "status")
+        assert ended["status"] == "ended" and ended["message"].startswith("without a goodbye")
         row = next(r for r in app.test_client().get("/api/sessions", headers=AUTH).json
                    if r["id"] == "att")
         assert row["status"] == "ended" and row["live"] is False
         # a viewer that joins afterwards is told in the join answer
         assert view.emit("join", {"session": "att", "after": 0}, callback=True)["session"]["status"] == "ended"
         view.disconnect()
-        other.disconnect()
