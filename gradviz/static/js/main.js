@@ -10,6 +10,7 @@ import { Controls } from "./controls.js";
 import { Replay } from "./replay.js";
 import { exportSvg, exportPng, exportDot, exportJson, exportRecording } from "./export.js";
 import { h } from "./format.js";
+import { plainError } from "./playground_messages.js";
 
 const $ = (sel) => document.querySelector(sel);
 const ENDED = new Set(["done", "stopped", "error", "ended"]);   // statuses after which nothing runs
@@ -21,8 +22,17 @@ const errorBox = $("[data-testid=error]");
 export function showError(err, key) {
   const code = err?.code || "ERROR", message = err?.message || String(err);
   if (key && errorBox.querySelector(`[data-key="${key}"]`)) return;
-  const item = h("div", { class: "error-item", "data-code": code, "data-key": key || null },
-    h("strong", {}, code), " ", message,
+  // in the student's words (the Playground's labels for a spec error); the code and the
+  // field's JSON path stay on the element (data-code, data-path) and in the console
+  const pg = window.gradviz?.playground;
+  let text = message;
+  try {
+    const input = err && typeof err === "object" ? pg?.inputOf?.(err) : null;
+    text = plainError(err, { root: pg?.root, spec: pg?.spec, input });
+  } catch (e) { console.error(e); }   // the error itself must show all the same
+  console.debug(`gradviz: ${code}: ${message}`, err?.field ?? "");
+  const item = h("div", { class: "error-item", "data-code": code, "data-path": err?.field ?? "",
+    "data-key": key || null }, h("span", { class: "error-text" }, text),
     h("button", { class: "x", title: "dismiss", onclick: () => { item.remove(); errorBox.hidden = !errorBox.children.length; } }, "×"));
   errorBox.append(item);
   while (errorBox.children.length > 5) errorBox.firstChild.remove();

@@ -2,10 +2,13 @@
 // watch loss, test accuracy, the decision boundary or feature maps; code view, code mode,
 // save / load / share specs and download weights. The server validates every spec.
 import { h, num as jsonNum } from "./format.js";
-import { plainMessage } from "./playground_messages.js";
+import { plainError, plainMessage } from "./playground_messages.js";
 import { COLORS, drawBoundary, drawChart, heat } from "./playground_viz.js";
 
 import { $, ACTS, CLASSES, CODE_EXAMPLE, FRACTIONS, KIND, OPT_FIELDS, PARAM_LABELS, PARAMS, PRESETS, TYPES, clone, decodeSpec, encodeSpec } from "./playground_spec.js";
+
+// the engine's events that say where a step stands (the step info follows them)
+const TRACKED = new Set(["op", "backward_begin", "grad", "backward_end", "param_update"]);
 
 /** Call `fn` when the user leaves number box `el` holding what is not a number. */
 function blurBad(el, fn) { el.addEventListener("blur", () => { if (el.validity.badInput) fn(); }); }
@@ -37,7 +40,13 @@ class Playground {
     this.socket.on("connect", () => this.validate());
   }
 
-  reset() { this.loss = []; this.acc = []; this.data = null; this.boundary = null; this.fmaps = null; this.events = 0; this.lastSeq = -1; }
+  reset() {
+    this.loss = []; this.acc = []; this.data = null; this.boundary = null; this.fmaps = null;
+    this.events = 0; this.lastSeq = -1;
+    // where the run stands inside a step, for the step info while stepping op by op: the step
+    // (0-based) in progress and the next one, this step's forward ops and backward nodes
+    this.pos = { step: null, next: 0, phase: "idle", ops: [], grads: [], count: null };
+  }
 
   request(msg) {
     return new Promise((resolve) => this.socket.emit("playground", msg, (r) => resolve(r || {})));
@@ -404,15 +413,62 @@ class Playground {
       }
       this.events++;
       if (e.type === "scalar") {
-        if (e.name === "loss") { this.loss.push([e.step + 1, jsonNum(e.value)]); dirty = true; this.el.stepInfo.textContent = `step ${e.step + 1} / ${this.data?.steps ?? "?"}`; }
+        if (e.name === "loss") {
+          this.loss.push([e.step + 1, jsonNum(e.value)]); dirty = true;
+          Object.assign(this.pos, { step: e.step, next: e.step + 1, phase: "done" });
+          this.el.stepInfo.textContent = this.stepText(e.step);
+        }
         else if (e.name === "test_accuracy") { this.acc.push([e.step, Number(e.value)]); dirty = true; const p = (100 * e.value).toFixed(1); this.el.accuracy.textContent = `test accuracy ${p} %`; this.el.accuracy.dataset.value = String(e.value); }
       } else if (e.type === "pg_data") { this.data = e; this.renderViz(); }
       else if (e.type === "boundary") { this.boundary = e; dirty = true; }
       else if (e.type === "feature_maps") { this.fmaps = e; this.renderFmaps(); }
-      else if (e.type === "paused") this.setRun("paused");
+      else if (e.type === "paused") { this.setRun("paused"); this.pausedAt(e); }
+      else if (TRACKED.has(e.type)) this.track(e);
       else if (e.type === "resumed" && this.el.runState.dataset.state === "paused") this.setRun("running");
     }
     if (dirty && !this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.draw(); });
+  }
+
+  /** "step N / TOTAL": `step` 0-based, numbered as the loss chart and the Debugger (1 first). */
+  stepText(step) { return `step ${step + 1} / ${this.data?.steps ?? "?"}`; }
+
+  /** Follow the engine's events within a step: its forward ops, then its backward nodes. */
+  track(e) {
+    const P = this.pos;
+    if (e.type === "op") {
+      if (P.phase !== "forward") {   // the first op of a step
+        Object.assign(P, { step: P.next, next: P.next + 1, phase: "forward", ops: [], grads: [],
+          count: null });
+      }
+      P.ops.push({ node: e.node, op: e.op });
+    } else if (e.type === "backward_begin") {
+      P.phase = "backward"; P.count = e.count ?? null; P.grads = [];
+    }
+    else if (e.type === "grad") { P.phase = "backward"; P.grads.push({ node: e.node, op: e.op }); }
+    else P.phase = "done";   // backward_end, param_update: the step's next op starts the next
+  }
+
+  /** The gate paused (its info carries the step, 0-based): say where, as the Debugger's step
+   * info does: "step 1 / 200 · forward: Linear (op 3)", "… · backward: Tanh (node 2 / 4)". */
+  pausedAt(e) {
+    const P = this.pos;
+    if (e.at === "step") {   // before a step: the info keeps the last step's until it starts
+      if (Number.isInteger(e.step)) P.next = e.step;
+      return;
+    }
+    if (Number.isInteger(e.step)) { P.step = e.step; P.next = e.step + 1; }
+    if (P.step === null) return;
+    let where = "";
+    if (e.at === "backward_end") where = "backward done";
+    else if (e.phase === "backward") {
+      const i = P.grads.findIndex((g) => g.node === e.node);
+      const of = P.count ? ` / ${P.count}` : "";
+      where = i >= 0 ? `backward: ${P.grads[i].op} (node ${i + 1}${of})` : "backward";
+    } else if (e.phase === "forward") {
+      const i = P.ops.findIndex((o) => o.node === e.node);
+      where = i >= 0 ? `forward: ${P.ops[i].op} (op ${i + 1})` : "forward";
+    }
+    this.el.stepInfo.textContent = `${this.stepText(P.step)}${where ? ` · ${where}` : ""}`;
   }
 
   // ---- visualisations -----------------------------------------------------------------------
@@ -507,9 +563,13 @@ class Playground {
 
   async runCode() {
     this.el.output.textContent = "starting…";
-    this.el.output.dataset.state = "running";
+    this.el.output.dataset.state = "running"; delete this.el.output.dataset.code;
     const r = await this.request({ action: "run_code", code: this.el.editor.value });
-    if (!r.ok) { this.el.output.textContent = `${r.error.code}: ${r.error.message}`; this.el.output.dataset.state = "error"; this.el.output.dataset.code = r.error.code; return; }
+    if (!r.ok) {   // in plain words; the code stays on the element (data-code)
+      this.el.output.textContent = plainError(r.error);
+      this.el.output.dataset.state = "error"; this.el.output.dataset.code = r.error?.code || "";
+      return;
+    }
     this.codeSession = r.session;
     this.el.output.textContent = `running in session ${r.session}…`;
     const t0 = Date.now();

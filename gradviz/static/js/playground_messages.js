@@ -90,3 +90,72 @@ export function plainMessage(err, ctx = {}) {
   if (err.field && label) text = text.split(err.field).join(label);
   return cap(text);
 }
+
+// ---- the page's error box: every code the server or the page can send, in plain words ----
+const RELOAD = "The server did not accept what this page sent; reload the page (if it happens "
+  + "again, it is a bug in gradviz)";
+const ACCESS = "This page is not allowed to do that: open the link that `gradviz serve` printed "
+  + "(it carries the token)";
+const WORDS = {
+  UI: (m) => `This page ran into a problem (reloading it may help): ${m}`,
+  GRAPHVIZ: () => "The graph layout library did not load, so the graph uses a simpler layout",
+  EXPORT: (m) => `The export did not work: ${m}`,
+  EXPORT_FAILED: (m) => `The export did not work: ${m}`,
+  BAD_EVENTS: () => "This session's recording has data the export cannot read",
+  BAD_FORMAT: () => "That export format is not available: choose SVG, PNG, DOT or JSON",
+  NO_GRAPHVIZ: () => "Exporting an SVG or PNG needs Graphviz on the server's machine; "
+    + "export as DOT or JSON instead",
+  JOB: (m) => `Training stopped with an error: ${m}`,
+  CONNECT: () => "Cannot reach the gradviz server (is `gradviz serve` still running?); "
+    + "the page keeps trying to reconnect",
+  GAP: () => "Some updates were lost on this slow connection and could not be fetched again; "
+    + "reload the page to see everything",
+  BREAKPOINT: (m) => `The breakpoint was not set: ${m}`,
+  BAD_BREAKPOINT: (m) => `The breakpoint was not set: ${m}`,
+  NO_SESSION: (m) => (/to control/.test(m) ? "There is no run to control yet: press Train in the "
+    + "Playground, or start a script" : "That session is not on this server any more: pick "
+    + "another one from the list"),
+  NOT_CONTROLLABLE: () => "This run cannot be paused or stepped: nothing is running it any more",
+  NOT_AVAILABLE: (m) => `Those values are not available: ${m}`,
+  TENSOR_TOO_LARGE: () => "This tensor is too large to show in full; its statistics and "
+    + "preview are shown instead",
+  NOT_PLAYGROUND: () => "The Playground can only drive runs it started on this server: "
+    + "press Train to start one",
+  PLAYGROUND: (m) => `The Playground could not do that: ${m}`,
+  CODE_MODE_DISABLED: () => "Code mode is off: it runs Python on the server's machine, so it "
+    + "works only when the server asks for a token (this one was started with --no-token)",
+  BAD_CODE: () => "Type some Python code first, then run it",
+  SYNTAX_ERROR: (m) => `Your code has a syntax error (${m}); fix it and run it again`,
+  SESSION_TAKEN: () => "That session name is already used by another run; choose another name",
+  FEED_FAILED: () => "The live feed of this session from another server stopped; reload the page",
+  INTERNAL: () => "The server ran into a problem it could not handle; its log says more",
+  BAD_TOKEN: () => ACCESS,
+  FORBIDDEN: () => ACCESS,
+  BAD_ACTION: (m) => (/must be one of|unknown/.test(m) ? RELOAD
+    : `That command did not work: ${m}`),
+  BAD_COMMAND: (m) => `The running script did not accept that command: ${m}`,
+};
+for (const c of ["BAD_MESSAGE", "BAD_ARGUMENT", "BAD_EVENT", "BAD_SEQ", "BAD_SOURCE",
+  "BAD_SESSION_ID", "UNKNOWN_EVENT", "OUT_OF_ORDER", "NOT_PRODUCING", "TOO_DEEP"]) {
+  WORDS[c] = () => RELOAD;
+}
+
+/** The plain-words text of any error the page shows in its error box (`[data-testid=error]`):
+ * a spec error as the Playground's fields say it (its labels, no JSON path), every other code
+ * of the server or the page as a sentence; never the bare code. `ctx`: as plainMessage's. */
+export function plainError(err, ctx = {}) {
+  const code = err?.code || "ERROR";
+  const msg = typeof err === "string" ? err : String(err?.message ?? "");
+  // a playground spec error (its payload names the field at fault): the builder's words
+  if (err && typeof err === "object" && ("field" in err || Number.isInteger(err.layer)
+      || code === "BAD_SPEC" || code === "SHAPE_MISMATCH")) {
+    return plainMessage({ ...err, message: msg }, ctx) || "This model spec is not valid";
+  }
+  if (WORDS[code]) return WORDS[code](msg);
+  const http = /^HTTP_(\d+)$/.exec(code);
+  if (http) return `The server answered with an error (HTTP ${http[1]}); reload the page`;
+  if (err?.limit) {   // a request over a server limit: say so without the limit's internal name
+    return `That is more than this server allows: ${msg.replace(/ \((max_\w+)\)\s*$/, "")}`;
+  }
+  return msg ? cap(msg) : "Something went wrong";
+}
