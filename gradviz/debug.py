@@ -9,8 +9,9 @@ the browser shows the node; in a plain script the breakpoint raises
 import threading
 
 from .errors import GradvizError
+from .trace.core import forward_src
 from .trace.gate import (Origins, _any_nonfinite, _caller_src, _finite_flags, check_op,
-                         op_key)
+                         op_key, where_made)
 from .trace.hooks import HOOKS
 
 __all__ = ["break_on", "BreakpointHit", "clear"]
@@ -153,6 +154,9 @@ class _LocalGate:
         info = {"node": node, "op": op, "phase": phase,
                 "tensor": Tensor._wrap(arr) if arr is not None else None}
         what = bp.when if isinstance(bp.when, str) else "condition"
+        src = _caller_src() if phase == "forward" else forward_src(node)
+        if src is not None:   # the user's line (in backward: its forward's, while tracing)
+            info["src"] = src
         if sent:
             info["sent"] = True   # ``tensor``: a gradient this node sent (to a leaf, say)
             message = (f"breakpoint: the backward of {op} (node {node}) sent {what} "
@@ -160,10 +164,7 @@ class _LocalGate:
         else:
             message = (f"breakpoint: {op} (node {node}) in the {phase} pass"
                        + (f", {what} values" if bp.when is not None else ""))
-            src = _caller_src() if phase == "forward" else None
-            if src is not None:   # the user's line, as the trace's NaN report names it
-                info["src"] = src
-                message += f" (called at {src})"
+        message += where_made(node, phase)
         if HOOKS.listening:
             HOOKS.tracer.event({"type": "anomaly" if bp.when else "paused", "node": node,
                                 "where": phase, "what": what, "message": message,

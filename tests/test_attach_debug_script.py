@@ -194,10 +194,18 @@ NAN_SCRIPT = """
 """
 
 
-def _nan_anomaly(srv, sid, tmp_path, breakpoint):
+BACKWARD_NAN_SCRIPT = """
+    x = gv.tensor([0.0, 1.0], requires_grad=True)
+    r = x.sqrt()   # finite; its backward sends 0 * inf = NaN
+    (r * 0).sum().backward()
+"""
+
+
+def _nan_anomaly(srv, sid, tmp_path, breakpoint, script=NAN_SCRIPT, op="Log",
+                 marker="out = h.log()   # the NaN starts here"):
     path = tmp_path / f"{sid}.py"
-    path.write_text(_script(srv, sid, NAN_SCRIPT, paused=breakpoint))
-    line = path.read_text().splitlines().index("out = h.log()   # the NaN starts here") + 1
+    path.write_text(_script(srv, sid, script, paused=breakpoint))
+    line = path.read_text().splitlines().index(marker) + 1
     p = subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
@@ -215,7 +223,7 @@ def _nan_anomaly(srv, sid, tmp_path, breakpoint):
     finally:
         stop_process(p)
     evs = _events(srv, sid)
-    log = next(e for e in evs if e["type"] == "op" and e["op"] == "Log")
+    log = next(e for e in evs if e["type"] == "op" and e["op"] == op)
     assert log["src"] == f"{path}:{line}"
     return log, [e for e in evs if e["type"] == "anomaly" and e["node"] == log["node"]]
 
@@ -231,6 +239,19 @@ def test_nan_breakpoint_message_names_the_users_line_as_the_nan_report_does(tmp_
         assert [a["message"] for a in hit] == [f"NAN in the value of Log (node {log['node']})"
                                                f" (called at {log['src']})"]
         assert _pauses(srv, "bp")[-1]["reason"] == "breakpoint"
+
+
+def test_backward_nan_breakpoint_names_the_line_of_the_forward(tmp_path):
+    """A NaN made in backward (Sqrt's gradient at 0 times 0) paused with "the backward of
+    Sqrt (node N) sent NAN gradients" and no line: now it names where Sqrt was called."""
+    with served(tmp_path / "s.sqlite") as srv:
+        sqrt, hit = _nan_anomaly(srv, "bw", tmp_path, breakpoint=True,
+                                 script=BACKWARD_NAN_SCRIPT, op="Sqrt",
+                                 marker="r = x.sqrt()   # finite; its backward sends 0 * inf = NaN")
+        assert [a["message"] for a in hit] == [
+            f"the backward of Sqrt (node {sqrt['node']}) sent NAN gradients (from a finite "
+            f"incoming gradient) (its forward called at {sqrt['src']})"]
+        assert _pauses(srv, "bw")[-1]["reason"] == "breakpoint"
 
 
 def _sigterm_run(srv, sid, body, paused=False, wait_paused=False):

@@ -64,3 +64,18 @@ def test_break_on_names_the_user_line_and_works_as_a_context_manager():
     assert f"(called at {src})" in str(hit.value) and hit.value.info["src"] == src
     assert not bp.gate.breakpoints
     gv.log(x)   # the block is over: no breakpoint left to raise
+
+
+def test_a_backward_nan_hit_names_the_line_of_its_forward_while_recording():
+    """A backward hit had no source line; while the tracer records (gv.trace.record, an
+    attached script, the server) it now names where the node's forward was called."""
+    import inspect
+    x = gv.tensor([0.0, 1.0], requires_grad=True)
+    hits = []
+    with gv.debug.break_on(when="nan", phase="backward", action=hits.append):
+        with gv.trace.record():
+            line = inspect.currentframe().f_lineno + 1
+            r = x.sqrt()   # finite; its backward sends 0 * inf = NaN to x
+            (r * 0).sum().backward()
+    src = f"{__file__}:{line}"
+    assert [h["op"] for h in hits] == ["Sqrt"] and hits[0]["src"] == src

@@ -103,6 +103,16 @@ def _src_text(where):
     return None if where is None else f"{where[0]}:{where[1]}"
 
 
+SRCS_MAX = 200_000   # op nodes whose source line the tracer keeps (a few MB at most)
+
+
+def forward_src(node):
+    """``file:line`` of the user's call that made op node ``node`` (kept while tracing, for
+    a backward NaN report to name it), or None."""
+    tracer = HOOKS.tracer
+    return None if tracer is None else _src_text(tracer.srcs.get(node))
+
+
 _DTYPE_NAMES = {}
 
 
@@ -162,8 +172,10 @@ class Tracer:
         self.sinks = []               # callables taking a list of events
         self.async_sinks = 0
         self.announced = set()        # leaf node ids already announced
+        self.srcs = {}                # op node id -> (file, line) of the user's call (forward_src)
         self.nonfinite = set()        # nodes whose value holds NaN/Inf (see origins.py)
         self.touched = set()          # ops that read or made such a value (see origins.py)
+        self.reported = set()         # nodes an anomaly event was sent for (see origins.py)
         self.lock = threading.RLock()
         self.thread = None
         self.wake = threading.Event()
@@ -177,7 +189,7 @@ class Tracer:
             self.drain()
             self.sinks.append(sink)
             self.announced = set()  # a new listener must see every leaf again
-            self.nonfinite, self.touched = set(), set()
+            self.nonfinite, self.touched, self.reported = set(), set(), set()
             if background:
                 self.async_sinks += 1
                 if self.thread is None or not self.thread.is_alive():
@@ -279,9 +291,13 @@ class Tracer:
             node = out._node = next(_node_ids)
         fn.node = node
         stack = HOOKS.module_stack  # a snapshot: the dotted path is joined at drain time
+        where = _user_frame(_getframe(2), HOOKS.scope)
+        srcs = self.srcs
+        if len(srcs) >= SRCS_MAX:   # recent graphs only: a backward reads its own forward's
+            srcs.clear()
+        srcs[node] = where
         recs.append(("op", node, type(fn).__name__, ids, attrs, out._data,
-                     tuple(stack) if stack else None, _user_frame(_getframe(2), HOOKS.scope),
-                     _now()))
+                     tuple(stack) if stack else None, where, _now()))
         if len(recs) >= BUFFER_MAX:
             self.drain()
         return node
@@ -336,7 +352,7 @@ class Tracer:
             self._memo = {}
             try:
                 events = with_origins([self._event(r) for r in recs], self.nonfinite,
-                                      self.touched)
+                                      self.touched, self.reported)
             finally:
                 self._memo = None
             for sink in list(self.sinks):

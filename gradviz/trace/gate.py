@@ -184,6 +184,18 @@ def _caller_src():
     return _src_text(_user_frame(sys._getframe(1), HOOKS.scope))
 
 
+def where_made(node, phase):
+    """`` (called at file:line)`` in the forward pass, `` (its forward called at
+    file:line)`` in the backward (the line the tracer kept for the node), or ``""``: what a
+    NaN/Inf report adds so that the user finds the line of their script."""
+    if phase == "forward":
+        src = _caller_src()
+        return "" if src is None else f" (called at {src})"
+    from .core import forward_src
+    src = forward_src(node)
+    return "" if src is None else f" (its forward called at {src})"
+
+
 def _norm(a):
     f = np.asarray(a, dtype=np.float64).ravel()
     return math.sqrt(float(np.dot(f, f)))
@@ -529,13 +541,10 @@ class StepGate:
                 if out:
                     return bp_id, bp, what, (f"the backward of {op} (node {node}) sent "
                                              f"{what.upper()} gradients (from a finite "
-                                             "incoming gradient)")
+                                             f"incoming gradient){where_made(node, phase)}")
                 kind = "value" if phase == "forward" else "gradient"
-                message = f"{what.upper()} in the {kind} of {op} (node {node})"
-                src = _caller_src() if phase == "forward" else None
-                if src is not None:   # as the trace's own NaN report says it (origins.py)
-                    message += f" (called at {src})"
-                return bp_id, bp, what, message
+                return bp_id, bp, what, (f"{what.upper()} in the {kind} of {op} (node {node})"
+                                         + where_made(node, phase))
         return None
 
     # ---- values kept for on-demand inspection -----------------------------------------------

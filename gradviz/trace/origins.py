@@ -1,19 +1,21 @@
 """Where NaN/Inf starts (EVENTS.md: an ``anomaly`` event), found by the tracer's drain from
 the stats it takes of every event anyway: ``bad`` holds the nodes whose value is non-finite,
 ``touched`` the ops that read or made such a value (their backward is not where it starts);
-both persist across drains on the Tracer."""
+``reported`` the nodes an anomaly was sent for (a breakpoint's may come a drain before
+the event it is about); all persist across drains on the Tracer."""
 
 
-def with_origins(events, bad, touched):
+def with_origins(events, bad, touched, reported):
     """``events`` with an ``anomaly`` after each node where NaN/Inf starts: an op whose
     inputs were finite, a leaf, a backward node sending a non-finite gradient from a
     finite one, an optimizer update. Read off the stats the drain takes anyway, so the
     computing thread pays nothing; nodes already reported (detect_anomaly, a breakpoint)
     are not reported again, and values that merely carry a NaN on are not reported."""
-    if len(bad) + len(touched) > 100_000:   # a long-gone past; stale ids only hide reports
-        bad.clear()
+    if len(bad) + len(touched) + len(reported) > 100_000:   # a long-gone past: stale ids
+        bad.clear()                                           # only hide reports
         touched.clear()
-    reported = {e["node"] for e in events if e["type"] == "anomaly"}
+        reported.clear()
+    reported.update(e["node"] for e in events if e["type"] == "anomaly")
     out = []
     for ev in events:
         out.append(ev)
