@@ -9,10 +9,12 @@ __version__ = "0.1.0"
 import math as _math
 
 from .engine.backend import quiet_numpy as _quiet_numpy
-from .engine import Size, Tensor, device, strided
-from .engine.dtypes import (bool_ as bool, can_cast, dtype, finfo, float16,  # noqa: A001
-                            float32, float64, get_default_dtype, iinfo, int8, int16, int32,
-                            int64, promote_types, set_default_dtype, uint8)
+from .engine import (Size, Tensor, channels_last, channels_last_3d,  # noqa: F401
+                      contiguous_format, device, memory_format, preserve_format,
+                      strided)
+from .engine.dtypes import (bfloat16, bool_ as bool, can_cast, dtype, finfo,  # noqa: A001
+                            float16, float32, float64, get_default_dtype, iinfo, int8,
+                            int16, int32, int64, promote_types, set_default_dtype, uint8)
 from .engine.dtypes import tensor_result_type as result_type
 from .engine.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
                               full_like, linspace, logspace, normal, ones, ones_like, rand,

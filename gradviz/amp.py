@@ -252,7 +252,8 @@ class autocast:
     """torch.autocast(device_type, dtype=None, enabled=True, cache_enabled=None): a context
     manager and decorator that validates its arguments and records that autocast is on
     (``gv.is_autocast_enabled``). gradviz has no reduced-precision kernels, so ops inside
-    run at their inputs' own dtype; results equal torch's with autocast off."""
+    run at their inputs' own dtype; results equal torch's with autocast off (so with
+    ``dtype=bfloat16``, which gradviz has no tensors of, as with float16)."""
 
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
         from .engine import dtypes
@@ -270,7 +271,7 @@ class autocast:
             warnings.warn("CUDA is not available. Disabling autocast.", stacklevel=2)
             self._enabled = False
         if self._enabled and device_type == "cpu" and dtype is not None \
-                and self.fast_dtype is not dtypes.float16:
+                and self.fast_dtype not in (dtypes.float16, dtypes.bfloat16):
             warnings.warn("In CPU autocast, but the target dtype is not supported. Disabling "
                           "autocast.\nCPU Autocast only supports dtypes of bfloat16, "
                           "gradviz.float16 currently.", stacklevel=2)

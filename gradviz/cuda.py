@@ -7,6 +7,12 @@ def is_available():
     return cuda_available()
 
 
+def is_bf16_supported(including_emulation=True):
+    """torch.cuda.is_bf16_supported: always False, gradviz has no bfloat16 tensors (scripts
+    that pick ``bfloat16 if is_bf16_supported() else float16`` take float16)."""
+    return False
+
+
 def device_count():
     """Number of visible GPUs (0 without CuPy)."""
     if not cuda_available():

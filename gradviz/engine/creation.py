@@ -188,7 +188,9 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 
 
 def _like(fn):
-    def like(input, dtype=None, device=None, requires_grad=False, **kw):
+    def like(input, dtype=None, device=None, requires_grad=False, memory_format=None, **kw):
+        # memory_format (gv.preserve_format ...) is taken for torch's signature; the values
+        # do not depend on it and the result lies in C order
         return fn(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
                   requires_grad=requires_grad, **kw)
     like.__name__ = fn.__name__ + "_like"
@@ -203,7 +205,8 @@ rand_like = _like(rand)
 randn_like = _like(randn)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False,
+              memory_format=None):
     """``full`` with the shape (and dtype, device) of ``input``."""
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype,
                 device=device or input.device, requires_grad=requires_grad)

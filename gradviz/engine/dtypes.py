@@ -34,11 +34,32 @@ float16 = dtype("float16", np.float16, 2, 1)
 float32 = dtype("float32", np.float32, 2, 2)
 float64 = dtype("float64", np.float64, 2, 3)
 
+
+class _NamedOnlyDtype(dtype):
+    """A torch dtype NumPy has no array type for (bfloat16): the name exists, so scripts that
+    mention it (``autocast(dtype=gv.bfloat16, enabled=flag)``) load, but making a tensor of it
+    raises instead of silently computing in another precision."""
+
+    __slots__ = ()
+
+    def __init__(self, name, itemsize, rank):  # no base __init__: it would set .np
+        self.name, self.is_floating_point, self.itemsize = name, True, itemsize
+        self._kind, self._rank = 2, rank
+
+    @property
+    def np(self):
+        """Refuse: no NumPy dtype backs this one."""
+        raise GradvizError(f"gradviz has no {self.name} tensors (NumPy has no {self.name} "
+                           "type); use float32 (or float16) instead")
+
+
+bfloat16 = _NamedOnlyDtype("bfloat16", 2, 1)
+
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 _BY_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int32,
-                 "half": float16, "bool_": bool_})
+                 "half": float16, "bool_": bool_, "bfloat16": bfloat16})
 
 _default_float = float32
 

@@ -247,20 +247,31 @@ class Tensor:
         self._requires_grad = False
         return self
 
-    def clone(self):
-        """A copy that stays in the graph."""
+    def clone(self, *, memory_format=None):
+        """A copy that stays in the graph (laid out in ``memory_format`` when given)."""
+        if memory_format is not None and memory_format.name != "preserve_format":
+            from .ops import Contiguous
+            return Contiguous.apply(self, memory_format=memory_format.name)
         from .ops import Clone
         return Clone.apply(self)
 
-    def contiguous(self):
-        """A C-contiguous tensor (self when already contiguous)."""
-        if self._data.flags.c_contiguous:
+    def contiguous(self, memory_format=None):
+        """A C-contiguous tensor, or one in ``memory_format`` (e.g. ``gv.channels_last``);
+        self when it already lies so."""
+        from .ops.convert import in_memory_format
+        name = "contiguous_format" if memory_format is None else memory_format.name
+        if name == "preserve_format":
+            raise GradvizError("preserve memory format is unsupported by the contiguous "
+                               "operator")
+        if in_memory_format(self._data, name):
             return self
         from .ops import Contiguous
-        return Contiguous.apply(self)
+        return Contiguous.apply(self, memory_format=name)
 
-    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
-        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``."""
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False,
+           memory_format=None):
+        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; a
+        ``memory_format`` (``gv.channels_last`` ...) lays the result out so."""
         for a in args:
             if isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
@@ -281,6 +292,8 @@ class Tensor:
             if dev != out.device:
                 from .ops import ToDevice
                 out = ToDevice.apply(out, device=dev)
+        if memory_format is not None and memory_format.name != "preserve_format":
+            out = out.contiguous(memory_format)
         if copy and out is self:
             out = self.clone()
         return out

@@ -30,8 +30,11 @@ def ravel(self):
 
 
 def is_contiguous(self, memory_format=None):
-    """True when the elements lie in C order (False for transposed or expanded views)."""
-    return bool(self._data.flags.c_contiguous)
+    """True when the elements lie in C order (False for transposed or expanded views), or
+    in ``memory_format`` (``gv.channels_last`` ...) when given."""
+    from .ops.convert import in_memory_format
+    return in_memory_format(self._data, "contiguous_format" if memory_format is None
+                            else memory_format.name)
 
 
 def stride(self, dim=None):

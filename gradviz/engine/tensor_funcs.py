@@ -425,7 +425,7 @@ def erfinv(input):
 
 def clone(input, *, memory_format=None):
     """A copy of ``input`` that stays in the graph."""
-    return input.clone()
+    return input.clone(memory_format=memory_format)
 
 
 def _fill_diagonal(self, fill_value, wrap=False):

@@ -135,7 +135,8 @@ def _unnormalize(coord, n, align_corners):
 
 
 def _pad_coord(xp, coord, n, padding_mode, align_corners):
-    """Border clamps into the image; reflection mirrors at its edges, then clamps."""
+    """Border clamps into the image; reflection mirrors at its edges, then clamps. As torch's,
+    the clamp passes gradient only strictly inside (0, n - 1): a point on the border gets 0."""
     if padding_mode == "zeros":
         return coord
     if padding_mode == "reflection":
@@ -143,7 +144,8 @@ def _pad_coord(xp, coord, n, padding_mode, align_corners):
             coord = coord * 0 if n == 1 else _reflect(xp, coord, 0.0, n - 1.0)
         else:
             coord = _reflect(xp, coord, -0.5, n - 0.5)
-    return coord.clamp(0, n - 1)
+    inside = (coord._data > 0) & (coord._data < n - 1)
+    return where(Tensor._wrap(inside), coord, Tensor._wrap(xp.clip(coord._data, 0, n - 1)))
 
 
 def _reflect(xp, coord, low, high):

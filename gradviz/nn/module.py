@@ -12,6 +12,7 @@ import warnings
 
 from ..engine import dtypes, grad_mode
 from ..engine.backend import as_device, move
+from ..engine.ops.convert import in_memory_format, laid_out
 from ..engine.tensor import RemovableHandle, Tensor
 from ..errors import GradvizError
 from ..trace.hooks import HOOKS, MISSING
@@ -417,8 +418,9 @@ class Module(StateDictMixin):
                     b._data = convert(b._data)
         return self
 
-    def to(self, *args, device=None, dtype=None, non_blocking=False):
-        """Move parameters and buffers to a device and/or cast floating ones to a dtype."""
+    def to(self, *args, device=None, dtype=None, non_blocking=False, memory_format=None):
+        """Move parameters and buffers to a device and/or cast floating ones to a dtype; a
+        ``memory_format`` (``gv.channels_last``) lays out the 4-D (5-D) ones so."""
         for a in args:
             if isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
@@ -440,7 +442,12 @@ class Module(StateDictMixin):
                 arr = arr.astype(np_dtype)
             if dev is not None:
                 arr = move(arr, dev)
+            if layout is not None and arr.ndim == layout_rank and not in_memory_format(
+                    arr, layout):
+                arr = laid_out(arr, layout)
             return arr
+        layout = None if memory_format is None else memory_format.name
+        layout_rank = {"channels_last": 4, "channels_last_3d": 5}.get(layout)
         return self._apply_arrays(convert)
 
     def cpu(self):

@@ -1,8 +1,38 @@
 """Copies and conversions: dtype casts, device moves, clones, contiguous copies."""
+from ...errors import ShapeError
 from ..backend import device_of, move, on_graph
 from ..function import Function
 
 __all__ = ["Cast", "Clone", "Contiguous", "ToDevice"]
+
+_CHANNELS_LAST_RANK = {"channels_last": 4, "channels_last_3d": 5}
+
+
+def _channels_last_order(x, name):
+    rank = _CHANNELS_LAST_RANK[name]
+    if x.ndim != rank:
+        raise ShapeError(f"required rank {rank} tensor to use {name} format, got shape "
+                         f"{tuple(x.shape)}")
+    return (0, *range(2, rank), 1)
+
+
+def in_memory_format(x, name):
+    """True when array ``x`` already lies in memory format ``name`` (a channels-last check
+    looks at the array as NHWC, so size-1 dims do not matter, as torch's)."""
+    if name not in _CHANNELS_LAST_RANK:
+        return bool(x.flags.c_contiguous)
+    return x.ndim == _CHANNELS_LAST_RANK[name] and bool(
+        x.transpose(_channels_last_order(x, name)).flags.c_contiguous)
+
+
+def laid_out(x, name):
+    """A copy of ``x`` laid out in memory format ``name``: C order, or channels last (the
+    NHWC array seen through NCHW axes, so values and indexing do not change)."""
+    if name not in _CHANNELS_LAST_RANK:
+        return x.copy()   # C order
+    order = _channels_last_order(x, name)
+    back = sorted(range(x.ndim), key=order.__getitem__)
+    return x.transpose(order).copy().transpose(back)
 
 
 class Cast(Function):
@@ -32,8 +62,8 @@ class Contiguous(Function):
     rule = "dx = dy"
     torch_name = "CloneBackward0"
 
-    def forward(ctx, x):
-        return ctx.xp.ascontiguousarray(x)
+    def forward(ctx, x, memory_format="contiguous_format"):
+        return laid_out(x, memory_format)
 
     def backward(ctx, g):
         return g
