@@ -168,8 +168,7 @@ def test_bad_specs_and_limits_show_next_to_the_cause(page):
     last.locator("[data-testid=layer-error][data-code=SHAPE_MISMATCH]").wait_for()
     assert "Conv2d" in last.locator("[data-testid=layer-error]").text_content()
     page.click("[data-testid=train]")       # the server refuses; nothing starts
-    page.locator("[data-testid=error] [data-code=SHAPE_MISMATCH]").filter(
-        has_text="Conv2d").wait_for()
+    last.locator("[data-testid=layer-error][data-code=SHAPE_MISMATCH]").wait_for()
     last.locator("[data-testid=layer-remove]").click()
     page.fill("[data-testid=epochs]", "100000000")
     page.dispatch_event("[data-testid=epochs]", "change")

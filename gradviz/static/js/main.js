@@ -31,6 +31,11 @@ export function showError(err, key) {
     text = plainError(err, { root: pg?.root, spec: pg?.spec, input });
   } catch (e) { console.error(e); }   // the error itself must show all the same
   console.debug(`gradviz: ${code}: ${message}`, err?.field ?? "");
+  // each message once: a refused request is said by the server's `error` message and by the
+  // request's answer (a refused breakpoint was listed twice)
+  const same = [...errorBox.children].find((el) => el.dataset.code === code
+    && el.dataset.path === String(err?.field ?? "") && el.firstChild?.textContent === text);
+  if (same) { if (key && !same.dataset.key) same.dataset.key = key; return; }
   const item = h("div", { class: "error-item", "data-code": code, "data-path": err?.field ?? "",
     "data-key": key || null }, h("span", { class: "error-text" }, text),
     h("button", { class: "x", title: "dismiss", onclick: () => { item.remove(); errorBox.hidden = !errorBox.children.length; } }, "×"));
@@ -313,7 +318,9 @@ conn = new Connection(token, {
     window.gradviz.playground?.onEvents(batch);   // its loss, accuracy and boundary views
   },
   status: (s) => { setStatus(s); if (s === "connected") refreshSessions(false); },
-  error: (e, key) => showError(e, key),
+  // a spec error is the answer to one of the Playground's own requests, which shows it by its
+  // cause (a field, a layer or the spec line): the box does not say it a second time
+  error: (e, key) => { if (!window.gradviz?.playground?.showsItself(e)) showError(e, key); },
   gap: (e) => {   // the connection dropped events; conn fetched them again before this
     store.ingest([{ type: "gap", ...e }]);
     const note = $("[data-testid=notice]");

@@ -298,6 +298,14 @@ class Playground {
     if (!this.panes.json.hidden) { je.textContent = text; tag(je); }
   }
 
+  /** Whether the server's `error` message `err` is one the builder shows itself: a spec error
+   * (its payload names a `field`, maybe null) comes only from this builder's own requests (Train,
+   * Step), whose answers carry the same error to specError, which shows it by its cause. The
+   * page's error box then leaves it out: the student reads each problem once. */
+  showsItself(err) {
+    return Boolean(err) && typeof err === "object" && "field" in err;
+  }
+
   /** The builder's input of an error's field (`optimizer.lr`, `layers[1].out_features`). */
   inputOf(err) {
     const m = /^layers\[(\d+)\]\.(\w+)$/.exec(err.field || "");
