@@ -136,6 +136,8 @@ export class Controls {
     const specs = this.list.map((b) => b.spec);
     bp.nodes = new Set(specs.filter((b) => b.node !== undefined).map((b) => b.node));
     bp.ops = new Set(specs.filter((b) => b.op).map((b) => opKey(b.op)));   // as the gate matches
+    // the "no such op" warning is about a breakpoint in the list: gone with it
+    if (this.warnedOp && !bp.ops.has(opKey(this.warnedOp))) this.checkOp(null);
     const ul = document.querySelector("[data-testid=breakpoints]");
     ul.replaceChildren(...specs.map((b) => h("li", { class: "bp", "data-testid": "breakpoint", "data-phase": b.phase || "both" },
       h("span", {}, describe(b)),

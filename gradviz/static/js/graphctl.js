@@ -222,4 +222,22 @@ export class GraphController {
   }
 
   expand(group) { this.expanded.add(group); }
+
+  /** The expanded modules holding ``rec`` while modules are collapsed, innermost first
+   * (what its inspector offers to fold back into one group each); empty when none. */
+  expandedModulesOf(rec) {
+    if (!this.collapsed || !rec?.module) return [];
+    const parts = rec.module.split("."), out = [];
+    for (let k = 1; k <= parts.length; k++) {
+      const prefix = parts.slice(0, k).join(".");
+      if (!this.expanded.has(prefix)) break;
+      out.unshift(prefix);
+    }
+    return out;
+  }
+
+  /** Fold an expanded module (and the modules expanded inside it) back into one group. */
+  collapseModule(group) {
+    for (const g of [...this.expanded]) if (g === group || g.startsWith(group + ".")) this.expanded.delete(g);
+  }
 }

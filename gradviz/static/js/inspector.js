@@ -161,9 +161,13 @@ export class Inspector {
     if (rec.fanIn.length) root.append(this.fanInCard(step, rec, g));
     if (rec.update) root.append(this.updateCard(rec.update));
 
+    // an expanded module folds back into one group from here (Modules folds them all)
+    const groups = this.deps.expandedModulesOf?.(rec) || [];
     root.append(h("div", { class: "insp-actions" },
       h("button", { class: "btn small", "data-testid": "break-node", onclick: () => this.onBreak({ node: rec.id }) }, "Break at this node"),
-      rec.kind === "op" ? h("button", { class: "btn small", "data-testid": "break-op", onclick: () => this.onBreak({ op: rec.op }) }, `Break on every ${rec.op}`) : null));
+      rec.kind === "op" ? h("button", { class: "btn small", "data-testid": "break-op", onclick: () => this.onBreak({ op: rec.op }) }, `Break on every ${rec.op}`) : null,
+      ...groups.map((g) => h("button", { class: "btn small", "data-testid": "collapse-module", "data-group": g,
+        title: "Show this module as one node again", onclick: () => this.deps.onCollapse(g) }, `Collapse ${g}`))));
   }
 
   ruleCard(step, rec) {

@@ -76,6 +76,8 @@ const inspector = new Inspector($("[data-testid=inspector]"), {
   get conn() { return conn; },
   onSelectNode: (id) => selectNode(id),
   onBreak: (spec) => controls.addBreakpoint(spec),
+  expandedModulesOf: (rec) => ctl.expandedModulesOf(rec),
+  onCollapse: (group) => { ctl.collapseModule(group); schedule("view"); },
   fullValuesKept: () => fullValuesKept(),
 });
 
