@@ -12,6 +12,7 @@ from .engine.backend import quiet_numpy as _quiet_numpy
 from .engine import (Size, Tensor, channels_last, channels_last_3d,  # noqa: F401
                       contiguous_format, device, memory_format, preserve_format,
                       strided)
+from .engine.dtypes import complex64, complex128
 from .engine.dtypes import (bfloat16, bool_ as bool, can_cast, dtype, finfo,  # noqa: A001
                             float16, float32, float64, get_default_dtype, iinfo, int8,
                             int16, int32, int64, promote_types, set_default_dtype, uint8)
@@ -47,6 +48,8 @@ _quiet_numpy()  # torch does not warn about inf/nan; the importing thread does n
 float = float32  # noqa: A001
 double = float64
 half = float16
+cfloat = complex64
+cdouble = complex128
 long = int64
 int = int32  # noqa: A001
 inf = _math.inf

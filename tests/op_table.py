@@ -10,6 +10,8 @@ Inputs of a case:
 - ``X(shape, domain)``: a float tensor that requires grad (its values drawn from
   ``domain``: "real" (-2, 2), "pos" (0.5, 2), "unit" (-0.9, 0.9), "nonzero"
   ±(0.5, 2), "sep" (well separated, no ties: for max/min/sort-like ops));
+- ``Z(shape, domain)``: a complex input that requires grad, real and imaginary parts each
+  drawn from ``domain`` (complex64 in the float32 run, complex128 in the float64 one);
 - ``T(array)``: a tensor that needs no grad (indices, masks), same values both sides;
 - ``C(value)``: a Python constant passed as it is (a scalar, a tuple...).
 """
@@ -29,6 +31,14 @@ from gradviz.engine import ops as O
 @dataclass(frozen=True)
 class X:
     """A differentiable float input of ``shape`` with values from ``domain``."""
+
+    shape: tuple
+    domain: str = "real"
+
+
+@dataclass(frozen=True)
+class Z:
+    """A differentiable complex input of ``shape``; both parts' values from ``domain``."""
 
     shape: tuple
     domain: str = "real"
@@ -75,6 +85,22 @@ class OpRow:
 def values(rng, shape, domain):
     """float64 values of ``shape`` from ``domain``."""
     return np.asarray(_values(rng, shape, domain), dtype=np.float64)
+
+
+COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
+
+
+def draw(rng, spec):
+    """An input's values: float64 for ``X``, complex128 for ``Z``, a T/C spec's own value."""
+    if isinstance(spec, Z):
+        return np.asarray(values(rng, spec.shape, spec.domain)
+                          + 1j * values(rng, spec.shape, spec.domain))
+    return values(rng, spec.shape, spec.domain) if isinstance(spec, X) else spec.value
+
+
+def input_dtype(spec, dt):
+    """The dtype of a drawn X (``dt``) or Z (its complex twin) in the ``dt`` run."""
+    return COMPLEX_OF[dt] if isinstance(spec, Z) else dt
 
 
 def _values(rng, shape, domain):

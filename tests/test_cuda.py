@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from op_table import T, X, values
+from op_table import T, X, Z, draw, input_dtype
 
 import gradviz as gv
 from gradviz.engine import backend
@@ -58,8 +58,9 @@ def _run(row, case, raw, dt, device):
     """Forward and backward on ``device``; host copies of outputs and input grads."""
     args, xs = [], []
     for spec, val in raw:
-        if isinstance(spec, X):
-            t = gv.tensor(val.astype(dt), device=device, requires_grad=row.grad)
+        if isinstance(spec, (X, Z)):
+            t = gv.tensor(val.astype(input_dtype(spec, dt)), device=device,
+                          requires_grad=row.grad)
             xs.append(t)
         elif isinstance(spec, T):
             t = gv.tensor(np.array(val), device=device)
@@ -70,8 +71,7 @@ def _run(row, case, raw, dt, device):
     live = [o for o in outs if o.requires_grad]
     if live:
         rng = np.random.default_rng(1)
-        seeds = [gv.tensor(rng.standard_normal(o.shape).astype(o._data.dtype), device=device)
-                 for o in live]
+        seeds = [gv.tensor(_seed(rng, o).astype(o._data.dtype), device=device) for o in live]
         gv.autograd.backward(live, seeds)
     placed = [(o, "cpu" if row.name in CPU_OUT_ROWS else device) for o in outs]
     for t, where in placed + [(x.grad, device) for x in xs if x.grad is not None]:
@@ -83,6 +83,11 @@ def _run(row, case, raw, dt, device):
     return host, grads
 
 
+def _seed(rng, out):
+    s = rng.standard_normal(out.shape)
+    return np.asarray(s + 1j * rng.standard_normal(out.shape)) if out.is_complex() else s
+
+
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: r.name)
 def test_op_on_cuda_matches_cpu(row, dev):
     if row.name in HOST_ROWS:
@@ -92,8 +97,7 @@ def test_op_on_cuda_matches_cpu(row, dev):
     @given(case=row.cases, seed=st.integers(0, 2 ** 31))
     def check(case, seed):
         rng = np.random.default_rng(seed)
-        raw = [(a, values(rng, a.shape, a.domain) if isinstance(a, X) else a.value)
-               for a in case.args]
+        raw = [(a, draw(rng, a)) for a in case.args]
         for dt in row.dtypes:
             got, dgot = _run(row, case, raw, dt, dev)
             if row.name in RANDOM_ROWS:

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as TF
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from op_table import Case, OpRow, T, X, fixed, values
+from op_table import Case, OpRow, T, X, Z, draw, fixed
 
 import gradviz as gv
 import gradviz.nn.functional as F
@@ -38,7 +38,8 @@ OWN_TEST = {         # the row's torch reference detaches alpha (its second deri
 UNDEFINED_POINT = {  # the second derivative is taken where it does not exist: torch gives NaN,
     "norm_fn_zero",  # gradviz 0 (norm of a zero vector; sinc(x * 0) at x * 0 == 0)
     "sinc"}
-NO_FD = {"norm"}     # its p=±inf cases draw |x| ties, a kink of the first gradient
+NO_FD = {"norm",     # its p=±inf cases draw |x| ties, a kink of the first gradient
+         "c_rope"}   # its xq.float() computes in float32 (c_rope_f64 is the float64 twin)
 PER_MODE = {"scatter_reduce"}   # one test per reduce below (amax/amin: no FD across ties)
 
 
@@ -58,8 +59,8 @@ def _build(lib, raw):
     new = gv.from_numpy if lib is gv else torch.from_numpy
     args, xs = [], []
     for spec, val in raw:
-        if isinstance(spec, X):
-            t = new(np.array(val, dtype=np.float64)).requires_grad_()
+        if isinstance(spec, (X, Z)):   # float64, or complex128 for Z
+            t = new(np.array(val, dtype=np.result_type(val, np.float64))).requires_grad_()
             xs.append(t)
             args.append(t)
         elif isinstance(spec, T):
@@ -77,7 +78,7 @@ def _second_order(lib, fn, raw, kw, seeds, vs, live):
     sd = [new(s.copy()).requires_grad_() for s in seeds]
     g1 = lib.autograd.grad([outs[i] for i in live], xs, grad_outputs=sd, create_graph=True,
                            allow_unused=True)
-    terms = [(g * new(v.copy())).sum() for g, v in zip(g1, vs)
+    terms = [_dot(g, new(v.copy())) for g, v in zip(g1, vs)
              if g is not None and g.requires_grad]
     if not terms:
         return [_np(g) for g in g1], None, None
@@ -89,6 +90,23 @@ def _second_order(lib, fn, raw, kw, seeds, vs, live):
             [_np(a) for a in h[len(xs):]])
 
 
+def _dot(g, v):
+    """The real inner product <g, v> = Re(sum(g conj(v))) (complex g: torch's convention)."""
+    return (g * v.conj()).real.sum() if v.is_complex() else (g * v).sum()
+
+
+def _vdot(g, v):
+    """_dot on arrays."""
+    return float(np.real(np.sum(np.conj(g) * v)))
+
+
+def _draw_like(rng, spec_or_out, shape):
+    """A random direction: complex for a Z input or a complex output."""
+    s = rng.standard_normal(shape)
+    cplx = isinstance(spec_or_out, Z) or getattr(spec_or_out, "is_complex", lambda: False)()
+    return np.asarray(s + 1j * rng.standard_normal(shape)) if cplx else s
+
+
 def _first_dot(row, raw, kw, seeds, vs, live):
     """<gradviz's first gradient, v> at ``raw``, no graph."""
     args, xs = _build(gv, raw)
@@ -96,7 +114,7 @@ def _first_dot(row, raw, kw, seeds, vs, live):
     g1 = gv.autograd.grad([outs[i] for i in live], xs,
                           grad_outputs=[gv.from_numpy(s.copy()) for s in seeds],
                           allow_unused=True)
-    return sum(float(np.sum(g.numpy() * v)) for g, v in zip(g1, vs) if g is not None)
+    return sum(_vdot(g.numpy(), v) for g, v in zip(g1, vs) if g is not None)
 
 
 def _same(a, b, shape, what):
@@ -107,17 +125,17 @@ def _same(a, b, shape, what):
 
 def check_case(row, case, seed, fd=True):
     rng = np.random.default_rng(seed)
-    raw = [(a, values(rng, a.shape, a.domain) if isinstance(a, X) else a.value)
-           for a in case.args]
+    raw = [(a, draw(rng, a)) for a in case.args]
     targs, _ = _build(torch, raw)
     touts = _outputs(row.th(*targs, **case.kw))
     live = [i for i, t in enumerate(touts) if isinstance(t, torch.Tensor) and t.requires_grad]
-    xshapes = [np.shape(v) for s, v in raw if isinstance(s, X)]
+    xspecs = [s for s, v in raw if isinstance(s, (X, Z))]
+    xshapes = [np.shape(v) for s, v in raw if isinstance(s, (X, Z))]
     if not live or not xshapes:
         return
     w = np.random.default_rng(seed + 1)
-    seeds = [w.standard_normal(tuple(touts[i].shape)) for i in live]
-    vs = [w.standard_normal(s) for s in xshapes]
+    seeds = [_draw_like(w, touts[i], tuple(touts[i].shape)) for i in live]
+    vs = [_draw_like(w, sp, s) for sp, s in zip(xspecs, xshapes)]
     tg1, th, tj = _second_order(torch, row.th, raw, case.kw, seeds, vs, live)
     gg1, gh, gj = _second_order(gv, row.gv, raw, case.kw, seeds, vs, live)
     for k, shape in enumerate(xshapes):
@@ -129,12 +147,12 @@ def check_case(row, case, seed, fd=True):
               f"{row.name}: d<grad, v>/d seed {k}")
     if not fd or gh is None:
         return
-    us = [w.standard_normal(s) for s in xshapes]
+    us = [_draw_like(w, sp, s) for sp, s in zip(xspecs, xshapes)]
     f = []
     for sign in (1.0, -1.0):
         moved, k = [], 0
         for spec, val in raw:
-            if isinstance(spec, X):
+            if isinstance(spec, (X, Z)):
                 moved.append((spec, val + sign * FD_EPS * us[k]))
                 k += 1
             else:
@@ -143,7 +161,7 @@ def check_case(row, case, seed, fd=True):
     if not np.isfinite(f).all():
         return
     numeric = (f[0] - f[1]) / (2 * FD_EPS)
-    analytic = sum(float(np.sum(h * u)) for h, u in zip(gh, us) if h is not None)
+    analytic = sum(_vdot(h, u) for h, u in zip(gh, us) if h is not None)
     assert abs(numeric - analytic) <= 1e-5 * (1 + abs(numeric) + abs(analytic)), (
         f"{row.name}: finite difference of the first gradient {numeric!r} != "
         f"Hessian-vector product {analytic!r}")

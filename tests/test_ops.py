@@ -16,7 +16,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from op_table import T, X, values
+from op_table import T, X, Z, draw, input_dtype
 
 import gradviz as gv
 from gradviz.engine.custom import Function as CustomFunction
@@ -76,11 +76,17 @@ def _tname(t):
     return str(t.dtype).replace("torch.", "")
 
 
+def _seed(rng, t):
+    """A backward seed for torch output ``t`` (complex for a complex output)."""
+    s = rng.standard_normal(t.shape)
+    return np.asarray(s + 1j * rng.standard_normal(t.shape)) if t.is_complex() else s
+
+
 def _build(raw, dt, grad):
     gargs, targs, pairs = [], [], []
     for spec, val in raw:
-        if isinstance(spec, X):
-            arr = val.astype(dt)
+        if isinstance(spec, (X, Z)):
+            arr = val.astype(input_dtype(spec, dt))
             g = gv.from_numpy(arr.copy())
             t = torch.from_numpy(arr.copy())
             if grad:
@@ -99,6 +105,8 @@ def _build(raw, dt, grad):
 def _close(a, b, tol, what):
     a, b = np.asarray(a), np.asarray(b)
     assert a.shape == b.shape, f"{what}: shape {a.shape} != torch {b.shape}"
+    if a.dtype.kind == "c" or b.dtype.kind == "c":   # compare (real, imag) pairs
+        a, b = (np.stack([np.real(v), np.imag(v)], -1) for v in (a, b))
     if a.dtype.kind in "biu" or b.dtype.kind in "biu":
         assert np.array_equal(a, b), f"{what}: {a} != torch {b}"
         return
@@ -119,8 +127,7 @@ def _check_forward(row, gouts, touts, dt):
 
 def _check_case(row, case, seed):
     rng = np.random.default_rng(seed)
-    raw = [(a, values(rng, a.shape, a.domain) if isinstance(a, X) else a.value)
-           for a in case.args]
+    raw = [(a, draw(rng, a)) for a in case.args]
     for dt in row.dtypes:
         gargs, targs, pairs = _build(raw, dt, row.grad)
         traced = dt == "float64"
@@ -138,7 +145,7 @@ def _check_case(row, case, seed):
         if not row.grad:
             continue
         wrng = np.random.default_rng(seed + 1)
-        seeds = [wrng.standard_normal(t.shape) for t in touts]
+        seeds = [_seed(wrng, t) for t in touts]
         live = [i for i, t in enumerate(touts) if t.requires_grad]
         if not live:
             continue
@@ -161,25 +168,31 @@ def _check_case(row, case, seed):
 
 def _finite_difference(row, case, raw, pairs, seeds, live, rng):
     """<grad, v> from backward against (f(x + eps v) - f(x - eps v)) / 2 eps, per input."""
-    xs = [i for i, (spec, _) in enumerate(raw) if isinstance(spec, X)]
+    xs = [i for i, (spec, _) in enumerate(raw) if isinstance(spec, (X, Z))]
     for k, pos in enumerate(xs):
         v = rng.standard_normal(raw[pos][1].shape)
+        if isinstance(raw[pos][0], Z):   # a direction in the real and imaginary parts
+            v = v + 1j * rng.standard_normal(v.shape)
         grad = pairs[k][0].grad
-        analytic = float(np.sum(grad.numpy() * v)) if grad is not None else 0.0
+        # torch's complex gradient is dL/dRe + i dL/dIm: <grad, v> = Re(sum(conj(grad) v))
+        analytic = float(np.real(np.sum(np.conj(grad.numpy()) * v))) if grad is not None \
+            else 0.0
         f = []
         for sign in (1.0, -1.0):
             args = []
             for i, (spec, val) in enumerate(raw):
-                if isinstance(spec, X):
+                if isinstance(spec, (X, Z)):
                     arr = val + sign * FD_EPS * v if i == pos else val
-                    args.append(gv.from_numpy(np.array(arr, dtype=np.float64)))
+                    args.append(gv.from_numpy(np.array(arr, dtype=np.result_type(
+                        arr, np.float64))))
                 elif isinstance(spec, T):
                     args.append(gv.from_numpy(np.array(val)))
                 else:
                     args.append(val)
             with gv.no_grad():
                 outs = _outputs(row.gv(*args, **case.kw))
-            f.append(sum(float(np.sum(outs[i].numpy() * s)) for i, s in zip(live, seeds)))
+            f.append(sum(float(np.real(np.sum(outs[i].numpy() * np.conj(s))))
+                         for i, s in zip(live, seeds)))
         if not np.isfinite(f).all():   # no difference quotient of a NaN value (a mean over
             continue                   # nothing): its gradient was compared with torch's
         numeric = (f[0] - f[1]) / (2 * FD_EPS)

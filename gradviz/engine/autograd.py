@@ -318,6 +318,8 @@ def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed
             if gi.shape != data.shape:
                 _raise_shape(fn, gi, data)
             if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+                if gi.dtype.kind == "c" and data.dtype.kind != "c":
+                    gi = gi.real   # a real input of a complex result: Re(grad), as torch
                 gi = gi.astype(data.dtype)
             child = a.grad_fn
             if child is not None:
@@ -450,6 +452,8 @@ def _call_backward(fn, g, create_graph):
         if gi.shape != a._data.shape:
             _raise_shape(fn, gi, a._data)
         if not create_graph and gi.dtype is not a._data.dtype and gi.dtype != a._data.dtype:
+            if gi.dtype.kind == "c" and a._data.dtype.kind != "c":
+                gi = gi.real   # a real input of a complex result: Re(grad), as torch
             gi = gi.astype(a._data.dtype)
         out.append(gi)
     return tuple(out)

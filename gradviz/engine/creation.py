@@ -64,6 +64,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     else:
         arr = np.array(data)
     if arr.dtype != target.np:
+        if arr.dtype.kind == "c" and target.np.kind != "c":   # as torch: never drop imag
+            raise TypeError(f"cannot make a {target.name} tensor of complex data")
         arr = arr.astype(target.np)
     return _finish(arr, device, requires_grad)
 

@@ -7,18 +7,25 @@ from ..errors import GradvizError
 class dtype:
     """A tensor element type (``gv.float32`` ...); compares equal only to itself."""
 
-    __slots__ = ("name", "np", "is_floating_point", "itemsize", "_rank", "_kind")
+    __slots__ = ("name", "np", "is_floating_point", "is_complex", "itemsize", "_rank", "_kind")
 
     def __init__(self, name, np_dtype, kind, rank):
         self.name = name
         self.np = np.dtype(np_dtype)
         self.is_floating_point = kind == 2
+        self.is_complex = kind == 3
         self.itemsize = self.np.itemsize
-        self._kind = kind  # 0 bool, 1 integer, 2 floating
+        self._kind = kind  # 0 bool, 1 integer, 2 floating, 3 complex
         self._rank = rank
 
     def __repr__(self):
         return f"gradviz.{self.name}"
+
+    @property
+    def kind(self):
+        """NumPy's kind letter ("b", "i", "u", "f", "c"), so backward formulas written for
+        arrays read a graph Tensor's dtype the same way (double backward)."""
+        return self.np.kind
 
     def __reduce__(self):  # dtypes are singletons
         return (from_name, (self.name,))
@@ -33,6 +40,8 @@ int64 = dtype("int64", np.int64, 1, 4)
 float16 = dtype("float16", np.float16, 2, 1)
 float32 = dtype("float32", np.float32, 2, 2)
 float64 = dtype("float64", np.float64, 2, 3)
+complex64 = dtype("complex64", np.complex64, 3, 2)     # ranks pair with float32 / float64
+complex128 = dtype("complex128", np.complex128, 3, 3)
 
 
 class _NamedOnlyDtype(dtype):
@@ -44,7 +53,13 @@ class _NamedOnlyDtype(dtype):
 
     def __init__(self, name, itemsize, rank):  # no base __init__: it would set .np
         self.name, self.is_floating_point, self.itemsize = name, True, itemsize
+        self.is_complex = False
         self._kind, self._rank = 2, rank
+
+    @property
+    def kind(self):
+        """Floating ("f"), as NumPy would call it."""
+        return "f"
 
     @property
     def np(self):
@@ -55,11 +70,13 @@ class _NamedOnlyDtype(dtype):
 
 bfloat16 = _NamedOnlyDtype("bfloat16", 2, 1)
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64,
+       complex128)
 _BY_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int32,
-                 "half": float16, "bool_": bool_, "bfloat16": bfloat16})
+                 "half": float16, "bool_": bool_, "bfloat16": bfloat16,
+                 "cfloat": complex64, "cdouble": complex128})
 
 _default_float = float32
 
@@ -81,6 +98,27 @@ def from_numpy(np_dtype):
     except KeyError:
         raise GradvizError(f"unsupported dtype {np_dtype}; use one of "
                            + ", ".join(d.name for d in ALL)) from None
+
+
+def to_complex(d):
+    """The complex dtype whose parts are ``d`` (float64 -> complex128; other reals and
+    complex64 -> complex64, as gradviz has no complex32)."""
+    if d._kind == 3:
+        return d
+    return complex128 if d is float64 else complex64
+
+
+def to_real(d):
+    """The real dtype of a complex dtype's parts (complex128 -> float64); others unchanged."""
+    if d._kind != 3:
+        return d
+    return float64 if d is complex128 else float32
+
+
+def default_complex():
+    """The dtype of complex numbers made from Python data: complex64 under the default float32,
+    complex128 under float64 (torch's rule)."""
+    return to_complex(_default_float)
 
 
 def get_default_dtype():
@@ -135,6 +173,8 @@ def infer_dtype(data):
         return int64
     if isinstance(data, float):
         return _default_float
+    if isinstance(data, complex):
+        return default_complex()
     if isinstance(data, (list, tuple)):
         out = None
         for item in data:
@@ -147,8 +187,8 @@ def infer_dtype(data):
     if own is not None:
         return from_numpy(own)
     kind = np.asarray(data).dtype.kind   # other iterables (range ...): as NumPy reads them
-    if kind in "fiub":
-        return {"f": _default_float, "b": bool_}.get(kind, int64)
+    if kind in "fiubc":
+        return {"f": _default_float, "b": bool_, "c": default_complex()}.get(kind, int64)
     raise GradvizError(f"cannot make a tensor from data of type {type(data).__name__}")
 
 
@@ -161,8 +201,11 @@ def _check_dtype(fname, argname, d):
 def _promote(a, b):
     if a is b:
         return a
-    if a._kind != b._kind:   # bool < integer < floating: the higher kind wins
-        return a if a._kind > b._kind else b
+    if a._kind != b._kind:   # bool < integer < floating < complex: the higher kind wins
+        hi, lo = (a, b) if a._kind > b._kind else (b, a)
+        if hi._kind == 3 and lo._kind == 2 and lo._rank > hi._rank:
+            return complex128   # float64 with complex64: torch keeps float64's precision
+        return hi
     if a is uint8 or b is uint8:   # uint8 with a signed type: int16 when that is int8
         other = b if a is uint8 else a
         return int16 if other is int8 else other
@@ -177,10 +220,11 @@ def promote_types(type1, type2):
 
 
 def can_cast(from_, to):
-    """torch.can_cast: False only for floating → integer/bool and integer → bool casts."""
+    """torch.can_cast: False only for a cast to a lower kind (complex → real, floating →
+    integer/bool, integer → bool)."""
     _check_dtype("can_cast", "from_", from_)
     _check_dtype("can_cast", "to", to)
-    return not ((from_._kind == 2 and to._kind < 2) or (from_._kind == 1 and to._kind == 0))
+    return from_._kind <= to._kind
 
 
 def _combine(higher, lower):
@@ -188,7 +232,11 @@ def _combine(higher, lower):
     (an int tensor with a 0-d float64 tensor gives float64)."""
     if higher is None:
         return lower
-    if lower is None or higher._kind == 2:
+    if lower is None or higher._kind == 3:
+        return higher
+    if lower._kind == 3:   # a complex number with a real tensor: the tensor's precision
+        return to_complex(higher) if higher._kind == 2 else lower
+    if higher._kind == 2:
         return higher
     if higher is bool_ or lower._kind == 2:
         return _promote(higher, lower)
@@ -210,6 +258,8 @@ def result_type(*operands):
             d, cat = int64, 0
         elif isinstance(op, (float, np.floating)):
             d, cat = _default_float, 0
+        elif isinstance(op, (complex, np.complexfloating)):
+            d, cat = default_complex(), 0
         else:  # a CuPy array
             d = from_numpy(op.dtype)
             cat = 2 if getattr(op, "ndim", 0) else 1
@@ -223,7 +273,7 @@ def tensor_result_type(tensor, other):
     ops = []
     for op in (tensor, other):
         arr = getattr(op, "_data", None)
-        if arr is None and not isinstance(op, (bool, int, float, np.generic)):
+        if arr is None and not isinstance(op, (bool, int, float, complex, np.generic)):
             raise TypeError("result_type(): arguments must be Tensors or Numbers, "
                             f"not {type(op).__name__}")
         ops.append(op if arr is None else arr)
@@ -234,7 +284,7 @@ class finfo:
     """torch.finfo: machine limits of a floating dtype (the default dtype without one)."""
 
     def __init__(self, type=None):  # noqa: A002 - torch's name
-        d = _default_float if type is None else to_dtype(type)
+        d = _default_float if type is None else to_real(to_dtype(type))
         if not d.is_floating_point:
             raise TypeError("gradviz.finfo() requires a floating point input type. "
                             "Use gradviz.iinfo to handle 'gradviz.finfo'")

@@ -21,6 +21,7 @@ class Function:
 
     rule = ""               # backward formula, e.g. "dx = dy * y"
     differentiable = True   # False for ops whose output never needs grad (argmax, eq...)
+    complex_ok = False      # True for ops right for complex inputs (ops/complex.py sets it)
     # per-node state, read from the class until an instance sets its own (saves a
     # store per op in apply)
     saved = ()
@@ -115,6 +116,8 @@ class Function:
                     requires = True
                 if type(d) is not ndarray:
                     xp = _check_device(args)
+                if d.dtype.kind == "c" and not cls.complex_ok:
+                    _refuse_complex(cls)
             else:
                 arrays.append(a)
         ctx = _new(cls)
@@ -152,6 +155,12 @@ class Function:
         return t
 
 
+def _refuse_complex(cls):
+    raise GradvizError(f"{cls.__name__} does not support complex tensors (gradviz supports "
+                       "complex only in the ops listed in gradviz/engine/ops/complex.py); "
+                       "apply it to .real, .imag or .abs() instead")
+
+
 class NodeName(str):
     """A node's name: a string (gradviz's ``grad_fn.name``) that may also be called
     (torch's ``grad_fn.name()``)."""
@@ -168,8 +177,9 @@ def apply_binary(cls, a, b):
     """
     x = a._data
     y = b._data
-    if type(x) is not ndarray or type(y) is not ndarray:
-        return cls.apply(a, b)
+    if type(x) is not ndarray or type(y) is not ndarray or \
+            not cls.complex_ok and x.dtype.kind == "c":   # (same dtypes: x tells)
+        return cls.apply(a, b)   # apply refuses complex for an op that does not take it
     ctx = _new(cls)
     try:
         out = ctx.forward(x, y)
@@ -224,7 +234,7 @@ def apply_unary(cls, a):
     """``cls.apply(a)`` for one Tensor and no attributes: the activations' fast path (same
     result); non-NumPy arrays and NumPy scalar results go through ``cls.apply``."""
     x = a._data
-    if type(x) is not ndarray:
+    if type(x) is not ndarray or not cls.complex_ok and x.dtype.kind == "c":
         return cls.apply(a)
     ctx = _new(cls)
     out = ctx.forward(x)

@@ -8,6 +8,7 @@ from . import tensor_extra  # sets its methods on Tensor, as the two above do
 from . import tensor_index_more  # scatter_reduce, index_copy, index_put, masked_scatter
 from . import tensor_linalg  # inverse, det ... matrix_exp (thin calls of gv.linalg)
 from . import tensor_funcs  # meshgrid, hstack, searchsorted, cdist, tensordot ...
+from . import tensor_complex  # real, imag, conj, angle (before the aliases' real-only conj)
 from . import tensor_aliases  # byte, aminmax, asinh ..., and the other in-place forms
 from . import tensor_specials  # erfc, polygamma, gcd, *_scatter, cov, trapezoid, windows ...
 from . import numpy_names  # axis=/keepdims= as torch takes them
@@ -61,6 +62,8 @@ __all__ = _NAMES + tensor_funcs.NAMES + ["where", "cat", "concat", "stack", "num
                                          "is_tensor", "multiply", "subtract", "divide",
                                          "negative", "einsum"]
 __all__ += list(tensor_specials.FUNCTIONS)
+globals().update(tensor_complex.FUNCTIONS)
+__all__ += list(tensor_complex.FUNCTIONS)
 multiply, subtract, divide, negative = mul, sub, div, neg  # noqa: F821
 
 

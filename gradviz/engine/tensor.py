@@ -338,8 +338,9 @@ class Tensor:
         if self.grad_fn is not None and not requires_grad:
             raise BackwardError("you can only change requires_grad flags of leaf variables. "
                                 "Use detach() to get a tensor that does not require grad.")
-        if requires_grad and self._data.dtype.kind != "f":
-            raise BackwardError("only Tensors of floating point dtype can require gradients, "
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise BackwardError("only Tensors of floating point and complex dtype can require "
+                                "gradients, "
                                 f"not {self.dtype}")
         self._requires_grad = bool(requires_grad)
         return self
@@ -363,6 +364,9 @@ class Tensor:
         if gradient is None:
             if self._data.size != 1:
                 raise BackwardError("grad can be implicitly created only for scalar outputs")
+            if self._data.dtype.kind == "c":
+                raise BackwardError("grad can be implicitly created only for real scalar "
+                                    "outputs")
             gradient = self._ones()
             if not (create_graph or inputs is not None or self.grad_fn is None
                     or HOOKS.anomaly):

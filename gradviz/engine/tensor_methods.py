@@ -46,7 +46,11 @@ def _coerce(a, b):
             return (a, s) if ta else (s, b)
     elif isinstance(s, numbers.Real):
         s = float(s)
-        if kind == "f":
+        if kind in "fc":
+            return (a, s) if ta else (s, b)
+    elif isinstance(s, numbers.Complex):
+        s = complex(s)
+        if kind == "c":
             return (a, s) if ta else (s, b)
     else:
         raise GradvizError(f"unsupported operand {s!r}")
@@ -145,7 +149,7 @@ def div(self, other, rounding_mode=None):
 
 
 def _is_float(x):
-    return isinstance(x, float) or isinstance(x, Tensor) and x._data.dtype.kind == "f"
+    return isinstance(x, (float, complex)) or isinstance(x, Tensor) and x._data.dtype.kind in "fc"
 
 
 def _values(x):
@@ -273,7 +277,7 @@ def bmm(self, other):
 
 def _unary(cls):
     def method(self):
-        x = self if self._data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+        x = self if self._data.dtype.kind in "fc" else self.to(dtypes.get_default_dtype())
         return cls.apply(x)
     method.__name__ = cls.__name__.lower()
     method.__doc__ = f"Elementwise {cls.__name__.lower()} ({cls.rule})."
@@ -283,7 +287,7 @@ def _unary(cls):
 def _scalar_or_tensor(x, like):
     """A reflected operator's left operand: Python numbers stay scalars (torch's promotion
     ranks them below any tensor), anything else becomes a tensor."""
-    if isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, complex):
+    if isinstance(x, (numbers.Number, np.generic)):
         return x
     return _as_tensor(x, like)
 

@@ -58,7 +58,7 @@ def sum(self, dim=None, keepdim=False, dtype=None):
 def mean(self, dim=None, keepdim=False, dtype=None):
     """Mean over ``dim``."""
     x = self if dtype is None else self.to(dtype)
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in "fc":
         raise GradvizError(f"mean(): could not infer output dtype. Input dtype must be either "
                            f"a floating point or complex dtype. Got: {x.dtype.name}")
     return O.Mean.apply(x, dim=dim, keepdim=keepdim)

@@ -199,6 +199,9 @@ def _order(self, dim, descending):
     d = norm_dims(dim, self.ndim)
     x = self._data
     xp = xp_of(x)
+    if x.dtype.kind == "c":   # NumPy would order complex values lexicographically
+        raise GradvizError("sort, argsort and topk do not support complex tensors (complex "
+                           "numbers have no order); sort .abs() or .real instead")
     if not d:
         return x, 0, xp.zeros(x.shape, dtype="int64")
     d = d[0]

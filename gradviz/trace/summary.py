@@ -26,7 +26,9 @@ def jfloat(x):
 
 
 def jvalues(a):
-    """Nested lists of JSON-safe numbers for a small array."""
+    """Nested lists of JSON-safe numbers for a small array (complex: [real, imag] pairs)."""
+    if a.dtype.kind == "c":   # JSON has no complex numbers
+        return jvalues(np.stack([a.real, a.imag], -1))
     if a.dtype.kind == "b":
         return a.tolist()
     if a.dtype.kind in "iu":
@@ -40,8 +42,21 @@ def jvalues(a):
     return np.array(flat, dtype=object).reshape(a.shape).tolist()
 
 
+def _complex_note(summarise, a):
+    """A summary of |a| for a complex array, marked ``"of": "abs"`` (the magnitudes are
+    what a histogram or a min/max can order)."""
+    from ..engine.backend import xp_of
+    out = summarise(xp_of(a).abs(a))
+    out = dict(out) if isinstance(out, dict) else out
+    out["of"] = "abs"
+    return out
+
+
 def stats(a):
-    """``{min, max, mean, std, norm, nan, inf, zeros}`` over the whole array."""
+    """``{min, max, mean, std, norm, nan, inf, zeros}`` over the whole array (over |a|, with
+    ``"of": "abs"``, for a complex array)."""
+    if a.dtype.kind == "c":
+        return _complex_note(stats, a)
     if hasattr(a, "__cuda_array_interface__"):
         return device_summary(a)[0]
     n = int(a.size)
@@ -230,7 +245,14 @@ def thumb8(block):
 
 
 def preview(a):
-    """Full values for small arrays, else a histogram (and a thumbnail for 2-D+)."""
+    """Full values for small arrays, else a histogram (and a thumbnail for 2-D+); a complex
+    array's preview is of |a| (``"of": "abs"``), small ones add ``"complex"`` [re, im]
+    pairs."""
+    if a.dtype.kind == "c":
+        out = _complex_note(preview, a)
+        if a.size <= PREVIEW_MAX:
+            out["complex"] = jvalues(to_host(a))
+        return out
     if hasattr(a, "__cuda_array_interface__"):
         return device_summary(a)[1]
     if a.size <= PREVIEW_MAX:

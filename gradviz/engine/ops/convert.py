@@ -1,5 +1,5 @@
 """Copies and conversions: dtype casts, device moves, clones, contiguous copies."""
-from ...errors import ShapeError
+from ...errors import GradvizError, ShapeError
 from ..backend import device_of, move, on_graph
 from ..function import Function
 
@@ -41,10 +41,16 @@ class Cast(Function):
 
     def forward(ctx, x, dtype=None):
         ctx.src = x.dtype
+        if x.dtype.kind == "c" and getattr(dtype, "kind", "c") != "c":
+            # torch warns and drops the imaginary part; gradviz never drops it silently
+            raise GradvizError(f"cannot cast a complex tensor to {dtype}: it would drop the "
+                               "imaginary part; take .real (or .abs()) first")
         return x.astype(dtype)
 
     def backward(ctx, g):
         xp = ctx.xp
+        if g.dtype.kind == "c" and ctx.src.kind != "c":
+            g = g.real   # a real input's share of a complex gradient
         return xp.astype(g, ctx.src) if on_graph(xp) else g.astype(ctx.src)  # no cupy.astype
 
 

@@ -5,7 +5,7 @@ from ...errors import BackwardError, GradvizError
 from ..backend import on_graph
 from ..function import Function
 from .fused import kernel
-from .util import shape_of, unbroadcast
+from .util import cj, shape_of, unbroadcast
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt",
            "Rsqrt", "Sin", "Cos", "Tanh", "Sigmoid", "Relu", "Clamp", "Maximum", "Minimum",
@@ -57,8 +57,8 @@ class Mul(Function):
     def backward(ctx, g):
         x, y = ctx.saved
         nx, ny = ctx.needs_input_grad
-        return (unbroadcast(ctx.xp, g * y, shape_of(x)) if nx else None,
-                unbroadcast(ctx.xp, g * x, shape_of(y)) if ny else None)
+        return (unbroadcast(ctx.xp, g * cj(y), shape_of(x)) if nx else None,
+                unbroadcast(ctx.xp, g * cj(x), shape_of(y)) if ny else None)
 
 
 class Div(Function):
@@ -71,14 +71,18 @@ class Div(Function):
     def backward(ctx, g):
         x, y = ctx.saved
         nx, ny = ctx.needs_input_grad
-        return (unbroadcast(ctx.xp, g / y, shape_of(x)) if nx else None,
-                unbroadcast(ctx.xp, -g * x / (y * y), shape_of(y)) if ny else None)
+        return (unbroadcast(ctx.xp, g / cj(y), shape_of(x)) if nx else None,
+                unbroadcast(ctx.xp, -g * cj(x / (y * y)), shape_of(y)) if ny else None)
 
 
 class Pow(Function):
     rule = "dx = dy * p * x^(p-1) ; dp = dy * x^p * log(x)"
 
     def forward(ctx, x, p):
+        if (_is_complex(x) or _is_complex(p)) and not (
+                hasattr(x, "shape") and isinstance(p, (int, float))):
+            raise GradvizError("pow: complex tensors are supported only with a real Python "
+                               "number as the exponent (z ** 2.0)")
         if not hasattr(x, "shape"):     # torch numbers pow's overloads: Tensor ** Scalar is 0
             ctx.torch_name = "PowBackward2"            # Scalar ** Tensor
         elif hasattr(p, "shape"):
@@ -98,7 +102,7 @@ class Pow(Function):
         nx, npow = ctx.needs_input_grad
         dx = None
         if nx:
-            dx = g * p * x ** (p - 1)
+            dx = g * cj(p * x ** (p - 1))
             if not isinstance(p, (int, float)) or p == 0:
                 dx = xp.where(p == 0, 0, dx)  # d(x^0)/dx = 0, also at x = 0 (not 0 * inf)
             dx = unbroadcast(xp, dx, shape_of(x))
@@ -108,6 +112,10 @@ class Pow(Function):
             dp = xp.where((x == 0) & (p >= 0), 0, g * out * xp.log(x))
             dp = unbroadcast(xp, dp, shape_of(p))
         return dx, dp
+
+
+def _is_complex(a):
+    return isinstance(a, complex) or getattr(getattr(a, "dtype", None), "kind", "") == "c"
 
 
 def _int_pow(xp, x, p):
@@ -138,7 +146,11 @@ class Abs(Function):
         return ctx.xp.abs(x)
 
     def backward(ctx, g):
-        return g * ctx.xp.sign(ctx.saved[0])
+        x, xp = ctx.saved[0], ctx.xp
+        if x.dtype.kind == "c":   # x / |x|, 0 at 0
+            mag = xp.abs(x)
+            return g * xp.where(mag == 0, 0, x / xp.where(mag == 0, 1, mag))
+        return g * xp.sign(x)
 
 
 class Exp(Function):
@@ -150,7 +162,7 @@ class Exp(Function):
         return y
 
     def backward(ctx, g):
-        return g * ctx.saved[0]
+        return g * cj(ctx.saved[0])
 
 
 class Log(Function):
@@ -161,7 +173,7 @@ class Log(Function):
         return ctx.xp.log(x)
 
     def backward(ctx, g):
-        return g / ctx.saved[0]
+        return g / cj(ctx.saved[0])
 
 
 class Log1p(Function):

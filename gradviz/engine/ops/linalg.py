@@ -1,6 +1,6 @@
 """Matrix products: matmul and einsum."""
 from ..function import Function
-from .util import unbroadcast
+from .util import cj, unbroadcast
 
 __all__ = ["Matmul", "Einsum", "parse_einsum"]
 
@@ -30,10 +30,10 @@ class Matmul(Function):
             g2 = xp.expand_dims(g2, -2)
         dx = dy = None
         if nx:
-            dx = unbroadcast(xp, xp.matmul(g2, xp.swapaxes(y2, -1, -2)), x2.shape)
+            dx = unbroadcast(xp, xp.matmul(g2, cj(xp.swapaxes(y2, -1, -2))), x2.shape)
             dx = xp.reshape(dx, x.shape)
         if ny:
-            dy = unbroadcast(xp, xp.matmul(xp.swapaxes(x2, -1, -2), g2), y2.shape)
+            dy = unbroadcast(xp, xp.matmul(cj(xp.swapaxes(x2, -1, -2)), g2), y2.shape)
             dy = xp.reshape(dy, y.shape)
         return dx, dy
 

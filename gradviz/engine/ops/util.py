@@ -69,3 +69,11 @@ def keep(xp, g, shape, axes, keepdim):
     if not keepdim and axes and len(shape):
         g = xp.reshape(g, tuple(1 if i in axes else s for i, s in enumerate(shape)))
     return g
+
+
+def cj(a):
+    """conj(a) for a complex array or number; anything real is returned as it is (no copy)."""
+    dt = getattr(a, "dtype", None)
+    if dt is not None:
+        return a.conj() if dt.kind == "c" else a
+    return a.conjugate() if isinstance(a, complex) else a
