@@ -39,6 +39,7 @@ from .runtime import (are_deterministic_algorithms_enabled, get_default_device, 
                       set_num_interop_threads, set_num_threads, set_warn_always, typename,
                       use_deterministic_algorithms)
 from . import autograd, backends, cuda, jit, random, trace  # noqa: E402
+from .fft import istft, stft  # noqa: E402  (binds gv.fft too, as torch.fft)
 from .backends import (compile, get_float32_matmul_precision,  # noqa: A004
                        set_float32_matmul_precision)
 

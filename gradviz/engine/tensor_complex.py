@@ -93,11 +93,24 @@ def _tensor(name, x):
     return x
 
 
+def stft(self, *args, **kwargs):
+    """``gv.stft(self, ...)`` (torch.Tensor.stft)."""
+    from ..fft import stft as _stft   # gradviz.fft imports the engine
+    return _stft(self, *args, **kwargs)
+
+
+def istft(self, *args, **kwargs):
+    """``gv.istft(self, ...)`` (torch.Tensor.istft)."""
+    from ..fft import istft as _istft
+    return _istft(self, *args, **kwargs)
+
+
 def register():
     """Set the complex methods and properties on Tensor (before the real-only fallbacks)."""
     for name, fn in (("is_complex", is_complex), ("conj", conj),
                      ("conj_physical", conj_physical), ("resolve_conj", resolve_conj),
-                     ("is_conj", is_conj), ("angle", angle)):
+                     ("is_conj", is_conj), ("angle", angle), ("stft", stft),
+                     ("istft", istft)):
         setattr(Tensor, name, fn)
     Tensor.real = property(_real, doc=_real.__doc__)
     Tensor.imag = property(_imag, doc=_imag.__doc__)

@@ -12,4 +12,5 @@ from .shape import *  # noqa: F401,F403
 from .convert import *  # noqa: F401,F403
 from .math_more import *  # noqa: F401,F403
 from .special_fns import *  # noqa: F401,F403
+from .fft import *  # noqa: F401,F403
 from .complex import *  # noqa: F401,F403  (last: it marks the ops above)
