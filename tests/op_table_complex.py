@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 from op_table import SHAPES, C, Case, OpRow, T, X, Z, binary, fixed, reduce_dim
+from op_table_reduce import var_cases
 
 import gradviz as gv
 from gradviz.engine import ops as O
@@ -31,6 +32,11 @@ def _z(domain="real", **kw):
 
 def _zdim():
     return reduce_dim().map(lambda c: Case([Z(c.args[0].shape)], c.kw))
+
+
+def _zvar():
+    """var/std cases (every reduced dim has >= 2 elements) on a complex input."""
+    return var_cases().map(lambda c: Case([Z(c.args[0].shape)], c.kw))
 
 
 def _m(name, *args):
@@ -76,6 +82,21 @@ ROWS = [
     OpRow("c_exp", (O.Exp,), _m("exp"), _m("exp"), _z()),
     OpRow("c_log", (O.Log,), _m("log"), _m("log"), _z("nonzero")),
     OpRow("c_abs", (O.Abs,), _m("abs"), _m("abs"), _z("nonzero")),
+    OpRow("c_sin", (O.Sin,), _m("sin"), _m("sin"), _z()),
+    OpRow("c_cos", (O.Cos,), _m("cos"), _m("cos"), _z()),
+    OpRow("c_tan", (O.Tan,), _m("tan"), _m("tan"), _z("unit")),      # poles at +-pi/2
+    OpRow("c_tanh", (O.Tanh,), _m("tanh"), _m("tanh"), _z("unit")),  # poles at +-i pi/2
+    OpRow("c_sinh", (O.Sinh,), _m("sinh"), _m("sinh"), _z()),
+    OpRow("c_cosh", (O.Cosh,), _m("cosh"), _m("cosh"), _z()),
+    OpRow("c_sqrt", (O.Sqrt,), _m("sqrt"), _m("sqrt"), _z("nonzero")),   # off the branch cut
+    OpRow("c_rsqrt", (O.Rsqrt,), _m("rsqrt"), _m("rsqrt"), _z("nonzero")),
+    OpRow("c_sigmoid", (O.Sigmoid,), _m("sigmoid"), _m("sigmoid"), _z()),
+    OpRow("c_reciprocal", (O.Reciprocal,), _m("reciprocal"), _m("reciprocal"), _z("nonzero")),
+    OpRow("c_square", (O.Pow,), _m("square"), _m("square"), _z()),
+    OpRow("c_log2_log10", (O.Log2, O.Log10), lambda z: (z.log2(), z.log10()),
+          lambda z: (z.log2(), z.log10()), _z("nonzero")),
+    OpRow("c_var", (O.Var,), _m("var"), _m("var"), _zvar()),
+    OpRow("c_std", (O.Std,), _m("std"), _m("std"), _zvar()),
     OpRow("c_angle", (O.Angle,), _m("angle"), _m("angle"), _z("nonzero")),
     OpRow("angle_real", (O.Angle,), gv.angle, torch.angle,
           SHAPES.map(lambda s: Case([X(s, "nonzero")]))),

@@ -71,7 +71,7 @@ def _correction(unbiased, correction):
 
 
 def _floating(self):
-    if self._data.dtype.kind != "f":
+    if self._data.dtype.kind not in "fc":
         raise GradvizError("std and var only support floating point and complex dtypes")
     return self
 

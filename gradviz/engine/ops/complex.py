@@ -154,10 +154,12 @@ class ViewAsComplex(Function):
 def _allow_complex():
     """Mark the ops whose forward and backward are right for complex inputs (the rest raise
     a GradvizError naming the op when given one)."""
-    from . import convert, elementwise as E, index, linalg, reduce, shape
+    from . import convert, elementwise as E, index, linalg, math_fns as M, reduce, shape
     ok = (Real, Imag, Conj, Angle, ViewAsReal, E.Add, E.Sub, E.Mul, E.Div, E.Neg, E.Pow,
-          E.Exp, E.Log, E.Abs, E.Where, reduce.Sum, reduce.Mean, linalg.Matmul,
-          shape.Reshape, shape.Transpose, shape.Permute, shape.Expand, shape.Cat, shape.Stack,
+          E.Exp, E.Log, E.Abs, E.Where, E.Sin, E.Cos, E.Tanh, E.Sqrt, E.Rsqrt, E.Sigmoid,
+          E.Reciprocal, M.Tan, M.Sinh, M.Cosh, M.Log2, M.Log10, reduce.Sum, reduce.Mean,
+          reduce.Var, reduce.Std, linalg.Matmul, shape.Reshape, shape.Transpose, shape.Permute,
+          shape.Expand, shape.Cat, shape.Stack,
           index.Getitem, index.IndexAdd, convert.Cast, convert.Clone, convert.Contiguous,
           convert.ToDevice)   # Reshape's subclasses (View, Flatten, Squeeze ...) inherit it
     for cls in ok:

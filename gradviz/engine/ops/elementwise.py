@@ -197,7 +197,7 @@ class Sqrt(Function):
         return y
 
     def backward(ctx, g):
-        return g / (ctx.saved[0] * 2)
+        return g / cj(ctx.saved[0] * 2)
 
 
 class Rsqrt(Function):
@@ -212,7 +212,7 @@ class Rsqrt(Function):
         x, y = ctx.saved
         if on_graph(ctx.xp):   # create_graph: y from x (a 0-d y is a NumPy scalar, not the
             y = 1 / ctx.xp.sqrt(x)   # output's array, so it would be a constant)
-        return g * y * y * y * -0.5
+        return g * cj(y * y * y) * -0.5
 
 
 class Sin(Function):
@@ -223,7 +223,7 @@ class Sin(Function):
         return ctx.xp.sin(x)
 
     def backward(ctx, g):
-        return g * ctx.xp.cos(ctx.saved[0])
+        return g * cj(ctx.xp.cos(ctx.saved[0]))
 
 
 class Cos(Function):
@@ -234,7 +234,7 @@ class Cos(Function):
         return ctx.xp.cos(x)
 
     def backward(ctx, g):
-        return -g * ctx.xp.sin(ctx.saved[0])
+        return -g * cj(ctx.xp.sin(ctx.saved[0]))
 
 
 class Tanh(Function):
@@ -247,6 +247,8 @@ class Tanh(Function):
 
     def backward(ctx, g):
         y = ctx.saved[0]
+        if y.dtype.kind == "c":
+            return g * cj(1 - y * y)
         k = kernel(ctx.xp, "tanh_grad")  # one GPU kernel instead of three
         return g * (1 - y * y) if k is None else k(g, y)
 
@@ -256,6 +258,10 @@ class Sigmoid(Function):
 
     def forward(ctx, x):
         xp = ctx.xp
+        if x.dtype.kind == "c":   # torch's 1 / (1 + e^-x) (no sign split for complex)
+            y = 1 / (1 + xp.exp(-x))
+            ctx.save_for_backward(y)
+            return y
         k = kernel(xp, "sigmoid")
         if k is not None:  # the same formula as one GPU kernel
             y = k(x)
@@ -269,6 +275,8 @@ class Sigmoid(Function):
 
     def backward(ctx, g):
         y = ctx.saved[0]
+        if y.dtype.kind == "c":
+            return g * cj(y * (1 - y))
         k = kernel(ctx.xp, "sigmoid_grad")
         return g * y * (1 - y) if k is None else k(g, y)
 
@@ -397,7 +405,7 @@ class Reciprocal(Function):
 
     def backward(ctx, g):
         y = ctx.saved[0]
-        return -g * y * y
+        return -g * cj(y * y)
 
 
 class _Stepwise(Function):

@@ -5,7 +5,7 @@ so they also build a graph under ``create_graph``."""
 import math
 
 from ..function import Function
-from .util import unbroadcast
+from .util import cj, unbroadcast
 
 __all__ = ["Log2", "Log10", "Expm1", "Tan", "Sinh", "Cosh", "Asin", "Acos", "Atan", "Erf",
            "Atan2", "Asinh", "Acosh", "Atanh"]
@@ -22,7 +22,7 @@ class Log2(Function):
         return ctx.xp.log2(x)
 
     def backward(ctx, g):
-        return g / (ctx.saved[0] * _LN2)
+        return g / cj(ctx.saved[0] * _LN2)
 
 
 class Log10(Function):
@@ -33,7 +33,7 @@ class Log10(Function):
         return ctx.xp.log10(x)
 
     def backward(ctx, g):
-        return g / (ctx.saved[0] * _LN10)
+        return g / cj(ctx.saved[0] * _LN10)
 
 
 class Expm1(Function):
@@ -58,7 +58,7 @@ class Tan(Function):
 
     def backward(ctx, g):
         y = ctx.saved[0]
-        return g * (y * y + 1)
+        return g * cj(y * y + 1)
 
 
 class Sinh(Function):
@@ -70,7 +70,7 @@ class Sinh(Function):
 
     def backward(ctx, g):
         xp, x = ctx.xp, ctx.saved[0]
-        return g * ((xp.exp(x) + xp.exp(-x)) * 0.5)
+        return g * cj((xp.exp(x) + xp.exp(-x)) * 0.5)
 
 
 class Cosh(Function):
@@ -82,7 +82,7 @@ class Cosh(Function):
 
     def backward(ctx, g):
         xp, x = ctx.xp, ctx.saved[0]
-        return g * ((xp.exp(x) - xp.exp(-x)) * 0.5)
+        return g * cj((xp.exp(x) - xp.exp(-x)) * 0.5)
 
 
 class Asin(Function):

@@ -50,6 +50,11 @@ class Mean(Function):
         return xp.broadcast_to(keep(xp, g, ctx.shape, ctx.axes, ctx.keepdim) / ctx.n, ctx.shape)
 
 
+def _real_of(x):
+    """x's dtype, or its real counterpart for a complex x (var/std of complex are real)."""
+    return x.real.dtype if x.dtype.kind == "c" else x.dtype
+
+
 class Var(Function):
     rule = "dx = dy * 2 (x - mean) / (N - correction)"
 
@@ -63,7 +68,7 @@ class Var(Function):
             n *= x.shape[a]
         ctx.denom = max(n - correction, 0)
         ctx.save_for_backward(x)
-        return xp.var(x, axis=ctx.axes, ddof=correction, keepdims=keepdim).astype(x.dtype)
+        return xp.var(x, axis=ctx.axes, ddof=correction, keepdims=keepdim).astype(_real_of(x))
 
     def backward(ctx, g):
         xp = ctx.xp
@@ -86,7 +91,7 @@ class Std(Function):
         for a in ctx.axes:
             n *= x.shape[a]
         ctx.denom = max(n - correction, 0)
-        out = xp.std(x, axis=ctx.axes, ddof=correction, keepdims=keepdim).astype(x.dtype)
+        out = xp.std(x, axis=ctx.axes, ddof=correction, keepdims=keepdim).astype(_real_of(x))
         ctx.save_for_backward(x, out)
         return out
 
