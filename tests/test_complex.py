@@ -282,3 +282,19 @@ def test_complex_unary_keeps_its_real_rule_text(name):
     fn = getattr(z, name)().grad_fn
     assert "conj" not in type(fn).rule and "dy" in type(fn).rule
     assert type(fn).complex_ok is True
+
+
+def test_conjugate_transposes_and_isreal_of_complex_tensors_as_torch():
+    """Tensor.H / .mH were the plain transpose and isreal() all True (real-only fallbacks)
+    even for complex tensors; torch conjugates and tests imag == 0."""
+    z = np.array([[1 + 2j, 3 - 1j], [0.5 + 0j, -2j]], np.complex128)
+    got = []
+    for lib in (torch, gv):
+        t = lib.tensor(z, requires_grad=True)
+        w = lib.tensor(np.array([[1.0, -2.0], [0.5, 3.0]]) + 1j, dtype=lib.complex128)
+        loss = (t.H * w).real.sum() + (t.mH * w).imag.sum()
+        loss.backward()
+        got.append([x.detach().resolve_conj().numpy() for x in (t.H, t.mH, t.isreal(),
+                                                                lib.isreal(t), t.grad)])
+    for a, b in zip(*got):
+        np.testing.assert_allclose(b, a, rtol=1e-12)

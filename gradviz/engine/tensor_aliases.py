@@ -187,13 +187,14 @@ _METHODS = {
     "apply_": apply_, "addr": addr, "sum_to_size": sum_to_size, "diagflat": diagflat,
     "asinh": _unary(O.Asinh), "acosh": _unary(O.Acosh), "atanh": _unary(O.Atanh),
     "arcsinh": _unary(O.Asinh), "arccosh": _unary(O.Acosh), "arctanh": _unary(O.Atanh),
-    # real dtypes only here: conjugation and the sign bit views are the tensor itself
-    "conj": _same, "resolve_conj": _same, "resolve_neg": _same, "conj_physical": _same,
-    "positive": _same, "pin_memory": _same, "to_dense": _same,
-    "is_pinned": lambda self: False, "is_complex": lambda self: False,
+    # (conj, resolve_conj, conj_physical, is_complex: tensor_complex.py) the sign bit views
+    # are the tensor itself
+    "resolve_neg": _same, "positive": _same, "pin_memory": _same, "to_dense": _same,
+    "is_pinned": lambda self: False,
     "is_inference": lambda self: False, "is_shared": lambda self: False,
     "is_signed": lambda self: self._data.dtype.kind in "if",
-    "isreal": lambda self: Tensor._wrap(_ones_like_bool(self)),
+    "isreal": lambda self: (self.imag == 0) if self._data.dtype.kind == "c" else
+    Tensor._wrap(_ones_like_bool(self)),
     "storage_offset": lambda self: 0 if self._data.base is None else _offset(self),
     "dim_order": lambda self: tuple(sorted(range(self.ndim), key=lambda i: -abs(
         self._data.strides[i]))),
@@ -230,9 +231,10 @@ def register():
     for name, fn in extra.items():
         if not hasattr(Tensor, name):
             setattr(Tensor, name, fn)
-    Tensor.H = property(lambda self: self.T if self.ndim <= 2 else _no_H(), doc="Conjugate "
-                        "transpose of a matrix (the transpose: real dtypes).")
-    Tensor.mH = property(lambda self: self.mT, doc="Conjugate transpose of the last two dims.")
+    Tensor.H = property(lambda self: self.T.conj() if self.ndim <= 2 else _no_H(),
+                        doc="Conjugate transpose of a matrix.")
+    Tensor.mH = property(lambda self: self.mT.conj(),
+                         doc="Conjugate transpose of the last two dims.")
     Tensor.itemsize = property(lambda self: self._data.itemsize, doc="Bytes per element.")
     Tensor.nbytes = property(lambda self: self._data.nbytes, doc="Bytes of all elements.")
 
