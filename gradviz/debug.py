@@ -9,9 +9,8 @@ the browser shows the node; in a plain script the breakpoint raises
 import threading
 
 from .errors import GradvizError
-from .trace.core import forward_src
-from .trace.gate import (Origins, _any_nonfinite, _caller_src, _finite_flags, check_op,
-                         op_key, where_made)
+from .trace.gate import (Origins, _any_nonfinite, _finite_flags, check_op, made_at, op_key,
+                         where_made)
 from .trace.hooks import HOOKS
 
 __all__ = ["break_on", "BreakpointHit", "clear"]
@@ -154,7 +153,7 @@ class _LocalGate:
         info = {"node": node, "op": op, "phase": phase,
                 "tensor": Tensor._wrap(arr) if arr is not None else None}
         what = bp.when if isinstance(bp.when, str) else "condition"
-        src = _caller_src() if phase == "forward" else forward_src(node)
+        src = made_at(node, phase)
         if src is not None:   # the user's line (in backward: its forward's, while tracing)
             info["src"] = src
         if sent:
@@ -164,7 +163,7 @@ class _LocalGate:
         else:
             message = (f"breakpoint: {op} (node {node}) in the {phase} pass"
                        + (f", {what} values" if bp.when is not None else ""))
-        message += where_made(node, phase)
+        message += where_made(src, phase)
         if HOOKS.listening:
             HOOKS.tracer.event({"type": "anomaly" if bp.when else "paused", "node": node,
                                 "where": phase, "what": what, "message": message,

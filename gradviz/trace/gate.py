@@ -184,16 +184,22 @@ def _caller_src():
     return _src_text(_user_frame(sys._getframe(1), HOOKS.scope))
 
 
-def where_made(node, phase):
-    """`` (called at file:line)`` in the forward pass, `` (its forward called at
-    file:line)`` in the backward (the line the tracer kept for the node), or ``""``: what a
-    NaN/Inf report adds so that the user finds the line of their script."""
+def made_at(node, phase):
+    """``file:line`` of the user's call behind a NaN/Inf report: the caller's in the forward
+    pass, the line the tracer kept for the node in the backward (None when unknown)."""
     if phase == "forward":
-        src = _caller_src()
-        return "" if src is None else f" (called at {src})"
+        return _caller_src()
     from .core import forward_src
-    src = forward_src(node)
-    return "" if src is None else f" (its forward called at {src})"
+    return forward_src(node)
+
+
+def where_made(src, phase):
+    """`` (called at file:line)`` in the forward pass, `` (its forward called at
+    file:line)`` in the backward, or ``""`` (``src``: ``made_at``'s answer): what a NaN/Inf
+    report adds so that the user finds the line of their script."""
+    if src is None:
+        return ""
+    return f" (called at {src})" if phase == "forward" else f" (its forward called at {src})"
 
 
 def _norm(a):
@@ -541,10 +547,11 @@ class StepGate:
                 if out:
                     return bp_id, bp, what, (f"the backward of {op} (node {node}) sent "
                                              f"{what.upper()} gradients (from a finite "
-                                             f"incoming gradient){where_made(node, phase)}")
+                                             "incoming gradient)"
+                                             f"{where_made(made_at(node, phase), phase)}")
                 kind = "value" if phase == "forward" else "gradient"
                 return bp_id, bp, what, (f"{what.upper()} in the {kind} of {op} (node {node})"
-                                         + where_made(node, phase))
+                                         + where_made(made_at(node, phase), phase))
         return None
 
     # ---- values kept for on-demand inspection -----------------------------------------------
