@@ -3,8 +3,8 @@
 This is not a GPU and proves nothing about CUDA kernels or speed. It checks the
 device-generic code paths: an op that drops a cuda array to plain NumPy, mixes a
 host ndarray into a cuda op (CuPy raises TypeError there), calls a ``numpy.``
-function on cuda data (CuPy would copy or fail), or uses ``ufunc.at`` (host
-only; CuPy needs ``cupyx.scatter_add``) fails loudly, as it would on CuPy.
+function on cuda data (CuPy would copy or fail), or uses ``ufunc.at`` beyond what CuPy has
+(add/maximum/minimum on real dtypes) fails loudly, as it would on CuPy.
 Names CuPy lacks (``cupy.astype``, ``cupy.put_along_axis``, ``ndarray.resize``…) raise
 AttributeError as on CuPy: the fake only offers the names in tests/cupy_names.json, those
 every supported CuPy version has (scripts/cupy_names.py writes it from real CuPy wheels).
@@ -33,6 +33,19 @@ def _signature(params):
 
 SIGNATURES = {k: [_signature(s) for s in sigs] for k, sigs in _CUPY["signatures"].items()}
 UFUNC_KEYWORDS = {"out", "dtype", "casting"}   # all a cupy.ufunc call takes
+AT_UFUNCS = {"add", "maximum", "minimum"}      # ufunc.at as CuPy 13+ has it, for these dtypes:
+AT_DTYPES = {np.dtype(t) for t in ("int32", "int64", "float16", "float32", "float64", "uint32",
+                                   "uint64")}
+
+
+def _ufunc_at(ufunc, a, key, value):
+    """``ufunc.at`` with CuPy's limits (no complex or bool, no multiply.at)."""
+    if ufunc.__name__ not in AT_UFUNCS:
+        raise TypeError(f"fake cupy: {ufunc.__name__}.at is not in CuPy")
+    if a.dtype not in AT_DTYPES:
+        raise TypeError(f"fake cupy: cupy.{ufunc.__name__}.at only supports "
+                        f"{sorted(map(str, AT_DTYPES))} as data type, not {a.dtype}")
+    ufunc.at(_unwrap(a), _unwrap(key), _unwrap(value))
 
 
 def _missing(owner, name):
@@ -63,7 +76,7 @@ class FakeCudaArray(np.ndarray):
 
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kw):
         if method == "at":
-            raise TypeError(f"fake cupy: {ufunc.__name__}.at is host-only (use cupyx.scatter_add)")
+            return _ufunc_at(ufunc, *inputs)
         args = [_unwrap(a) for a in inputs]
         if out is not None:
             kw["out"] = tuple(_unwrap(o) for o in out)
@@ -133,7 +146,7 @@ class _Fn:
         if isinstance(self.fn, np.ufunc) and name not in NAMES["ufunc"]:
             raise _missing("'cupy.ufunc' object", name)
         if name == "at":
-            raise TypeError("fake cupy: ufunc.at is host-only (use cupyx.scatter_add)")
+            return lambda a, key, value: _ufunc_at(self.fn, a, key, value)
         return _Fn(getattr(self.fn, name), f"{self.qualname}.{name}")
 
 
@@ -200,15 +213,16 @@ def make():
     cpx = types.ModuleType("cupyx")
     cpx.scipy = types.ModuleType("cupyx.scipy")
     cpx.scipy.special = _Namespace("cupyx.scipy.special", _special())
-
-    def scatter_add(a, key, value):
-        np.add.at(a.view(np.ndarray), _unwrap(key), _unwrap(value))
-    cpx.scatter_add = scatter_add
-    cpx.scatter_max = lambda a, key, value: np.maximum.at(a.view(np.ndarray), _unwrap(key),
-                                                          _unwrap(value))
-    cpx.scatter_min = lambda a, key, value: np.minimum.at(a.view(np.ndarray), _unwrap(key),
-                                                          _unwrap(value))
+    cpx.scipy.special.polygamma = _polygamma
     return cp, cpx
+
+
+def _polygamma(n, x):
+    """cupyx's polygamma: ``n`` must be an array (it calls ``cupy.where(n == 0, ...)``)."""
+    if not isinstance(n, FakeCudaArray):
+        raise AttributeError(f"fake cupy: polygamma(n={n!r}): {type(n).__name__!r} object has "
+                             "no attribute 'astype'")
+    return _wrap(_special().polygamma(_unwrap(n), _unwrap(x)))
 
 
 def install(monkeypatch):

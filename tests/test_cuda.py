@@ -150,13 +150,21 @@ def test_cuda_namespace_with_a_device(dev):
 def test_the_fake_refuses_what_cupy_refuses(monkeypatch):
     cp = fake_cupy.install(monkeypatch)
     a = cp.asarray(np.ones(3, dtype=np.float32))
+    z = cp.asarray(np.ones(3, dtype=np.complex64))
     assert type(a + 1) is cp.ndarray and type(cp.exp(a)) is cp.ndarray and a.sum().ndim == 0
+    cp.add.at(a, cp.asarray([0, 0]), 1.0)
+    np.maximum.at(a, cp.asarray([1]), 5.0)   # CuPy 13+ has add/maximum/minimum.at
+    assert a.get().tolist() == [3.0, 5.0, 1.0]
     for bad in (lambda: a + np.ones(3), lambda: np.concatenate([a, a]),
-                lambda: np.add.at(a, [0], 1.0), lambda: cp.stack([a, np.ones(3)]),
+                lambda: np.multiply.at(a, [0], 2.0), lambda: cp.add.at(z, cp.asarray([0]), 1j),
+                lambda: cp.stack([a, np.ones(3)]),
                 lambda: cp.indices((2, 2), sparse=True), lambda: cp.exp(a, where=a > 0),
                 lambda: cp.clip(a, min=0)):   # keywords CuPy 13's signatures lack
         with pytest.raises(TypeError, match="fake cupy"):
             bad()
+    import cupyx.scipy.special   # noqa: PLC0415 - the fake's, installed above
+    with pytest.raises(AttributeError, match="fake cupy: polygamma"):
+        cupyx.scipy.special.polygamma(1, a)
     for missing in (lambda: cp.astype, lambda: cp.put_along_axis, lambda: a.resize,
                     lambda: a.setflags):       # NumPy 2 has these, CuPy 13 does not
         with pytest.raises(AttributeError, match="fake cupy: not in every CuPy"):
@@ -400,3 +408,22 @@ def test_double_backward_on_the_device_matches_cpu(op, dev):
         assert h.device.type == device
         return h.cpu().numpy()
     np.testing.assert_allclose(hvp(dev), hvp("cpu"), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("reduce", ["amax", "amin"])
+def test_float_max_at_as_ordered_ints_is_exact_and_lets_nan_win(reduce, dtype):
+    """The device path of scatter_reduce amax/amin (CuPy 14's float64 maximum.at rounds values
+    to float32 and lets no NaN win: seen on an H200), run here with NumPy's int ufunc.at."""
+    from gradviz.engine.ops.index_more import _float_extreme_at
+    rng = np.random.default_rng(0)
+    out = (rng.standard_normal(6) * 1e30).astype(dtype)
+    out[:3] = [np.nan, -0.0, np.inf]
+    vals = rng.standard_normal(40).astype(dtype) + np.float64(1e-12).astype(dtype)
+    vals[:4] = [np.nan, np.inf, -np.inf, 0.0]
+    idx = rng.integers(0, 6, 40)
+    want, got = out.copy(), out.copy()
+    (np.maximum if reduce == "amax" else np.minimum).at(want, idx, vals)
+    _float_extreme_at(np, reduce, got, (idx,), vals)
+    assert got.dtype == want.dtype and np.isnan(got[idx[0]])
+    np.testing.assert_array_equal(got, want)

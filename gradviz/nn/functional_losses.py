@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from ..engine import tensor_methods as M
-from ..engine.backend import move
+from ..engine.backend import CPU, move
 from ..engine.tensor import Tensor
 from ..errors import ArgumentError, GradvizError, ShapeError
 from .ops import loss_ops as L
@@ -256,8 +256,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 # ---- CTC -----------------------------------------------------------------------------------------
+def _host(v):
+    """Labels or lengths as a host array: they are read here to check and pad (one copy when a
+    device tensor holds them; torch too reads the lengths on the CPU)."""
+    return move(v._data, CPU) if isinstance(v, Tensor) else np.asarray(v)
+
+
 def _lengths(v, n, what):
-    arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+    arr = _host(v)
     if arr.dtype.kind not in "iu" and arr.size:
         raise GradvizError(f"ctc_loss: {what} must hold integers, got dtype {arr.dtype}")
     arr = np.asarray(arr, dtype=np.int64).reshape(-1)
@@ -271,8 +277,7 @@ def _lengths(v, n, what):
 
 def _padded_targets(targets, target_lengths, batched):
     """Targets as a padded (N, S) int64 array (S = longest target)."""
-    t = targets._data if isinstance(targets, Tensor) else np.asarray(targets)
-    t = np.asarray(t)
+    t = _host(targets)
     if t.size and t.dtype.kind not in "iu":
         raise GradvizError(f"ctc_loss: targets must hold integer class indices, got {t.dtype}")
     t = t.astype(np.int64)

@@ -18,11 +18,13 @@ def _is_basic(key):
 
 def index_add(xp, dx, key, g):
     """``dx[key] += g`` that adds repeated indices once per occurrence."""
-    if xp is np:
-        np.add.at(dx, key, g)
-    else:  # CuPy
-        import cupyx  # noqa: PLC0415
-        cupyx.scatter_add(dx, key, g)
+    if xp is np or dx.dtype.kind != "c":
+        xp.add.at(dx, key, g)
+    else:  # CuPy's add.at takes real dtypes only: the real and imaginary parts apart
+        re, im = dx.real.copy(), dx.imag.copy()
+        xp.add.at(re, key, g.real)
+        xp.add.at(im, key, g.imag)
+        dx[...] = re + 1j * im
     return dx
 
 

@@ -9,7 +9,7 @@ from .util import along, unbroadcast
 
 __all__ = ["ScatterReduce", "ProdZerosGuard", "IndexPut", "MaskedScatter"]
 
-_UFUNCS = {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
+_AT = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}   # the ufunc of each reduce
 
 
 def _identity(xp, reduce, dtype):
@@ -27,28 +27,50 @@ def _identity(xp, reduce, dtype):
 def _prod_at(xp, out, key, vals):
     """``out[key] *= vals`` with repeats, on CuPy (which has no multiply-at): zeros and
     signs counted, magnitudes multiplied as a sum of logs."""
-    import cupyx  # noqa: PLC0415
     ft = out.dtype if out.dtype.kind == "f" else xp.float64
     zeros, negs, logs = (xp.zeros(out.shape, dtype=ft) for _ in range(3))
-    cupyx.scatter_add(zeros, key, (vals == 0).astype(ft))
-    cupyx.scatter_add(negs, key, (vals < 0).astype(ft))
-    cupyx.scatter_add(logs, key, xp.log(xp.abs(xp.where(vals == 0, 1, vals))).astype(ft))
+    xp.add.at(zeros, key, (vals == 0).astype(ft))
+    xp.add.at(negs, key, (vals < 0).astype(ft))
+    xp.add.at(logs, key, xp.log(xp.abs(xp.where(vals == 0, 1, vals))).astype(ft))
     factor = xp.where(zeros > 0, 0, (1 - 2 * (negs % 2)) * xp.exp(logs))
     out *= factor if out.dtype.kind == "f" else xp.rint(factor).astype(out.dtype)
 
 
+def _flip(xp, b):
+    """Float bits (as signed ints) <-> ints in the floats' order: a negative float's bits below
+    the sign inverted. Its own inverse."""
+    return b ^ ((b >> (b.dtype.itemsize * 8 - 1)) & xp.iinfo(b.dtype).max)
+
+
+def _float_extreme_at(xp, reduce, out, key, vals):
+    """max/min-at of floats on CuPy, exact and NaN-propagating as torch: done on the values'
+    bits as ordered ints (CuPy's float maximum.at neither keeps float64 values exact nor
+    lets NaN win); float16 through float32."""
+    work = xp.float32 if out.dtype.itemsize == 2 else out.dtype
+    ints = xp.dtype(f"int{xp.dtype(work).itemsize * 8}")
+    nan = xp.nan if reduce == "amax" else -xp.nan   # NaN wins: above +inf / below -inf
+
+    def ordered(a):
+        return _flip(xp, xp.where(xp.isnan(a), nan, a).astype(work).view(ints))
+    acc = ordered(out)
+    getattr(xp, _AT[reduce]).at(acc, key, ordered(vals))
+    out[...] = _flip(xp, acc).view(work).astype(out.dtype)
+
+
 def reduce_at(xp, reduce, out, key, vals):
     """``out[key] = reduce(out[key], vals)`` in place, repeated places reduced once per
-    occurrence (NumPy's ``ufunc.at``, CuPy's ``cupyx.scatter_*``); mean is the sum."""
+    occurrence (``ufunc.at``); mean is the sum."""
     reduce = "sum" if reduce == "mean" else reduce
-    if xp is np:
-        _UFUNCS[reduce].at(out, key, vals)
+    if reduce == "sum":
+        index_add(xp, out, key, vals)
+    elif xp is np:
+        getattr(np, _AT[reduce]).at(out, key, vals)
     elif reduce == "prod":
         _prod_at(xp, out, key, vals)
+    elif out.dtype.kind == "f":
+        _float_extreme_at(xp, reduce, out, key, vals)
     else:
-        import cupyx  # noqa: PLC0415
-        {"sum": cupyx.scatter_add, "amax": cupyx.scatter_max,
-         "amin": cupyx.scatter_min}[reduce](out, key, vals)
+        getattr(xp, _AT[reduce]).at(out, key, vals)
     return out
 
 

@@ -36,7 +36,8 @@ def polygamma(xp, n, x):
     fn = _special(xp, "polygamma")
     if fn is None:
         raise GradvizError(f"polygamma of order {n} needs SciPy on the CPU (pip install scipy)")
-    return xp.asarray(fn(n, x.astype(xp.float64)), dtype=x.dtype)
+    # n as an array: cupyx's polygamma takes no Python int (it calls cupy.where(n == 0, ...))
+    return xp.asarray(fn(xp.asarray(n), x.astype(xp.float64)), dtype=x.dtype)
 
 
 class Polygamma(Function):

@@ -1,7 +1,7 @@
 """Dropout, Embedding and constant padding."""
 from ...engine.backend import on_graph
 from ...engine.function import Function
-from ...engine.ops.index import scatter
+from ...engine.ops.index import index_add, scatter
 from ._quiet import tolerant
 
 __all__ = ["Dropout", "Embedding", "Pad"]
@@ -40,12 +40,7 @@ class Embedding(Function):
             if ctx.padding_idx is not None:
                 g2 = xp.where(xp.expand_dims(flat == ctx.padding_idx, 1), 0.0, g2)
             return None, scatter(xp, (n, d), (getattr(flat, "_data", flat),), g2)
-        dw = xp.zeros((n, d), dtype=g.dtype)
-        if xp.__name__ == "numpy":
-            xp.add.at(dw, flat, g2)
-        else:  # pragma: no cover - GPU only
-            import cupyx
-            cupyx.scatter_add(dw, flat, g2)
+        dw = index_add(xp, xp.zeros((n, d), dtype=g.dtype), (flat,), g2)
         if ctx.padding_idx is not None:
             dw[ctx.padding_idx] = 0
         return None, dw
