@@ -1,9 +1,9 @@
 """B8: the CuPy backend against NumPy and torch CUDA (only on a machine with an NVIDIA GPU).
 
-Rows: per size from 1e2 to 1e7 elements, ``y = a * b + a`` with grads on (gradviz cuda),
-as host µs per op (no synchronisation: the launch cost the Python thread pays) and
-as wall µs per op including ``synchronize()`` (what decides the crossover against
-NumPy on the CPU); then one training step of the B2 MLP and CNN on the GPU.
+Rows: per size from 1e2 to 1e7 elements, ``y = a * b + a`` with grads on (gradviz cuda;
+raw CuPy on the same arrays is the peer that shows our own share), as host µs per op (no
+synchronisation: the launch cost the Python thread pays) and as wall µs per op including
+``synchronize()`` (what decides the crossover against NumPy on the CPU); then one training step of the B2 MLP and CNN on the GPU.
 Without CuPy or a GPU it returns ``{"skipped": reason}``.
 """
 import numpy as np
@@ -51,7 +51,9 @@ def _elementwise(gv, torch, n, quick):
     ha, hb = (rng.standard_normal(n).astype(np.float32) for _ in range(2))
     a, b = gv.tensor(ha, device="cuda", requires_grad=True), gv.tensor(hb, device="cuda")
     sync = gv.cuda.synchronize
-    fns = {"gradviz": lambda: a * b + a, "numpy": lambda: ha * hb + ha}
+    ca, cb = a._data, b._data   # the same device arrays through CuPy alone: what is ours
+    fns = {"gradviz": lambda: a * b + a, "cupy": lambda: ca * cb + ca,
+           "numpy": lambda: ha * hb + ha}
     if torch is not None:
         ta = torch.tensor(ha, device="cuda", requires_grad=True)
         tb = torch.tensor(hb, device="cuda")
@@ -59,7 +61,7 @@ def _elementwise(gv, torch, n, quick):
     host = alternate({k: v for k, v in fns.items() if k != "numpy"}, repeats=5,
                      target_s=0.005 if quick else 0.02)
     sync()
-    syncs = {"gradviz": sync, "numpy": lambda: None}
+    syncs = {"gradviz": sync, "cupy": sync, "numpy": lambda: None}
     if torch is not None:
         syncs["torch"] = torch.cuda.synchronize
     walls = alternate({k: (lambda f=v, s=syncs[k]: (f(), s())) for k, v in fns.items()},
@@ -67,8 +69,9 @@ def _elementwise(gv, torch, n, quick):
     us = {k: median(v) * 1e6 for k, v in host.items()}
     wall = {k: median(v) * 1e6 for k, v in walls.items()}
     th = us.get("torch")
-    out = [row(f"a*b+a host µs/op n={n:.0e}", us["gradviz"], "µs",
-               peers={"torch cuda": th} if th else None, target="<= 1.5x torch",
+    peers = {"cupy": us["cupy"], **({"torch cuda": th} if th else {})}
+    out = [row(f"a*b+a host µs/op n={n:.0e}", us["gradviz"], "µs", peers=peers,
+               target="<= 1.5x torch",
                met=None if th is None else us["gradviz"] <= 1.5 * th),
            row(f"a*b+a wall µs/op n={n:.0e}", wall["gradviz"], "µs",
                peers={k: v for k, v in wall.items() if k != "gradviz"})]

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import BackwardError, DeviceError, GradvizError, ShapeError
 from ..trace.hooks import HOOKS
 from . import grad_mode
+from .backend import device_of, xp_of
 
 
 class Function:
@@ -115,11 +116,13 @@ class Function:
                 if a._requires_grad:
                     requires = True
                 if type(d) is not ndarray:
-                    xp = _check_device(args)
+                    xp = None
                 if d.dtype.kind == "c" and not cls.complex_ok:
                     _refuse_complex(cls)
             else:
                 arrays.append(a)
+        if xp is None:   # a device array among them
+            xp = _check_device(args)
         ctx = _new(cls)
         if xp is not np:
             ctx.xp = xp
@@ -411,15 +414,14 @@ def _shape_error(cls, e):
 
 
 def _check_device(args):
-    from .backend import device_of, xp_of
-    devs = {device_of(a._data) for a in args if isinstance(a, Tensor)}
+    """The array module of the tensors among ``args``, or torch's error when they sit on
+    different devices."""
+    datas = [a._data for a in args if isinstance(a, Tensor)]
+    devs = {device_of(d) for d in datas}
     if len(devs) > 1:
         raise DeviceError("Expected all tensors to be on the same device, but found at least "
                           "two devices, " + " and ".join(sorted(str(d) for d in devs)) + "!")
-    for a in args:
-        if isinstance(a, Tensor):
-            return xp_of(a._data)
-    return np
+    return xp_of(datas[0])
 
 
 def _after_forward(ctx, args, attrs, t):

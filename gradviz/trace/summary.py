@@ -5,6 +5,8 @@ import threading
 
 import numpy as np
 
+from ..engine.backend import is_gpu_array
+
 PREVIEW_MAX = 64   # at most this many elements are sent in full
 HIST_BINS = 32
 THUMB_MAX = 32
@@ -12,7 +14,7 @@ THUMB_MAX = 32
 
 def to_host(a):
     """A NumPy view of a NumPy or CuPy array (CuPy copies once)."""
-    if not hasattr(a, "__cuda_array_interface__"):
+    if not is_gpu_array(a):
         return a if isinstance(a, np.ndarray) else np.asarray(a)
     return a.get()
 
@@ -57,7 +59,7 @@ def stats(a):
     ``"of": "abs"``, for a complex array)."""
     if a.dtype.kind == "c":
         return _complex_note(stats, a)
-    if hasattr(a, "__cuda_array_interface__"):
+    if is_gpu_array(a):
         return device_summary(a)[0]
     n = int(a.size)
     if n == 0:
@@ -253,7 +255,7 @@ def preview(a):
         if a.size <= PREVIEW_MAX:
             out["complex"] = jvalues(to_host(a))
         return out
-    if hasattr(a, "__cuda_array_interface__"):
+    if is_gpu_array(a):
         return device_summary(a)[1]
     if a.size <= PREVIEW_MAX:
         return {"values": jvalues(a)}
