@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import gradviz as gv
-from gradviz.errors import ShapeError
+from gradviz.errors import GradvizError, ShapeError
 
 R = np.random.default_rng(0)
 FORMATS = ["contiguous_format", "channels_last", "channels_last_3d", "preserve_format"]
@@ -39,6 +39,9 @@ LAYOUT_CALLS = [
     ("cl_to_preserve", lambda L, x: x.to(memory_format=L.channels_last).to(
         memory_format=L.preserve_format)),
     ("cl_then_op", lambda L, x: x.to(memory_format=L.channels_last) * 2 + 1),
+    ("cl_clone", lambda L, x: x.to(memory_format=L.channels_last).clone()),   # preserve_format
+    ("permuted_clone", lambda L, x: x.permute(0, 2, 1, 3).clone()),
+    ("sliced_cl_clone", lambda L, x: x.to(memory_format=L.channels_last)[..., ::2].clone()),
     ("cl_permute", lambda L, x: x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)),
     ("cl3d", lambda L, x: x.reshape(2, 3, 2, 2, 5).to(memory_format=L.channels_last_3d)),
 ]
@@ -52,7 +55,7 @@ def test_memory_format_layout_values_and_grads_match_torch(name, call):
     for L in (torch, gv):
         x = L.tensor(a, requires_grad=True)
         y = call(L, x)
-        (y * L.tensor(w.reshape(y.shape), dtype=y.dtype)).sum().backward()
+        (y * L.tensor(np.resize(w, y.shape), dtype=y.dtype)).sum().backward()
         outs[L] = y, x.grad
     (gy, ggrad), (ty, tgrad) = outs[gv], outs[torch]
     np.testing.assert_allclose(_np(gy), _np(ty), rtol=1e-6)
@@ -157,3 +160,34 @@ def test_grid_sample_padded_grid_gradient_by_finite_differences(padding_mode):
         return gv.nn.functional.grid_sample(inp, g, padding_mode=padding_mode,
                                             align_corners=False)
     assert gv.autograd.gradcheck(fn, (x, grid))
+
+
+LIKE_INPUTS = {"channels_last": lambda L: L.ones(2, 3, 4, 5).to(memory_format=L.channels_last),
+               "transposed": lambda L: L.ones(4, 6).t(),
+               "sliced_transposed": lambda L: L.ones(4, 6).t()[::2]}
+
+
+@pytest.mark.parametrize("src", sorted(LIKE_INPUTS))
+@pytest.mark.parametrize("fn", ["zeros_like", "ones_like", "empty_like", "randn_like",
+                                "rand_like", "full_like"])
+def test_like_functions_preserve_the_inputs_layout_as_torch(fn, src):
+    strides = {}
+    for L in (torch, gv):
+        x = LIKE_INPUTS[src](L)
+        args = (x, 2.0) if fn == "full_like" else (x,)
+        y = getattr(L, fn)(*args)   # preserve_format is the default
+        c = getattr(L, fn)(*args, memory_format=L.contiguous_format)
+        strides[L] = y.stride(), c.stride(), tuple(y.shape)
+    assert strides[gv] == strides[torch]
+
+
+def test_empty_takes_a_memory_format_as_torch():
+    for L in (torch, gv):
+        assert L.empty(2, 3, 4, 5, memory_format=L.channels_last).stride() == (60, 1, 15, 3)
+        assert L.empty(2, 3, 4, 5, memory_format=L.contiguous_format).is_contiguous()
+    with pytest.raises(RuntimeError, match="unsupported memory format Preserve"):
+        torch.empty(2, 3, memory_format=torch.preserve_format)
+    with pytest.raises(GradvizError, match="unsupported memory format Preserve"):
+        gv.empty(2, 3, memory_format=gv.preserve_format)
+    with pytest.raises(ShapeError, match="required rank 4"):
+        gv.empty(2, 3, 4, memory_format=gv.channels_last)

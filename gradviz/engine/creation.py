@@ -4,6 +4,7 @@ import numpy as np
 from ..errors import GradvizError, ShapeError
 from . import dtypes
 from .backend import as_device, move, xp_of
+from .ops.convert import axis_order, in_axis_order, laid_out
 from .random import draws
 from .random import generator as _rng
 from .tensor import Size, Tensor
@@ -116,10 +117,28 @@ def ones(*args, size=None, dtype=None, device=None, requires_grad=False):
                    requires_grad)
 
 
-def empty(*args, size=None, dtype=None, device=None, requires_grad=False):
-    """An uninitialised tensor (zeros here, for reproducibility)."""
-    return zeros(_size_arg("empty", args, size), dtype=dtype, device=device,
-                 requires_grad=requires_grad)
+def empty(*args, size=None, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """An uninitialised tensor (zeros here, for reproducibility), laid out in
+    ``memory_format`` (``gv.channels_last`` ...) when given."""
+    out = zeros(_size_arg("empty", args, size), dtype=dtype, device=device,
+                requires_grad=requires_grad)
+    if memory_format is not None and memory_format.name == "preserve_format":
+        raise GradvizError("unsupported memory format Preserve: empty() has no tensor to "
+                           "preserve the format of; use empty_like(t)")
+    return _in_format(out, memory_format, None)
+
+
+def _in_format(out, memory_format, like):
+    """``out`` (fresh, C order) laid out in ``memory_format``; preserve_format (the default
+    with ``like``) takes ``like``'s axis order, as torch's ``*_like`` functions do."""
+    name = "preserve_format" if memory_format is None else memory_format.name
+    if name == "preserve_format":
+        if like is None or like._data.flags.c_contiguous:
+            return out
+        out._data = in_axis_order(out._data, axis_order(like._data))
+    elif name != "contiguous_format":
+        out._data = laid_out(out._data, name)
+    return out
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -191,10 +210,9 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 
 def _like(fn):
     def like(input, dtype=None, device=None, requires_grad=False, memory_format=None, **kw):
-        # memory_format (gv.preserve_format ...) is taken for torch's signature; the values
-        # do not depend on it and the result lies in C order
-        return fn(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                  requires_grad=requires_grad, **kw)
+        out = fn(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad, **kw)
+        return _in_format(out, memory_format, input)
     like.__name__ = fn.__name__ + "_like"
     like.__doc__ = f"{fn.__name__} with the shape (and dtype, device) of ``input``."
     return like
@@ -210,8 +228,9 @@ randn_like = _like(randn)
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False,
               memory_format=None):
     """``full`` with the shape (and dtype, device) of ``input``."""
-    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype,
-                device=device or input.device, requires_grad=requires_grad)
+    out = full(tuple(input.shape), fill_value, dtype=dtype or input.dtype,
+               device=device or input.device, requires_grad=requires_grad)
+    return _in_format(out, memory_format, input)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):

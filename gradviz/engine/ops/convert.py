@@ -25,14 +25,27 @@ def in_memory_format(x, name):
         x.transpose(_channels_last_order(x, name)).flags.c_contiguous)
 
 
-def laid_out(x, name):
-    """A copy of ``x`` laid out in memory format ``name``: C order, or channels last (the
-    NHWC array seen through NCHW axes, so values and indexing do not change)."""
-    if name not in _CHANNELS_LAST_RANK:
-        return x.copy()   # C order
-    order = _channels_last_order(x, name)
+def in_axis_order(x, order):
+    """A copy of ``x`` whose memory runs over the axes ``order`` (outermost first), seen
+    through x's own axes: values and indexing do not change."""
     back = sorted(range(x.ndim), key=order.__getitem__)
     return x.transpose(order).copy().transpose(back)
+
+
+def axis_order(x):
+    """x's axes from the largest stride to the smallest: the order torch's preserve_format
+    keeps (a transposed or channels-last tensor's copies stay so; NumPy's order "K")."""
+    return sorted(range(x.ndim), key=lambda d: -abs(x.strides[d]))
+
+
+def laid_out(x, name):
+    """A copy of ``x`` laid out in memory format ``name``: C order, x's own axis order
+    (preserve_format), or channels last (the NHWC array seen through NCHW axes)."""
+    if name == "preserve_format":
+        return x.copy(order="K")
+    if name not in _CHANNELS_LAST_RANK:
+        return x.copy()   # C order
+    return in_axis_order(x, _channels_last_order(x, name))
 
 
 class Cast(Function):
@@ -58,7 +71,7 @@ class Clone(Function):
     rule = "dx = dy"
 
     def forward(ctx, x):
-        return x.copy()
+        return x.copy(order="K")   # torch's preserve_format: a transposed x's clone stays so
 
     def backward(ctx, g):
         return g
