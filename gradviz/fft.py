@@ -5,6 +5,8 @@ or inverse), RFFT (real to half spectrum) and IRFFT (half spectrum to real). ``s
 built from existing ops (reflect padding and framing by indexing, a window product, rfft),
 so its gradient comes from theirs.
 """
+import warnings
+
 import numpy as np
 
 from .engine import ops as O
@@ -181,11 +183,14 @@ def ifftshift(input, dim=None):  # noqa: A002
 
 def stft(input, n_fft, hop_length=None, win_length=None, window=None,  # noqa: A002
          center=True, pad_mode="reflect", normalized=False, onesided=None,
-         return_complex=True):
-    """Short-time Fourier transform (torch.stft): (freq, frames), batched for a 2-D input."""
+         return_complex=None):
+    """Short-time Fourier transform (torch.stft): (freq, frames), batched for a 2-D input.
+    ``return_complex`` must be given for a real input, as torch asks; False (torch's old
+    real (..., 2) format) warns that it is deprecated, as torch does."""
     from .engine.tensor_complex import view_as_real
     from .nn.functional import pad
     x = input
+    return_complex = _stft_return_complex(x, window, return_complex)
     if x.ndim not in (1, 2):
         raise GradvizError(f"stft: expected a 1D or 2D tensor, got {x.ndim}D")
     hop = n_fft // 4 if hop_length is None else hop_length
@@ -223,6 +228,23 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None,  # noqa: A
     spec = rfft(frames, norm=norm) if onesided else fft(frames, norm=norm)
     spec = spec.transpose(-1, -2)
     return spec if return_complex else view_as_real(spec)
+
+
+def _stft_return_complex(x, window, return_complex):
+    """torch's rules for stft's return_complex: required for real inputs, False deprecated."""
+    if return_complex is None:
+        if not (x.is_complex() or (window is not None and window.is_complex())):
+            raise GradvizError("stft requires the return_complex parameter be given for real "
+                               "inputs, and will further require that return_complex=True in a "
+                               "future PyTorch release.")
+        return True
+    if not return_complex:
+        warnings.warn("stft with return_complex=False is deprecated. In a future pytorch "
+                      "release, stft will return complex tensors for all inputs, and "
+                      "return_complex=False will raise an error. Note: you can still call "
+                      "torch.view_as_real on the complex output to recover the old return "
+                      "format.", UserWarning, stacklevel=3)
+    return bool(return_complex)
 
 
 def istft(input, n_fft, hop_length=None, win_length=None, window=None,  # noqa: A002

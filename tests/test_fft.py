@@ -155,7 +155,8 @@ def test_stft_magnitude_values_and_gradients_match_torch(kw, shape):
     ot.abs().backward(torch.tensor(seed))
     np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), atol=1e-10)
     np.testing.assert_allclose(gw.grad.numpy(), tw.grad.numpy(), atol=1e-10)
-    fd = _fd_grad(lambda x: gv.stft(x, window=gv.tensor(win), **kw).abs(), arr, seed)
+    fd = _fd_grad(lambda x: gv.stft(x, window=gv.tensor(win), return_complex=True, **kw).abs(),
+                  arr, seed)
     np.testing.assert_allclose(g.grad.numpy(), fd, atol=1e-6)
 
 
@@ -163,23 +164,34 @@ def test_stft_defaults_method_and_real_view_match_torch():
     arr = np.random.default_rng(3).standard_normal(40).astype(np.float32)
     g, t = gv.tensor(arr), torch.tensor(arr)
     ref = torch.stft(t, 16, window=torch.ones(16), return_complex=True)   # torch's default
-    np.testing.assert_allclose(gv.stft(g, 16).numpy(), ref.numpy(), atol=1e-5)
-    np.testing.assert_allclose(g.stft(16, 4).numpy(), ref.numpy(), atol=1e-5)
-    np.testing.assert_allclose(g.stft(16, return_complex=False).numpy(),
-                               torch.view_as_real(ref).numpy(), atol=1e-5)
-    assert g.stft(16).dtype == gv.complex64
+    np.testing.assert_allclose(gv.stft(g, 16, return_complex=True).numpy(), ref.numpy(),
+                               atol=1e-5)
+    np.testing.assert_allclose(g.stft(16, 4, return_complex=True).numpy(), ref.numpy(),
+                               atol=1e-5)
+    assert g.stft(16, return_complex=True).dtype == gv.complex64
+    assert gv.stft(g * (1 + 0j), 16).is_complex()   # complex input: complex by default
+    for lib, x in ((torch, t), (gv, g)):   # the old real (..., 2) format: deprecated, as torch
+        with pytest.warns(UserWarning, match="return_complex=False is deprecated"):
+            real = lib.stft(x, 16, window=lib.ones(16), return_complex=False)
+        np.testing.assert_allclose(np.asarray(real), torch.view_as_real(ref).numpy(), atol=1e-5)
+
+
+def test_stft_of_a_real_input_needs_return_complex_as_torch():
+    for lib in (torch, gv):
+        with pytest.raises(RuntimeError, match="requires the return_complex parameter"):
+            lib.stft(lib.ones(40), 16)
 
 
 def test_stft_errors_are_clear():
     x = gv.ones(10)
     with pytest.raises(GradvizError, match="1D or 2D"):
-        gv.stft(gv.ones(1, 2, 10), 4)
+        gv.stft(gv.ones(1, 2, 10), 4, return_complex=True)
     with pytest.raises(GradvizError, match="window"):
-        gv.stft(x, 4, window=gv.ones(3))
+        gv.stft(x, 4, window=gv.ones(3), return_complex=True)
     with pytest.raises(GradvizError, match="onesided"):
         gv.stft(x * (1 + 1j), 4, onesided=True)
     with pytest.raises(GradvizError, match="n_fft"):
-        gv.stft(x, 16, center=False)
+        gv.stft(x, 16, center=False, return_complex=True)
 
 
 ISTFT_CASES = [dict(n_fft=8, hop_length=2), dict(n_fft=8, hop_length=2, win_length=6),
@@ -226,6 +238,6 @@ def test_istft_values_and_gradients_match_torch(kw, batch):
 def test_istft_inverts_stft():
     x = gv.tensor(np.random.default_rng(2).standard_normal((2, 40)))
     w = gv.tensor(np.hanning(18)[1:-1])
-    spec = gv.stft(x, 16, 4, window=w)
+    spec = gv.stft(x, 16, 4, window=w, return_complex=True)
     np.testing.assert_allclose(spec.istft(16, 4, window=w, length=40).numpy(), x.numpy(),
                                atol=1e-10)
