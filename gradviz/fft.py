@@ -15,7 +15,8 @@ from .engine.tensor import Tensor
 from .errors import GradvizError
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn",
-           "ifftn", "rfftn", "irfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+           "ifftn", "rfftn", "irfftn", "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift",
+           "ifftshift"]
 
 
 def _plan(x, s, dim, half_input=False):
@@ -99,6 +100,23 @@ def rfft(input, n=None, dim=-1, norm=None):  # noqa: A002
 def irfft(input, n=None, dim=-1, norm=None):  # noqa: A002
     """Inverse of rfft: a real signal of length ``n`` (default 2 * (bins - 1))."""
     return _c2r(input, _one(n), (dim,), norm)
+
+
+_DUAL_NORM = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+def hfft(input, n=None, dim=-1, norm=None):  # noqa: A002
+    """FFT of a Hermitian-symmetric signal given by its first half: a real spectrum of
+    length ``n`` (default 2 * (len - 1)); irfft of the conjugate, scaled as the forward
+    transform (torch.fft.hfft)."""
+    x = _float(input)
+    return irfft(x.conj() if x.is_complex() else x, n, dim, _DUAL_NORM[_norm(norm)])
+
+
+def ihfft(input, n=None, dim=-1, norm=None):  # noqa: A002
+    """Inverse of hfft: the half spectrum of a real signal, conjugated and scaled as the
+    inverse transform (torch.fft.ihfft)."""
+    return rfft(input, n, dim, _DUAL_NORM[_norm(norm)]).conj()
 
 
 def fft2(input, s=None, dim=(-2, -1), norm=None):  # noqa: A002

@@ -73,6 +73,21 @@ def test_rfft_gradient_matches_torch_and_finite_differences(length, n, norm):
            rng)
 
 
+@pytest.mark.parametrize("n", [None, 4, 7, 8])
+@pytest.mark.parametrize("norm", ["backward", "ortho", "forward"])
+def test_hfft_and_ihfft_match_torch_and_finite_differences(n, norm):
+    rng = np.random.default_rng(n or 0)
+    z = rng.standard_normal((2, 5)) + 1j * rng.standard_normal((2, 5))
+    _check(lambda x: gv.fft.hfft(x, n=n, norm=norm),
+           lambda x: torch.fft.hfft(x, n=n, norm=norm), z, rng)
+    _check(lambda x: gv.fft.ihfft(x, n=n, dim=0, norm=norm),
+           lambda x: torch.fft.ihfft(x, n=n, dim=0, norm=norm).resolve_conj(),
+           rng.standard_normal((6, 2)), rng)
+    r = gv.tensor(rng.standard_normal(8))   # the pair inverts each other, as torch's
+    np.testing.assert_allclose(gv.fft.hfft(gv.fft.ihfft(r, norm=norm), n=8, norm=norm).numpy(),
+                               r.numpy(), atol=1e-12)
+
+
 @pytest.mark.parametrize("name,kw", [("fft", {"n": 3}), ("ifft", {"n": 7, "dim": 0}),
                                      ("fft2", {"s": (2, 5)}), ("ifftn", {"dim": (0, 1)}),
                                      ("rfft2", {"s": (3, 5)}), ("irfftn", {"s": (4, 5)}),
