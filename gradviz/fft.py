@@ -3,7 +3,7 @@
 The transforms are three ops (gradviz/engine/ops/fft.py): FFT (complex to complex, forward
 or inverse), RFFT (real to half spectrum) and IRFFT (half spectrum to real). ``stft`` is
 built from existing ops (reflect padding and framing by indexing, a window product, rfft),
-so its gradient comes from theirs.
+so its gradient comes from theirs; so are hfft/ihfft (irfft/rfft with a conjugate).
 """
 import warnings
 
