@@ -95,6 +95,22 @@ ROWS = [
     OpRow("c_square", (O.Pow,), _m("square"), _m("square"), _z()),
     OpRow("c_log2_log10", (O.Log2, O.Log10), lambda z: (z.log2(), z.log10()),
           lambda z: (z.log2(), z.log10()), _z("nonzero")),
+    # the inverse functions' branch cuts lie on the axes beyond +-1 (+-i): "unit" stays inside
+    OpRow("c_asin", (O.Asin,), _m("asin"), _m("asin"), _z("unit")),
+    OpRow("c_acos", (O.Acos,), _m("acos"), _m("acos"), _z("unit")),
+    OpRow("c_atan", (O.Atan,), _m("atan"), _m("atan"), _z("unit")),
+    OpRow("c_asinh", (O.Asinh,), _m("asinh"), _m("asinh"), _z("unit")),
+    OpRow("c_atanh", (O.Atanh,), _m("atanh"), _m("atanh"), _z("unit")),
+    # acosh's cut is the real axis below 1: "nonzero" keeps |Im| >= 0.5, in all four quadrants
+    # (where Re z < 0, 1 / sqrt(z^2 - 1) has the wrong sign)
+    OpRow("c_acosh", (O.Acosh,), lambda z: (z.acosh(), gv.arccosh(z)),
+          lambda z: (z.acosh(), torch.arccosh(z)), _z("nonzero")),
+    OpRow("c_log1p", (O.Log1p,), _m("log1p"), _m("log1p"), _z("unit")),   # cut: z < -1
+    OpRow("c_expm1", (O.Expm1,), _m("expm1"), _m("expm1"), _z()),
+    OpRow("c_exp2", (O.Mul, O.Exp), lambda z: (z.exp2(), gv.exp2(z)),
+          lambda z: (z.exp2(), torch.exp2(z)), _z()),
+    OpRow("c_sgn", (O.Sgn,), lambda z: (z.sgn(), gv.sgn(z)), lambda z: (z.sgn(), torch.sgn(z)),
+          _z("nonzero")),
     OpRow("c_var", (O.Var,), _m("var"), _m("var"), _zvar()),
     OpRow("c_std", (O.Std,), _m("std"), _m("std"), _zvar()),
     OpRow("c_angle", (O.Angle,), _m("angle"), _m("angle"), _z("nonzero")),
@@ -108,6 +124,10 @@ ROWS = [
     OpRow("c_sum", (O.Sum,), _m("sum"), _m("sum"), _zdim()),
     OpRow("c_mean", (O.Mean,), _m("mean"), _m("mean"), _zdim()),
     OpRow("c_matmul", (O.Matmul,), lambda a, b: a @ b, lambda a, b: a @ b, _MM),
+    OpRow("c_dot_vdot", (O.Matmul, O.Conj),   # vdot conjugates its first vector
+          lambda a, b: (gv.dot(a, b), gv.vdot(a, b), a.vdot(b)),
+          lambda a, b: (torch.dot(a, b), torch.vdot(a, b), a.vdot(b)),
+          fixed(Case([Z((3,)), Z((3,))]), Case([Z((1,)), Z((1,))]))),
     OpRow("c_shape", (O.Reshape, O.View, O.Flatten, O.Unsqueeze, O.Transpose, O.Permute),
           lambda z: (z.reshape(3, 4), z.view(4, 3), z.flatten(), z.unsqueeze(1),
                      z.transpose(0, 2), z.permute(2, 0, 1)),

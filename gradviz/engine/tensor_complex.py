@@ -1,5 +1,8 @@
-"""Complex tensors: ``z.real``, ``z.imag``, ``conj``, ``angle``, ``gv.complex``, ``gv.polar``,
-``gv.view_as_real`` / ``gv.view_as_complex`` (thin calls of the ops in ops/complex.py).
+"""Complex tensors: ``z.real``, ``z.imag``, ``conj``, ``angle``, ``sgn``, ``gv.complex``,
+``gv.polar``, ``gv.view_as_real`` / ``gv.view_as_complex`` (thin calls of the ops in
+ops/complex.py), ``exp2`` and ``vdot`` (it conjugates its first vector) of complex tensors,
+and torch's refusal of a matrix product between a complex tensor and one of another dtype
+(``matmul``, ``@``, ``mm``, ``bmm``, ``dot``, and ``mv`` through ``matmul``).
 
 Differences from torch, on purpose: ``view_as_real`` and ``view_as_complex`` return copies
 (values and gradients as torch's views); ``conj`` conjugates at once (torch sets a lazy
@@ -7,12 +10,19 @@ conjugate bit, so ``resolve_conj`` is a no-op here). ``z.real`` / ``z.imag`` are
 ``z`` as in torch (writing into them writes into ``z``) unless ``z`` requires grad: then
 they are read-only, since a write would bypass the graph and give wrong gradients.
 """
+import functools
+import math
+
 import numpy as np
 
 from ..errors import GradvizError
 from . import dtypes
 from . import ops as O
+from . import tensor_extra
+from .ops.linalg import check_product_dtypes
 from .tensor import Tensor
+
+_LN2 = math.log(2.0)
 
 
 def is_complex(self):
@@ -67,6 +77,41 @@ def angle(self):
     return O.Angle.apply(x)
 
 
+def sgn(self):
+    """z / |z| for a complex tensor (0 at 0), as torch's sgn; sign for a real one."""
+    return O.Sgn.apply(self) if self._data.dtype.kind == "c" else self.sign()
+
+
+def exp2(self):
+    """2 ** self; a complex tensor's is exp(self ln 2) (pow takes complex only as the base)."""
+    if self._data.dtype.kind == "c":
+        return (self * _LN2).exp()
+    return tensor_extra.exp2(self)
+
+
+def _same_dtype_product(product):
+    """The matrix product ``product`` (matmul, mm, bmm) refusing a complex operand with one
+    of another dtype, as torch does, before the real-only code promotes the pair."""
+    @functools.wraps(product)
+    def checked(self, other):
+        if isinstance(other, Tensor):
+            check_product_dtypes(self._data, other._data)
+        return product(self, other)
+    return checked
+
+
+def dot(self, other):
+    """The inner product of two 1-D tensors (torch's dtype names when one is complex)."""
+    if isinstance(other, Tensor) and self.ndim == 1 == other.ndim:
+        check_product_dtypes(self._data, other._data)
+    return tensor_extra.dot(self, other)
+
+
+def vdot(self, other):
+    """sum(conj(self) * other) of two 1-D tensors, as torch (dot conjugates neither)."""
+    return dot(conj(self), other)
+
+
 def complex(real, imag):  # noqa: A001 - torch's name
     """``real + i imag`` from two float32 (or two float64) tensors, broadcast together."""
     return O.Complex.apply(_tensor("complex", real), _tensor("complex", imag))
@@ -109,9 +154,11 @@ def register():
     """Set the complex methods and properties on Tensor (before the real-only fallbacks)."""
     for name, fn in (("is_complex", is_complex), ("conj", conj),
                      ("conj_physical", conj_physical), ("resolve_conj", resolve_conj),
-                     ("is_conj", is_conj), ("angle", angle), ("stft", stft),
-                     ("istft", istft)):
+                     ("is_conj", is_conj), ("angle", angle), ("sgn", sgn), ("exp2", exp2),
+                     ("dot", dot), ("vdot", vdot), ("stft", stft), ("istft", istft)):
         setattr(Tensor, name, fn)
+    for name in ("matmul", "__matmul__", "mm", "bmm"):
+        setattr(Tensor, name, _same_dtype_product(getattr(Tensor, name)))
     Tensor.real = property(_real, doc=_real.__doc__)
     Tensor.imag = property(_imag, doc=_imag.__doc__)
 

@@ -7,6 +7,13 @@ real part of that (the engine takes it). Every other op refuses complex inputs w
 error naming it (``Function.complex_ok``), instead of dropping the imaginary part.
 The ``rule`` texts the debugger shows (filled in with numbers) stay written for real
 tensors, as students read them: for complex inputs each factor is conjugated.
+
+Ops that accept complex inputs (``COMPLEX_OPS``): the ones here (``Sgn``: torch's complex
+sign z / |z|); + - * / neg pow exp log abs where; sin cos tan sinh cosh tanh, their inverses
+(asin acos atan asinh acosh atanh), sqrt rsqrt sigmoid reciprocal, log2 log10 log1p expm1
+(a complex exp2 is exp(z ln 2): Mul, Exp); sum mean var std; matmul (both operands of one
+dtype, as torch); reshape and its views, transpose permute expand cat stack, indexing,
+index_add, casts and copies; and the FFTs (ops/fft.py marks its own).
 """
 import math
 
@@ -17,7 +24,8 @@ from ..function import Function
 from .graph_xp import _gxp
 from .util import shape_of, unbroadcast
 
-__all__ = ["Real", "Imag", "Conj", "Angle", "Complex", "Polar", "ViewAsReal", "ViewAsComplex"]
+__all__ = ["Real", "Imag", "Conj", "Angle", "Sgn", "Complex", "Polar", "ViewAsReal",
+           "ViewAsComplex"]
 
 
 class Real(Function):
@@ -70,6 +78,25 @@ class Angle(Function):
         mag2 = (z * z.conj()).real
         safe = xp.where(mag2 == 0, 1, mag2)
         return xp.where(mag2 == 0, 0, g * 1j * z / safe)
+
+
+class Sgn(Function):
+    rule = "dz = (dy - s Re(dy conj(s))) / |z|, s = z / |z| (0 at z = 0)"
+
+    def forward(ctx, z):
+        xp = ctx.xp
+        mag = xp.abs(z)
+        s = xp.where(mag == 0, 0, z / xp.where(mag == 0, 1, mag))
+        ctx.save_for_backward(z, s)
+        return s
+
+    def backward(ctx, g):
+        # only the part of dy along the unit circle's tangent moves s = z / |z|
+        xp = ctx.xp
+        z, s = ctx.saved
+        mag = xp.abs(z)
+        tangent = g - s * (g * s.conj()).real
+        return xp.where(mag == 0, 0, tangent / xp.where(mag == 0, 1, mag))
 
 
 def _floating_pair(name, a, b):
@@ -155,9 +182,10 @@ def _allow_complex():
     """Mark the ops whose forward and backward are right for complex inputs (the rest raise
     a GradvizError naming the op when given one)."""
     from . import convert, elementwise as E, index, linalg, math_fns as M, reduce, shape
-    ok = (Real, Imag, Conj, Angle, ViewAsReal, E.Add, E.Sub, E.Mul, E.Div, E.Neg, E.Pow,
-          E.Exp, E.Log, E.Abs, E.Where, E.Sin, E.Cos, E.Tanh, E.Sqrt, E.Rsqrt, E.Sigmoid,
-          E.Reciprocal, M.Tan, M.Sinh, M.Cosh, M.Log2, M.Log10, reduce.Sum, reduce.Mean,
+    ok = (Real, Imag, Conj, Angle, Sgn, ViewAsReal, E.Add, E.Sub, E.Mul, E.Div, E.Neg,
+          E.Pow, E.Exp, E.Log, E.Log1p, E.Abs, E.Where, E.Sin, E.Cos, E.Tanh, E.Sqrt,
+          E.Rsqrt, E.Sigmoid, E.Reciprocal, M.Tan, M.Sinh, M.Cosh, M.Asin, M.Acos, M.Atan,
+          M.Asinh, M.Acosh, M.Atanh, M.Log2, M.Log10, M.Expm1, reduce.Sum, reduce.Mean,
           reduce.Var, reduce.Std, linalg.Matmul, shape.Reshape, shape.Transpose, shape.Permute,
           shape.Expand, shape.Cat, shape.Stack,
           index.Getitem, index.IndexAdd, convert.Cast, convert.Clone, convert.Contiguous,

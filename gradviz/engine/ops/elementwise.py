@@ -185,7 +185,7 @@ class Log1p(Function):
         return ctx.xp.log1p(x)
 
     def backward(ctx, g):
-        return g / (ctx.saved[0] + 1)
+        return g / cj(ctx.saved[0] + 1)
 
 
 class Sqrt(Function):
@@ -423,8 +423,12 @@ class _Stepwise(Function):
 
 class Sign(_Stepwise):
     fn = "sign"
+    complex_ok = True   # marked so that a complex input meets torch's message below
 
     def forward(ctx, x):
+        if x.dtype.kind == "c":
+            raise GradvizError("Unlike NumPy, sign is not intended to support complex numbers. "
+                               "Please use sgn (z / |z|) instead.")
         s = ctx.xp.sign(x)   # torch's (0 < x) - (x < 0): NaN has sign 0
         return ctx.xp.nan_to_num(s, nan=0.0) if s.dtype.kind == "f" else s
 

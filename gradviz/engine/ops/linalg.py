@@ -1,4 +1,5 @@
 """Matrix products: matmul and einsum."""
+from ...errors import GradvizError
 from ..function import Function
 from .util import cj, unbroadcast
 
@@ -36,6 +37,36 @@ class Matmul(Function):
             dy = unbroadcast(xp, xp.matmul(cj(xp.swapaxes(x2, -1, -2)), g2), y2.shape)
             dy = xp.reshape(dy, y.shape)
         return dx, dy
+
+
+# torch's dtype names as its product errors write them: ScalarType, and C++ type for mm
+_SCALAR_TYPE = {"complex128": "ComplexDouble", "complex64": "ComplexFloat", "float64": "Double",
+                "float32": "Float", "float16": "Half", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_CPP_TYPE = {"complex128": "c10::complex<double>", "complex64": "c10::complex<float>",
+             "float64": "double", "float32": "float", "float16": "c10::Half",
+             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+             "uint8": "unsigned char", "bool": "bool"}
+
+
+def check_product_dtypes(x, y):
+    """Refuse a matrix product of a complex array and one of another dtype with torch's
+    error for the kernel the ranks pick (dot, addmv, mm, bmm): torch does not promote
+    there, and a silently promoted real operand would hide a bug in a complex model."""
+    if x.dtype == y.dtype or "c" not in (x.dtype.kind, y.dtype.kind):
+        return
+    a, b = x.dtype.name, y.dtype.name
+    sa, sb = _SCALAR_TYPE.get(a, a), _SCALAR_TYPE.get(b, b)
+    if x.ndim == 1 and y.ndim == 1:
+        msg = f"dot : expected both vectors to have same dtype, but found {sa} and {sb}"
+    elif y.ndim == 1:
+        msg = f"addmv input tensors must have the same dtype, but got {sb}, {sa}, and {sb}"
+    elif y.ndim == 2:
+        msg = (f"expected m1 and m2 to have the same dtype, but got: {_CPP_TYPE.get(a, a)} "
+               f"!= {_CPP_TYPE.get(b, b)}")
+    else:
+        msg = f"expected scalar type {sa} but found {sb}"
+    raise GradvizError(msg)
 
 
 def parse_einsum(equation, shapes):

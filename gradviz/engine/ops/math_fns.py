@@ -45,7 +45,7 @@ class Expm1(Function):
         return y
 
     def backward(ctx, g):
-        return g * (ctx.saved[0] + 1)
+        return g * cj(ctx.saved[0] + 1)
 
 
 class Tan(Function):
@@ -94,7 +94,7 @@ class Asin(Function):
 
     def backward(ctx, g):
         x = ctx.saved[0]
-        return g / ctx.xp.sqrt(1 - x * x)
+        return g / cj(ctx.xp.sqrt(1 - x * x))
 
 
 class Acos(Function):
@@ -106,7 +106,7 @@ class Acos(Function):
 
     def backward(ctx, g):
         x = ctx.saved[0]
-        return -g / ctx.xp.sqrt(1 - x * x)
+        return -g / cj(ctx.xp.sqrt(1 - x * x))
 
 
 class Atan(Function):
@@ -118,7 +118,7 @@ class Atan(Function):
 
     def backward(ctx, g):
         x = ctx.saved[0]
-        return g / (x * x + 1)
+        return g / cj(x * x + 1)
 
 
 class Erf(Function):
@@ -159,7 +159,7 @@ class Asinh(Function):
 
     def backward(ctx, g):
         x = ctx.saved[0]
-        return g / ctx.xp.sqrt(x * x + 1)
+        return g / cj(ctx.xp.sqrt(x * x + 1))
 
 
 class Acosh(Function):
@@ -170,8 +170,10 @@ class Acosh(Function):
         return ctx.xp.arccosh(x)
 
     def backward(ctx, g):
-        x = ctx.saved[0]
-        return g / ctx.xp.sqrt(x * x - 1)
+        x, xp = ctx.saved[0], ctx.xp
+        if x.dtype.kind == "c":   # sqrt(x^2 - 1) takes the other branch where Re x < 0
+            return g / cj(xp.sqrt(x - 1) * xp.sqrt(x + 1))
+        return g / xp.sqrt(x * x - 1)
 
 
 class Atanh(Function):
@@ -183,4 +185,4 @@ class Atanh(Function):
 
     def backward(ctx, g):
         x = ctx.saved[0]
-        return g / (1 - x * x)
+        return g / cj(1 - x * x)
