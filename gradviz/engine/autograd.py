@@ -6,8 +6,9 @@ from ..trace.core import fn_node, tensor_node
 from ..trace.hooks import HOOKS
 from . import grad_mode
 from .backend import device_of
+from .custom import Function as CustomFunction
 from .function import INPLACE, Packed, check_saved
-from .graph_walk import _drop_pruned, _needed, _order, _stranded
+from .graph_walk import _drop_pruned, _needed, _order, _pruned_needs, _stranded
 from .tensor import Tensor
 
 _FREED = object()   # marks saved values released after a backward without retain_graph
@@ -76,8 +77,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 if run is not None:
                     if k not in run:   # a captured input's node that nothing else needs
                         if cap is not None and k in cap:
-                            if fn.hooks or fn.retain is not None:
-                                g = _node_hooks(fn, g, create_graph)
+                            if fn.hooks or fn.retain is not None:   # not the node's own
+                                g = _node_hooks(fn, g, create_graph, node_runs=False)
                             captured[k] = g
                         continue
                     if cap is not None and k in cap:
@@ -87,9 +88,12 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 if tracing:
                     if HOOKS.gate is not None:
                         HOOKS.gate.before_backward(fn_node(fn), type(fn).__name__, _raw(g))
-                grads_in = _call_backward(fn, g, create_graph)
-                if run is not None:
-                    grads_in = _drop_pruned(fn, grads_in, run, want)
+                if run is None:
+                    grads_in = _call_backward(fn, g, create_graph)
+                elif isinstance(fn, CustomFunction):   # its needs_input_grad is fixed
+                    grads_in = _drop_pruned(fn, _call_backward(fn, g, create_graph), run, want)
+                else:
+                    grads_in = _call_backward(fn, g, create_graph, _pruned_needs(fn, run, want))
                 if tracing and HOOKS.gate is not None:
                     _gate_sent(HOOKS.gate, fn, tuple(_raw(gi) for gi in grads_in))
                 if listening:
@@ -259,19 +263,31 @@ def _plain_loop(order, grads, leaf_grads, deps, retain_graph, accumulate, handed
                 _finish_leaf(a, gi, accumulate, None, None, False, handed)
 
 
-def _node_hooks(fn, g, create_graph):
-    """Run the hooks registered on fn's output and keep its grad if retain_grad asked."""
+def _node_hooks(fn, g, create_graph, node_runs=True):
+    """Run the hooks on fn's output gradient in torch's order: the output tensor's hooks,
+    then retain_grad's copy, then the node's pre hooks (``grad_fn.register_prehook``),
+    which torch runs only when the node runs (not for an input autograd.grad captures)."""
+    pre = ()
     if fn.hooks:
-        for hook in fn.hooks.values():
-            r = hook(g if create_graph else Tensor._wrap(g))
-            if r is not None:
-                g = r if create_graph else _raw(r)
+        for hook in list(fn.hooks.values()):
+            if getattr(hook, "node_prehook", False):
+                pre += (hook,)
+            else:
+                g = _call_hook(hook, g, create_graph)
     if fn.retain is not None:
         t = fn.retain()
         if t is not None:
             gt = g if create_graph else Tensor._wrap(g.copy())
             t.grad = gt if t.grad is None else t.grad + gt
+    if node_runs:
+        for hook in pre:
+            g = _call_hook(hook, g, create_graph)
     return g
+
+
+def _call_hook(hook, g, create_graph):
+    r = hook(g if create_graph else Tensor._wrap(g))
+    return g if r is None else r if create_graph else _raw(r)
 
 
 def _gate_sent(gate, fn, grads_in):
@@ -327,14 +343,20 @@ def _finish_leaf(t, g, accumulate, want, captured, create_graph, handed):
             hook(t)
 
 
-def _call_backward(fn, g, create_graph):
+def _call_backward(fn, g, create_graph, needs=None):
+    """fn's backward on ``g``: one gradient per input, None where not needed. ``needs``:
+    the gradients a pruned backward wants (default: those of the inputs requiring grad)."""
     if fn.saved is _FREED:
         _raise_freed(fn)
-    needs = tuple([type(a) is Tensor and a.requires_grad or getattr(a, "requires_grad", False)
-                   for a in fn.inputs])
-    fn.needs_input_grad = needs
+    requires = tuple([type(a) is Tensor and a.requires_grad or
+                      getattr(a, "requires_grad", False) for a in fn.inputs])
+    fn.needs_input_grad = requires
     if fn.epoch is not None and fn.epoch != INPLACE[0]:
-        check_saved(fn)
+        check_saved(fn)   # as torch: what forward saved is checked, pruned gradients too
+    if needs is None:
+        needs = requires
+    else:
+        fn.needs_input_grad = needs
     call = _call_differentiable if create_graph else type(fn).backward
     if type(fn.saved) is Packed:   # saved_tensors_hooks packed them: unpack first
         from ..autograd.graph import call_unpacked

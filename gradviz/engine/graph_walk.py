@@ -2,8 +2,9 @@
 
 ``_order`` lists the nodes reachable from the roots in a deterministic reverse topological
 order (with each node's count of incoming edges); with ``inputs=`` ``_needed`` keeps the
-nodes on a path to an input (torch's pruning) and ``_drop_pruned`` the gradients headed
-there; ``_stranded`` finds the leaves whose gradient is still being summed after the loop.
+nodes on a path to an input (torch's pruning), ``_pruned_needs`` tells a node which of its
+gradients lead there and ``_drop_pruned`` drops the others a custom Function computed;
+``_stranded`` finds the leaves whose gradient is still being summed after the loop.
 """
 from .function import REBASED, as_seen
 
@@ -77,9 +78,25 @@ def _needed(order, want, run_targets):
     return needed
 
 
+def _pruned_needs(fn, run, want):
+    """fn's ``needs_input_grad`` for a pruned backward: True only for the inputs that
+    require grad and lead to a requested input (their node runs or is one), as torch's
+    ``should_compute_output`` for its own nodes; the op then skips the other gradients."""
+    needs = []
+    for a in fn.inputs:
+        need = False
+        if getattr(a, "requires_grad", False):
+            child = a.grad_fn
+            ck = id(a) if child is None else id(child)
+            need = ck in run or ck in want
+        needs.append(need)
+    return tuple(needs)
+
+
 def _drop_pruned(fn, grads_in, run, want):
-    """fn's gradients with those for inputs that lead to no requested input set to None
-    (torch does not compute them for its own nodes and discards them for custom ones)."""
+    """fn's gradients with those for inputs that lead to no requested input set to None:
+    a custom Function computes them (its ``ctx.needs_input_grad`` is fixed, as torch's)
+    and its post hooks see them; torch then discards them."""
     out = list(grads_in)
     for i, (a, gi) in enumerate(zip(fn.inputs, grads_in)):
         if gi is not None:
