@@ -1,6 +1,10 @@
-"""Tensor: a NumPy/CuPy array with torch's API and a place in the autograd graph."""
+"""Tensor: a NumPy/CuPy array with torch's API and a place in the autograd graph.
+
+Here: construction, attributes (shape, dtype, device ...) and the autograd methods
+(detach, requires_grad, backward, hooks). The other methods are set on Tensor by the
+modules imported at the end: tensor_convert.py (numpy, item, to, clone ...), then
+tensor_methods.py and the modules it imports (ops); printing is tensor_print.py."""
 import operator
-import sys
 
 import numpy as np
 
@@ -8,6 +12,7 @@ from ..errors import BackwardError, GradvizError
 from ..trace.hooks import HOOKS
 from . import dtypes
 from .backend import address, as_device, device_of, move, xp_of
+from .tensor_print import PRINT_OPTS, set_printoptions, tensor_repr  # noqa: F401 (re-exported)
 
 _ONES = {}  # (shape, dtype) -> a ones array, copied for each backward seed
 
@@ -161,73 +166,9 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def __repr__(self):
-        arr = move(self._data, as_device("cpu"))
-        opts = PRINT_OPTS
-        fmt = {"float_kind": _float_formatter(arr)} if arr.dtype.kind == "f" else None
-        threshold = opts["threshold"]
-        body = np.array2string(arr, separator=", ", prefix="tensor(", formatter=fmt,
-                               max_line_width=opts["linewidth"], edgeitems=opts["edgeitems"],
-                               threshold=sys.maxsize if threshold == float("inf")
-                               else int(threshold))
-        extras = []
-        if self.device.type != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self._data.dtype not in (dtypes.get_default_dtype().np, np.int64, np.bool_) \
-                or (arr.size == 0 and arr.dtype != dtypes.get_default_dtype().np):
-            extras.append(f"dtype={self.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + _suffixes(extras, len("tensor("), len(body) - body.rfind("\n")
-                                            + 1, opts["linewidth"]) + ")"
+    __repr__ = tensor_repr
 
-    # ---- conversion -------------------------------------------------------------------
-    def numpy(self, force=False):
-        """The values as a NumPy array (shares memory on the CPU)."""
-        if self.requires_grad and not force:
-            raise GradvizError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
-        if self.device.type != "cpu":
-            if not force:
-                raise GradvizError("can't convert a cuda tensor to numpy. "
-                                   "Use Tensor.cpu() to copy the tensor to host memory first.")
-            return move(self._data, as_device("cpu"))
-        return self._data
-
-    def __array__(self, dtype=None, copy=None):
-        arr = move(self._data, as_device("cpu"))
-        return arr.astype(dtype) if dtype is not None else arr
-
-    def item(self):
-        """The single value as a Python number."""
-        if self._data.size != 1:
-            raise GradvizError(f"a Tensor with {self._data.size} elements cannot be converted "
-                               "to Scalar")
-        return self._data.reshape(()).item()
-
-    def tolist(self):
-        """Nested Python lists of the values."""
-        return move(self._data, as_device("cpu")).tolist()
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        if self._data.dtype.kind not in "iu" or self._data.size != 1:
-            raise TypeError("only integer tensors of a single element can be converted "
-                            "to an index")
-        return int(self.item())
-
-    def __bool__(self):
-        if self._data.size != 1:
-            raise GradvizError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self.item())
-
+    # ---- autograd ----------------------------------------------------------------------
     def detach(self):
         """A tensor sharing the values (and, as in torch, the in-place version counter: a
         change through it is seen by graphs that saved this one), cut from the graph."""
@@ -247,92 +188,6 @@ class Tensor:
         self._requires_grad = False
         return self
 
-    def clone(self, *, memory_format=None):
-        """A copy that stays in the graph (laid out in ``memory_format`` when given)."""
-        if memory_format is not None and memory_format.name != "preserve_format":
-            from .ops import Contiguous
-            return Contiguous.apply(self, memory_format=memory_format.name)
-        from .ops import Clone
-        return Clone.apply(self)
-
-    def contiguous(self, memory_format=None):
-        """A C-contiguous tensor, or one in ``memory_format`` (e.g. ``gv.channels_last``);
-        self when it already lies so."""
-        from .ops.convert import in_memory_format
-        name = "contiguous_format" if memory_format is None else memory_format.name
-        if name == "preserve_format":
-            raise GradvizError("preserve memory format is unsupported by the contiguous "
-                               "operator")
-        if in_memory_format(self._data, name):
-            return self
-        from .ops import Contiguous
-        return Contiguous.apply(self, memory_format=name)
-
-    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False,
-           memory_format=None):
-        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; a
-        ``memory_format`` (``gv.channels_last`` ...) lays the result out so."""
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, (dtypes.dtype, np.dtype)) or a in (float, int, bool) or (
-                    isinstance(a, str) and a in dtypes._BY_NAME) or (
-                    isinstance(a, type) and issubclass(a, np.generic)):
-                dtype = a
-            else:
-                device = a
-        out = self
-        if dtype is not None:
-            d = dtypes.to_dtype(dtype)
-            if d.np != out._data.dtype:
-                from .ops import Cast
-                out = Cast.apply(out, dtype=d.np)
-        if device is not None:
-            dev = as_device(device)
-            if dev != out.device:
-                from .ops import ToDevice
-                out = ToDevice.apply(out, device=dev)
-        if memory_format is not None and memory_format.name != "preserve_format":
-            out = out.contiguous(memory_format)
-        if copy and out is self:
-            out = self.clone()
-        return out
-
-    def cpu(self):
-        """This tensor on the CPU."""
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        """This tensor on the GPU (CuPy)."""
-        return self.to("cuda" if device is None else f"cuda:{int(device)}")
-
-    def type(self, dtype=None):
-        """The type name, or a cast (torch's ``.type``)."""
-        if dtype is None:   # torch's names: 'gradviz.FloatTensor', 'gradviz.cuda.LongTensor'
-            from ..runtime import typename
-            name = typename(self)
-            return name.replace("gradviz.", "gradviz.cuda.") if self.is_cuda else name
-        return self.to(dtypes.to_dtype(dtype))   # also gv.LongTensor, "torch.LongTensor"
-
-    def float(self):
-        return self.to(dtypes.float32)
-
-    def double(self):
-        return self.to(dtypes.float64)
-
-    def half(self):
-        return self.to(dtypes.float16)
-
-    def long(self):
-        return self.to(dtypes.int64)
-
-    def int(self):
-        return self.to(dtypes.int32)
-
-    def bool(self):
-        return self.to(dtypes.bool_)
-
-    # ---- autograd ----------------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
         """Start (or stop) recording ops on this leaf."""
         if self.grad_fn is not None and not requires_grad:
@@ -482,81 +337,6 @@ def _is_int(a):
     return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
 
 
-# torch.set_printoptions: how tensors print (torch's defaults, its "default" profile)
-PRINT_OPTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80,
-              "sci_mode": None}
-_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80),
-             "full": (4, float("inf"), 3, 80)}
-
-
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
-                     profile=None, sci_mode=None):
-    """torch.set_printoptions: digits after the point, the element count above which tensors
-    print summarised (``edgeitems`` per end), the line width, a profile ('default', 'short',
-    'full') whose values the other arguments override, and scientific notation (True/False,
-    None: chosen from the values)."""
-    if profile is not None:
-        if profile not in _PROFILES:
-            raise GradvizError(f"unknown print profile {profile!r}: use 'default', 'short' "
-                               "or 'full'")
-        PRINT_OPTS.update(zip(("precision", "threshold", "edgeitems", "linewidth"),
-                              _PROFILES[profile]))
-    for key, value in (("precision", precision), ("threshold", threshold),
-                       ("edgeitems", edgeitems), ("linewidth", linewidth)):
-        if value is not None:
-            PRINT_OPTS[key] = value
-    PRINT_OPTS["sci_mode"] = sci_mode
-
-
-def _suffixes(extras, indent, last_line_len, linewidth):
-    """``, dtype=...`` and the like, each on a new line where the line would pass
-    ``linewidth`` (torch's ``_add_suffixes``)."""
-    out = []
-    for suffix in extras:
-        if last_line_len + len(suffix) + 2 > linewidth:
-            out.append(",\n" + " " * indent + suffix)
-            last_line_len = indent + len(suffix)
-        else:
-            out.append(", " + suffix)
-            last_line_len += len(suffix) + 2
-    return "".join(out)
-
-
-def _summarized(arr, edge):
-    """The elements a summarised print shows (torch's get_summarized_data)."""
-    for axis, n in enumerate(arr.shape):
-        if n > 2 * edge:
-            arr = np.take(arr, np.r_[0:edge, n - edge:n], axis=axis)
-    return arr
-
-
-def _float_formatter(arr):
-    """torch's float printing (``_Formatter``): ``1.``-style when every value is whole,
-    else ``precision`` decimals; scientific when magnitudes span > 1000x or leave
-    [1e-4, 1e8] (or as ``sci_mode`` says); one width, from the nonzero finite values."""
-    opts = PRINT_OPTS
-    if arr.size > opts["threshold"]:
-        arr = _summarized(arr, opts["edgeitems"])
-    flat = arr.reshape(-1).astype(np.float64)
-    nz = flat[np.isfinite(flat) & (flat != 0)]
-    prec = opts["precision"]
-    whole, sci = True, False
-    if nz.size:
-        whole = bool(np.all(nz == np.ceil(nz)))
-        big, small = np.abs(nz).max(), np.abs(nz).min()
-        sci = (big / small > 1000.0 or big > 1e8 or small < 1e-4) if opts["sci_mode"] is None \
-            else bool(opts["sci_mode"])
-
-    def one(v):
-        if sci:
-            return f"{v:.{prec}e}"
-        if whole:
-            return f"{v:.0f}" + ("." if np.isfinite(v) else "")
-        return f"{v:.{prec}f}"
-    width = max((len(one(v)) for v in nz), default=1)
-    return lambda v: one(float(v)).rjust(width)
-
-
 class RemovableHandle:
     """Returned by hook registration; ``.remove()`` unregisters the hook."""
 
@@ -580,5 +360,6 @@ class RemovableHandle:
         return False
 
 
+from . import tensor_convert  # noqa: E402,F401  (attaches numpy, item, to, clone ... to Tensor)
 from . import tensor_methods  # noqa: E402,F401  (attaches op methods to Tensor)
 from .autograd import backward_plain, run_backward  # noqa: E402  (circular: it uses Tensor)

@@ -5,18 +5,19 @@ While a tracer listens, ``__call__`` pushes the module's attribute name onto
 (``encoder.fc1``), names the root's parameters (``fc1.weight``), and marks its
 frame as ``HOOKS.scope``: ops inside stop their search for the user's ``file:line``
 there (``trace.core._user_frame``). With nobody listening the cost is one flag check.
+
+Here: calling, registering and finding parameters, buffers and children, modes and
+printing. Module also takes its hook methods from module_hooks.py, its device and dtype
+changes (to, cuda, float ...) from module_convert.py and state_dict from state.py.
 """
 import itertools
 import sys
-import warnings
 
-from ..engine import dtypes, grad_mode
-from ..engine.backend import as_device, move
-from ..engine.ops.convert import in_memory_format, laid_out
-from ..engine.tensor import RemovableHandle, Tensor
+from ..engine.tensor import Tensor
 from ..errors import GradvizError
 from ..trace.hooks import HOOKS, MISSING
-from ._backward_hooks import BackwardHookState
+from .module_convert import ConvertMixin
+from .module_hooks import HooksMixin
 from .parameter import Buffer, Parameter
 from .state import StateDictMixin
 
@@ -29,7 +30,7 @@ def _bump():
     _version[0] = next(_structure)
 
 
-class Module(StateDictMixin):
+class Module(HooksMixin, ConvertMixin, StateDictMixin):
     """Base class of all layers and models; subclass and define ``forward``."""
 
     _version_named = 0
@@ -107,62 +108,6 @@ class Module(StateDictMixin):
             if p._name is None:
                 p._name = name
         object.__setattr__(self, "_version_named", _version[0])
-
-    def _any_backward_hooks(self):
-        return bool(self._backward_hooks or self.__dict__.get("_backward_pre_hooks"))
-
-    def _call_hooked(self, args, kwargs):
-        pre_kw = self.__dict__.get("_forward_pre_hooks_with_kwargs", {})
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
-            if hook_id in pre_kw:
-                r = hook(self, args, kwargs)
-                if r is not None:
-                    if not (isinstance(r, tuple) and len(r) == 2):
-                        raise GradvizError("forward pre-hook must return None or a tuple of "
-                                           f"(new_args, new_kwargs), but got {r}.")
-                    args, kwargs = r
-            else:
-                r = hook(self, args)
-                if r is not None:
-                    args = r if isinstance(r, tuple) else (r,)
-        state = None
-        if self._any_backward_hooks() and grad_mode.enabled:
-            state = BackwardHookState(self)
-            args = state.wrap_inputs(args)
-        called = set()
-        out = None
-        try:
-            out = self.forward(*args, **kwargs)
-            for hook_id, hook in list(self._forward_hooks.items()):
-                called.add(hook_id)
-                r = self._run_forward_hook(hook_id, hook, args, kwargs, out)
-                if r is not None:
-                    out = r
-        except Exception:
-            self._run_always_called(called, args, kwargs, out)
-            raise
-        if state is not None:
-            out = state.wrap_outputs(out)
-        return out
-
-    def _run_forward_hook(self, hook_id, hook, args, kwargs, out):
-        if hook_id in self.__dict__.get("_forward_hooks_with_kwargs", {}):
-            return hook(self, args, kwargs, out)
-        return hook(self, args, out)
-
-    def _run_always_called(self, called, args, kwargs, out):
-        """After forward (or a hook) raised: run the ``always_call`` hooks not yet run."""
-        always = self.__dict__.get("_forward_hooks_always_called", {})
-        for hook_id, hook in list(self._forward_hooks.items()):
-            if hook_id in always and hook_id not in called:
-                try:
-                    r = self._run_forward_hook(hook_id, hook, args, kwargs, out)
-                    if r is not None:
-                        out = r
-                except Exception:   # torch warns and goes on to re-raise the first error
-                    warnings.warn("forward hook with ``always_call=True`` raised an exception "
-                                  "that was silenced as another error was raised in forward",
-                                  stacklevel=3)
 
     # ---- registration -------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -255,7 +200,8 @@ class Module(StateDictMixin):
         _bump()
 
     def register_buffer(self, name, tensor, persistent=True):
-        """Add a non-learnable tensor (running stats...) saved in ``state_dict`` when persistent."""
+        """Add a non-learnable tensor (running stats...), saved in ``state_dict`` when
+        persistent."""
         if "_buffers" not in self.__dict__:
             raise GradvizError("cannot assign buffer before Module.__init__() call")
         self._check_name(name, "buffer")
@@ -403,121 +349,6 @@ class Module(StateDictMixin):
         fn(self)
         return self
 
-    def _apply_arrays(self, convert):
-        if HOOKS.listening:
-            HOOKS.tracer.drain()
-        for m in self.modules():
-            for p in m._parameters.values():
-                if p is None:
-                    continue
-                p._data = convert(p._data)
-                if p.grad is not None:
-                    p.grad._data = convert(p.grad._data)
-            for b in m._buffers.values():
-                if b is not None:
-                    b._data = convert(b._data)
-        return self
-
-    def to(self, *args, device=None, dtype=None, non_blocking=False, memory_format=None):
-        """Move parameters and buffers to a device and/or cast floating ones to a dtype; a
-        ``memory_format`` (``gv.channels_last``) lays out the 4-D (5-D) ones so."""
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, dtypes.dtype) or a in (float, int, bool):
-                dtype = a
-            else:
-                device = a
-        np_dtype = None
-        if dtype is not None:
-            d = dtypes.to_dtype(dtype)
-            if not d.is_floating_point:
-                raise GradvizError(f"nn.Module.to only accepts floating point dtypes, "
-                                   f"but got desired dtype={d}")
-            np_dtype = d.np
-        dev = as_device(device) if device is not None else None
-
-        def convert(arr):
-            if np_dtype is not None and arr.dtype.kind == "f" and arr.dtype != np_dtype:
-                arr = arr.astype(np_dtype)
-            if dev is not None:
-                arr = move(arr, dev)
-            if layout is not None and arr.ndim == layout_rank and not in_memory_format(
-                    arr, layout):
-                arr = laid_out(arr, layout)
-            return arr
-        layout = None if memory_format is None else memory_format.name
-        layout_rank = {"channels_last": 4, "channels_last_3d": 5}.get(layout)
-        return self._apply_arrays(convert)
-
-    def cpu(self):
-        """Move everything to the CPU."""
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        """Move everything to the GPU (CuPy)."""
-        return self.to("cuda" if device is None else f"cuda:{int(device)}")
-
-    def float(self):
-        """Cast floating parameters and buffers to float32."""
-        return self.to(dtypes.float32)
-
-    def double(self):
-        """Cast floating parameters and buffers to float64."""
-        return self.to(dtypes.float64)
-
-    def half(self):
-        """Cast floating parameters and buffers to float16."""
-        return self.to(dtypes.float16)
-
-    def type(self, dst_type):
-        """Cast every parameter and buffer (integer ones too, as torch) to ``dst_type``."""
-        np_dtype = dtypes.to_dtype(dst_type).np
-        return self._apply_arrays(lambda arr: arr if arr.dtype == np_dtype
-                                  else arr.astype(np_dtype))
-
-    # ---- hooks ------------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        """Call ``hook(module, args)`` before forward; it may return new args.
-
-        ``with_kwargs=True``: ``hook(module, args, kwargs)`` may return ``(args, kwargs)``;
-        ``prepend=True``: run it before the hooks already registered."""
-        handle = _register(self._forward_pre_hooks, hook, prepend)
-        if with_kwargs:
-            self._hook_flags("_forward_pre_hooks_with_kwargs")[handle.id] = True
-        return handle
-
-    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
-                              always_call=False):
-        """Call ``hook(module, args, output)`` after forward; it may return a new output.
-
-        ``with_kwargs=True``: ``hook(module, args, kwargs, output)``; ``always_call=True``:
-        also run it (with the output so far, None if forward raised) when forward raises;
-        ``prepend=True``: run it before the hooks already registered."""
-        handle = _register(self._forward_hooks, hook, prepend)
-        if with_kwargs:
-            self._hook_flags("_forward_hooks_with_kwargs")[handle.id] = True
-        if always_call:
-            self._hook_flags("_forward_hooks_always_called")[handle.id] = True
-        return handle
-
-    def register_full_backward_pre_hook(self, hook, prepend=False):
-        """Call ``hook(module, grad_output)`` when the output gradients are known, before
-        the input gradients are computed; it may return a new grad_output (a tuple)."""
-        return _register(self._hook_flags("_backward_pre_hooks"), hook, prepend)
-
-    def register_full_backward_hook(self, hook, prepend=False):
-        """Call ``hook(module, grad_input, grad_output)`` when the input gradients are known;
-        it may return new grad_input."""
-        return _register(self._backward_hooks, hook, prepend)
-
-    def _hook_flags(self, name):
-        d = self.__dict__.get(name)
-        if d is None:       # a module built before these registries existed
-            d = {}
-            object.__setattr__(self, name, d)
-        return d
-
     # ---- printing -----------------------------------------------------------------------
     def extra_repr(self):
         """The arguments shown inside this module's repr (subclasses override)."""
@@ -540,17 +371,6 @@ class Module(StateDictMixin):
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
-
-
-def _register(registry, hook, prepend):
-    """A handle for ``hook`` in ``registry``; ``prepend`` moves it to the front."""
-    handle = RemovableHandle(registry, hook)
-    if prepend:
-        items = list(registry.items())
-        registry.clear()
-        registry[handle.id] = hook
-        registry.update(items)
-    return handle
 
 
 def _addindent(s, n):
