@@ -190,10 +190,12 @@ export class GraphController {
       this.view.render(view, this.layout, this.describe(step));
       if (this.layout.engine === "incremental") {
         // Nothing moves on the page, but the view zooms out to keep the growing graph in sight
-        // (unless the user has panned or zoomed: then it only pans to the newest node).
+        // (unless the user has panned or zoomed), and pans to the newest node: a graph too big
+        // to fit at a readable zoom grows past the pane's bottom.
         const last = view.nodes[view.nodes.length - 1];
-        if (!this.view.userMoved && !this.view.fits()) this.view.fit();
-        else if (last) this.view.ensureVisible(last.key);
+        const refit = !this.view.userMoved && !this.view.fits();
+        if (refit) this.view.fit();
+        if (last && (!refit || !this.view.fits())) this.view.ensureVisible(last.key);
       } else this.maybeFit(first);
     } else {
       // Same structure and positions: only ids and states changed (e.g. a new step began).

@@ -11,6 +11,8 @@ const SVG = "http://www.w3.org/2000/svg";
 const EDGE_LABELS_MAX = 600;   // above this many edges, shapes show only when zoomed in
 const VIRTUAL_ABOVE = 400;     // above this many view nodes, draw only what is near the viewport
 const LOD_TEXT_K = 0.3;        // below this zoom, a virtualised graph draws boxes without labels
+// Zoom-to-fit stops here: the op name (12.5 px in graph.css) is still 9 px on screen.
+const READABLE_K = 9 / 12.5;
 
 function svg(tag, attrs) {
   const el = document.createElementNS(SVG, tag);
@@ -318,21 +320,33 @@ export class GraphView {
 
   panBy(dx, dy) { this.tx += dx; this.ty += dy; this.apply(); }
 
+  /** Zoom to fit, but never so far out that the op names are too small to read: a big graph
+   * opens at READABLE_K, at its top (where the pass starts), and the minimap and panning
+   * reach the rest (as a map does; shrinking 300 nodes into the pane left 7 px labels). */
   fit() {
     if (!this.layout || !this.layout.nodes.size) return;
-    const r = this.paneSize();
-    const W = this.layout.width + 40, H = this.layout.height + 40;
-    this.k = Math.min(1.4, Math.max(0.02, Math.min(r.width / W, r.height / H)));
-    // Tall graphs would shrink to a sliver: keep them readable and start at the top.
-    if (this.layout.height * this.k < r.height * 0.5 || this.k >= 0.35) {
-      this.tx = (r.width - this.layout.width * this.k) / 2;
-      this.ty = (r.height - this.layout.height * this.k) / 2;
-    } else {
-      this.k = Math.max(this.k, Math.min(0.6, r.width / W));
-      this.tx = (r.width - this.layout.width * this.k) / 2;
-      this.ty = 20;
-    }
+    const r = this.paneSize(), L = this.layout;
+    const W = L.width + 40, H = L.height + 40;
+    const whole = Math.min(1.4, Math.min(r.width / W, r.height / H));
+    this.k = Math.max(whole, READABLE_K);
+    this.tx = (r.width - L.width * this.k) / 2;
+    this.ty = (r.height - L.height * this.k) / 2;
+    if (L.width * this.k > r.width) this.tx = this.clampX(r.width / 2 - this.topNode().x * this.k, r);
+    if (L.height * this.k > r.height) this.ty = 20;
     this.apply();
+  }
+
+  /** The placed node nearest the top of the layout (where a pass starts). */
+  topNode() {
+    let top = null;
+    for (const p of this.layout.nodes.values()) if (!top || p.y < top.y) top = p;
+    return top;
+  }
+
+  /** A horizontal pan that leaves no more than a margin of empty pane beside the layout. */
+  clampX(tx, r) {
+    const w = this.layout.width * this.k;
+    return Math.min(20, Math.max(r.width - w - 20, tx));
   }
 
   /** Whether the whole layout is inside the pane at the current pan and zoom. */

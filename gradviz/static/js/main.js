@@ -375,7 +375,9 @@ conn = new Connection(token, {
   },
 });
 conn.after = () => (recording ? replay.maxSeq : store.lastSeq);
-window.gradviz = { store, ctl, view, conn };   // for debugging from the console and for tests
+// for debugging from the console and for tests; the Playground shows its failed requests
+// through showError (one box for every error with no field of its own)
+window.gradviz = { store, ctl, view, conn, showError };
 
 const first = await refreshSessions(true);
 if (first) switchSession(first);

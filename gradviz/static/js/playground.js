@@ -298,6 +298,16 @@ class Playground {
     if (!this.panes.json.hidden) { je.textContent = text; tag(je); }
   }
 
+  /** A request of a running model (Step, a sample's feature maps, the weights) failed: a spec
+   * error by its cause, anything else once, in the page's error box and in words. The server
+   * sends the same error as an `error` message too; the box keeps one of the two (it showed
+   * here under the toolbar as well, in the server's raw words). */
+  failed(err) {
+    if (this.showsItself(err)) { this.specError(err); return; }
+    console.debug(`gradviz playground: ${err?.code}: ${err?.message}`);
+    this.app.showError(err);
+  }
+
   /** Whether the server's `error` message `err` is one the builder shows itself: a spec error
    * (its payload names a `field`, maybe null) comes only from this builder's own requests (Train,
    * Step), whose answers carry the same error to specError, which shows it by its cause. The
@@ -402,7 +412,7 @@ class Playground {
       if (!(await this.train(true))) return;
     }
     const g = this.el.gran.value;
-    if (g === "step") { const r = await this.request({ action: "step", session: this.session }); if (r.error) this.specError(r.error); }
+    if (g === "step") { const r = await this.request({ action: "step", session: this.session }); if (r.error) this.failed(r.error); }
     else this.command(g === "op" ? "step_forward" : "step_backward");
   }
 
@@ -506,7 +516,7 @@ class Playground {
     const s = this.data?.samples || [];
     this.el.samples.replaceChildren(...s.map((x) => {
       const b = h("button", { class: `pg-sample${this.fmaps?.sample === x.index ? " active" : ""}`, title: `test sample ${x.index}, label ${x.label}`, "data-testid": "sample", "data-index": x.index,
-        onclick: () => this.request({ action: "feature_maps", session: this.session, sample: x.index }).then((r) => r.error && this.specError(r.error)) }, heat(x.image, 3));
+        onclick: () => this.request({ action: "feature_maps", session: this.session, sample: x.index }).then((r) => r.error && this.failed(r.error)) }, heat(x.image, 3));
       return b;
     }));
     if (!s.length) this.el.samples.replaceChildren(h("span", { class: "muted small" }, "Train or step to see the samples and each conv layer's maps."));
@@ -561,9 +571,9 @@ class Playground {
   }
 
   async weights() {
-    if (!this.session) { this.specError({ code: "NO_MODEL", message: "train a model first, then download its weights" }); return; }
+    if (!this.session) { this.failed({ code: "NO_MODEL", message: "train a model first, then download its weights" }); return; }
     const r = await this.request({ action: "weights", session: this.session });
-    if (!r.ok) { this.specError(r.error); return; }
+    if (!r.ok) { this.failed(r.error); return; }
     const bin = atob(r.data), bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     this.download(new Blob([bytes], { type: "application/octet-stream" }), r.filename);
