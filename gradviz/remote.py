@@ -224,7 +224,7 @@ class Attachment(ExitHandling):
         self.sender = threading.Thread(target=self._send_loop, name="gradviz-attach",
                                        daemon=True)
         self.sender.start()
-        atexit.register(self.close)
+        atexit.register(self._close_at_exit)
         self._catch_sigterm()
         return self
 
@@ -463,7 +463,7 @@ class Attachment(ExitHandling):
         """Flush, stop tracing into the server, tell it how the process ended and
         disconnect (idempotent). ``exit``: ``"ok"``, ``"error: ValueError"``,
         ``"interrupted"`` (Ctrl-C), ``"terminated"`` (SIGTERM: always, once it came);
-        default: from the exception that is ending the interpreter."""
+        default: "ok" (at interpreter exit: from the exception ending it)."""
         if self.closing:
             return
         self.closing = True
@@ -481,7 +481,7 @@ class Attachment(ExitHandling):
             if self.sender is not None:
                 self.sender.join(5)
             try:
-                atexit.unregister(self.close)
+                atexit.unregister(self._close_at_exit)
             except Exception:
                 pass
         if was_active:

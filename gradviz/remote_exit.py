@@ -90,13 +90,20 @@ class ExitHandling:
         except (ValueError, OSError):
             pass
 
+    def _close_at_exit(self):
+        """atexit: the interpreter is ending, so the exception that reached sys.excepthook
+        (if any) is the one ending it."""
+        self.close(exit=self.exit_hint or exit_reason(_UNCAUGHT[0]))
+
     def _exit_text(self, exit):
         """The ``exit`` to report at close: "terminated" once SIGTERM came, else ``exit``
-        if given, else the runner's hint or the exception ending the interpreter."""
+        if given, else the runner's hint or "ok" (a script closing its attachment itself is
+        still running: an exception some code passed to sys.excepthook earlier, as IPython
+        does for each failed cell, did not end it)."""
         if self.signalled:
             return self.signalled
         if exit is None:
-            return self.exit_hint or exit_reason(_UNCAUGHT[0])
+            return self.exit_hint or "ok"
         return exit
 
     def _bye(self, reason):

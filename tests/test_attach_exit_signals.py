@@ -71,3 +71,22 @@ def test_a_killed_script_is_told_apart_from_a_clean_end(tmp_path):
         assert ends["killed"]["status"] == "ended" and "exit" not in ends["killed"]
         assert "without a goodbye" in ends["killed"]["message"]
         assert ends["clean"]["exit"] == "ok" and "message" not in ends["clean"]
+
+
+def test_an_error_shown_earlier_does_not_make_an_explicit_close_an_error_but_one_ending_does(
+        tmp_path):
+    """IPython (and pytest) pass exceptions to sys.excepthook that end nothing: a script that
+    then closes its attachment itself ended cleanly. An uncaught exception that ends the
+    interpreter still says so."""
+    with served(tmp_path / "s.sqlite") as srv:
+        for sid, tail in (("shown", "att.close()"), ("ending", "raise ValueError('boom')")):
+            script = (f"import sys\nimport gradviz as gv\n"
+                      f"att = gv.attach({srv.base!r}, token={TOKEN!r}, session={sid!r})\n"
+                      f"gv.trace.scalar('loss', 1.0, 0)\n"
+                      f"sys.excepthook(UserWarning, UserWarning('shown'), None)\n{tail}\n")
+            p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               cwd=ROOT, timeout=120)
+            assert "shown" in p.stderr
+            wait_for(lambda: _row(srv, sid) and not _row(srv, sid)["live"], timeout=20)
+        assert _row(srv, "shown")["exit"] == "ok"
+        assert _row(srv, "ending")["exit"] == "error: ValueError"
