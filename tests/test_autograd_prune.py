@@ -6,22 +6,9 @@ import pytest
 import torch
 
 import gradviz as gv
+from test_grad_pruning import both, plain
 
 LIBS = {"gv": gv, "torch": torch}
-
-
-def plain(v):
-    """Tensors as nested lists (None kept), for comparing the two libraries' results."""
-    if isinstance(v, (tuple, list)):
-        return [plain(x) for x in v]
-    if isinstance(v, (gv.Tensor, torch.Tensor)):
-        return v.detach().numpy().tolist()
-    return v
-
-
-def both(run):
-    """run(lib) for gradviz and torch, as plain values."""
-    return plain(run(gv)), plain(run(torch))
 
 
 def custom_mul(lib, log):

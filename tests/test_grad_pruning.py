@@ -27,14 +27,17 @@ def counting(lib, log, name, fail=False):
     return Twice
 
 
+def plain(v):
+    """Tensors as nested lists (None kept), for comparing the two libraries' results."""
+    if isinstance(v, (tuple, list)):
+        return [plain(x) for x in v]
+    if isinstance(v, (gv.Tensor, torch.Tensor)):
+        return v.detach().numpy().tolist()
+    return v
+
+
 def both(fn):
     """fn(lib) for gradviz and torch; the values as nested lists/None for comparison."""
-    def plain(v):
-        if isinstance(v, (tuple, list)):
-            return [plain(x) for x in v]
-        if isinstance(v, (gv.Tensor, torch.Tensor)):
-            return v.detach().numpy().tolist()
-        return v
     return plain(fn(gv)), plain(fn(torch))
 
 

@@ -146,6 +146,23 @@ def attached_script(browser, server, tmp_path, source, session, *args):
     assert not errors, f"uncaught errors in the page: {errors}"
 
 
+def open_recorded(browser, server, events, viewport=VIEWPORT, prefix="replay"):
+    """A page on a new session holding `events` (a recording), once it has them all; returns
+    (context, page, errors): the caller closes the context and checks the errors."""
+    s = server.gv.manager.create("replay", prefix=prefix)
+    server.gv.manager.ingest_local(s, events)
+    ctx = browser.new_context(viewport=viewport)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{server.url}&session={s.id}")
+    pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+    pg.wait_for_function("n => Number(document.body.dataset.events) >= n", arg=len(events),
+                         timeout=20000)
+    pg.wait_for_timeout(200)
+    return ctx, pg, errors
+
+
 def open_pg(page):
     """Open the Playground tab and wait until it is ready with a valid spec."""
     page.click("[data-testid=tab-playground]")

@@ -6,7 +6,7 @@ import copy
 import numpy as np
 import pytest
 
-from conftest import VIEWPORT, shot
+from conftest import open_recorded, shot
 from events import record_conv
 
 CONV_EVENTS = record_conv(channels=4)     # traced before any server (and its job) exists
@@ -25,16 +25,8 @@ def server(tmp_path):
 
 
 def test_selecting_a_conv_node_shows_one_map_per_channel(browser, server):
-    s = server.gv.manager.create("replay", prefix="conv")
-    server.gv.manager.ingest_local(s, CONV_EVENTS)
-    ctx = browser.new_context(viewport=VIEWPORT)
-    pg = ctx.new_page()
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
+    ctx, pg, errors = open_recorded(browser, server, CONV_EVENTS, prefix="conv")
     try:
-        pg.goto(f"{server.url}&session={s.id}")
-        pg.wait_for_selector("body[data-ready='1']", timeout=20000)
-        pg.wait_for_function("n => Number(document.body.dataset.events) >= n", arg=len(CONV_EVENTS), timeout=20000)
         conv = pg.locator("[data-testid=graph] [data-kind=op]", has_text="Conv").first
         conv.click()
         insp = pg.locator("[data-testid=inspector]")
@@ -106,16 +98,8 @@ HEAT_JS = """() => {
 def test_a_big_2d_tensor_shows_its_block_mean_heatmap(browser, server, form):
     """New events carry ``thumb8``; old recordings (``thumb``) still render the same picture."""
     events = TANH_EVENTS if form == "thumb8" else as_old_thumb(TANH_EVENTS)
-    s = server.gv.manager.create("replay", prefix=form)
-    server.gv.manager.ingest_local(s, events)
-    ctx = browser.new_context(viewport=VIEWPORT)
-    pg = ctx.new_page()
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
+    ctx, pg, errors = open_recorded(browser, server, events, prefix=form)
     try:
-        pg.goto(f"{server.url}&session={s.id}")
-        pg.wait_for_selector("body[data-ready='1']", timeout=20000)
-        pg.wait_for_function("n => Number(document.body.dataset.events) >= n", arg=len(events), timeout=20000)
         node = pg.locator("[data-testid=graph] [data-kind=op]", has_text="Tanh").first
         node.click()
         pg.wait_for_function("id => document.querySelector('[data-testid=inspector]').dataset.nodeId === id",

@@ -15,29 +15,13 @@ a model cannot be written), so the page gets the very answer and `error` message
 import pytest
 from playwright.sync_api import expect
 
-from conftest import VIEWPORT, open_pg, shot
+from conftest import VIEWPORT, open_pg, open_recorded, shot
 from events import record_nan, synthetic
 from gradviz.errors import GradvizError
 
 NAN_EVENTS = record_nan()   # traced once, before any server (and its traced job) exists
 BOX = "[data-testid=error]"
 ITEMS = f"{BOX} .error-item"
-
-
-def open_recorded(browser, server, events, viewport=VIEWPORT):
-    """A page on a new session holding `events` (a recording); returns (context, page, errors)."""
-    s = server.gv.manager.create("replay", prefix="replay")
-    server.gv.manager.ingest_local(s, events)
-    ctx = browser.new_context(viewport=viewport)
-    pg = ctx.new_page()
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(f"{server.url}&session={s.id}")
-    pg.wait_for_selector("body[data-ready='1']", timeout=20000)
-    pg.wait_for_function("n => Number(document.body.dataset.events) >= n", arg=len(events),
-                         timeout=20000)
-    pg.wait_for_timeout(200)
-    return ctx, pg, errors
 
 
 # ---- 1. a failed Playground request: once, in the error box, in words -------------------------
