@@ -152,10 +152,12 @@ def call_unpacked(fn, call, g):
 
 def register_prehook(fn, hook):
     """``hook(grad_outputs)`` before ``fn``'s backward; it may return new grad_outputs.
-    Kept with the output tensor's hooks (the same point in the backward loop)."""
+    Kept with the output tensor's hooks, marked: torch runs it after them, and only when
+    the node runs (not for an input that autograd.grad captures)."""
     def as_tensor_hook(g):
         r = hook((g,))
         return None if r is None else r[0]
+    as_tensor_hook.node_prehook = True
     if fn.hooks is None:
         fn.hooks = {}
     return RemovableHandle(fn.hooks, as_tensor_hook)

@@ -87,11 +87,7 @@ class Function:
         """torch's Node.register_prehook: ``hook(grad_outputs)`` before this node's backward,
         which may return new grad_outputs. Returns a handle with ``.remove()``."""
         from ..autograd.graph import register_prehook
-        handle = register_prehook(ctx, hook)
-        # kept with the output tensor's hooks, but torch runs it only when the node runs,
-        # and after them: the backward loop tells the two apart by this mark
-        handle.registry[handle.id].node_prehook = True
-        return handle
+        return register_prehook(ctx, hook)
 
     @property
     def next_functions(ctx):

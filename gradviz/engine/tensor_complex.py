@@ -1,8 +1,8 @@
 """Complex tensors: ``z.real``, ``z.imag``, ``conj``, ``angle``, ``sgn``, ``gv.complex``,
 ``gv.polar``, ``gv.view_as_real`` / ``gv.view_as_complex`` (thin calls of the ops in
 ops/complex.py), ``exp2`` and ``vdot`` (it conjugates its first vector) of complex tensors,
-and torch's refusal of a matrix product between a complex tensor and one of another dtype
-(``matmul``, ``@``, ``mm``, ``bmm``, ``dot``, and ``mv`` through ``matmul``).
+and dot's refusal of a complex vector with one of another dtype (matmul's is in
+tensor_methods.matmul).
 
 Differences from torch, on purpose: ``view_as_real`` and ``view_as_complex`` return copies
 (values and gradients as torch's views); ``conj`` conjugates at once (torch sets a lazy
@@ -10,7 +10,6 @@ conjugate bit, so ``resolve_conj`` is a no-op here). ``z.real`` / ``z.imag`` are
 ``z`` as in torch (writing into them writes into ``z``) unless ``z`` requires grad: then
 they are read-only, since a write would bypass the graph and give wrong gradients.
 """
-import functools
 import math
 
 import numpy as np
@@ -89,17 +88,6 @@ def exp2(self):
     return tensor_extra.exp2(self)
 
 
-def _same_dtype_product(product):
-    """The matrix product ``product`` (matmul, mm, bmm) refusing a complex operand with one
-    of another dtype, as torch does, before the real-only code promotes the pair."""
-    @functools.wraps(product)
-    def checked(self, other):
-        if isinstance(other, Tensor):
-            check_product_dtypes(self._data, other._data)
-        return product(self, other)
-    return checked
-
-
 def dot(self, other):
     """The inner product of two 1-D tensors (torch's dtype names when one is complex)."""
     if isinstance(other, Tensor) and self.ndim == 1 == other.ndim:
@@ -157,8 +145,6 @@ def register():
                      ("is_conj", is_conj), ("angle", angle), ("sgn", sgn), ("exp2", exp2),
                      ("dot", dot), ("vdot", vdot), ("stft", stft), ("istft", istft)):
         setattr(Tensor, name, fn)
-    for name in ("matmul", "__matmul__", "mm", "bmm"):
-        setattr(Tensor, name, _same_dtype_product(getattr(Tensor, name)))
     Tensor.real = property(_real, doc=_real.__doc__)
     Tensor.imag = property(_imag, doc=_imag.__doc__)
 

@@ -9,6 +9,7 @@ from . import ops as O
 from .backend import xp_of
 from .function import apply_binary as _apply2
 from .function import apply_unary as _apply1
+from .ops.linalg import check_product_dtypes
 from .tensor import Tensor
 
 _FLOAT_KINDS = "f"
@@ -245,6 +246,7 @@ def matmul(self, other):
     if x.dtype is y.dtype:
         a, b = self, other
     else:
+        check_product_dtypes(x, y)   # torch promotes no complex operand here: it refuses
         a, b = _coerce(self, other)
         x, y = a._data, b._data
     ka = x.shape[-1]
