@@ -3,7 +3,8 @@
 Rows: per size from 1e2 to 1e7 elements, ``y = a * b + a`` with grads on (gradviz cuda;
 raw CuPy on the same arrays is the peer that shows our own share), as host µs per op (no
 synchronisation: the launch cost the Python thread pays) and as wall µs per op including
-``synchronize()`` (what decides the crossover against NumPy on the CPU); then one training step of the B2 MLP and CNN on the GPU.
+``synchronize()`` (what decides the crossover against NumPy on the CPU); then one training
+step of the B2 MLP (SGD, and Adam: one fused update kernel a parameter) and CNN on the GPU.
 Without CuPy or a GPU it returns ``{"skipped": reason}``.
 """
 import numpy as np
@@ -81,14 +82,15 @@ def _elementwise(gv, torch, n, quick):
 def _steps(gv, torch, quick):
     out = []
     rng = np.random.default_rng(0)
-    for name, shape, make, tmake, classes in (
-            ("MLP 784-128-64-10 b64 step", (64, 784), _mlp, _tmlp, 10),
-            ("CNN conv8+pool+linear b32 step", (32, 1, 28, 28), _cnn, _tcnn, 10)):
+    for name, shape, make, tmake, optim in (
+            ("MLP 784-128-64-10 b64 step", (64, 784), _mlp, _tmlp, "SGD"),
+            ("MLP 784-128-64-10 b64 Adam step", (64, 784), _mlp, _tmlp, "Adam"),
+            ("CNN conv8+pool+linear b32 step", (32, 1, 28, 28), _cnn, _tcnn, "SGD")):
         x = rng.standard_normal(shape).astype(np.float32)
-        y = rng.integers(0, classes, shape[0])
+        y = rng.integers(0, 10, shape[0])
         gv.manual_seed(0)
         model = make(gv.nn).to("cuda")
-        opt = gv.optim.SGD(model.parameters(), lr=0.01)
+        opt = getattr(gv.optim, optim)(model.parameters(), lr=0.01)
         gx, gy = gv.tensor(x, device="cuda"), gv.tensor(y, device="cuda")
 
         def step(model=model, opt=opt, gx=gx, gy=gy):
@@ -99,7 +101,7 @@ def _steps(gv, torch, quick):
         fns = {"gradviz": step}
         if torch is not None:
             tm = tmake(torch.nn).cuda()
-            topt = torch.optim.SGD(tm.parameters(), lr=0.01)
+            topt = getattr(torch.optim, optim)(tm.parameters(), lr=0.01)
             tx, ty = torch.tensor(x, device="cuda"), torch.tensor(y, device="cuda")
 
             def tstep(tm=tm, topt=topt, tx=tx, ty=ty):

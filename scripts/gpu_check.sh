@@ -7,7 +7,8 @@
 # interpreter ($PYTHON, default python3) must already have numpy, scipy, pytest, hypothesis and
 # CuPy (the device machines' image has cupy-cuda13x and a CUDA torch, which B8 uses as its peer).
 # Elsewhere: GV_PIP="cupy-cuda12x" (or a wheel path) pip-installs that first.
-# Budget: about 2-5 minutes on a bare machine (CuPy compiles each kernel once).
+# Budget: about 5-6 minutes on a bare H200 (test_cuda ~255 s, B8 ~50 s; CuPy compiles each
+# kernel once).
 set -u
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"

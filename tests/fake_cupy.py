@@ -10,8 +10,10 @@ AttributeError as on CuPy: the fake only offers the names in tests/cupy_names.js
 every supported CuPy version has (scripts/cupy_names.py writes it from real CuPy wheels).
 ``install(monkeypatch)`` makes ``device="cuda"`` map to it.
 """
+import collections
 import inspect
 import json
+import re
 import sys
 import types
 from pathlib import Path
@@ -53,6 +55,9 @@ def _missing(owner, name):
                           f"(fake cupy: not in every CuPy of {VERSIONS})")
 
 
+SYNCS = collections.Counter()   # host reads of fake device values, by how (tests clear it)
+
+
 class FakeCudaArray(np.ndarray):
     """An ndarray that claims to be on cuda:0 (has ``__cuda_array_interface__``, ``.get()``)."""
 
@@ -69,7 +74,18 @@ class FakeCudaArray(np.ndarray):
 
     def get(self):
         """Copy to the host (a plain ndarray), as cupy.ndarray.get()."""
+        SYNCS["get"] += 1
         return np.array(self.view(np.ndarray))
+
+    def _host_read(name):   # noqa: N805 - makes the methods below
+        def read(self, *args):
+            SYNCS[name] += 1   # on CuPy: a device -> host copy that waits for the GPU
+            return getattr(np.ndarray, name)(self.view(np.ndarray), *args)
+        read.__name__ = name
+        return read
+
+    __bool__, __int__, __float__, __index__, item, tolist = map(
+        _host_read, ("__bool__", "__int__", "__float__", "__index__", "item", "tolist"))
 
     def __getitem__(self, key):  # CuPy gives 0-d arrays, never scalars
         return _wrap(super().__getitem__(_unwrap(key)))
@@ -190,6 +206,64 @@ def _asarray(a, dtype=None, copy=None):
                     dtype=dtype).view(FakeCudaArray)
 
 
+class _ElementwiseKernel:
+    """``cupy.ElementwiseKernel`` run on the host: the CUDA body is executed statement by
+    statement as NumPy on the whole arrays. Only the subset gradviz writes: ``T x = …;`` and
+    ``bool x = …;`` declarations, assignments, ``cond ? a : b`` as a whole right-hand side,
+    ``||``, arithmetic and sqrt/exp/tanh; parameters of placeholder types (T, I, ...). Array
+    arguments of one placeholder must share a dtype; scalars are cast to it, as CuPy casts
+    them; outputs are in-out, updated in place. This checks a kernel's math and arguments, not
+    its CUDA: only a real GPU compiles the body."""
+
+    _FUNCTIONS = {"sqrt": np.sqrt, "exp": np.exp, "tanh": np.tanh, "where": np.where}
+
+    def __init__(self, in_params, out_params, operation, name="kernel"):
+        self.ins, self.outs = _params(in_params), _params(out_params)
+        if "{" in operation or "&&" in operation:
+            raise NotImplementedError(f"fake cupy: {name}: a body beyond the fake's subset")
+        self.statements = [_statement(st) for st in operation.split(";") if st.strip()]
+        self.name = name
+
+    def __call__(self, *args):
+        params = self.ins + self.outs
+        if len(args) != len(params):
+            raise TypeError(f"fake cupy: {self.name} takes {len(params)} arguments (outputs "
+                            f"given: in-out), not {len(args)}")
+        types_ = {}
+        for (kind, _), a in zip(params, args):
+            if isinstance(a, np.ndarray):
+                types_.setdefault(kind, set()).add(a.dtype)
+        if any(len(d) != 1 for d in types_.values()):
+            raise TypeError(f"fake cupy: {self.name}: placeholder types {types_}")
+        env = dict(self._FUNCTIONS)
+        for (kind, name), a in zip(params, args):
+            env[name] = _unwrap(a) if isinstance(a, np.ndarray) else \
+                next(iter(types_[kind])).type(a)
+        for st in self.statements:
+            exec(st, {"__builtins__": {}}, env)   # the body's arithmetic, nothing else
+        for (_, name), a in zip(self.outs, args[len(self.ins):]):
+            _unwrap(a)[...] = env[name]
+
+
+def _params(spec):
+    """(placeholder, name) pairs of ``"T a, I b"``: one-letter placeholder types only."""
+    pairs = [tuple(item.split()) for item in spec.split(",")]
+    for kind, name in pairs:
+        if len(kind) != 1 or not kind.isupper():
+            raise NotImplementedError(f"fake cupy: parameter type {kind!r}")
+        if name == "i" or name.startswith("_"):   # CuPy's loop index and its own names
+            raise ValueError(f"fake cupy: {name!r} is reserved in an ElementwiseKernel")
+    return pairs
+
+
+def _statement(st):
+    """One CUDA statement of the subset as Python."""
+    st = re.sub(r"^(?:[A-Z]|bool|float|double)\s+(?=\w+\s*=)", "", st.strip())
+    st = st.replace("||", "|")
+    ternary = re.fullmatch(r"(\w+) = (.+?) \? (.+?) : (.+)", st)
+    return f"{ternary[1]} = where({ternary[2]}, {ternary[3]}, {ternary[4]})" if ternary else st
+
+
 def _special():
     from scipy import special
     return special
@@ -203,6 +277,7 @@ def make():
     cp.asarray = _asarray
     cp.array = lambda a, dtype=None, copy=True: _asarray(a, dtype, copy)
     cp.asnumpy = _host_in
+    cp.ElementwiseKernel = _ElementwiseKernel
     cp.fuse = lambda *a, **k: (a[0] if a and callable(a[0]) else (lambda f: f))
     cp.cuda = types.SimpleNamespace(
         Device=_Device, runtime=types.SimpleNamespace(

@@ -21,6 +21,7 @@ from op_table import T, X, Z, draw, input_dtype
 
 import gradviz as gv
 from gradviz.engine import backend
+from gradviz.engine.ops import fused
 from gradviz.errors import DeviceError
 
 MODULES = sorted(p.stem for p in Path(__file__).parent.glob("op_table*.py"))
@@ -238,9 +239,21 @@ def test_layer_on_cuda_matches_cpu(make, shape, dev):
         np.testing.assert_allclose(bg.cpu().numpy(), bc.numpy(), 1e-4, 1e-6, err_msg=name)
 
 
-@pytest.mark.parametrize("opt", ["SGD", "Adam", "AdamW", "RMSprop"])
-def test_training_steps_on_cuda_match_cpu(opt, dev):
-    kw = {"SGD": {"lr": 0.1, "momentum": 0.9}}.get(opt, {"lr": 0.01})
+# On CuPy these run as one fused update kernel a parameter (gradviz/engine/ops/fused.py), and
+# on the fake through its host ElementwiseKernel: both against the NumPy updates.
+OPTIMIZERS = [("SGD", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
+              ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
+              ("SGD", {"lr": 0.1, "momentum": 0.5, "dampening": 0.3, "maximize": True}),
+              ("Adam", {"lr": 0.01}), ("Adam", {"lr": 0.01, "weight_decay": 0.1}),
+              ("Adam", {"lr": 0.01, "betas": (0.3, 0.9), "maximize": True}),
+              ("Adam", {"lr": 0.01, "amsgrad": True}), ("AdamW", {"lr": 0.01}),
+              ("RMSprop", {"lr": 0.01, "weight_decay": 0.1}),
+              ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True})]
+
+
+@pytest.mark.parametrize("opt, kw", OPTIMIZERS, ids=lambda v: v if isinstance(v, str) else
+                         "-".join(f"{k}={v}" for k, v in v.items()))
+def test_training_steps_on_cuda_match_cpu(opt, kw, dev):
     gv.manual_seed(0)
     models = [nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                             nn.Flatten(), nn.Linear(4 * 4 * 4, 3)) for _ in range(2)]
@@ -262,6 +275,90 @@ def test_training_steps_on_cuda_match_cpu(opt, dev):
         assert on_device(pg), name
         np.testing.assert_allclose(pg.detach().cpu().numpy(), pc.detach().numpy(), 1e-4, 1e-5,
                                    err_msg=name)
+
+
+@pytest.mark.parametrize("opt, kw, kernel", [
+    ("SGD", {"lr": 0.1}, "sgd"), ("SGD", {"lr": 0.1, "momentum": 0.9}, "sgd_momentum"),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}, "sgd_nesterov"),
+    ("Adam", {}, "adam"), ("AdamW", {"betas": (0.3, 0.9)}, "adam_lerp_high"),
+    ("RMSprop", {}, "rmsprop")])
+def test_optimizer_steps_are_one_fused_kernel_a_parameter(opt, kw, kernel, monkeypatch):
+    calls = _count_kernels(monkeypatch)
+    model = nn.Linear(3, 2).to("cuda")
+    optim = getattr(gv.optim, opt)(model.parameters(), **kw)
+    for _ in range(2):   # SGD's momentum buffer is a copy of the first gradient
+        calls.clear()
+        optim.zero_grad()
+        model(gv.ones(4, 3, device="cuda")).sum().backward()
+        optim.step()
+    assert calls == ["gradviz_" + kernel] * 2     # weight and bias: one launch each
+
+
+def _count_kernels(monkeypatch):
+    """The fake CuPy installed; the names of the ElementwiseKernels run, in order."""
+    cp = fake_cupy.install(monkeypatch)
+    calls = []
+
+    class Counting(cp.ElementwiseKernel):
+        def __call__(self, *args):
+            calls.append(self.name)
+            return super().__call__(*args)
+    monkeypatch.setattr(cp, "ElementwiseKernel", Counting)
+    return calls
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_max_pool_is_one_fused_kernel_a_window_offset(padding, monkeypatch):
+    calls = _count_kernels(monkeypatch)
+    x = gv.randn(2, 3, 6, 6, device="cuda", requires_grad=True)
+    y = nn.functional.max_pool2d(x, 3, 2, padding)
+    assert calls == ["gradviz_maxpool_take"] * (9 - (padding == 0))   # the 1st offset starts
+    calls.clear()
+    y.backward(gv.ones_like(y))
+    assert calls == ["gradviz_maxpool_route"] * 9
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_max_pool_ties_and_nan_on_cuda_match_cpu(dtype, dev):
+    """The fused running max keeps the first of equal maxima and lets NaN win, as the CPU."""
+    a = np.random.default_rng(1).integers(0, 3, (2, 2, 7, 7)).astype(dtype)   # many ties
+    a[0, 0, 1, 1] = a[1, 1, 4, 4] = np.nan
+    res = []
+    for device in ("cpu", dev):
+        x = gv.tensor(a, device=device, requires_grad=True)
+        y, idx = nn.functional.max_pool2d(x, 3, 2, 1, return_indices=True)
+        y.backward(gv.arange(y.numel(), dtype=y.dtype, device=device).reshape(y.shape))
+        res.append([t.detach().cpu().numpy() for t in (y, idx, x.grad)])
+    for c, g in zip(*res):
+        np.testing.assert_array_equal(g, c)
+
+
+@pytest.mark.parametrize("opt", ["SGD", "Adam"])
+def test_a_training_step_waits_for_the_gpu_once(opt, monkeypatch):
+    """No op, loss or update reads a device value back (each read waits for the GPU),
+    except cross_entropy's one check that the targets are classes (torch asserts that on
+    the device)."""
+    fake_cupy.install(monkeypatch)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(4 * 4 * 4, 3), nn.GELU()).to("cuda")
+    optim = getattr(gv.optim, opt)(model.parameters(), lr=0.01)
+    x, y = gv.randn(8, 1, 8, 8, device="cuda"), gv.tensor([0, 1, 2, 0, 1, 2, 0, 1], device="cuda")
+    for _ in range(2):
+        fake_cupy.SYNCS.clear()
+        optim.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optim.step()
+    assert fake_cupy.SYNCS == {"__bool__": 1}
+
+
+def test_fused_updates_are_for_float32_and_float64_arrays_of_one_dtype(monkeypatch):
+    cp = fake_cupy.install(monkeypatch)
+    a32, a64 = cp.zeros(3, dtype="float32"), cp.zeros(3)
+    assert fused.elementwise(cp, "sgd", a32, a32) is not None
+    assert fused.elementwise(cp, "sgd", a64, a64) is not None
+    assert fused.elementwise(cp, "sgd", a32, a64) is None      # a mix: the plain update
+    assert fused.elementwise(cp, "sgd", *[cp.zeros(3, dtype="float16")] * 2) is None
+    assert fused.elementwise(np, "sgd", np.zeros(3), np.zeros(3)) is None   # never on the CPU
 
 
 def test_creation_and_moves_on_cuda(dev):

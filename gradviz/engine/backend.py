@@ -118,16 +118,22 @@ def address(a):
 _CUDA = {}   # GPU index -> its device, made once
 
 
+def gpu_index(a):
+    """The index of the GPU an array lives on; None for a host array."""
+    if type(a) is np.ndarray or not is_gpu_array(a):
+        return None
+    dev = getattr(a, "device", None)
+    return None if dev is None else dev.id
+
+
 def device_of(a):
     """The device an array lives on."""
-    if type(a) is np.ndarray or not is_gpu_array(a):
+    index = gpu_index(a)
+    if index is None:
         return CPU
-    dev = getattr(a, "device", None)
-    if dev is None:
-        return CPU
-    found = _CUDA.get(dev.id)
+    found = _CUDA.get(index)
     if found is None:
-        found = _CUDA[dev.id] = device("cuda", dev.id)
+        found = _CUDA[index] = device("cuda", index)
     return found
 
 

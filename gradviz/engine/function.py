@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import BackwardError, DeviceError, GradvizError, ShapeError
 from ..trace.hooks import HOOKS
 from . import grad_mode
-from .backend import device_of, xp_of
+from .backend import cupy, device_of, gpu_index
 
 
 class Function:
@@ -175,20 +175,25 @@ class NodeName(str):
 def apply_binary(cls, a, b):
     """``cls.apply(a, b)`` for two Tensors: the arithmetic operators' fast path (same result).
 
-    Skips the generic argument loop and ``**attrs`` packing; anything unusual
-    (non-NumPy arrays, a NumPy scalar result) goes through ``cls.apply``.
+    Skips the generic argument loop and ``**attrs`` packing; anything unusual (arrays of
+    two kinds or on two GPUs, a NumPy scalar result) goes through ``cls.apply``.
     """
     x = a._data
     y = b._data
-    if type(x) is not ndarray or type(y) is not ndarray or \
-            not cls.complex_ok and x.dtype.kind == "c":   # (same dtypes: x tells)
+    kind = type(x)
+    if kind is not type(y) or not cls.complex_ok and x.dtype.kind == "c":  # (x tells)
         return cls.apply(a, b)   # apply refuses complex for an op that does not take it
     ctx = _new(cls)
+    if kind is not ndarray:      # two device arrays: on one GPU, the same path
+        index = gpu_index(x)
+        if index is None or gpu_index(y) != index:
+            return cls.apply(a, b)
+        ctx.xp = cupy()
     try:
         out = ctx.forward(x, y)
     except ValueError as e:
         raise _shape_error(cls, e) from None
-    if type(out) is not ndarray:  # 0-d operands give a NumPy scalar: the generic path fixes it
+    if type(out) is not kind:  # 0-d operands give a NumPy scalar: the generic path fixes it
         return cls.apply(a, b)
     t = _new(Tensor)
     t._data = out
@@ -413,15 +418,25 @@ def _shape_error(cls, e):
     return ShapeError(f"{cls.__name__}: {str(e).strip()}")
 
 
+_NO_TENSOR = object()
+
+
 def _check_device(args):
     """The array module of the tensors among ``args``, or torch's error when they sit on
-    different devices."""
-    datas = [a._data for a in args if isinstance(a, Tensor)]
-    devs = {device_of(d) for d in datas}
-    if len(devs) > 1:
-        raise DeviceError("Expected all tensors to be on the same device, but found at least "
-                          "two devices, " + " and ".join(sorted(str(d) for d in devs)) + "!")
-    return xp_of(datas[0])
+    different devices. (On the hot path of every GPU op: compares GPU indices, makes no
+    device objects.)"""
+    first = _NO_TENSOR
+    for a in args:
+        if isinstance(a, Tensor):
+            index = gpu_index(a._data)
+            if first is _NO_TENSOR:
+                first = index
+            elif index != first:
+                devs = {device_of(a._data) for a in args if isinstance(a, Tensor)}
+                raise DeviceError("Expected all tensors to be on the same device, but found "
+                                  "at least two devices, "
+                                  + " and ".join(sorted(str(d) for d in devs)) + "!")
+    return np if first is None else cupy()
 
 
 def _after_forward(ctx, args, attrs, t):

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from ..engine import tensor_methods as M
-from ..engine.backend import CPU, move
+from ..engine.backend import CPU, gpu_index, move
 from ..engine.tensor import Tensor
 from ..errors import ArgumentError, GradvizError, ShapeError
 from .ops import loss_ops as L
@@ -205,7 +205,7 @@ def _class_args(name, input, target, weight, ignore_index, allow_prob):
         raise ShapeError(f"{name}: expected target of shape {list(want)} for input of shape "
                          f"{list(input.shape)}, got {list(target.shape)}")
     t = target._data
-    if t.size and (t.min() < 0 or t.max() >= n_cls):
+    if t.size and not L.class_indices_below(t, n_cls):   # one reduction (one GPU sync)
         bad = (t != ignore_index) & ((t < 0) | (t >= n_cls))
         if bad.any():
             raise GradvizError(f"Target {int(t[bad].ravel()[0])} is out of bounds.")
@@ -213,13 +213,16 @@ def _class_args(name, input, target, weight, ignore_index, allow_prob):
 
 
 def _plain_classes(input, target):
-    """True for a float (N, C) NumPy input and (N,) integer targets all in [0, C): the case
-    that ``_class_args`` passes unchanged (the range checked with one reduction)."""
+    """True for a float (N, C) input and (N,) integer targets all in [0, C) on the same
+    device: the case that ``_class_args`` passes unchanged (the range checked with one
+    reduction: on the GPU the step's one synchronisation, where torch asserts on the device)."""
     if type(input) is not Tensor or type(target) is not Tensor:
         return False
     x, t = input._data, target._data
-    if type(x) is not np.ndarray or type(t) is not np.ndarray or x.ndim != 2 \
-            or x.dtype.type not in _FLOAT_TYPES or t.shape != x.shape[:1] or not t.size:
+    kind = type(x)
+    if type(t) is not kind or kind is not np.ndarray and gpu_index(x) != gpu_index(t) \
+            or x.ndim != 2 or x.dtype.type not in _FLOAT_TYPES or t.shape != x.shape[:1] \
+            or not t.size:
         return False
     return L.class_indices_below(t, x.shape[1])
 

@@ -3,6 +3,7 @@ the helpers Adam's variants (adam_variants.py) share."""
 import math
 
 from ..engine.backend import xp_of
+from ..engine.ops.fused import elementwise
 from ..engine.tensor import Tensor
 from .optimizer import (ArgumentError, Optimizer, apply_weight_decay, check_nonnegative,
                         impl_flags, lazy_state, lerp_, new_state, step_count)
@@ -64,12 +65,20 @@ class Adam(AdamBase):
         if lazy_state(state, w, "exp_avg", "exp_avg_sq") and group["amsgrad"]:
             state["max_exp_avg_sq"] = new_state(w)
         step = step_count(state)
-        g = apply_weight_decay(w, g, lr, group["weight_decay"],
-                               group.get("decoupled_weight_decay", self._decoupled))
-        m, v = moments(state, g, beta1, beta2)
         bias1 = 1 - beta1 ** step
         bias2_sqrt = math.sqrt(1 - beta2 ** step)
         xp = xp_of(w)
+        wd, decoupled = group["weight_decay"], group.get("decoupled_weight_decay",
+                                                          self._decoupled)
+        if not group["amsgrad"] and isinstance(beta1, float):
+            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+            k = elementwise(xp, "adam" if beta1 > 0.5 else "adam_lerp_high", g, w, m, v)
+            if k is not None:   # the GPU: the whole step below as one kernel
+                k(g, 0.0 if decoupled else wd, 1 - lr * wd if decoupled else 1.0, 1 - beta1,
+                  beta2, 1 - beta2, lr / bias1, bias2_sqrt, eps, w, m, v)
+                return
+        g = apply_weight_decay(w, g, lr, wd, decoupled)
+        m, v = moments(state, g, beta1, beta2)
         if group["amsgrad"]:
             vmax = state["max_exp_avg_sq"]._data
             xp.maximum(vmax, v, out=vmax)

@@ -1,5 +1,6 @@
 """RMSprop, Adagrad and Adadelta: per-coordinate step sizes from running squared gradients."""
 from ..engine.backend import xp_of
+from ..engine.ops.fused import elementwise
 from .optimizer import (_ABSENT, ArgumentError, Optimizer, apply_weight_decay,
                         check_nonnegative, impl_flags, lazy_state, new_state, scalar_state,
                         step_count)
@@ -36,11 +37,15 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = new_state(w)
         step_count(state)
-        g = apply_weight_decay(w, g, lr, wd)
         s = state["square_avg"]._data
+        xp = xp_of(w)
+        k = None if mu > 0 or group["centered"] else elementwise(xp, "rmsprop", g, w, s)
+        if k is not None:       # the GPU: the whole plain step below as one kernel
+            k(g, wd, alpha, 1 - alpha, lr, eps, w, s)
+            return
+        g = apply_weight_decay(w, g, lr, wd)
         s *= alpha
         s += (1 - alpha) * (g * g)
-        xp = xp_of(w)
         if group["centered"]:
             ga = state["grad_avg"]._data
             ga += (1 - alpha) * (g - ga)

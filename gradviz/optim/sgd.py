@@ -2,7 +2,9 @@
 ASGD (averaged SGD)."""
 import numpy as np
 
+from ..engine.backend import xp_of
 from ..engine.function import note_inplace
+from ..engine.ops.fused import elementwise
 from ..engine.tensor import Tensor
 from ..trace.hooks import HOOKS
 from .optimizer import (_ABSENT, Optimizer, _raise_shape, apply_weight_decay,
@@ -58,14 +60,25 @@ class SGD(Optimizer):
                 if p not in states:
                     states[p] = {}
                 note_inplace(p)
-                w -= lr * g
+                k = elementwise(xp_of(w), "sgd", g, w)
+                if k is None:
+                    w -= lr * g
+                else:           # the GPU: one kernel, not two
+                    k(g, lr, w)
         return None
 
     def _update(self, p, w, g, group, state):
-        lr, mu = group["lr"], group["momentum"]
-        g = apply_weight_decay(w, g, lr, group["weight_decay"])
+        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        buf = state.get("momentum_buffer")
+        if mu != 0 and buf is not None:
+            b = buf._data
+            name = "sgd_nesterov" if group["nesterov"] else "sgd_momentum"
+            k = elementwise(xp_of(w), name, g, w, b)
+            if k is not None:   # the GPU: the whole step below as one kernel
+                k(g, wd, mu, 1 - group["dampening"], lr, w, b)
+                return
+        g = apply_weight_decay(w, g, lr, wd)
         if mu != 0:
-            buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = Tensor._wrap(g.copy())
             else:

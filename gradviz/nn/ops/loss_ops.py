@@ -353,15 +353,18 @@ def _ce_fast_forward(ctx, xp, x, target, reduction):
 def cross_entropy_plain(input, target, reduction):
     """``CrossEntropy.apply(input, target, weight=None, ignore_index=-100,
     label_smoothing=0.0, reduction=reduction)`` for the case that ``F.cross_entropy`` has
-    already checked (NumPy (N, C) float Tensor, (N,) valid class indices, 'mean' or 'sum'):
-    the same node, attributes and value without re-checking the targets; anything tracing
-    takes ``CrossEntropy.apply``."""
+    already checked ((N, C) float Tensor, (N,) valid class indices on its device, 'mean' or
+    'sum'): the same node, attributes and value without re-checking the targets (on the GPU:
+    without a second synchronisation); anything tracing takes ``CrossEntropy.apply``."""
     if HOOKS.on:
         return CrossEntropy.apply(input, target, weight=None, ignore_index=-100,
                                   label_smoothing=0.0, reduction=reduction)
     ctx = _new(CrossEntropy)
     ctx.reduction, ctx.weight, ctx.smoothing, ctx.prob = reduction, None, 0.0, False
-    out = _ce_fast_forward(ctx, np, input._data, target._data, reduction)
+    xp = xp_of(input._data)
+    if xp is not np:
+        ctx.xp = xp
+    out = _ce_fast_forward(ctx, xp, input._data, target._data, reduction)
     ctx.attrs = {"weight": None, "ignore_index": -100, "label_smoothing": 0.0,
                  "reduction": reduction}
     return link_output(ctx, out, (input, target), input._requires_grad or target._requires_grad)

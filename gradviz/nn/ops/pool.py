@@ -7,6 +7,7 @@ import numpy as np
 
 from ...engine.backend import on_graph, xp_of
 from ...engine.function import Function
+from ...engine.ops.fused import elementwise
 from ...engine.ops.index import scatter
 from ...engine.tensor import Tensor
 from ._quiet import tolerant
@@ -68,8 +69,12 @@ class MaxPool(Function):
             best = xp.array(win[(slice(None), slice(None)) + offsets[0]])
             idx = xp.zeros(best.shape, dtype=itype)
             start = 1
+        take_kernel = elementwise(xp, "maxpool_take", best)   # the GPU: one launch an offset
         for i in range(start, len(offsets)):
             v = win[(slice(None), slice(None)) + offsets[i]]
+            if take_kernel is not None:
+                take_kernel(v, i, best, idx)
+                continue
             take = (v > best) | xp.isnan(v)
             xp.copyto(best, v, where=take)
             xp.copyto(idx, i, where=take)
@@ -102,11 +107,15 @@ class MaxPool(Function):
         full, k, o, stride, dilation, pads, offsets = ctx.geom
         n = len(k)
         out = xp.zeros(tuple(g.shape[:2]) + tuple(full), dtype=g.dtype)
+        route = elementwise(xp, "maxpool_route", g, out)   # the GPU: one launch an offset
         for i, off in enumerate(offsets):
             sl = (slice(None), slice(None)) + tuple(
                 slice(off[j] * dilation[j], off[j] * dilation[j] + stride[j] * (o[j] - 1) + 1,
                       stride[j]) for j in range(n))
-            out[sl] += xp.where(idx == i, g, 0)
+            if route is not None:
+                route(g, idx, i, out[sl])
+            else:
+                out[sl] += xp.where(idx == i, g, 0)
         return crop(out, pads)
 
     def backward_on_graph(ctx, g):
