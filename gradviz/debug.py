@@ -9,8 +9,8 @@ the browser shows the node; in a plain script the breakpoint raises
 import threading
 
 from .errors import GradvizError
-from .trace.gate import (Origins, _any_nonfinite, _finite_flags, check_op, made_at, op_key,
-                         where_made)
+from .trace.conditions import (Origins, _any_nonfinite, _finite_flags, check_op, made_at,
+                               op_key, where_made)
 from .trace.hooks import HOOKS
 
 __all__ = ["break_on", "BreakpointHit", "clear"]

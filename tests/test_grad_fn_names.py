@@ -206,9 +206,9 @@ def test_the_page_and_the_gate_share_one_alias_table():
     import re
     from pathlib import Path
 
-    from gradviz.trace import gate
+    from gradviz.trace import conditions
     js = (Path(gv.__file__).parent / "static" / "js" / "format.js").read_text()
     table = js[js.index("const OP_ALIASES"):]
     table = table[:table.index("};")]
     pairs = dict(re.findall(r"(\w+):\s*\"(\w+)\"", table))
-    assert pairs == gate._OP_ALIASES
+    assert pairs == conditions._OP_ALIASES

@@ -59,7 +59,7 @@ export function escapeHtml(s) {
 }
 
 // torch-style names (modules, functionals) of the op a breakpoint means, besides its class:
-// the same table as gradviz/trace/gate.py, so the page matches as the server's gate does
+// the same table as gradviz/trace/conditions.py, so the page matches as the server's gate does
 const OP_ALIASES = { mm: "matmul", bmm: "matmul", dot: "matmul", mv: "matmul",
   convolution: "conv", multiply: "mul", subtract: "sub",
   divide: "div", truediv: "div", negative: "neg", power: "pow", dense: "linear",
@@ -70,7 +70,7 @@ const OP_ALIASES = { mm: "matmul", bmm: "matmul", dot: "matmul", mv: "matmul",
   im2col: "unfold", constantpadnd: "pad", linalgvectornorm: "norm", specialerfcx: "erfcx",
   speciali0e: "i0e", speciali1: "i1", speciali1e: "i1e", specialzeta: "zeta" };
 
-/** The key two op names share when they mean the same op (gate.py op_key): case-insensitive,
+/** The key two op names share when they mean the same op (conditions.py op_key): case-insensitive,
  * without underscores, a torch node's Backward0 or a 1d/2d/3d suffix, aliases resolved
  * ("ReLU" and "Relu" -> "relu", "Conv2d" -> "conv", "max_pool2d" -> "maxpool", "mm" and
  * "MmBackward0" -> "matmul"). */
