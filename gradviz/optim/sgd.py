@@ -60,7 +60,7 @@ class SGD(Optimizer):
                 if p not in states:
                     states[p] = {}
                 note_inplace(p)
-                k = elementwise(xp_of(w), "sgd", g, w)
+                k = None if type(w) is np.ndarray else elementwise(xp_of(w), "sgd", g, w)
                 if k is None:
                     w -= lr * g
                 else:           # the GPU: one kernel, not two
